@@ -1,0 +1,24 @@
+import type { CommandDefinition } from '../../command.js';
+import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
+import { consoleSize } from '../../terminal.js';
+import { engineContext, printWarnings } from '../../context.js';
+import { printText } from '../../output/print.js';
+
+export const createCommand: CommandDefinition = {
+  path: ['container', 'create'],
+  aliases: [['create']],
+  describe: 'Create but do not start a container',
+  synopsis: '[options] IMAGE [COMMAND [ARG...]]',
+  examples: [['skiff create --name web localhost/bb httpd -f -p 8080', 'create a container to start later with `skiff start web`']],
+  options: CREATE_OPTIONS,
+  positionals: { min: 1 },
+  stopAfterPositionals: 1,
+  async run(args, global) {
+    const { createContainer } = await import('../../../engine/container-create.js');
+    const ctx = await engineContext(global);
+    const created = await createContainer(ctx, toCreateOptions(args, args.tty ? consoleSize() : undefined));
+    printWarnings(ctx);
+    printText(created.id + '\n');
+    return 0;
+  },
+};

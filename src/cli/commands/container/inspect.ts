@@ -1,0 +1,76 @@
+import type { CommandDefinition } from '../../command.js';
+import { engineContext } from '../../context.js';
+import { printError, printText } from '../../output/print.js';
+import { renderDocument } from '../../output/render.js';
+import { SkiffError } from '../../../util/errors.js';
+
+const INSPECT_OPTIONS = {
+  format: { alias: 'f', type: 'string' as const, describe: "Format the output to JSON or using a Go template ('{{.State.Status}}')" },
+};
+
+/**
+ * Inspects containers, images or either (podman's generic `inspect`: a
+ * container first, then an image). JSON is one array for all targets; a
+ * template prints one line per target.
+ */
+async function inspect(kind: 'container' | 'image' | 'any', targets: string[], format: string | undefined, global: Parameters<CommandDefinition['run']>[1]): Promise<number> {
+  const ctx = await engineContext(global);
+  const { resolveContainer } = await import('../../../engine/container-record.js');
+  const { resolveImage } = await import('../../../engine/images.js');
+  const { containerInspectReport, imageInspectReport } = await import('../../../engine/inspect.js');
+  const docs: unknown[] = [];
+  let code = 0;
+  for (const target of targets) {
+    try {
+      if (kind !== 'image') {
+        try {
+          docs.push(containerInspectReport(ctx, await resolveContainer(ctx, target)));
+          continue;
+        } catch (err) {
+          if (kind === 'container' || !(err instanceof SkiffError) || err.code !== 'ENOCONTAINER') throw err;
+        }
+      }
+      docs.push(imageInspectReport(await resolveImage(ctx, target)));
+    } catch (err) {
+      if (!(err instanceof SkiffError)) throw err;
+      printError(kind === 'any' ? `no such object: "${target}"` : err.message);
+      code = 125;
+    }
+  }
+  if (!format || format === 'json') printText(JSON.stringify(docs, null, 4) + '\n');
+  else for (const doc of docs) printText(await renderDocument(doc, format));
+  return code;
+}
+
+export const containerInspectCommand: CommandDefinition = {
+  path: ['container', 'inspect'],
+  aliases: [],
+  describe: 'Display the configuration of a container',
+  synopsis: '[options] CONTAINER [CONTAINER...]',
+  examples: [["skiff container inspect --format '{{.State.Status}}' web", 'the state of web']],
+  options: INSPECT_OPTIONS,
+  positionals: { min: 1 },
+  run: (args, global) => inspect('container', args._, args.format as string | undefined, global),
+};
+
+export const imageInspectCommand: CommandDefinition = {
+  path: ['image', 'inspect'],
+  aliases: [],
+  describe: 'Display the configuration of an image',
+  synopsis: '[options] IMAGE [IMAGE...]',
+  examples: [["skiff image inspect --format '{{.Id}}' localhost/bb", 'the id of an image']],
+  options: INSPECT_OPTIONS,
+  positionals: { min: 1 },
+  run: (args, global) => inspect('image', args._, args.format as string | undefined, global),
+};
+
+export const inspectCommand: CommandDefinition = {
+  path: ['inspect'],
+  aliases: [],
+  describe: 'Display the configuration of a container or image',
+  synopsis: '[options] {CONTAINER|IMAGE} [...]',
+  examples: [['skiff inspect web', 'a container (or, failing that, an image) as JSON']],
+  options: INSPECT_OPTIONS,
+  positionals: { min: 1 },
+  run: (args, global) => inspect('any', args._, args.format as string | undefined, global),
+};

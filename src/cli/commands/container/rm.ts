@@ -1,0 +1,34 @@
+import type { CommandDefinition } from '../../command.js';
+import { engineContext } from '../../context.js';
+import { forEachTarget } from '../../multi-target.js';
+
+export const rmCommand: CommandDefinition = {
+  path: ['container', 'rm'],
+  aliases: [['rm'], ['container', 'remove']],
+  describe: 'Remove one or more containers',
+  synopsis: '[options] CONTAINER [CONTAINER...]',
+  examples: [['skiff rm -f web', 'kill the container web if it runs, then remove it'], ['skiff rm -a', 'remove all stopped containers']],
+  options: {
+    force: { alias: 'f', type: 'boolean', default: false, describe: 'Force removal of a running container (kills it first)' },
+    all: { alias: 'a', type: 'boolean', default: false, describe: 'Remove all containers' },
+    time: { alias: 't', type: 'number', describe: 'Seconds to wait for stop before killing the container, with --force (default 0)' },
+  },
+  positionals: { min: 0 },
+  userns: true,
+  async run(args, global) {
+    const { removeContainer } = await import('../../../engine/container-lifecycle.js');
+    const ctx = await engineContext(global);
+    let targets = args._;
+    if (args.all) {
+      const { listContainers } = await import('../../../engine/container-record.js');
+      targets = (await listContainers(ctx)).map((c) => c.record.id);
+    } else if (targets.length === 0) {
+      const { InvalidArgumentError } = await import('../../../util/errors.js');
+      throw new InvalidArgumentError('`skiff rm` requires at least one container name or ID, or --all');
+    }
+    return forEachTarget('container rm', targets, async (target) => {
+      const removed = await removeContainer(ctx, target, { force: Boolean(args.force), timeout: args.time as number | undefined });
+      return args.all ? removed.record.id : target;
+    });
+  },
+};

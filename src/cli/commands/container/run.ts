@@ -1,0 +1,44 @@
+import type { CommandDefinition } from '../../command.js';
+import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
+import { consoleSize, terminalStreams } from '../../terminal.js';
+import { engineContext, printWarnings } from '../../context.js';
+import { printText } from '../../output/print.js';
+
+export const runCommand: CommandDefinition = {
+  path: ['container', 'run'],
+  aliases: [['run']],
+  describe: 'Run a command in a new container',
+  synopsis: '[options] IMAGE [COMMAND [ARG...]]',
+  examples: [
+    ['skiff run --rm localhost/bb echo hello', 'run a command and remove the container afterwards'],
+    ['skiff run -it --rm localhost/bb sh', 'an interactive shell with a terminal'],
+    ['skiff run -d --name web localhost/bb httpd -f -p 8080', 'a detached server; prints its id'],
+  ],
+  options: {
+    ...CREATE_OPTIONS,
+    detach: { alias: 'd', type: 'boolean', default: false, describe: 'Run the container in the background and print its ID' },
+  },
+  positionals: { min: 1 },
+  stopAfterPositionals: 1,
+  async run(args, global) {
+    const { createContainer } = await import('../../../engine/container-create.js');
+    const { startContainer } = await import('../../../engine/container-start.js');
+    const ctx = await engineContext(global);
+    const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
+    const created = await createContainer(ctx, options);
+    printWarnings(ctx);
+    if (args.detach) {
+      // A failed start of a --rm container is removed by its monitor.
+      await startContainer(ctx, created.id);
+      printText(created.id + '\n');
+      return 0;
+    }
+    const terminal = terminalStreams({ tty: options.tty, interactive: options.interactive });
+    try {
+      const report = await startContainer(ctx, created.id, { attach: terminal.streams });
+      return report.exitCode ?? 0;
+    } finally {
+      terminal.restore();
+    }
+  },
+};

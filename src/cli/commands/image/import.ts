@@ -1,0 +1,34 @@
+import type { CommandDefinition } from '../../command.js';
+import { engineContext } from '../../context.js';
+import { printText } from '../../output/print.js';
+
+export const importCommand: CommandDefinition = {
+  path: ['image', 'import'],
+  aliases: [['import']],
+  describe: 'Import a tarball to create a filesystem image',
+  synopsis: '[options] PATH [REFERENCE]',
+  examples: [
+    ['skiff import busybox-rootfs.tar localhost/bb', 'a root filesystem tarball becomes the image localhost/bb:latest'],
+    ["skiff import -c 'CMD [\"/bin/sh\"]' - bb < rootfs.tar", 'from stdin, with a default command'],
+  ],
+  options: {
+    change: { alias: 'c', type: 'string', array: true, describe: 'Apply the given Containerfile instructions (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE)' },
+    message: { alias: 'm', type: 'string', describe: 'Set commit message for imported image' },
+    quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Suppress output' },
+  },
+  positionals: { min: 1, max: 2 },
+  // Extraction must chown files to the tar's owners: root in the user namespace.
+  userns: true,
+  async run(args, global) {
+    const { importImage } = await import('../../../engine/images.js');
+    const ctx = await engineContext(global);
+    const image = await importImage(ctx, {
+      source: args._[0],
+      reference: args._[1],
+      changes: ((args.change as string[] | undefined) ?? []).map(String),
+      message: args.message as string | undefined,
+    });
+    printText(`sha256:${image.id}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,52 @@
+import type { CommandDefinition } from '../command.js';
+import { createCommand } from './container/create.js';
+import { containerInspectCommand, imageInspectCommand, inspectCommand } from './container/inspect.js';
+import { killCommand } from './container/kill.js';
+import { logsCommand } from './container/logs.js';
+import { psCommand } from './container/ps.js';
+import { rmCommand } from './container/rm.js';
+import { runCommand } from './container/run.js';
+import { startCommand } from './container/start.js';
+import { stopCommand } from './container/stop.js';
+import { waitCommand } from './container/wait.js';
+import { importCommand } from './image/import.js';
+import { imagesCommand } from './image/list.js';
+import { infoCommand } from './system/info.js';
+import { versionCommand } from './system/version.js';
+
+/**
+ * The one explicit command table. Help, man pages, completions and the
+ * structural tests all walk it. Command modules hold only metadata at load
+ * time; their handlers import the engine when they run.
+ */
+export const COMMANDS: CommandDefinition[] = [
+  runCommand,
+  createCommand,
+  startCommand,
+  stopCommand,
+  killCommand,
+  rmCommand,
+  psCommand,
+  logsCommand,
+  waitCommand,
+  containerInspectCommand,
+  inspectCommand,
+  importCommand,
+  imagesCommand,
+  imageInspectCommand,
+  infoCommand,
+  versionCommand,
+];
+
+/** Finds the command whose path or alias prefixes argv; returns it and how many words it used. */
+export function findCommand(words: string[]): { command: CommandDefinition; used: number } | undefined {
+  let best: { command: CommandDefinition; used: number } | undefined;
+  for (const command of COMMANDS) {
+    for (const path of [command.path, ...command.aliases]) {
+      if (path.length <= words.length && path.every((w, i) => words[i] === w) && (!best || path.length > best.used)) {
+        best = { command, used: path.length };
+      }
+    }
+  }
+  return best;
+}

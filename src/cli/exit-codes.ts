@@ -1,0 +1,26 @@
+import { SkiffError } from '../util/errors.js';
+
+/** podman's codes: 125 the engine failed; 126 cannot invoke; 127 not found. */
+export const EXIT_ENGINE = 125;
+
+/**
+ * The exit code for an error, per command where podman's man pages set their
+ * own (rm: 1 no such container, 2 container running). The one place codes live.
+ */
+export function exitCodeFor(err: unknown, command: string): number {
+  if (!(err instanceof SkiffError)) return EXIT_ENGINE;
+  if ('exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number' && err.code === 'ESTART') {
+    return (err as unknown as { exitCode: number }).exitCode;
+  }
+  const perCommand = PER_COMMAND[command];
+  if (perCommand && err.code in perCommand) return perCommand[err.code];
+  return EXIT_ENGINE;
+}
+
+const PER_COMMAND: Record<string, Record<string, number>> = {
+  'container rm': { ENOCONTAINER: 1, ESTATE: 2 },
+  'container stop': { ENOCONTAINER: 125 },
+  'container kill': { ENOCONTAINER: 125 },
+  'container inspect': { ENOCONTAINER: 125 },
+  'image exists': { ENOIMAGE: 1 },
+};

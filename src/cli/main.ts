@@ -1,0 +1,114 @@
+/**
+ * skiff's entry point: global flags, command lookup in the command table,
+ * flag parsing with podman's rules, re-execution inside the rootless user
+ * namespace for commands that need it, and error → exit code.
+ */
+import { spawn } from 'node:child_process';
+import type { GlobalOptions } from '../config/global-options.js';
+import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
+import { SkiffError } from '../util/errors.js';
+import type { ParsedArgs } from './command.js';
+import { GLOBAL_OPTIONS, beforeVerbatim, parseCommandArgs } from './parse.js';
+import { COMMANDS, findCommand } from './commands/index.js';
+import { EXIT_ENGINE, exitCodeFor } from './exit-codes.js';
+import { commandHelp, rootHelp } from './help.js';
+import { printError, printText } from './output/print.js';
+
+async function main(argv: string[]): Promise<number> {
+  const { globals, rest } = splitGlobals(argv);
+  if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') {
+    printText(rootHelp(COMMANDS));
+    return rest.length === 0 ? EXIT_ENGINE : 0;
+  }
+  if (rest[0] === '--version' || rest[0] === '-v') {
+    printText('skiff version 0.1.0\n');
+    return 0;
+  }
+  const found = findCommand(rest);
+  if (!found) {
+    printError(`unrecognized command \`skiff ${rest[0]}\``, 'run `skiff --help` for the list of commands');
+    return EXIT_ENGINE;
+  }
+  const { command, used } = found;
+  const commandArgs = rest.slice(used);
+  if (commandArgs.includes('--help') && beforeVerbatim(commandArgs, command).includes('--help')) {
+    printText(commandHelp(command));
+    return 0;
+  }
+  const name = command.path.join(' ');
+  try {
+    const parsed = await parseCommandArgs(command, [...globals, ...commandArgs]);
+    const global = toGlobalOptions(parsed);
+    if (command.userns && needsReexec()) return await reexecInNamespace(global, argv);
+    return await command.run(parsed, global);
+  } catch (err) {
+    if (err instanceof SkiffError) {
+      printError(err.message, err.hint);
+      return exitCodeFor(err, name);
+    }
+    printError(`${(err as Error).message ?? err}`);
+    if (process.env.SKIFF_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return EXIT_ENGINE;
+  }
+}
+
+/** Takes global flags given before the command word. */
+function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('--')) {
+    const flag = argv[i].slice(2).split('=')[0];
+    if (!(flag in GLOBAL_OPTIONS)) break;
+    globals.push(argv[i]);
+    if (!argv[i].includes('=') && i + 1 < argv.length) globals.push(argv[++i]);
+    i++;
+  }
+  return { globals, rest: argv.slice(i) };
+}
+
+function toGlobalOptions(args: ParsedArgs): GlobalOptions {
+  return {
+    root: (args.root as string | undefined) ?? defaultGraphRoot(),
+    runroot: (args.runroot as string | undefined) ?? defaultRunRoot(),
+    storageDriver: args['storage-driver'] as GlobalOptions['storageDriver'],
+    runtime: args.runtime as string | undefined,
+    logLevel: (args['log-level'] as GlobalOptions['logLevel']) ?? 'warn',
+  };
+}
+
+function needsReexec(): boolean {
+  return process.getuid?.() !== 0 && !process.env.SKIFF_USERNS_PID;
+}
+
+/**
+ * Runs this same command again as root of the rootless user namespace
+ * (podman does the same). The paths are passed explicitly: inside, HOME
+ * and XDG_* would otherwise still point at the user's, which is what we
+ * want, but uid 0 must not switch to the rootful defaults.
+ */
+async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise<number> {
+  const { ensurePauseProcess, nsenterArgs, USERNS_ENV } = await import('../userns/pause.js');
+  const pause = await ensurePauseProcess(global.runroot);
+  for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
+  const script = new URL(import.meta.url).pathname;
+  const [cmd, ...args] = [...nsenterArgs(pause.pid), process.execPath, script, '--root', global.root, '--runroot', global.runroot, ...argv];
+  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, [USERNS_ENV]: String(pause.pid) } });
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      printError(`cannot enter the user namespace: ${err.message}`);
+      resolve(EXIT_ENGINE);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 9 : EXIT_ENGINE)));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Flush stdout before exiting: a piped stdout is asynchronous.
+    process.stdout.write('', () => process.exit(code));
+  },
+  (err) => {
+    process.stderr.write(`Error: ${(err as Error).stack ?? err}\n`);
+    process.exit(EXIT_ENGINE);
+  },
+);

@@ -1,0 +1,56 @@
+import type { Options } from 'yargs';
+import type { ContainerCreateOptions } from '../../engine/container-create.js';
+import type { ParsedArgs } from '../command.js';
+
+/** Flags shared by run and create, as podman's DefineCreateFlags. */
+export const CREATE_OPTIONS: Record<string, Options> = {
+  name: { type: 'string', describe: 'Assign a name to the container' },
+  env: { alias: 'e', type: 'string', array: true, describe: 'Set environment variables (KEY=VALUE, or KEY to copy from the caller)' },
+  'env-file': { type: 'string', array: true, describe: 'Read in a file of environment variables' },
+  workdir: { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
+  user: { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  entrypoint: { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' },
+  hostname: { alias: 'h', type: 'string', describe: 'Set container hostname' },
+  network: { alias: 'net', type: 'string', default: 'slirp4netns', describe: 'Network mode: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]' },
+  interactive: { alias: 'i', type: 'boolean', default: false, describe: 'Keep STDIN open even if not attached' },
+  tty: { alias: 't', type: 'boolean', default: false, describe: 'Allocate a pseudo-TTY for the container' },
+  rm: { type: 'boolean', default: false, describe: 'Remove the container when it exits' },
+  'read-only': { type: 'boolean', default: false, describe: "Make the container's root filesystem read-only" },
+  'cap-add': { type: 'string', array: true, describe: 'Add capabilities to the container' },
+  'cap-drop': { type: 'string', array: true, describe: 'Drop capabilities from the container' },
+  label: { alias: 'l', type: 'string', array: true, describe: 'Set metadata on the container (KEY=VALUE)' },
+  'stop-signal': { type: 'string', describe: 'Signal to stop the container (default SIGTERM)' },
+  'stop-timeout': { type: 'number', describe: 'Seconds to wait before killing the container on stop (default 10)' },
+};
+
+/** The only place run/create read raw argv: flags to engine options. */
+export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; cols: number }): ContainerCreateOptions {
+  const list = (key: string) => ((args[key] as string[] | undefined) ?? []).map(String);
+  const labels: Record<string, string> = {};
+  for (const l of list('label')) {
+    const at = l.indexOf('=');
+    labels[at < 0 ? l : l.slice(0, at)] = at < 0 ? '' : l.slice(at + 1);
+  }
+  return {
+    image: String(args._[0]),
+    command: args._.slice(1).map(String),
+    name: args.name as string | undefined,
+    entrypoint: args.entrypoint as string | undefined,
+    env: list('env'),
+    envFiles: list('env-file'),
+    workdir: args.workdir as string | undefined,
+    user: args.user as string | undefined,
+    hostname: args.hostname as string | undefined,
+    network: String(args.network ?? 'slirp4netns'),
+    interactive: Boolean(args.interactive),
+    tty: Boolean(args.tty),
+    consoleSize,
+    autoRemove: Boolean(args.rm),
+    readOnly: Boolean(args['read-only']),
+    capAdd: list('cap-add'),
+    capDrop: list('cap-drop'),
+    labels,
+    stopSignal: args['stop-signal'] as string | undefined,
+    stopTimeout: args['stop-timeout'] as number | undefined,
+  };
+}

@@ -1,0 +1,44 @@
+import type { ImageSummary } from '../../../engine/images.js';
+import { humanSize, timeAgo } from '../humanize.js';
+
+/** One row of `skiff images` per name (podman prints a row per repository:tag). */
+export class ImageListView {
+  constructor(private readonly image: ImageSummary, private readonly name: string | undefined, private readonly noTrunc = false) {}
+
+  get Repository(): string { return this.name ? this.name.slice(0, this.name.lastIndexOf(':')) : '<none>'; }
+  get Tag(): string { return this.name ? this.name.slice(this.name.lastIndexOf(':') + 1) : '<none>'; }
+  get ID(): string { return this.noTrunc ? `sha256:${this.image.record.id}` : this.image.record.id.slice(0, 12); }
+  get Digest(): string { return this.image.record.manifestDigest; }
+  get Created(): string { return timeAgo(this.image.config.created ?? this.image.record.created); }
+  get CreatedAt(): string { return this.image.config.created ?? this.image.record.created; }
+  get Size(): string { return humanSize(this.image.record.size); }
+  get Names(): string[] { return this.image.record.names; }
+  get Dangling(): boolean { return this.image.record.names.length === 0; }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      Id: this.image.record.id,
+      ParentId: '',
+      RepoTags: this.image.record.names,
+      RepoDigests: [],
+      Size: this.image.record.size,
+      SharedSize: 0,
+      VirtualSize: this.image.record.size,
+      Labels: this.image.config.config?.Labels ?? {},
+      Containers: 0,
+      Names: this.image.record.names,
+      Digest: this.Digest,
+      History: this.image.record.names,
+      Created: Math.floor(Date.parse(this.CreatedAt) / 1000),
+      CreatedAt: this.CreatedAt,
+    };
+  }
+}
+
+export const IMAGE_COLUMNS = [
+  { header: 'REPOSITORY', field: 'Repository' },
+  { header: 'TAG', field: 'Tag' },
+  { header: 'IMAGE ID', field: 'ID' },
+  { header: 'CREATED', field: 'Created' },
+  { header: 'SIZE', field: 'Size' },
+];

@@ -1,0 +1,33 @@
+import type { AttachStreams } from '../engine/container-start.js';
+
+/**
+ * Wires the user's terminal to an attached container: raw mode for -t (so
+ * keys like ^C reach the container), resize events, and a restore that must
+ * run on every exit path.
+ */
+export function terminalStreams(options: { tty: boolean; interactive: boolean }): { streams: AttachStreams; restore: () => void } {
+  const stdin = process.stdin;
+  const raw = options.tty && options.interactive && stdin.isTTY;
+  if (raw) stdin.setRawMode(true);
+  const streams: AttachStreams = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: options.interactive ? stdin : undefined,
+    onResize: options.tty && process.stdout.isTTY
+      ? (listener) => process.stdout.on('resize', () => listener({ rows: process.stdout.rows, cols: process.stdout.columns }))
+      : undefined,
+  };
+  return {
+    streams,
+    restore: () => {
+      if (raw) stdin.setRawMode(false);
+      stdin.pause();
+      stdin.unref?.();
+    },
+  };
+}
+
+/** The current terminal size, for the container's initial console size. */
+export function consoleSize(): { rows: number; cols: number } | undefined {
+  return process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+}

@@ -1,0 +1,312 @@
+import { promises as fsp, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Image } from '../oci/image-spec.js';
+import type { MonitorConfig, StorageMount } from '../monitor/protocol.js';
+import { SLIRP } from '../network/slirp4netns.js';
+import { hostsFile, resolvConf } from '../network/etc-files.js';
+import { generateRuntimeSpec, CapabilityError } from '../runtime/spec/generate.js';
+import type { ContainerSpec, NetworkMode } from '../runtime/spec/container-spec.js';
+import { ContainerStore } from '../store/containers.js';
+import { InvalidArgumentError, SkiffError } from '../util/errors.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import { newId, randomName, NAME_PATTERN } from '../util/ids.js';
+import type { EngineContext } from './context.js';
+import type { ContainerRecord } from './container-record.js';
+import { resolveImage } from './images.js';
+
+export interface ContainerCreateOptions {
+  image: string;
+  /** Arguments after the image; replace the image's Cmd. */
+  command: string[];
+  name?: string;
+  /** --entrypoint: undefined keeps the image's; '' clears it. */
+  entrypoint?: string;
+  env: string[];
+  envFiles: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  network: string;
+  interactive: boolean;
+  tty: boolean;
+  consoleSize?: { rows: number; cols: number };
+  autoRemove: boolean;
+  readOnly: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  labels: Record<string, string>;
+  stopSignal?: string;
+  stopTimeout?: number;
+}
+
+export interface ContainerCreateReport {
+  id: string;
+  name: string;
+}
+
+/**
+ * Creates a container: resolves the image, validates the options into a
+ * ContainerSpec, reserves the name, and writes the record, the OCI bundle and
+ * the monitor's config. Anything already written is removed if a later step
+ * fails, so a failed create leaves nothing behind.
+ */
+export async function createContainer(ctx: EngineContext, options: ContainerCreateOptions): Promise<ContainerCreateReport> {
+  const image = await resolveImage(ctx, options.image);
+  const network = parseNetworkMode(options.network);
+  const imageConfig = image.config.config ?? {};
+  const { entrypoint, cmd } = resolveCommand(imageConfig, options);
+  if (entrypoint.length + cmd.length === 0) {
+    throw new InvalidArgumentError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
+  }
+  const env = mergeEnv(imageConfig.Env ?? [], [...readEnvFiles(options.envFiles), ...options.env]);
+  const [runtime, storageDriver] = await Promise.all([ctx.runtime(), ctx.storageDriver()]);
+  const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
+  const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
+
+  const store = new ContainerStore(ctx.layout);
+  const id = newId();
+  if (options.name !== undefined && !NAME_PATTERN.test(options.name)) {
+    throw new InvalidArgumentError(`invalid container name "${options.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+  }
+  const dir = ctx.layout.containerDir(id);
+  await fsp.mkdir(dir, { recursive: true });
+  let name = options.name ?? randomName();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.reserveName(name, id);
+      break;
+    } catch (err) {
+      // A generated name may collide; a name the user chose may not.
+      if (options.name === undefined && attempt < 10) {
+        name = randomName();
+        continue;
+      }
+      await fsp.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  try {
+    const hostname = options.hostname ?? id.slice(0, 12);
+    const userData = ctx.layout.containerUserData(id);
+    await fsp.mkdir(userData, { recursive: true });
+    const etcFiles = { hosts: join(userData, 'hosts'), resolvConf: join(userData, 'resolv.conf'), hostname: join(userData, 'hostname') };
+    const slirp = network.mode === 'slirp4netns';
+    const etcInput = { hostname, name, ip: slirp ? SLIRP.containerIp : undefined, hostGateway: slirp ? SLIRP.gateway : undefined, nameservers: slirp ? [SLIRP.dns] : undefined };
+    await fsp.writeFile(etcFiles.hosts, network.mode === 'host' ? readFileSync('/etc/hosts', 'utf8') : hostsFile(etcInput));
+    await fsp.writeFile(etcFiles.resolvConf, resolvConf(etcInput));
+    await fsp.writeFile(etcFiles.hostname, hostname + '\n');
+
+    const storage = storageMount(ctx, id, storageDriver, layerDirs);
+    const netnsFile = network.mode === 'host' ? undefined : ctx.layout.netnsFile(id);
+    const spec: ContainerSpec = {
+      id,
+      name,
+      command: [...entrypoint, ...cmd],
+      env,
+      workingDir: options.workdir ?? (imageConfig.WorkingDir || '/'),
+      user,
+      hostname,
+      terminal: options.tty,
+      consoleSize: options.tty ? options.consoleSize : undefined,
+      network,
+      netnsPath: netnsFile,
+      etcFiles,
+      rootfs: storage.driver === 'overlay' ? storage.mergedDir : storage.rootfsDir,
+      readOnlyRootfs: options.readOnly,
+      rootless: ctx.rootless,
+      capAdd: options.capAdd,
+      capDrop: options.capDrop,
+      labels: { ...(imageConfig.Labels ?? {}), ...options.labels },
+      annotations: {},
+    };
+    let runtimeSpec;
+    try {
+      runtimeSpec = generateRuntimeSpec(spec);
+    } catch (err) {
+      if (err instanceof CapabilityError) throw new InvalidArgumentError(err.message);
+      throw err;
+    }
+    await fsp.mkdir(ctx.layout.containerBundle(id), { recursive: true });
+    await writeJsonAtomic(join(ctx.layout.containerBundle(id), 'config.json'), runtimeSpec);
+
+    const record: ContainerRecord = {
+      id,
+      name,
+      created: new Date().toISOString(),
+      image: { id: image.record.id, name: image.record.names[0] ?? image.record.id },
+      entrypoint,
+      cmd,
+      spec,
+      autoRemove: options.autoRemove,
+      interactive: options.interactive,
+      runtime: { name: runtime.name, path: runtime.path },
+      storageDriver,
+      stopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
+      stopTimeout: options.stopTimeout ?? 10,
+      networkMode: options.network,
+    };
+    const monitor: MonitorConfig = {
+      id,
+      name,
+      graphRoot: ctx.global.root,
+      runRoot: ctx.global.runroot,
+      runtime: record.runtime,
+      bundle: ctx.layout.containerBundle(id),
+      logFile: ctx.layout.containerLog(id),
+      stateFile: ctx.layout.containerState(id),
+      attachSocket: ctx.layout.attachSocket(id),
+      terminal: options.tty,
+      stdin: options.interactive,
+      autoRemove: options.autoRemove,
+      storage,
+      network,
+      netnsFile,
+      consoleSize: spec.consoleSize,
+    };
+    await writeJsonAtomic(join(dir, 'monitor.json'), monitor);
+    await store.writeConfig(id, record);
+    // state.json last: a container without it is not listed, so readers never see half a create.
+    await store.writeState(id, { status: 'created' });
+    return { id, name };
+  } catch (err) {
+    await store.releaseName(name, id);
+    await fsp.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function storageMount(ctx: EngineContext, id: string, driver: 'overlay' | 'vfs', lowerDirs: string[]): StorageMount {
+  const base = ctx.layout.containerRootfsDir(id);
+  if (driver === 'overlay') {
+    return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged') };
+  }
+  return { driver, lowerDirs, rootfsDir: join(base, 'vfs') };
+}
+
+/**
+ * Docker's rules: --entrypoint replaces the image's Entrypoint and then the
+ * image's Cmd is dropped; arguments after the image replace Cmd.
+ */
+export function resolveCommand(config: NonNullable<Image['config']>, options: Pick<ContainerCreateOptions, 'entrypoint' | 'command'>): { entrypoint: string[]; cmd: string[] } {
+  if (options.entrypoint !== undefined) {
+    const entrypoint = options.entrypoint === '' ? [] : parseEntrypoint(options.entrypoint);
+    return { entrypoint, cmd: options.command };
+  }
+  return { entrypoint: config.Entrypoint ?? [], cmd: options.command.length > 0 ? options.command : config.Cmd ?? [] };
+}
+
+/** podman accepts a JSON array for --entrypoint as well as a plain command. */
+function parseEntrypoint(value: string): string[] {
+  if (value.trim().startsWith('[')) {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      if (Array.isArray(parsed) && parsed.every((s) => typeof s === 'string')) return parsed;
+    } catch {
+      // fall through: a command that happens to start with [
+    }
+  }
+  return [value];
+}
+
+/** Image env first, then the user's (later wins); `-e NAME` alone takes NAME from the caller's env. */
+export function mergeEnv(imageEnv: string[], userEnv: string[], callerEnv: NodeJS.ProcessEnv = process.env): string[] {
+  const merged = new Map<string, string>();
+  for (const entry of imageEnv) {
+    const at = entry.indexOf('=');
+    if (at > 0) merged.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  for (const entry of userEnv) {
+    const at = entry.indexOf('=');
+    if (at === 0) throw new InvalidArgumentError(`invalid environment variable "${entry}"`);
+    if (at < 0) {
+      const fromCaller = callerEnv[entry];
+      if (fromCaller !== undefined) merged.set(entry, fromCaller);
+      continue;
+    }
+    merged.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  return [...merged].map(([k, v]) => `${k}=${v}`);
+}
+
+/** Reads --env-file files: KEY=VALUE lines, # comments and blank lines ignored. */
+function readEnvFiles(files: string[]): string[] {
+  const out: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new InvalidArgumentError(`cannot read env file "${file}": ${(err as Error).message}`);
+    }
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (line && !line.startsWith('#')) out.push(line);
+    }
+  }
+  return out;
+}
+
+/**
+ * Resolves USER[:GROUP] (names or numbers) against the image's /etc/passwd
+ * and /etc/group, topmost layer first, as the runtime sees them.
+ */
+export function resolveUser(spec: string, layerDirs: string[]): ContainerSpec['user'] {
+  if (spec === '') return { uid: 0, gid: 0, additionalGids: [] };
+  const [userPart, groupPart] = spec.split(':', 2);
+  const passwd = readImageFile(layerDirs, 'etc/passwd');
+  const entries = passwd.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
+  let uid: number;
+  let gid: number | undefined;
+  if (/^\d+$/.test(userPart)) {
+    uid = Number(userPart);
+    const entry = entries.find((f) => f[2] === userPart);
+    if (entry) gid = Number(entry[3]);
+  } else {
+    const entry = entries.find((f) => f[0] === userPart);
+    if (!entry) throw new SkiffError('ENOUSER', `unable to find user ${userPart}: no matching entries in passwd file`);
+    uid = Number(entry[2]);
+    gid = Number(entry[3]);
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
+    else {
+      const group = readImageFile(layerDirs, 'etc/group').split('\n').map((l) => l.split(':')).find((f) => f[0] === groupPart);
+      if (!group) throw new SkiffError('ENOGROUP', `unable to find group ${groupPart}: no matching entries in group file`);
+      gid = Number(group[2]);
+    }
+  }
+  return { uid, gid: gid ?? 0, additionalGids: [] };
+}
+
+function readImageFile(layerDirs: string[], rel: string): string {
+  for (const dir of [...layerDirs].reverse()) {
+    try {
+      return readFileSync(join(dir, rel), 'utf8');
+    } catch {
+      // not in this layer
+    }
+  }
+  return '';
+}
+
+/** Parses --network: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]. */
+export function parseNetworkMode(value: string): NetworkMode {
+  const [mode, opts = ''] = value.split(/:(.*)/s, 2);
+  if (mode === 'none' || mode === 'host') {
+    if (opts) throw new InvalidArgumentError(`network mode "${mode}" takes no options`);
+    return { mode };
+  }
+  if (mode === 'slirp4netns' || mode === 'default' || mode === '') {
+    let allowHostLoopback = false;
+    let mtu = 65520;
+    for (const opt of opts.split(',').filter(Boolean)) {
+      const [k, v] = opt.split('=');
+      if (k === 'allow_host_loopback') allowHostLoopback = v === 'true';
+      else if (k === 'mtu' && /^\d+$/.test(v)) mtu = Number(v);
+      else throw new InvalidArgumentError(`unknown slirp4netns option "${opt}": supported are allow_host_loopback=true|false and mtu=N`);
+    }
+    return { mode: 'slirp4netns', allowHostLoopback, mtu };
+  }
+  throw new InvalidArgumentError(`unsupported network mode "${value}": use none, host or slirp4netns`, { hint: 'bridge networks and pasta are not available yet' });
+}

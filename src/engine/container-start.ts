@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type SyncMessage } from '../monitor/protocol.js';
+import { SkiffError } from '../util/errors.js';
+import type { EngineContext } from './context.js';
+import { resolveContainer } from './container-record.js';
+import { ContainerStartError } from './errors.js';
+
+/** The caller's side of an attached container: where output goes and input comes from. */
+export interface AttachStreams {
+  stdout: Writable;
+  stderr: Writable;
+  /** Forwarded to the container when it was created with -i. */
+  stdin?: Readable;
+  /** Registers a callback for terminal size changes (-t). */
+  onResize?: (listener: (size: { rows: number; cols: number }) => void) => void;
+}
+
+export interface ContainerStartOptions {
+  attach?: AttachStreams;
+}
+
+export interface ContainerStartReport {
+  id: string;
+  name: string;
+  /** The container's exit code, when attached. */
+  exitCode?: number;
+}
+
+const MONITOR_MAIN = fileURLToPath(new URL('../monitor/main.js', import.meta.url));
+
+/**
+ * Starts a created or exited container by forking its monitor, detached, in
+ * the user namespace. Without `attach` it resolves once the container runs
+ * (or throws ContainerStartError with podman's 125/126/127). With `attach`
+ * the monitor waits for us before starting the container, so no output is
+ * lost, and it resolves with the exit code when the container is done.
+ */
+export async function startContainer(ctx: EngineContext, nameOrId: string, options: ContainerStartOptions = {}): Promise<ContainerStartReport> {
+  const info = await resolveContainer(ctx, nameOrId);
+  const { id, name } = info.record;
+  if (info.state.status === 'running') {
+    if (options.attach) throw new SkiffError('ESTATE', `container ${name} is already running`, { hint: 'use `skiff logs -f` to follow its output' });
+    return { id, name };
+  }
+
+  const { prefix, env } = await ctx.namespacePrefix();
+  const argv = [...prefix, process.execPath, MONITOR_MAIN, join(ctx.layout.containerDir(id), 'monitor.json')];
+  if (options.attach) argv.push('--attach');
+  const logFd = openSync(join(ctx.layout.containerDir(id), 'monitor.log'), 'a', 0o600);
+  const monitor = spawn(argv[0], argv.slice(1), {
+    detached: true,
+    stdio: ['ignore', logFd, logFd, 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  closeSync(logFd);
+  monitor.unref();
+  const sync = readSyncMessages(monitor.stdio[3] as Readable);
+
+  const first = await sync.next();
+  if (first.event === 'error') throw new ContainerStartError(first.message, first.exitCode);
+  let session: Promise<number> | undefined;
+  if (options.attach) session = attachSession(ctx.layout.attachSocket(id), options.attach, info.record.interactive);
+  // A failed start still sends an exit frame to the attached session: silence it.
+  session?.catch(() => undefined);
+
+  const second = await sync.next();
+  sync.close();
+  if (second.event === 'error') throw new ContainerStartError(second.message, second.exitCode);
+  if (!session) return { id, name };
+  return { id, name, exitCode: await session };
+}
+
+/** Reads the monitor's JSON lines from its sync pipe, in order. */
+function readSyncMessages(pipe: Readable): { next(): Promise<SyncMessage>; close(): void } {
+  const queue: SyncMessage[] = [];
+  const waiters: Array<(m: SyncMessage) => void> = [];
+  let buffered = '';
+  const deliver = (m: SyncMessage) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(m);
+    else queue.push(m);
+  };
+  pipe.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.trim()) deliver(JSON.parse(line) as SyncMessage);
+    }
+  });
+  pipe.on('close', () => {
+    // A monitor that dies before reporting would otherwise hang us forever.
+    deliver({ event: 'error', message: 'the container monitor exited unexpectedly; see monitor.log in the container directory', exitCode: 125 });
+  });
+  return {
+    next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((resolve) => waiters.push(resolve))),
+    close: () => pipe.destroy(),
+  };
+}
+
+/**
+ * Connects to a monitor's attach socket and pumps frames until the exit
+ * frame; resolves with the container's exit code.
+ */
+export function attachSession(socketPath: string, streams: AttachStreams, forwardStdin: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(socketPath);
+    const decoder = new FrameDecoder();
+    let exit: ExitFrame | undefined;
+    socket.on('connect', () => {
+      streams.onResize?.((size) => socket.write(encodeFrame(Frame.Resize, JSON.stringify(size))));
+      if (forwardStdin && streams.stdin) {
+        streams.stdin.on('data', (d: Buffer) => socket.write(encodeFrame(Frame.Stdin, d)));
+        streams.stdin.on('end', () => socket.write(encodeFrame(Frame.StdinEof)));
+      }
+    });
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.type === Frame.Stdout) streams.stdout.write(frame.payload);
+        else if (frame.type === Frame.Stderr) streams.stderr.write(frame.payload);
+        else if (frame.type === Frame.Exit) exit = JSON.parse(frame.payload.toString()) as ExitFrame;
+      }
+    });
+    socket.on('error', (err) => reject(new SkiffError('EATTACH', `cannot attach to the container: ${err.message}`, { cause: err })));
+    socket.on('close', () => {
+      streams.stdin?.pause();
+      if (exit) resolve(exit.exitCode);
+      else reject(new SkiffError('EATTACH', 'the container monitor went away before the container exited'));
+    });
+  });
+}

@@ -1,0 +1,97 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type Options as ExecaOptions } from 'execa';
+import type { GlobalOptions } from '../config/global-options.js';
+import { chooseRuntime, type RuntimeChoice, type RuntimeName } from '../runtime/driver.js';
+import { StoreLayout } from '../store/layout.js';
+import { ensurePauseProcess, insideUserNamespace, nsenterArgs, USERNS_ENV } from '../userns/pause.js';
+import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+
+/**
+ * Where an engine call runs: the store layout, whether we are rootless, and
+ * how to run a program as root of the user namespace from here.
+ */
+export class EngineContext {
+  readonly layout: StoreLayout;
+  /** Warnings collected for the CLI to print (e.g. single-uid mapping). */
+  readonly warnings: string[] = [];
+
+  constructor(readonly global: GlobalOptions) {
+    this.layout = new StoreLayout(global.root, global.runroot);
+  }
+
+  /** Rootless: not real root, or already inside skiff's user namespace. */
+  get rootless(): boolean {
+    return process.getuid?.() !== 0 || insideUserNamespace();
+  }
+
+  /** True when programs must be wrapped in nsenter to reach the user namespace. */
+  get needsNsenter(): boolean {
+    return process.getuid?.() !== 0 && !insideUserNamespace();
+  }
+
+  /**
+   * The argv prefix that runs a program as root in the user namespace (empty
+   * when already there or rootful), starting the pause process when needed.
+   */
+  async namespacePrefix(): Promise<{ prefix: string[]; env: Record<string, string> }> {
+    if (!this.needsNsenter) return { prefix: [], env: {} };
+    const pause = await ensurePauseProcess(this.global.runroot);
+    this.warnings.push(...pause.warnings);
+    return { prefix: nsenterArgs(pause.pid), env: { [USERNS_ENV]: String(pause.pid) } };
+  }
+
+  /** Runs a program as root in the user namespace (directly when rootful or already inside). */
+  async execInNamespace(argv: string[], options: ExecaOptions = {}) {
+    const { prefix, env } = await this.namespacePrefix();
+    const full = [...prefix, ...argv];
+    return execa(full[0], full.slice(1), { ...options, env: { ...process.env, ...env, ...(options.env ?? {}) } });
+  }
+
+  /** The OCI runtime to use, detected once per boot and cached in the run root. */
+  async runtime(): Promise<RuntimeChoice> {
+    await fsp.mkdir(this.global.runroot, { recursive: true, mode: 0o700 });
+    return chooseRuntime(this.global.runtime, join(this.global.runroot, 'runtime.json'), (name, path) => this.probeRuntime(name, path));
+  }
+
+  /** The storage driver: as asked, else overlay where the kernel allows it in our namespace, else vfs. */
+  async storageDriver(): Promise<'overlay' | 'vfs'> {
+    if (this.global.storageDriver) return this.global.storageDriver;
+    const cache = await readJsonIfExists<{ driver: 'overlay' | 'vfs' }>(this.layout.storageProbeFile);
+    if (cache) return cache.driver;
+    const dir = join(this.global.runroot, 'overlay-probe');
+    await fsp.rm(dir, { recursive: true, force: true });
+    for (const sub of ['l', 'u', 'w', 'm']) await fsp.mkdir(join(dir, sub), { recursive: true });
+    const probe = await this.execInNamespace(['sh', '-c', 'mount -t overlay overlay -o lowerdir="$1/l",upperdir="$1/u",workdir="$1/w" "$1/m" && umount "$1/m"', 'probe', dir], { reject: false });
+    await this.execInNamespace(['rm', '-rf', dir], { reject: false });
+    const driver = probe.exitCode === 0 ? 'overlay' : 'vfs';
+    await writeJsonAtomic(this.layout.storageProbeFile, { driver, reason: String(probe.stderr ?? '').trim() || undefined });
+    return driver;
+  }
+
+  /** Runs `true` from the host's /usr in a throw-away container; returns the runtime's error, if any. */
+  private async probeRuntime(name: RuntimeName, path: string): Promise<string | undefined> {
+    const bundle = join(this.global.runroot, `probe-${name}`);
+    await fsp.rm(bundle, { recursive: true, force: true });
+    await fsp.mkdir(join(bundle, 'rootfs', 'usr'), { recursive: true });
+    await fsp.mkdir(join(bundle, 'rootfs', 'proc'), { recursive: true });
+    for (const link of ['bin', 'lib', 'lib64']) await fsp.symlink(`usr/${link}`, join(bundle, 'rootfs', link));
+    const spec = {
+      ociVersion: '1.0.2-dev',
+      process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['/bin/true'], env: ['PATH=/usr/bin:/bin'], cwd: '/' },
+      root: { path: join(bundle, 'rootfs'), readonly: true },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] },
+      ],
+      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }] },
+    };
+    await fsp.writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    const id = `skiff-probe-${process.pid}`;
+    const result = await this.execInNamespace([path, '--root', join(this.layout.runtimeRoot, name), 'run', '--bundle', bundle, id], { reject: false, timeout: 20_000 });
+    await this.execInNamespace([path, '--root', join(this.layout.runtimeRoot, name), 'delete', '--force', id], { reject: false });
+    await fsp.rm(bundle, { recursive: true, force: true });
+    if (result.exitCode === 0) return undefined;
+    return String(result.stderr || result.stdout || `exit code ${result.exitCode}`).trim().split('\n').pop();
+  }
+}

@@ -1,0 +1,124 @@
+import { arch } from 'node:os';
+import type { Image } from '../oci/image-spec.js';
+import { importTarball } from '../image/import-tarball.js';
+import { localImageName, parseReference, formatReference } from '../image/reference.js';
+import { BlobStore } from '../store/blobs.js';
+import { ImageStore, type ImageRecord } from '../store/images.js';
+import { InvalidArgumentError } from '../util/errors.js';
+import type { EngineContext } from './context.js';
+import { NoSuchImageError } from './errors.js';
+
+export interface ImageImportOptions {
+  source: string;
+  reference?: string;
+  changes: string[];
+  message?: string;
+}
+
+export interface ImageSummary {
+  record: ImageRecord;
+  config: Image;
+}
+
+/** GOARCH names, as image configs use them. */
+export function goArch(): string {
+  const a = arch();
+  return ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[a] ?? a;
+}
+
+/**
+ * Imports a rootfs tarball as an image (`skiff import`). Runs inside the
+ * user namespace (the CLI re-executes there) so file owners map correctly.
+ */
+export async function importImage(ctx: EngineContext, options: ImageImportOptions): Promise<ImageRecord> {
+  const names = options.reference ? [localImageName(options.reference)] : [];
+  return importTarball(ctx.layout, {
+    source: options.source,
+    names,
+    config: applyChanges({}, options.changes),
+    chown: process.getuid?.() === 0,
+    architecture: goArch(),
+    message: options.message,
+  });
+}
+
+/** Applies Dockerfile-style --change instructions (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE) to an image config. */
+export function applyChanges(config: NonNullable<Image['config']>, changes: string[]): NonNullable<Image['config']> {
+  const out = { ...config };
+  for (const change of changes) {
+    const m = /^\s*(\w+)\s+(.*)$/s.exec(change);
+    if (!m) throw new InvalidArgumentError(`invalid change "${change}": expected INSTRUCTION ARGUMENTS`);
+    const [, instr, rest] = m;
+    const list = () => {
+      const trimmed = rest.trim();
+      if (trimmed.startsWith('[')) {
+        try {
+          return JSON.parse(trimmed) as string[];
+        } catch {
+          throw new InvalidArgumentError(`invalid change "${change}": malformed JSON array`);
+        }
+      }
+      return ['/bin/sh', '-c', trimmed];
+    };
+    switch (instr.toUpperCase()) {
+      case 'CMD': out.Cmd = list(); break;
+      case 'ENTRYPOINT': out.Entrypoint = list(); break;
+      case 'WORKDIR': out.WorkingDir = rest.trim(); break;
+      case 'USER': out.User = rest.trim(); break;
+      case 'ENV': {
+        const kv = rest.includes('=') ? rest.trim() : rest.trim().replace(/\s+/, '=');
+        out.Env = [...(out.Env ?? []).filter((e) => !e.startsWith(kv.split('=')[0] + '=')), kv];
+        break;
+      }
+      case 'LABEL': {
+        const [k, ...v] = rest.trim().split('=');
+        out.Labels = { ...(out.Labels ?? {}), [k]: v.join('=').replace(/^"|"$/g, '') };
+        break;
+      }
+      case 'EXPOSE': out.ExposedPorts = { ...(out.ExposedPorts ?? {}), [rest.trim().includes('/') ? rest.trim() : `${rest.trim()}/tcp`]: {} }; break;
+      default: throw new InvalidArgumentError(`invalid change "${change}": ${instr} is not supported by import`);
+    }
+  }
+  return out;
+}
+
+export async function listImages(ctx: EngineContext): Promise<ImageSummary[]> {
+  const records = await new ImageStore(ctx.layout).list();
+  const blobs = new BlobStore(ctx.layout);
+  return Promise.all(records.map(async (record) => ({ record, config: JSON.parse((await blobs.get(record.configDigest)).toString()) as Image })));
+}
+
+/**
+ * Finds a local image by full or short name, id or id prefix, as podman
+ * does: `bb` matches `localhost/bb:latest`, `bb:1` matches `*\/bb:1`.
+ */
+export async function resolveImage(ctx: EngineContext, nameOrId: string): Promise<ImageSummary> {
+  const images = await new ImageStore(ctx.layout).list();
+  const found = matchImage(images, nameOrId);
+  if (!found) throw new NoSuchImageError(nameOrId);
+  const config = JSON.parse((await new BlobStore(ctx.layout).get(found.configDigest)).toString()) as Image;
+  return { record: found, config };
+}
+
+export function matchImage(images: ImageRecord[], nameOrId: string): ImageRecord | undefined {
+  const id = nameOrId.replace(/^sha256:/, '');
+  if (/^[0-9a-f]{3,64}$/.test(id)) {
+    const byId = images.filter((i) => i.id.startsWith(id));
+    if (byId.length === 1) return byId[0];
+  }
+  let ref;
+  try {
+    ref = parseReference(nameOrId);
+  } catch {
+    return undefined;
+  }
+  const full = formatReference(ref);
+  const exact = images.find((i) => i.names.includes(full));
+  if (exact) return exact;
+  if (!ref.domain) {
+    // Short name: any registry, and docker.io's library/ namespace.
+    const suffix = '/' + formatReference(ref);
+    return images.find((i) => i.names.some((n) => n.endsWith(suffix) || n.endsWith('/library' + suffix)));
+  }
+  return undefined;
+}

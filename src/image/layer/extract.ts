@@ -1,0 +1,147 @@
+import { promises as fsp, createWriteStream } from 'node:fs';
+import { posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { SkiffError, isErrno } from '../../util/errors.js';
+import { LayerEscapeError, cleanEntryName, resolveInRoot } from './secure-path.js';
+
+export interface ExtractOptions {
+  /** chown entries to their tar uid/gid; only possible as (namespaced) root. */
+  chown: boolean;
+}
+
+export interface ExtractReport {
+  entries: number;
+  /** Device nodes that could not be created (user namespaces forbid mknod). */
+  skippedDevices: string[];
+}
+
+const WHITEOUT_PREFIX = '.wh.';
+
+/**
+ * Extracts an uncompressed layer tar stream into `root`. Nothing is ever
+ * written outside `root`: names are cleaned, parent symlinks are resolved
+ * inside `root`, the final component is replaced rather than followed, and
+ * hardlink targets must resolve inside `root`. Directory modes and times are
+ * applied at the end so read-only directories can still be filled.
+ */
+export async function extractLayer(source: Readable, root: string, options: ExtractOptions): Promise<ExtractReport> {
+  const report: ExtractReport = { entries: 0, skippedDevices: [] };
+  const dirTimes: Array<{ path: string; mode: number; mtime: Date }> = [];
+  const extract = tar.extract();
+  const feeding = pipeline(source, extract);
+  // A pipeline error (corrupt gzip, truncated tar) must not be unhandled
+  // while the loop below is still awaiting entries.
+  feeding.catch(() => undefined);
+
+  for await (const entry of extract) {
+    const header = entry.header;
+    const rel = cleanEntryName(header.name);
+    report.entries++;
+    if (rel === '') {
+      entry.resume();
+      continue;
+    }
+    const base = posix.basename(rel);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      // A whiteout hides a path of a lower layer; in the bottom layer (the
+      // only one import and this store make today) there is nothing to hide.
+      entry.resume();
+      continue;
+    }
+    const parent = await resolveInRoot(root, posix.dirname(rel), true);
+    await fsp.mkdir(parent, { recursive: true, mode: 0o755 });
+    const dest = posix.join(parent, base);
+    const mode = (header.mode ?? 0o644) & 0o7777;
+    const mtime = header.mtime ?? new Date(0);
+
+    switch (header.type) {
+      case 'directory': {
+        const st = await fsp.lstat(dest).catch(() => undefined);
+        if (st && !st.isDirectory()) await fsp.rm(dest, { recursive: true, force: true });
+        if (!st || !st.isDirectory()) await fsp.mkdir(dest, { mode: 0o700 });
+        await chown(dest, header, options, header.name);
+        dirTimes.push({ path: dest, mode, mtime });
+        entry.resume();
+        break;
+      }
+      case 'file':
+      case 'contiguous-file': {
+        await replace(dest);
+        await pipeline(entry, createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+        await chown(dest, header, options, header.name);
+        // chmod after chown: chown clears the setuid/setgid bits.
+        await fsp.chmod(dest, mode);
+        await fsp.utimes(dest, mtime, mtime);
+        break;
+      }
+      case 'symlink': {
+        await replace(dest);
+        await fsp.symlink(header.linkname ?? '', dest);
+        await chown(dest, header, options, header.name);
+        await fsp.lutimes(dest, mtime, mtime).catch(() => undefined);
+        entry.resume();
+        break;
+      }
+      case 'link': {
+        const targetRel = cleanEntryName(header.linkname ?? '');
+        const target = await resolveInRoot(root, targetRel, false);
+        if (target !== root && !target.startsWith(root + '/')) {
+          throw new LayerEscapeError(header.name, 'the hardlink target leaves the layer directory');
+        }
+        const st = await fsp.lstat(target).catch(() => undefined);
+        if (!st) throw new LayerEscapeError(header.name, `the hardlink target "${header.linkname}" does not exist in the layer`);
+        if (st.isDirectory()) throw new LayerEscapeError(header.name, 'a hardlink may not point at a directory');
+        await replace(dest);
+        await fsp.link(target, dest);
+        entry.resume();
+        break;
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        // Node has no mknod(2), and a user namespace forbids device nodes anyway.
+        report.skippedDevices.push(rel);
+        entry.resume();
+        break;
+      }
+      default:
+        entry.resume();
+    }
+  }
+  await feeding;
+
+  // Deepest first, so setting a parent's times is not undone by its children.
+  dirTimes.sort((a, b) => b.path.length - a.path.length);
+  for (const d of dirTimes) {
+    await fsp.chmod(d.path, d.mode);
+    await fsp.utimes(d.path, d.mtime, d.mtime);
+  }
+  await fsp.chmod(root, 0o755).catch(() => undefined);
+  return report;
+}
+
+/** Removes whatever is at `dest` (file, symlink, or a directory tree) so a new entry replaces it. */
+async function replace(dest: string): Promise<void> {
+  const st = await fsp.lstat(dest).catch(() => undefined);
+  if (!st) return;
+  await fsp.rm(dest, { recursive: st.isDirectory(), force: true });
+}
+
+async function chown(path: string, header: tar.Header, options: ExtractOptions, name: string): Promise<void> {
+  if (!options.chown) return;
+  const uid = header.uid ?? 0;
+  const gid = header.gid ?? 0;
+  try {
+    await fsp.lchown(path, uid, gid);
+  } catch (err) {
+    if (isErrno(err, 'EINVAL')) {
+      throw new SkiffError('ECHOWN', `cannot give "${name}" the owner ${uid}:${gid}: that id is not mapped in the user namespace`, {
+        hint: 'add a range for your user to /etc/subuid and /etc/subgid',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}

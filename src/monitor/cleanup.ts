@@ -1,0 +1,48 @@
+import { promises as fsp } from 'node:fs';
+import { execa } from 'execa';
+import { removeNetns } from '../network/netns.js';
+import type { StorageMount } from './protocol.js';
+
+/**
+ * Undoes what a container start set up: the rootfs mount and the network
+ * namespace. Used by the monitor when the container exits, and by the engine
+ * when it repairs a container whose monitor was killed. Idempotent.
+ * Must run as (namespaced) root in the pause mount namespace.
+ */
+export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
+  if (storage.driver === 'overlay') {
+    await execa('umount', ['-l', storage.mergedDir], { reject: false });
+  }
+  if (netnsFile) await removeNetns(netnsFile);
+}
+
+/** Mounts (overlay) or prepares (vfs copy) the container's root filesystem; returns its path. */
+export async function mountRootfs(storage: StorageMount): Promise<string> {
+  if (storage.driver === 'overlay') {
+    await fsp.mkdir(storage.upperDir, { recursive: true });
+    await fsp.mkdir(storage.workDir, { recursive: true });
+    await fsp.mkdir(storage.mergedDir, { recursive: true });
+    // overlay wants the top-most lower dir first.
+    const lower = [...storage.lowerDirs].reverse().join(':');
+    const options = `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}`;
+    const result = await execa('mount', ['-t', 'overlay', 'overlay', '-o', options, storage.mergedDir], { reject: false });
+    // A second start of a container whose mount survived (monitor killed) finds it busy.
+    if (result.exitCode !== 0 && !/already mounted|busy/.test(result.stderr)) {
+      throw new Error(`mounting the overlay root filesystem failed: ${result.stderr.trim()}`);
+    }
+    return storage.mergedDir;
+  }
+  // The marker sits beside the copy so the container never sees it.
+  const marker = `${storage.rootfsDir}.complete`;
+  try {
+    await fsp.access(marker);
+  } catch {
+    await fsp.rm(storage.rootfsDir, { recursive: true, force: true });
+    await fsp.mkdir(storage.rootfsDir, { recursive: true });
+    for (const dir of storage.lowerDirs) {
+      await execa('cp', ['-a', '--', `${dir}/.`, storage.rootfsDir]);
+    }
+    await fsp.writeFile(marker, '');
+  }
+  return storage.rootfsDir;
+}

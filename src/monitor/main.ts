@@ -1,0 +1,379 @@
+/**
+ * The monitor: skiff's conmon. One per running container, started detached
+ * (its own session) inside the user namespace. It mounts the root
+ * filesystem, sets up the network, runs the OCI runtime in the foreground,
+ * owns the container's stdio (log file + attach socket), records the exit
+ * code and tears everything down. Usage: main.js CONFIG_JSON [--attach]
+ *
+ * It reports start-up on fd 3 (the sync pipe, see protocol.ts) when the
+ * engine passed one, then closes it so the engine can return.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fsp, readFileSync, writeSync, closeSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { createNetns } from '../network/netns.js';
+import { startSlirp4netns } from '../network/slirp4netns.js';
+import { runArgs, runtimeLogError, startFailureExitCode } from '../runtime/driver.js';
+import type { ContainerState } from '../store/containers.js';
+import { processStartTime, readJsonIfExists, sleep, writeJsonAtomic } from '../util/fs.js';
+import { mountRootfs, teardownContainer } from './cleanup.js';
+import { LogWriter, type LogStream } from './log-writer.js';
+import { Frame, FrameDecoder, encodeFrame, type MonitorConfig, type SyncMessage } from './protocol.js';
+
+const SYNC_FD = 3;
+/** How long a monitor started for an attached run waits for its client. */
+const ATTACH_WAIT_MS = 30_000;
+
+/** The container's stdio, whichever way it is wired. */
+interface ContainerIo {
+  write(data: Buffer): void;
+  endInput(): void;
+  resize(rows: number, cols: number): void;
+}
+
+class Monitor {
+  private readonly clients = new Set<Socket>();
+  private server?: Server;
+  private log!: LogWriter;
+  private slirp?: ChildProcess;
+  private io?: ContainerIo;
+  private syncOpen: boolean;
+  private firstClient?: () => void;
+
+  constructor(private readonly config: MonitorConfig, private readonly attach: boolean) {
+    this.syncOpen = hasSyncFd();
+  }
+
+  async run(): Promise<number> {
+    const c = this.config;
+    this.log = new LogWriter(c.logFile);
+    await this.listen();
+    this.sync({ event: 'listening' });
+    if (this.attach) await this.waitForClient();
+
+    let exitCode: number;
+    let error: string | undefined;
+    try {
+      const rootfs = await mountRootfs(c.storage);
+      void rootfs; // the bundle's config.json already names this path
+      if (c.netnsFile) await createNetns(c.netnsFile);
+      if (c.network.mode === 'slirp4netns' && c.netnsFile) {
+        this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback });
+      }
+      ({ exitCode, error } = await this.runContainer());
+    } catch (err) {
+      exitCode = 125;
+      error = (err as Error).message;
+      this.sync({ event: 'error', message: error, exitCode });
+    }
+
+    this.slirp?.kill('SIGTERM');
+    await teardownContainer(c.storage, c.netnsFile).catch(() => undefined);
+    const previous = await readJsonIfExists<ContainerState>(c.stateFile);
+    const finished: ContainerState = {
+      ...previous,
+      status: 'exited',
+      exitCode,
+      finishedAt: new Date().toISOString(),
+      error,
+      pid: undefined,
+      pidStartTime: undefined,
+      monitorPid: undefined,
+      monitorStartTime: undefined,
+    };
+    this.log.close();
+    if (c.autoRemove) {
+      await this.removeContainer();
+    } else {
+      await writeJsonAtomic(c.stateFile, finished);
+    }
+    await this.broadcastExit(exitCode, error);
+    return exitCode;
+  }
+
+  /** Runs the runtime in the foreground; resolves with the container's exit code. */
+  private async runContainer(): Promise<{ exitCode: number; error?: string }> {
+    const c = this.config;
+    const runtimeLog = `${dirname(c.logFile)}/runtime.log`;
+    const pidFile = `${dirname(c.logFile)}/pidfile`;
+    await fsp.rm(runtimeLog, { force: true });
+    await fsp.rm(pidFile, { force: true });
+    const args = runArgs({ ...c.runtime, version: '', notes: [] }, `${c.runRoot}/runtime`, { id: c.id, bundle: c.bundle, pidFile, logFile: runtimeLog });
+
+    const exited = c.terminal ? (await this.spawnWithPty(c.runtime.path, args)).exited : this.spawnWithPipes(c.runtime.path, args);
+    let pid = await Promise.race([waitForPidFile(pidFile), exited.then(() => undefined)]);
+    // A container that exits at once can beat the pid file poll; the runtime wrote it all the same.
+    pid ??= await readPidFile(pidFile);
+    if (pid !== undefined) {
+      this.flushHeldOutput();
+      const state = (await readJsonIfExists<ContainerState>(c.stateFile)) ?? { status: 'created' };
+      await writeJsonAtomic(c.stateFile, {
+        ...state,
+        status: 'running',
+        pid,
+        pidStartTime: processStartTime(pid),
+        monitorPid: process.pid,
+        monitorStartTime: processStartTime(process.pid),
+        startedAt: new Date().toISOString(),
+        exitCode: undefined,
+        finishedAt: undefined,
+        error: undefined,
+      } satisfies ContainerState);
+      this.sync({ event: 'started', pid });
+    }
+    const code = await exited;
+    // Only a failure to start leaves an error in the runtime's log.
+    const failure = pid === undefined || code !== 0 ? await runtimeLogError(runtimeLog) : undefined;
+    if (failure && pid === undefined) {
+      const exitCode = startFailureExitCode(failure);
+      const message = startFailureMessage(c.runtime.name, failure, exitCode);
+      this.sync({ event: 'error', message, exitCode });
+      return { exitCode, error: message };
+    }
+    if (pid === undefined) {
+      this.sync({ event: 'error', message: `${c.runtime.name} exited with code ${code} before starting the container`, exitCode: 125 });
+    }
+    return { exitCode: code };
+  }
+
+  private spawnWithPipes(path: string, args: string[]): Promise<number> {
+    const child = spawn(path, args, { stdio: [this.config.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    this.setIo({
+      write: (data) => child.stdin?.write(data),
+      endInput: () => child.stdin?.end(),
+      resize: () => undefined,
+    });
+    child.stdin?.on('error', () => undefined); // the container may close stdin early
+    let open = 2;
+    const done = new Promise<void>((resolve) => {
+      const onEnd = () => { if (--open === 0) resolve(); };
+      child.stdout!.on('end', onEnd);
+      child.stderr!.on('end', onEnd);
+    });
+    child.stdout!.on('data', (d: Buffer) => this.output('stdout', d));
+    child.stderr!.on('data', (d: Buffer) => this.output('stderr', d));
+    return new Promise((resolve) => {
+      child.once('error', () => resolve(125));
+      // 'close' waits for the pipes too, so no output is lost after exit.
+      child.once('close', (code, signal) => {
+        void done.then(() => resolve(code ?? 128 + signalNumber(signal)));
+      });
+    });
+  }
+
+  private async spawnWithPty(path: string, args: string[]): Promise<{ exited: Promise<number> }> {
+    // node-pty is native and heavy: only terminal containers load it.
+    const pty = (await import('node-pty')).default;
+    const size = this.config.consoleSize ?? { rows: 24, cols: 80 };
+    const term = pty.spawn(path, args, {
+      name: 'xterm',
+      rows: size.rows,
+      cols: size.cols,
+      cwd: '/',
+      env: process.env as Record<string, string>,
+      encoding: null,
+    } as Parameters<typeof pty.spawn>[2]);
+    this.setIo({
+      write: (data) => term.write(data as unknown as string),
+      // A terminal has no EOF of its own: ^D is what a shell reads as one.
+      endInput: () => undefined,
+      resize: (rows, cols) => term.resize(cols, rows),
+    });
+    term.onData((d) => this.output('stdout', Buffer.isBuffer(d) ? d : Buffer.from(d)));
+    // Wrapped in an object: an awaited Promise<Promise<number>> would flatten.
+    return {
+      exited: new Promise((resolve) => {
+        term.onExit(({ exitCode, signal }) => {
+          // node-pty reports exit before the last output is read: give it a tick.
+          setTimeout(() => resolve(signal ? 128 + signal : exitCode), 20);
+        });
+      }),
+    };
+  }
+
+  /**
+   * Until the container has started, everything on its stdio is the
+   * runtime's own (error) output: hold it back, so a failed start is one
+   * `Error:` line from the CLI rather than the runtime's text twice.
+   */
+  private held: Array<[LogStream, Buffer]> | undefined = [];
+
+  private flushHeldOutput(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const [stream, data] of held) this.output(stream, data);
+  }
+
+  private output(stream: LogStream, data: Buffer): void {
+    if (this.held) {
+      this.held.push([stream, data]);
+      return;
+    }
+    this.log.write(stream, data);
+    const frame = encodeFrame(stream === 'stdout' ? Frame.Stdout : Frame.Stderr, data);
+    for (const client of this.clients) client.write(frame);
+  }
+
+  private async listen(): Promise<void> {
+    const path = this.config.attachSocket;
+    await fsp.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await fsp.rm(path, { force: true });
+    this.server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(path, () => resolve());
+    });
+  }
+
+  private accept(socket: Socket): void {
+    this.clients.add(socket);
+    this.firstClient?.();
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        this.input(frame.type, frame.payload);
+      }
+    });
+    socket.on('error', () => this.clients.delete(socket));
+    socket.on('close', () => this.clients.delete(socket));
+  }
+
+  /**
+   * An attached client may send input before the runtime is spawned; it is
+   * queued, never dropped (an early EOF would otherwise be lost too).
+   */
+  private pendingInput: Array<[number, Buffer]> = [];
+
+  private input(type: number, payload: Buffer): void {
+    if (!this.io) {
+      this.pendingInput.push([type, Buffer.from(payload)]);
+      return;
+    }
+    if (type === Frame.Stdin) this.io.write(payload);
+    else if (type === Frame.StdinEof) this.io.endInput();
+    else if (type === Frame.Resize) {
+      const { rows, cols } = JSON.parse(payload.toString()) as { rows: number; cols: number };
+      this.io.resize(rows, cols);
+    }
+  }
+
+  private setIo(io: ContainerIo): void {
+    this.io = io;
+    for (const [type, payload] of this.pendingInput.splice(0)) this.input(type, payload);
+  }
+
+  private waitForClient(): Promise<void> {
+    if (this.clients.size > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ATTACH_WAIT_MS);
+      this.firstClient = () => {
+        clearTimeout(timer);
+        this.firstClient = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private async broadcastExit(exitCode: number, error?: string): Promise<void> {
+    const frame = encodeFrame(Frame.Exit, JSON.stringify({ exitCode, error }));
+    await Promise.all([...this.clients].map((client) => new Promise<void>((resolve) => {
+      client.end(frame, () => resolve());
+      setTimeout(resolve, 1000);
+    })));
+    this.server?.close();
+    await fsp.rm(this.config.attachSocket, { force: true });
+  }
+
+  private async removeContainer(): Promise<void> {
+    const c = this.config;
+    const dir = dirname(c.stateFile);
+    await fsp.rm(dir, { recursive: true, force: true });
+    const nameFile = `${dirname(dir)}/.names/${c.name}`;
+    const holder = await fsp.readFile(nameFile, 'utf8').catch(() => undefined);
+    if (holder === c.id) await fsp.rm(nameFile, { force: true });
+  }
+
+  private sync(message: SyncMessage): void {
+    if (!this.syncOpen) return;
+    try {
+      writeSync(SYNC_FD, JSON.stringify(message) + '\n');
+    } catch {
+      this.syncOpen = false;
+    }
+    if (message.event !== 'listening') {
+      closeSync(SYNC_FD);
+      this.syncOpen = false;
+    }
+  }
+}
+
+function hasSyncFd(): boolean {
+  try {
+    return require_fstat(SYNC_FD);
+  } catch {
+    return false;
+  }
+}
+
+function require_fstat(fd: number): boolean {
+  // fstat throws EBADF when the engine passed no sync pipe.
+  return readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').length > 0;
+}
+
+async function readPidFile(path: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await fsp.readFile(path, 'utf8')).trim());
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** podman's wording, so scripts matching its errors keep working. */
+function startFailureMessage(runtime: string, failure: string, exitCode: number): string {
+  const text = failure.startsWith(runtime) ? failure : `${runtime}: ${failure}`;
+  if (exitCode === 127) return `${text}: OCI runtime attempted to invoke a command that was not found`;
+  if (exitCode === 126) return `${text}: OCI runtime permission denied error`;
+  return text;
+}
+
+async function waitForPidFile(path: string): Promise<number> {
+  for (;;) {
+    try {
+      const text = await fsp.readFile(path, 'utf8');
+      const pid = Number(text.trim());
+      if (pid > 0) return pid;
+    } catch {
+      // not there yet
+    }
+    await sleep(3);
+  }
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal ? SIGNALS[signal] ?? 0 : 0;
+}
+
+async function main(): Promise<void> {
+  const [configPath, ...flags] = process.argv.slice(2);
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as MonitorConfig;
+  // The monitor must outlive the CLI and any terminal hang-up.
+  process.on('SIGHUP', () => undefined);
+  process.on('SIGINT', () => undefined);
+  process.on('SIGPIPE', () => undefined);
+  const monitor = new Monitor(config, flags.includes('--attach'));
+  await monitor.run();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  process.stderr.write(`skiff monitor: ${(err as Error).stack ?? err}\n`);
+  try {
+    writeSync(SYNC_FD, JSON.stringify({ event: 'error', message: (err as Error).message, exitCode: 125 } satisfies SyncMessage) + '\n');
+  } catch {
+    // no sync pipe
+  }
+  process.exit(1);
+});

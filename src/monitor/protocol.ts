@@ -1,0 +1,84 @@
+/**
+ * What the engine and a monitor agree on: the monitor's configuration file,
+ * its start-up messages on the sync pipe (fd 3), and the frames spoken on
+ * its attach socket. This is the only monitor module the engine imports.
+ */
+import type { NetworkMode } from '../runtime/spec/container-spec.js';
+import type { RuntimeName } from '../runtime/driver.js';
+
+/** Written by the engine next to the container as monitor.json. */
+export interface MonitorConfig {
+  id: string;
+  name: string;
+  graphRoot: string;
+  runRoot: string;
+  runtime: { name: RuntimeName; path: string };
+  bundle: string;
+  logFile: string;
+  stateFile: string;
+  attachSocket: string;
+  terminal: boolean;
+  /** Keep the container's stdin open for attached clients (-i). */
+  stdin: boolean;
+  /** Remove the container once it has exited (--rm). */
+  autoRemove: boolean;
+  storage: StorageMount;
+  network: NetworkMode;
+  netnsFile?: string;
+  consoleSize?: { rows: number; cols: number };
+}
+
+export type StorageMount =
+  | { driver: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string; mergedDir: string }
+  | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string };
+
+/** One JSON line on the sync pipe, in order: listening, then started or error. */
+export type SyncMessage =
+  | { event: 'listening' }
+  | { event: 'started'; pid: number }
+  | { event: 'error'; message: string; exitCode: number };
+
+/** Frame types on the attach socket. */
+export const Frame = {
+  /** client → monitor: bytes for the container's stdin. */
+  Stdin: 1,
+  /** client → monitor: the client's stdin ended. */
+  StdinEof: 2,
+  /** client → monitor: JSON {rows, cols}. */
+  Resize: 3,
+  /** monitor → client */
+  Stdout: 17,
+  Stderr: 18,
+  /** monitor → client: JSON {exitCode, error?}; the last frame. */
+  Exit: 19,
+} as const;
+
+export interface ExitFrame {
+  exitCode: number;
+  error?: string;
+}
+
+export function encodeFrame(type: number, payload: Buffer | string = Buffer.alloc(0)): Buffer {
+  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+  const head = Buffer.alloc(5);
+  head.writeUInt8(type, 0);
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** Splits a byte stream into frames; feed it chunks, get whole frames back. */
+export class FrameDecoder {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Array<{ type: number; payload: Buffer }> {
+    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    const frames: Array<{ type: number; payload: Buffer }> = [];
+    while (this.buffered.length >= 5) {
+      const length = this.buffered.readUInt32BE(1);
+      if (this.buffered.length < 5 + length) break;
+      frames.push({ type: this.buffered[0], payload: this.buffered.subarray(5, 5 + length) });
+      this.buffered = this.buffered.subarray(5 + length);
+    }
+    return frames;
+  }
+}

@@ -1,0 +1,29 @@
+import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import { execa } from 'execa';
+import { SkiffError } from '../util/errors.js';
+
+/**
+ * Creates a persistent network namespace bound to `file` (as `ip netns add`
+ * does), so the runtime can join it and slirp4netns or pasta can configure
+ * it before the container starts. Must run as (namespaced) root with a
+ * private mount propagation, which the pause namespace provides.
+ */
+export async function createNetns(file: string): Promise<void> {
+  await fsp.mkdir(dirname(file), { recursive: true });
+  await fsp.writeFile(file, '', { flag: 'w' });
+  try {
+    // `ip link set lo up` is unnecessary: slirp4netns --configure and the
+    // runtime bring lo up; a bare netns for --network none gets lo from the runtime.
+    await execa('unshare', [`--net=${file}`, 'true']);
+  } catch (err) {
+    await fsp.rm(file, { force: true });
+    throw new SkiffError('ENETNS', `cannot create a network namespace: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`, { cause: err });
+  }
+}
+
+/** Unmounts and removes a network namespace file; missing is fine. */
+export async function removeNetns(file: string): Promise<void> {
+  await execa('umount', ['-l', file], { reject: false });
+  await fsp.rm(file, { force: true });
+}

@@ -1,0 +1,158 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { SkiffError } from '../util/errors.js';
+import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+
+export type RuntimeName = 'crun' | 'runc';
+
+/** Runtimes in order of preference: crun is podman's default where it works. */
+export const RUNTIME_PREFERENCE: RuntimeName[] = ['crun', 'runc'];
+
+export interface RuntimeChoice {
+  name: RuntimeName;
+  path: string;
+  version: string;
+  /** Why a preferred runtime was passed over, for `skiff info`. */
+  notes: string[];
+}
+
+/** The runtime's own state directory (its --root) under skiff's run root. */
+export function runtimeStateRoot(runtimeRoot: string, name: RuntimeName): string {
+  return join(runtimeRoot, name);
+}
+
+/** argv for `RUNTIME run` in the foreground: the runtime stays the container's parent. */
+export function runArgs(choice: RuntimeChoice, runtimeRoot: string, opts: { id: string; bundle: string; pidFile: string; logFile: string }): string[] {
+  return [
+    '--root', runtimeStateRoot(runtimeRoot, choice.name),
+    '--log', opts.logFile, '--log-format', 'json',
+    'run', '--bundle', opts.bundle, '--pid-file', opts.pidFile, opts.id,
+  ];
+}
+
+export class RuntimeError extends SkiffError {
+  constructor(message: string, readonly exitCode: number, cause?: unknown) {
+    super('ERUNTIME', message, { cause });
+  }
+}
+
+/**
+ * Reads the runtime's JSON log and returns its last error, or undefined. The
+ * runtime exits non-zero both when the container does and when it could not
+ * start it; only the latter leaves an error in its log.
+ */
+export async function runtimeLogError(logFile: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(logFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let last: string | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'error' && entry.msg) last = entry.msg;
+    } catch {
+      last = line.trim();
+    }
+  }
+  return last;
+}
+
+/**
+ * The exit code podman gives a failed start: 127 when the command does not
+ * exist, 126 when it cannot be executed, 125 for any other runtime failure.
+ */
+export function startFailureExitCode(message: string): number {
+  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(message)) return 127;
+  if (/permission denied|exec format error|is a directory/i.test(message)) return 126;
+  return 125;
+}
+
+/** Sends a signal to the container's init through the runtime. */
+export async function killContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string, signal: string): Promise<void> {
+  const result = await execa(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'kill', id, signal], { reject: false });
+  if (result.exitCode !== 0 && !/not running|does not exist|container not found|no such process/i.test(result.stderr)) {
+    throw new RuntimeError(`${choice.name} kill ${id}: ${result.stderr.trim()}`, 125);
+  }
+}
+
+/** Forgets a container in the runtime's state; a container it never knew is fine. */
+export async function deleteContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string): Promise<void> {
+  await execa(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'delete', '--force', id], { reject: false });
+}
+
+interface ProbeCache {
+  choice: RuntimeChoice;
+}
+
+/**
+ * Picks the OCI runtime: the one named (by --runtime or config), else the first
+ * of crun, runc that is installed and can start a container here. crun 1.8
+ * refuses hosts in cgroup hybrid mode; that is found by running a tiny
+ * container once per boot (cached in the run root), not guessed.
+ *
+ * `probe(name, path)` runs a trivial container with that runtime and returns
+ * an error message or undefined; the engine supplies it (it knows how to run
+ * inside the user namespace).
+ */
+export async function chooseRuntime(
+  requested: string | undefined,
+  cacheFile: string,
+  probe: (name: RuntimeName, path: string) => Promise<string | undefined>,
+): Promise<RuntimeChoice> {
+  if (requested) {
+    const name = basenameRuntime(requested);
+    const path = requested.includes('/') ? requested : await which(requested);
+    if (!path) throw new SkiffError('ENORUNTIME', `the OCI runtime "${requested}" was not found`, { hint: 'install crun or runc, or pass --runtime with a path' });
+    return { name, path, version: await runtimeVersion(path), notes: [] };
+  }
+  const cached = await readJsonIfExists<ProbeCache>(cacheFile);
+  if (cached) return cached.choice;
+
+  const notes: string[] = [];
+  for (const name of RUNTIME_PREFERENCE) {
+    const path = await which(name);
+    if (!path) {
+      notes.push(`${name}: not installed`);
+      continue;
+    }
+    const failure = await probe(name, path);
+    if (failure) {
+      notes.push(`${name}: cannot run containers on this host (${failure}); using the next runtime`);
+      continue;
+    }
+    const choice: RuntimeChoice = { name, path, version: await runtimeVersion(path), notes };
+    await writeJsonAtomic(cacheFile, { choice } satisfies ProbeCache);
+    return choice;
+  }
+  throw new SkiffError('ENORUNTIME', `no usable OCI runtime: ${notes.join('; ')}`, { hint: 'install crun or runc (apt-get install crun runc)' });
+}
+
+function basenameRuntime(requested: string): RuntimeName {
+  const base = requested.split('/').pop()!;
+  if (base.includes('crun')) return 'crun';
+  if (base.includes('runc')) return 'runc';
+  throw new SkiffError('ENORUNTIME', `unsupported OCI runtime "${requested}": skiff drives crun and runc`);
+}
+
+async function runtimeVersion(path: string): Promise<string> {
+  const { stdout } = await execa(path, ['--version'], { reject: false });
+  return stdout.split('\n')[0] ?? '';
+}
+
+async function which(cmd: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH || '/usr/local/bin:/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    const candidate = join(dir, cmd);
+    try {
+      await fsp.access(candidate, 1);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}

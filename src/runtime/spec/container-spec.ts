@@ -1,0 +1,43 @@
+/**
+ * ContainerSpec: the validated intent of a container (what the user asked for
+ * merged with the image config), independent of any OCI runtime. The CLI turns
+ * flags into options, the engine turns options plus the image into this, and
+ * `generateRuntimeSpec` turns this into an OCI runtime config.json.
+ */
+export type NetworkMode =
+  | { mode: 'none' }
+  | { mode: 'host' }
+  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number };
+
+export interface ContainerSpec {
+  /** Full 64-hex container id. */
+  id: string;
+  name: string;
+  /** argv run in the container: Entrypoint + Cmd, already resolved. */
+  command: string[];
+  /** KEY=VALUE, image env first, then user env (later wins). */
+  env: string[];
+  workingDir: string;
+  /** uid[:gid] or names as given by the image or -u; resolved to numbers. */
+  user: { uid: number; gid: number; additionalGids: number[] };
+  hostname: string;
+  terminal: boolean;
+  /** Initial console size when terminal is true. */
+  consoleSize?: { rows: number; cols: number };
+  network: NetworkMode;
+  /** Absolute path to the network namespace file, when the network is not host. */
+  netnsPath?: string;
+  /** Host files bind-mounted over /etc/hosts, /etc/resolv.conf and /etc/hostname. */
+  etcFiles: { hosts: string; resolvConf: string; hostname: string };
+  /** Rootfs path as seen by the runtime (the merged overlay or vfs dir). */
+  rootfs: string;
+  readOnlyRootfs: boolean;
+  /** Whether the engine runs inside a user namespace (rootless). */
+  rootless: boolean;
+  /** Extra capabilities beyond the default set (names like CAP_NET_ADMIN). */
+  capAdd: string[];
+  capDrop: string[];
+  labels: Record<string, string>;
+  /** OCI annotations to put in the runtime spec. */
+  annotations: Record<string, string>;
+}

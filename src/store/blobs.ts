@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { SkiffError, isErrno } from '../util/errors.js';
+import type { StoreLayout } from './layout.js';
+
+export class DigestMismatchError extends SkiffError {
+  constructor(expected: string, actual: string) {
+    super('EDIGEST', `digest mismatch: expected ${expected}, got ${actual}`);
+  }
+}
+
+/**
+ * The content-addressed blob store: blobs/sha256/<hex>. A blob appears under
+ * its name only after its digest is verified (temp file, hash, rename).
+ */
+export class BlobStore {
+  constructor(private readonly layout: StoreLayout) {}
+
+  path(digest: string): string {
+    return this.layout.blobPath(digest.replace(/^sha256:/, ''));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    try {
+      await fsp.access(this.path(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async get(digest: string): Promise<Buffer> {
+    try {
+      return await fsp.readFile(this.path(digest));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new SkiffError('EBLOBUNKNOWN', `blob ${digest} is missing from the store`);
+      throw err;
+    }
+  }
+
+  /** Stores a small blob held in memory and returns its digest. */
+  async putBytes(data: Buffer | string): Promise<{ digest: string; size: number }> {
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const digest = 'sha256:' + createHash('sha256').update(buf).digest('hex');
+    if (await this.has(digest)) return { digest, size: buf.length };
+    const tmp = await this.tempPath();
+    await fsp.writeFile(tmp, buf, { mode: 0o644 });
+    await fsp.rename(tmp, this.path(digest));
+    return { digest, size: buf.length };
+  }
+
+  /**
+   * Streams a blob into the store. When `expected` is given and the bytes do
+   * not hash to it, nothing is stored and DigestMismatchError is thrown.
+   */
+  async putStream(source: Readable, expected?: string): Promise<{ digest: string; size: number }> {
+    const tmp = await this.tempPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, counter, createWriteStream(tmp, { mode: 0o644 }));
+      const digest = 'sha256:' + hash.digest('hex');
+      if (expected && expected !== digest) throw new DigestMismatchError(expected, digest);
+      await fsp.rename(tmp, this.path(digest));
+      return { digest, size };
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  private async tempPath(): Promise<string> {
+    await fsp.mkdir(this.layout.blobsDir, { recursive: true });
+    await fsp.mkdir(this.layout.tmpDir, { recursive: true });
+    return join(this.layout.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
+  }
+}
