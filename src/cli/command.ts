@@ -1,5 +1,15 @@
-import type { Options } from 'yargs';
 import type { GlobalOptions } from '../config/global-options.js';
+
+/** One flag of a command, in yargs' vocabulary (help, man pages and completions read it). */
+export interface OptionSpec {
+  type: 'boolean' | 'string' | 'number';
+  alias?: string | string[];
+  /** A list flag: repeats accumulate (-e A -e B). */
+  array?: boolean;
+  default?: unknown;
+  choices?: string[];
+  describe: string;
+}
 
 /** Parsed flags of one command: option values by name plus positionals. */
 export interface ParsedArgs {
@@ -21,7 +31,7 @@ export interface CommandDefinition {
   /** Argument synopsis after the command name, e.g. '[options] IMAGE [COMMAND [ARG...]]'. */
   synopsis: string;
   examples: Array<[command: string, meaning: string]>;
-  options: Record<string, Options>;
+  options: Record<string, OptionSpec>;
   /** Minimum and maximum number of positionals (max undefined = any). */
   positionals: { min: number; max?: number };
   /**

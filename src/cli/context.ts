@@ -2,7 +2,7 @@ import type { GlobalOptions } from '../config/global-options.js';
 import type { EngineContext } from '../engine/context.js';
 import { printWarning } from './output/print.js';
 
-/** Builds the engine context for a command (loaded lazily: it pulls in execa). */
+/** Builds the engine context for a command (loaded lazily: commands that need no engine skip it). */
 export async function engineContext(global: GlobalOptions): Promise<EngineContext> {
   const { EngineContext } = await import('../engine/context.js');
   return new EngineContext(global);

@@ -1,5 +1,4 @@
-import type { Options } from 'yargs';
-import type { CommandDefinition } from './command.js';
+import type { CommandDefinition, OptionSpec } from './command.js';
 import { GLOBAL_OPTIONS } from './parse.js';
 
 /** `skiff --help`: every command with its description, from the command table. */
@@ -37,11 +36,13 @@ export function commandHelp(command: CommandDefinition): string {
 }
 
 /** `-a, --all   description` lines, as cobra prints them. */
-export function optionLines(options: Record<string, Options>): string[] {
+export function optionLines(options: Record<string, OptionSpec>): string[] {
   const rows = Object.entries(options).map(([name, spec]) => {
-    const short = [spec.alias ?? []].flat().find((a) => a.length === 1);
+    const aliases = [spec.alias ?? []].flat();
+    const short = aliases.find((a) => a.length === 1);
+    const longAliases = aliases.filter((a) => a.length > 1).map((a) => `, --${a}`).join('');
     const value = spec.type === 'boolean' ? '' : spec.type === 'number' ? ' int' : spec.array ? ' stringArray' : ' string';
-    return [`${short ? `-${short}, ` : '    '}--${name}${value}`, spec.describe ?? ''];
+    return [`${short ? `-${short}, ` : '    '}--${name}${longAliases}${value}`, spec.describe ?? ''];
   });
   const width = Math.max(0, ...rows.map((r) => r[0].length)) + 3;
   return rows.map(([flag, d]) => `  ${flag.padEnd(width)}${d}`);

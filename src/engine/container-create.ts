@@ -98,7 +98,9 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
     await fsp.writeFile(etcFiles.hostname, hostname + '\n');
 
     const storage = storageMount(ctx, id, storageDriver, layerDirs);
-    const netnsFile = network.mode === 'host' ? undefined : ctx.layout.netnsFile(id);
+    // slirp4netns must configure the namespace before the container starts, so it
+    // is made up front; for none the runtime makes a fresh one itself.
+    const netnsFile = network.mode === 'slirp4netns' ? ctx.layout.netnsFile(id) : undefined;
     const spec: ContainerSpec = {
       id,
       name,

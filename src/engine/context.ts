@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { execa, type Options as ExecaOptions } from 'execa';
+import { exec } from '../util/exec.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import { chooseRuntime, type RuntimeChoice, type RuntimeName } from '../runtime/driver.js';
 import { StoreLayout } from '../store/layout.js';
@@ -42,10 +42,10 @@ export class EngineContext {
   }
 
   /** Runs a program as root in the user namespace (directly when rootful or already inside). */
-  async execInNamespace(argv: string[], options: ExecaOptions = {}) {
+  async execInNamespace(argv: string[], options: { timeoutMs?: number } = {}) {
     const { prefix, env } = await this.namespacePrefix();
     const full = [...prefix, ...argv];
-    return execa(full[0], full.slice(1), { ...options, env: { ...process.env, ...env, ...(options.env ?? {}) } });
+    return exec(full[0], full.slice(1), { ...options, env: { ...process.env, ...env } });
   }
 
   /** The OCI runtime to use, detected once per boot and cached in the run root. */
@@ -62,10 +62,10 @@ export class EngineContext {
     const dir = join(this.global.runroot, 'overlay-probe');
     await fsp.rm(dir, { recursive: true, force: true });
     for (const sub of ['l', 'u', 'w', 'm']) await fsp.mkdir(join(dir, sub), { recursive: true });
-    const probe = await this.execInNamespace(['sh', '-c', 'mount -t overlay overlay -o lowerdir="$1/l",upperdir="$1/u",workdir="$1/w" "$1/m" && umount "$1/m"', 'probe', dir], { reject: false });
-    await this.execInNamespace(['rm', '-rf', dir], { reject: false });
+    const probe = await this.execInNamespace(['sh', '-c', 'mount -t overlay overlay -o lowerdir="$1/l",upperdir="$1/u",workdir="$1/w" "$1/m" && umount "$1/m"', 'probe', dir]);
+    await this.execInNamespace(['rm', '-rf', dir]);
     const driver = probe.exitCode === 0 ? 'overlay' : 'vfs';
-    await writeJsonAtomic(this.layout.storageProbeFile, { driver, reason: String(probe.stderr ?? '').trim() || undefined });
+    await writeJsonAtomic(this.layout.storageProbeFile, { driver, reason: probe.stderr.trim() || undefined });
     return driver;
   }
 
@@ -88,10 +88,10 @@ export class EngineContext {
     };
     await fsp.writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
     const id = `skiff-probe-${process.pid}`;
-    const result = await this.execInNamespace([path, '--root', join(this.layout.runtimeRoot, name), 'run', '--bundle', bundle, id], { reject: false, timeout: 20_000 });
-    await this.execInNamespace([path, '--root', join(this.layout.runtimeRoot, name), 'delete', '--force', id], { reject: false });
+    const result = await this.execInNamespace([path, '--root', join(this.layout.runtimeRoot, name), 'run', '--bundle', bundle, id], { timeoutMs: 20_000 });
+    await this.execInNamespace([path, '--root', join(this.layout.runtimeRoot, name), 'delete', '--force', id]);
     await fsp.rm(bundle, { recursive: true, force: true });
     if (result.exitCode === 0) return undefined;
-    return String(result.stderr || result.stdout || `exit code ${result.exitCode}`).trim().split('\n').pop();
+    return (result.stderr || result.stdout || `exit code ${result.exitCode}`).trim().split('\n').pop();
   }
 }

@@ -1,6 +1,5 @@
 import { arch } from 'node:os';
 import type { Image } from '../oci/image-spec.js';
-import { importTarball } from '../image/import-tarball.js';
 import { localImageName, parseReference, formatReference } from '../image/reference.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
@@ -32,6 +31,8 @@ export function goArch(): string {
  */
 export async function importImage(ctx: EngineContext, options: ImageImportOptions): Promise<ImageRecord> {
   const names = options.reference ? [localImageName(options.reference)] : [];
+  // tar-stream and the extractor load only for imports, not on every run.
+  const { importTarball } = await import('../image/import-tarball.js');
   return importTarball(ctx.layout, {
     source: options.source,
     names,

@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { execa } from 'execa';
+import { exec, execOrThrow } from '../util/exec.js';
 import { removeNetns } from '../network/netns.js';
 import type { StorageMount } from './protocol.js';
 
@@ -11,7 +11,7 @@ import type { StorageMount } from './protocol.js';
  */
 export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
   if (storage.driver === 'overlay') {
-    await execa('umount', ['-l', storage.mergedDir], { reject: false });
+    await exec('umount', ['-l', storage.mergedDir]);
   }
   if (netnsFile) await removeNetns(netnsFile);
 }
@@ -25,7 +25,7 @@ export async function mountRootfs(storage: StorageMount): Promise<string> {
     // overlay wants the top-most lower dir first.
     const lower = [...storage.lowerDirs].reverse().join(':');
     const options = `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}`;
-    const result = await execa('mount', ['-t', 'overlay', 'overlay', '-o', options, storage.mergedDir], { reject: false });
+    const result = await exec('mount', ['-t', 'overlay', 'overlay', '-o', options, storage.mergedDir]);
     // A second start of a container whose mount survived (monitor killed) finds it busy.
     if (result.exitCode !== 0 && !/already mounted|busy/.test(result.stderr)) {
       throw new Error(`mounting the overlay root filesystem failed: ${result.stderr.trim()}`);
@@ -40,7 +40,7 @@ export async function mountRootfs(storage: StorageMount): Promise<string> {
     await fsp.rm(storage.rootfsDir, { recursive: true, force: true });
     await fsp.mkdir(storage.rootfsDir, { recursive: true });
     for (const dir of storage.lowerDirs) {
-      await execa('cp', ['-a', '--', `${dir}/.`, storage.rootfsDir]);
+      await execOrThrow('cp', ['-a', '--', `${dir}/.`, storage.rootfsDir]);
     }
     await fsp.writeFile(marker, '');
   }

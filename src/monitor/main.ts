@@ -50,17 +50,16 @@ class Monitor {
     this.log = new LogWriter(c.logFile);
     await this.listen();
     this.sync({ event: 'listening' });
+    // Prepare the rootfs and network while the client attaches: both are on
+    // the critical path of every `skiff run`.
+    const prepared = Promise.all([mountRootfs(c.storage), this.prepareNetwork()]);
+    prepared.catch(() => undefined);
     if (this.attach) await this.waitForClient();
 
     let exitCode: number;
     let error: string | undefined;
     try {
-      const rootfs = await mountRootfs(c.storage);
-      void rootfs; // the bundle's config.json already names this path
-      if (c.netnsFile) await createNetns(c.netnsFile);
-      if (c.network.mode === 'slirp4netns' && c.netnsFile) {
-        this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback });
-      }
+      await prepared;
       ({ exitCode, error } = await this.runContainer());
     } catch (err) {
       exitCode = 125;
@@ -90,6 +89,15 @@ class Monitor {
     }
     await this.broadcastExit(exitCode, error);
     return exitCode;
+  }
+
+  private async prepareNetwork(): Promise<void> {
+    const c = this.config;
+    if (!c.netnsFile) return;
+    await createNetns(c.netnsFile);
+    if (c.network.mode === 'slirp4netns') {
+      this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback });
+    }
   }
 
   /** Runs the runtime in the foreground; resolves with the container's exit code. */

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
+import { exec, execOrThrow } from '../util/exec.js';
 import { SkiffError } from '../util/errors.js';
 
 /**
@@ -15,7 +15,7 @@ export async function createNetns(file: string): Promise<void> {
   try {
     // `ip link set lo up` is unnecessary: slirp4netns --configure and the
     // runtime bring lo up; a bare netns for --network none gets lo from the runtime.
-    await execa('unshare', [`--net=${file}`, 'true']);
+    await execOrThrow('unshare', [`--net=${file}`, 'true']);
   } catch (err) {
     await fsp.rm(file, { force: true });
     throw new SkiffError('ENETNS', `cannot create a network namespace: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`, { cause: err });
@@ -24,6 +24,6 @@ export async function createNetns(file: string): Promise<void> {
 
 /** Unmounts and removes a network namespace file; missing is fine. */
 export async function removeNetns(file: string): Promise<void> {
-  await execa('umount', ['-l', file], { reject: false });
+  await exec('umount', ['-l', file]);
   await fsp.rm(file, { force: true });
 }

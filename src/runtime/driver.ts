@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../util/exec.js';
 import { SkiffError } from '../util/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 
@@ -74,7 +74,7 @@ export function startFailureExitCode(message: string): number {
 
 /** Sends a signal to the container's init through the runtime. */
 export async function killContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string, signal: string): Promise<void> {
-  const result = await execa(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'kill', id, signal], { reject: false });
+  const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'kill', id, signal]);
   if (result.exitCode !== 0 && !/not running|does not exist|container not found|no such process/i.test(result.stderr)) {
     throw new RuntimeError(`${choice.name} kill ${id}: ${result.stderr.trim()}`, 125);
   }
@@ -82,7 +82,7 @@ export async function killContainer(choice: { name: RuntimeName; path: string },
 
 /** Forgets a container in the runtime's state; a container it never knew is fine. */
 export async function deleteContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string): Promise<void> {
-  await execa(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'delete', '--force', id], { reject: false });
+  await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'delete', '--force', id]);
 }
 
 interface ProbeCache {
@@ -140,7 +140,7 @@ function basenameRuntime(requested: string): RuntimeName {
 }
 
 async function runtimeVersion(path: string): Promise<string> {
-  const { stdout } = await execa(path, ['--version'], { reject: false });
+  const { stdout } = await exec(path, ['--version']);
   return stdout.split('\n')[0] ?? '';
 }
 

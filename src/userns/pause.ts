@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { execOrThrow } from '../util/exec.js';
 import { SkiffError } from '../util/errors.js';
 import { processAlive, processStartTime, sleep } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
@@ -80,8 +80,8 @@ async function createPause(pidFile: string): Promise<EnsurePauseResult> {
   try {
     if (fullMapping) {
       await waitForUnshare(pid);
-      await execa('newuidmap', [String(pid), ...idMapArgs(uid, subUids)]);
-      await execa('newgidmap', [String(pid), ...idMapArgs(gid, subGids)]);
+      await execOrThrow('newuidmap', [String(pid), ...idMapArgs(uid, subUids)]);
+      await execOrThrow('newgidmap', [String(pid), ...idMapArgs(gid, subGids)]);
     }
   } catch (err) {
     process.kill(pid, 'SIGKILL');

@@ -1,9 +1,8 @@
-import type { Options } from 'yargs';
 import type { ContainerCreateOptions } from '../../engine/container-create.js';
-import type { ParsedArgs } from '../command.js';
+import type { OptionSpec, ParsedArgs } from '../command.js';
 
 /** Flags shared by run and create, as podman's DefineCreateFlags. */
-export const CREATE_OPTIONS: Record<string, Options> = {
+export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   name: { type: 'string', describe: 'Assign a name to the container' },
   env: { alias: 'e', type: 'string', array: true, describe: 'Set environment variables (KEY=VALUE, or KEY to copy from the caller)' },
   'env-file': { type: 'string', array: true, describe: 'Read in a file of environment variables' },

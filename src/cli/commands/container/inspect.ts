@@ -1,11 +1,11 @@
-import type { CommandDefinition } from '../../command.js';
+import type { CommandDefinition, OptionSpec } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { printError, printText } from '../../output/print.js';
 import { renderDocument } from '../../output/render.js';
 import { SkiffError } from '../../../util/errors.js';
 
-const INSPECT_OPTIONS = {
-  format: { alias: 'f', type: 'string' as const, describe: "Format the output to JSON or using a Go template ('{{.State.Status}}')" },
+const INSPECT_OPTIONS: Record<string, OptionSpec> = {
+  format: { alias: 'f', type: 'string', describe: "Format the output to JSON or using a Go template ('{{.State.Status}}')" },
 };
 
 /**

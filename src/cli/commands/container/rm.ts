@@ -6,7 +6,7 @@ export const rmCommand: CommandDefinition = {
   path: ['container', 'rm'],
   aliases: [['rm'], ['container', 'remove']],
   describe: 'Remove one or more containers',
-  synopsis: '[options] CONTAINER [CONTAINER...]',
+  synopsis: '[options] [CONTAINER...]',
   examples: [['skiff rm -f web', 'kill the container web if it runs, then remove it'], ['skiff rm -a', 'remove all stopped containers']],
   options: {
     force: { alias: 'f', type: 'boolean', default: false, describe: 'Force removal of a running container (kills it first)' },

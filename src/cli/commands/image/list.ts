@@ -7,7 +7,7 @@ export const imagesCommand: CommandDefinition = {
   path: ['image', 'list'],
   aliases: [['images'], ['image', 'ls']],
   describe: 'List images in local storage',
-  synopsis: '[options]',
+  synopsis: '[options] [IMAGE]',
   examples: [['skiff images', 'the local images'], ["skiff images --format '{{.Repository}}:{{.Tag}}'", 'names only']],
   options: {
     all: { alias: 'a', type: 'boolean', default: false, describe: 'Show all images (default hides intermediate images)' },

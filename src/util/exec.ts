@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program to completion and collects its output; never throws for a
+ * non-zero exit (the caller decides). This small wrapper over child_process
+ * replaces execa on the CLI's hot paths: importing execa costs more start-up
+ * time than a whole `skiff run` may spend in Node.
+ */
+export function exec(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+    child.once('error', (err) => {
+      if (timer) clearTimeout(timer);
+      resolve({ exitCode: 127, stdout, stderr: stderr || `${file}: ${err.message}` });
+    });
+    child.once('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') });
+    });
+  });
+}
+
+/** Like exec, but throws an Error carrying the command, exit code and stderr tail on failure. */
+export async function execOrThrow(file: string, args: string[], options: Parameters<typeof exec>[2] = {}): Promise<ExecResult> {
+  const result = await exec(file, args, options);
+  if (result.exitCode !== 0) {
+    const err = new Error(`${[file, ...args].join(' ')} exited with code ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    Object.assign(err, result);
+    throw err;
+  }
+  return result;
+}
