@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Readable, Writable } from 'node:stream';
-import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type SyncMessage } from '../monitor/protocol.js';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type LaunchMessage, type SyncMessage } from '../monitor/protocol.js';
 import { SkiffError } from '../util/errors.js';
 import type { EngineContext } from './context.js';
 import { resolveContainer } from './container-record.js';
@@ -22,6 +21,50 @@ export interface AttachStreams {
 
 export interface ContainerStartOptions {
   attach?: AttachStreams;
+  /** A monitor forked ahead of time (see forkMonitor); one is forked here otherwise. */
+  monitor?: MonitorFork;
+}
+
+/** A monitor process that has started up and waits to be told which container to run. */
+export interface MonitorFork {
+  /** Hands the monitor its container; returns its start-up messages. */
+  launch(message: LaunchMessage): SyncReader;
+  /** No container after all (create failed): the monitor exits. */
+  abort(): void;
+}
+
+interface SyncReader {
+  next(): Promise<SyncMessage>;
+  close(): void;
+}
+
+/**
+ * Forks a monitor, detached, as root of the user namespace, before the
+ * container exists: Node's start-up in the monitor then overlaps the CLI's
+ * create work instead of following it (the largest cost of `skiff run`).
+ */
+export async function forkMonitor(ctx: EngineContext): Promise<MonitorFork> {
+  const { prefix, env } = await ctx.namespacePrefix();
+  const argv = [...prefix, process.execPath, MONITOR_MAIN];
+  const child = spawn(argv[0], argv.slice(1), {
+    detached: true,
+    // fd 3 is a socketpair: the launch line goes in, start-up messages come out.
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  child.unref();
+  const pipe = child.stdio[3] as Duplex;
+  pipe.on('error', () => undefined);
+  const reader = readSyncMessages(pipe);
+  return {
+    launch(message) {
+      pipe.write(JSON.stringify(message) + '\n');
+      return reader;
+    },
+    abort() {
+      pipe.destroy();
+    },
+  };
 }
 
 export interface ContainerStartReport {
@@ -48,18 +91,8 @@ export async function startContainer(ctx: EngineContext, nameOrId: string, optio
     return { id, name };
   }
 
-  const { prefix, env } = await ctx.namespacePrefix();
-  const argv = [...prefix, process.execPath, MONITOR_MAIN, join(ctx.layout.containerDir(id), 'monitor.json')];
-  if (options.attach) argv.push('--attach');
-  const logFd = openSync(join(ctx.layout.containerDir(id), 'monitor.log'), 'a', 0o600);
-  const monitor = spawn(argv[0], argv.slice(1), {
-    detached: true,
-    stdio: ['ignore', logFd, logFd, 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  closeSync(logFd);
-  monitor.unref();
-  const sync = readSyncMessages(monitor.stdio[3] as Readable);
+  const monitor = options.monitor ?? (await forkMonitor(ctx));
+  const sync = monitor.launch({ config: join(ctx.layout.containerDir(id), 'monitor.json'), attach: Boolean(options.attach) });
 
   const first = await sync.next();
   if (first.event === 'error') throw new ContainerStartError(first.message, first.exitCode);
@@ -76,7 +109,7 @@ export async function startContainer(ctx: EngineContext, nameOrId: string, optio
 }
 
 /** Reads the monitor's JSON lines from its sync pipe, in order. */
-function readSyncMessages(pipe: Readable): { next(): Promise<SyncMessage>; close(): void } {
+function readSyncMessages(pipe: Readable): SyncReader {
   const queue: SyncMessage[] = [];
   const waiters: Array<(m: SyncMessage) => void> = [];
   let buffered = '';

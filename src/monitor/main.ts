@@ -9,8 +9,8 @@
  * engine passed one, then closes it so the engine can return.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fsp, readFileSync, writeSync, closeSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { promises as fsp, appendFileSync, fstatSync, readFileSync } from 'node:fs';
+import { Socket, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
 import { startSlirp4netns } from '../network/slirp4netns.js';
@@ -19,7 +19,7 @@ import type { ContainerState } from '../store/containers.js';
 import { processStartTime, readJsonIfExists, sleep, writeJsonAtomic } from '../util/fs.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
 import { LogWriter, type LogStream } from './log-writer.js';
-import { Frame, FrameDecoder, encodeFrame, type MonitorConfig, type SyncMessage } from './protocol.js';
+import { Frame, FrameDecoder, encodeFrame, type LaunchMessage, type MonitorConfig, type SyncMessage } from './protocol.js';
 
 const SYNC_FD = 3;
 /** How long a monitor started for an attached run waits for its client. */
@@ -38,12 +38,9 @@ class Monitor {
   private log!: LogWriter;
   private slirp?: ChildProcess;
   private io?: ContainerIo;
-  private syncOpen: boolean;
   private firstClient?: () => void;
 
-  constructor(private readonly config: MonitorConfig, private readonly attach: boolean) {
-    this.syncOpen = hasSyncFd();
-  }
+  constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel) {}
 
   async run(): Promise<number> {
     const c = this.config;
@@ -303,30 +300,64 @@ class Monitor {
   }
 
   private sync(message: SyncMessage): void {
-    if (!this.syncOpen) return;
+    this.syncChannel.send(message);
+  }
+}
+
+/**
+ * The sync pipe (fd 3, a socketpair from the engine): one launch line in,
+ * start-up messages out, closed after `started` or `error` so the engine can
+ * return. One net.Socket owns the fd for both directions.
+ */
+class SyncChannel {
+  private socket?: Socket;
+  private closed?: Promise<void>;
+
+  constructor() {
     try {
-      writeSync(SYNC_FD, JSON.stringify(message) + '\n');
+      fstatSync(SYNC_FD);
+      this.socket = new Socket({ fd: SYNC_FD, readable: true, writable: true });
+      this.socket.on('error', () => undefined);
     } catch {
-      this.syncOpen = false;
-    }
-    if (message.event !== 'listening') {
-      closeSync(SYNC_FD);
-      this.syncOpen = false;
+      this.socket = undefined; // started by hand, without an engine
     }
   }
-}
 
-function hasSyncFd(): boolean {
-  try {
-    return require_fstat(SYNC_FD);
-  } catch {
-    return false;
+  /** The first line the engine sends, or undefined at EOF. */
+  readLine(): Promise<string | undefined> {
+    const socket = this.socket;
+    if (!socket) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      let text = '';
+      const onData = (chunk: Buffer) => {
+        text += chunk.toString();
+        const nl = text.indexOf('\n');
+        if (nl < 0) return;
+        socket.off('data', onData);
+        socket.pause();
+        resolve(text.slice(0, nl));
+      };
+      socket.on('data', onData);
+      socket.once('end', () => resolve(undefined));
+    });
   }
-}
 
-function require_fstat(fd: number): boolean {
-  // fstat throws EBADF when the engine passed no sync pipe.
-  return readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').length > 0;
+  send(message: SyncMessage): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const line = JSON.stringify(message) + '\n';
+    if (message.event === 'listening') {
+      socket.write(line);
+      return;
+    }
+    this.socket = undefined;
+    this.closed = new Promise((resolve) => socket.end(line, () => resolve()));
+  }
+
+  /** Resolves once a final message has been written out. */
+  async flush(): Promise<void> {
+    await this.closed;
+  }
 }
 
 async function readPidFile(path: string): Promise<number | undefined> {
@@ -364,24 +395,50 @@ function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? SIGNALS[signal] ?? 0 : 0;
 }
 
-async function main(): Promise<void> {
+/**
+ * What to run arrives as argv (`main.js CONFIG [--attach]`) or, when the
+ * engine forked us ahead of creating the container, as one JSON line on
+ * the sync pipe. EOF on the pipe means the create failed: nothing to do.
+ */
+async function readLaunch(channel: SyncChannel): Promise<LaunchMessage | undefined> {
   const [configPath, ...flags] = process.argv.slice(2);
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as MonitorConfig;
+  if (configPath) return { config: configPath, attach: flags.includes('--attach') };
+  const line = await channel.readLine();
+  return line === undefined ? undefined : (JSON.parse(line) as LaunchMessage);
+}
+
+async function main(): Promise<void> {
   // The monitor must outlive the CLI and any terminal hang-up.
   process.on('SIGHUP', () => undefined);
   process.on('SIGINT', () => undefined);
   process.on('SIGPIPE', () => undefined);
-  const monitor = new Monitor(config, flags.includes('--attach'));
+  const channel = new SyncChannel();
+  syncChannel = channel;
+  const launch = await readLaunch(channel);
+  if (!launch) process.exit(0);
+  const config = JSON.parse(readFileSync(launch.config, 'utf8')) as MonitorConfig;
+  redirectDiagnostics(`${dirname(config.stateFile)}/monitor.log`);
+  const monitor = new Monitor(config, launch.attach, channel);
   await monitor.run();
+  await channel.flush();
   process.exit(0);
 }
 
+/** The engine gives us no stdout/stderr; our own diagnostics go to the container's monitor.log. */
+let diagnosticsFile: string | undefined;
+let syncChannel: SyncChannel | undefined;
+function redirectDiagnostics(path: string): void {
+  diagnosticsFile = path;
+}
+
 main().catch((err) => {
-  process.stderr.write(`skiff monitor: ${(err as Error).stack ?? err}\n`);
+  const text = `skiff monitor: ${(err as Error).stack ?? err}\n`;
   try {
-    writeSync(SYNC_FD, JSON.stringify({ event: 'error', message: (err as Error).message, exitCode: 125 } satisfies SyncMessage) + '\n');
+    if (diagnosticsFile) appendFileSync(diagnosticsFile, text);
+    else process.stderr.write(text);
   } catch {
-    // no sync pipe
+    // nowhere left to report
   }
-  process.exit(1);
+  syncChannel?.send({ event: 'error', message: (err as Error).message, exitCode: 125 });
+  void (syncChannel?.flush() ?? Promise.resolve()).then(() => process.exit(1));
 });

@@ -32,7 +32,15 @@ export type StorageMount =
   | { driver: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string; mergedDir: string }
   | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string };
 
-/** One JSON line on the sync pipe, in order: listening, then started or error. */
+/** engine → monitor: the first line on the sync pipe, once the container exists. */
+export interface LaunchMessage {
+  /** Path of the container's monitor.json. */
+  config: string;
+  /** Wait for an attach client before starting the container. */
+  attach: boolean;
+}
+
+/** monitor → engine: JSON lines on the sync pipe, in order: listening, then started or error. */
 export type SyncMessage =
   | { event: 'listening' }
   | { event: 'started'; pid: number }

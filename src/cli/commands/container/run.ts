@@ -22,20 +22,28 @@ export const runCommand: CommandDefinition = {
   stopAfterPositionals: 1,
   async run(args, global) {
     const { createContainer } = await import('../../../engine/container-create.js');
-    const { startContainer } = await import('../../../engine/container-start.js');
+    const { forkMonitor, startContainer } = await import('../../../engine/container-start.js');
     const ctx = await engineContext(global);
     const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
-    const created = await createContainer(ctx, options);
+    // The monitor boots while the container is created.
+    const monitor = await forkMonitor(ctx);
+    let created;
+    try {
+      created = await createContainer(ctx, options);
+    } catch (err) {
+      monitor.abort();
+      throw err;
+    }
     printWarnings(ctx);
     if (args.detach) {
       // A failed start of a --rm container is removed by its monitor.
-      await startContainer(ctx, created.id);
+      await startContainer(ctx, created.id, { monitor });
       printText(created.id + '\n');
       return 0;
     }
     const terminal = terminalStreams({ tty: options.tty, interactive: options.interactive });
     try {
-      const report = await startContainer(ctx, created.id, { attach: terminal.streams });
+      const report = await startContainer(ctx, created.id, { attach: terminal.streams, monitor });
       return report.exitCode ?? 0;
     } finally {
       terminal.restore();
