@@ -16,6 +16,11 @@ export function terminalStreams(options: { tty: boolean; interactive: boolean })
     onResize: options.tty && process.stdout.isTTY
       ? (listener) => process.stdout.on('resize', () => listener({ rows: process.stdout.rows, cols: process.stdout.columns }))
       : undefined,
+    // As podman's --sig-proxy (default true): signals to skiff go to the container,
+    // which decides whether to exit; skiff then exits with its code.
+    onSignal: (listener) => {
+      for (const signal of PROXIED_SIGNALS) process.on(signal, () => listener(signal.slice(3)));
+    },
   };
   return {
     streams,
@@ -26,6 +31,8 @@ export function terminalStreams(options: { tty: boolean; interactive: boolean })
     },
   };
 }
+
+const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /** The current terminal size, for the container's initial console size. */
 export function consoleSize(): { rows: number; cols: number } | undefined {

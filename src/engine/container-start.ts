@@ -17,6 +17,8 @@ export interface AttachStreams {
   stdin?: Readable;
   /** Registers a callback for terminal size changes (-t). */
   onResize?: (listener: (size: { rows: number; cols: number }) => void) => void;
+  /** Registers a callback for signals to forward to the container (podman's --sig-proxy). */
+  onSignal?: (listener: (signal: string) => void) => void;
 }
 
 export interface ContainerStartOptions {
@@ -148,6 +150,7 @@ export function attachSession(socketPath: string, streams: AttachStreams, forwar
     let exit: ExitFrame | undefined;
     socket.on('connect', () => {
       streams.onResize?.((size) => socket.write(encodeFrame(Frame.Resize, JSON.stringify(size))));
+      streams.onSignal?.((signal) => socket.write(encodeFrame(Frame.Signal, signal)));
       if (forwardStdin && streams.stdin) {
         streams.stdin.on('data', (d: Buffer) => socket.write(encodeFrame(Frame.Stdin, d)));
         streams.stdin.on('end', () => socket.write(encodeFrame(Frame.StdinEof)));

@@ -5,7 +5,8 @@ import type { GlobalOptions } from '../config/global-options.js';
 import { chooseRuntime, type RuntimeChoice, type RuntimeName } from '../runtime/driver.js';
 import { StoreLayout } from '../store/layout.js';
 import { ensurePauseProcess, insideUserNamespace, nsenterArgs, USERNS_ENV } from '../userns/pause.js';
-import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { pathExists, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { withLock } from '../util/lock.js';
 
 /**
  * Where an engine call runs: the store layout, whether we are rootless, and
@@ -50,16 +51,27 @@ export class EngineContext {
 
   /** The OCI runtime to use, detected once per boot and cached in the run root. */
   async runtime(): Promise<RuntimeChoice> {
+    const cacheFile = join(this.global.runroot, 'runtime.json');
+    const choose = () => chooseRuntime(this.global.runtime, cacheFile, (name, path) => this.probeRuntime(name, path));
+    if (this.global.runtime || (await pathExists(cacheFile))) return choose();
     await fsp.mkdir(this.global.runroot, { recursive: true, mode: 0o700 });
-    return chooseRuntime(this.global.runtime, join(this.global.runroot, 'runtime.json'), (name, path) => this.probeRuntime(name, path));
+    // Racing first runs probe once: the others wait and read the cache.
+    return withLock(join(this.global.runroot, 'runtime.lock'), choose);
   }
 
   /** The storage driver: as asked, else overlay where the kernel allows it in our namespace, else vfs. */
   async storageDriver(): Promise<'overlay' | 'vfs'> {
     if (this.global.storageDriver) return this.global.storageDriver;
+    const cached = await readJsonIfExists<{ driver: 'overlay' | 'vfs' }>(this.layout.storageProbeFile);
+    if (cached) return cached.driver;
+    await fsp.mkdir(this.global.runroot, { recursive: true, mode: 0o700 });
+    return withLock(join(this.global.runroot, 'storage-driver.lock'), () => this.probeStorageDriver());
+  }
+
+  private async probeStorageDriver(): Promise<'overlay' | 'vfs'> {
     const cache = await readJsonIfExists<{ driver: 'overlay' | 'vfs' }>(this.layout.storageProbeFile);
     if (cache) return cache.driver;
-    const dir = join(this.global.runroot, 'overlay-probe');
+    const dir = join(this.global.runroot, `overlay-probe-${process.pid}`);
     await fsp.rm(dir, { recursive: true, force: true });
     for (const sub of ['l', 'u', 'w', 'm']) await fsp.mkdir(join(dir, sub), { recursive: true });
     const probe = await this.execInNamespace(['sh', '-c', 'mount -t overlay overlay -o lowerdir="$1/l",upperdir="$1/u",workdir="$1/w" "$1/m" && umount "$1/m"', 'probe', dir]);
@@ -71,7 +83,7 @@ export class EngineContext {
 
   /** Runs `true` from the host's /usr in a throw-away container; returns the runtime's error, if any. */
   private async probeRuntime(name: RuntimeName, path: string): Promise<string | undefined> {
-    const bundle = join(this.global.runroot, `probe-${name}`);
+    const bundle = join(this.global.runroot, `probe-${name}-${process.pid}`);
     await fsp.rm(bundle, { recursive: true, force: true });
     await fsp.mkdir(join(bundle, 'rootfs', 'usr'), { recursive: true });
     await fsp.mkdir(join(bundle, 'rootfs', 'proc'), { recursive: true });

@@ -14,7 +14,7 @@ import { Socket, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
 import { startSlirp4netns } from '../network/slirp4netns.js';
-import { runArgs, runtimeLogError, startFailureExitCode } from '../runtime/driver.js';
+import { killContainer, runArgs, runtimeLogError, startFailureExitCode } from '../runtime/driver.js';
 import type { ContainerState } from '../store/containers.js';
 import { processStartTime, readJsonIfExists, sleep, writeJsonAtomic } from '../util/fs.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
@@ -260,6 +260,9 @@ class Monitor {
     else if (type === Frame.Resize) {
       const { rows, cols } = JSON.parse(payload.toString()) as { rows: number; cols: number };
       this.io.resize(rows, cols);
+    } else if (type === Frame.Signal) {
+      const signal = payload.toString();
+      if (/^[A-Z0-9]+$/.test(signal)) void killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, signal);
     }
   }
 

@@ -54,6 +54,8 @@ export const Frame = {
   StdinEof: 2,
   /** client → monitor: JSON {rows, cols}. */
   Resize: 3,
+  /** client → monitor: a signal name (TERM, HUP, ...) to deliver to the container (--sig-proxy). */
+  Signal: 4,
   /** monitor → client */
   Stdout: 17,
   Stderr: 18,

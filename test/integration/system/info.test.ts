@@ -1,0 +1,68 @@
+// skiff info and the image commands: rootless facts, storage driver, OCI
+// runtime, and listing/inspecting the imported image.
+import { join } from 'node:path';
+import test from 'ava';
+import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
+import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
+
+let env: TestEnv;
+let imageId = '';
+
+test.before(async () => {
+  env = await newTestEnv();
+  imageId = (await importBusybox(env)).replace(/^sha256:/, '');
+});
+
+test.after.always(async () => {
+  await env?.cleanup();
+});
+
+test.serial('info: rootless is true', async (t) => {
+  const r = await env.skiff(['info', '--format', '{{.Host.Security.Rootless}}']);
+  t.is(r.stdout, 'true');
+});
+
+test.serial('info: graph driver is overlay or vfs', async (t) => {
+  const r = await env.skiff(['info', '--format', '{{.Store.GraphDriverName}}']);
+  t.true(['overlay', 'vfs'].includes(r.stdout), r.stdout);
+});
+
+test.serial('info: OCI runtime is crun or runc', async (t) => {
+  const r = await env.skiff(['info', '--format', '{{.Host.OCIRuntime.Name}}']);
+  t.true(['crun', 'runc'].includes(r.stdout), r.stdout);
+});
+
+test.serial('info --format json parses; OCIRuntime.Notes is an array', async (t) => {
+  const r = await env.skiff(['info', '--format', 'json']);
+  const info = JSON.parse(r.stdout) as { Host: { OCIRuntime: { Name: string; Notes: unknown } } };
+  t.true(['crun', 'runc'].includes(info.Host.OCIRuntime.Name));
+  t.true(Array.isArray(info.Host.OCIRuntime.Notes), JSON.stringify(info.Host.OCIRuntime));
+});
+
+test.serial('images -q lists the imported id', async (t) => {
+  const r = await env.skiff(['images', '-q']);
+  t.deepEqual(r.lines, [imageId.slice(0, 12)]);
+});
+
+test.serial('images --format shows localhost/bb:latest', async (t) => {
+  const r = await env.skiff(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+  t.deepEqual(r.lines, [`${BUSYBOX_IMAGE}:latest`]);
+});
+
+test.serial('image inspect and inspect of the image have its Id', async (t) => {
+  for (const cmd of [['image', 'inspect'], ['inspect']]) {
+    const r = await env.skiff([...cmd, BUSYBOX_IMAGE]);
+    const parsed = JSON.parse(r.stdout) as Array<{ Id: string }>;
+    t.true(Array.isArray(parsed), r.stdout);
+    t.is(parsed[0]?.Id.replace(/^sha256:/, ''), imageId);
+    const f = await env.skiff([...cmd, '--format', '{{.Id}}', BUSYBOX_IMAGE]);
+    t.is(f.stdout.replace(/^sha256:/, ''), imageId);
+  }
+});
+
+test.serial('import of a missing file exits 125', async (t) => {
+  const r = await env.skiff(['import', join(env.dir, 'no-such.tar'), 'localhost/missing'], { exit: 125 });
+  t.regex(r.stderr, /^Error: /m);
+  const images = await env.skiff(['images', '-q']);
+  t.deepEqual(images.lines, [imageId.slice(0, 12)]);
+});
