@@ -117,6 +117,7 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       rootfs: storage.driver === 'overlay' ? storage.mergedDir : storage.rootfsDir,
       readOnlyRootfs: options.readOnly,
       rootless: ctx.rootless,
+      nofileLimit: ctx.rootless ? undefined : hardNofileLimit(),
       capAdd: options.capAdd,
       capDrop: options.capDrop,
       labels: { ...(imageConfig.Labels ?? {}), ...options.labels },
@@ -175,6 +176,17 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
     await store.releaseName(name, id);
     await fsp.rm(dir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** This process's hard RLIMIT_NOFILE, from /proc/self/limits (Node has no getrlimit). */
+function hardNofileLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = line?.trim().split(/\s+/)[4];
+    return hard === 'unlimited' ? undefined : Number(hard) || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -108,7 +108,7 @@ export const READONLY_PATHS: readonly string[] = [
 ];
 
 /** podman's RLIMIT_NOFILE for rootful containers (define.RLimitDefaultValue). */
-const ROOTFUL_NOFILE = 1048576;
+export const ROOTFUL_NOFILE = 1048576;
 
 /**
  * Thrown for an unknown capability name, or for a cap-add/cap-drop
@@ -148,11 +148,12 @@ export function generateRuntimeSpec(spec: ContainerSpec): Spec {
   if (spec.terminal && spec.consoleSize) {
     process.consoleSize = { height: spec.consoleSize.rows, width: spec.consoleSize.cols };
   }
-  // Rootless: no rlimits at all, the runtime inherits ours. Asking for more
-  // than the user's hard limit would make the runtime fail. (podman clamps to
-  // the current limits instead, which needs getrlimit and so is not pure.)
+  // Rootless: no rlimits at all, the runtime inherits ours. Rootful: podman's
+  // 1048576, clamped by the engine to what this process may set (spec.nofileLimit);
+  // asking for more than that makes the runtime fail.
   if (!spec.rootless) {
-    process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: ROOTFUL_NOFILE, hard: ROOTFUL_NOFILE }];
+    const nofile = Math.min(ROOTFUL_NOFILE, spec.nofileLimit ?? ROOTFUL_NOFILE);
+    process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: nofile, hard: nofile }];
   }
 
   // podman's namespace order. No user namespace: a rootless engine already

@@ -302,6 +302,9 @@ test('rootless: no rlimits, cgroupsPath, resources or devices', (t) => {
 test('rootful: NOFILE rlimit and a cgroupsPath', (t) => {
   const spec = generateRuntimeSpec(makeSpec({ rootless: false }));
   t.deepEqual(spec.process?.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }]);
+  // Clamped to what the engine may grant, else the runtime fails to start.
+  const clamped = generateRuntimeSpec(makeSpec({ rootless: false, nofileLimit: 524288 }));
+  t.deepEqual(clamped.process?.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 524288, hard: 524288 }]);
   t.is(spec.linux?.cgroupsPath, `/skiff/${ID}`);
 });
 
