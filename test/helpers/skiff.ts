@@ -216,3 +216,16 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Calls `probe` until it returns a truthy value or `ms` pass; returns the last value. */
+export async function poll<T>(probe: () => Promise<T>, ms = 8_000, every = 150): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last = await probe();
+  while (!last && Date.now() < deadline) {
+    await sleep(every);
+    last = await probe();
+  }
+  return last;
+}

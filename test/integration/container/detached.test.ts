@@ -1,33 +1,14 @@
 // Detached containers and the commands that manage them: ps, logs, stop,
 // kill, wait, rm, create/start, and name conflicts.
 import test from 'ava';
-import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
-import { newTestEnv, uniqueName, type SkiffResult, type TestEnv } from '../../helpers/skiff.js';
+import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { uniqueName, type SkiffResult, poll, sleep } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;
-let env: TestEnv;
+const env = useBusyboxEnv();
 
-test.before(async () => {
-  env = await newTestEnv();
-  await importBusybox(env);
-});
 
-test.after.always(async () => {
-  await env?.cleanup();
-});
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Calls `probe` until it returns a truthy value or `ms` pass; returns the last value. */
-async function poll<T>(probe: () => Promise<T>, ms = 8_000, every = 150): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = await probe();
-  while (!last && Date.now() < deadline) {
-    await sleep(every);
-    last = await probe();
-  }
-  return last;
-}
 
 /** run -d --network none --name NAME IMG ...cmd; returns the id. */
 async function runDetached(name: string, cmd: string[]): Promise<string> {

@@ -4,21 +4,12 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
-import { newTestEnv, uniqueName, type TestEnv } from '../../helpers/skiff.js';
+import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { uniqueName, sleep } from '../../helpers/skiff.js';
 
-let env: TestEnv;
+const env = useBusyboxEnv();
 
-test.before(async () => {
-  env = await newTestEnv();
-  await importBusybox(env);
-});
 
-test.after.always(async () => {
-  await env?.cleanup();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -2,20 +2,12 @@
 // other's containers, and a name can be taken only once.
 import test from 'ava';
 import { execa } from 'execa';
-import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
-import { newTestEnv, PROJECT_ROOT, SKIFF_BIN, uniqueName, type TestEnv } from '../../helpers/skiff.js';
+import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { PROJECT_ROOT, SKIFF_BIN, uniqueName } from '../../helpers/skiff.js';
 
-let env: TestEnv;
+const env = useBusyboxEnv();
 const N = 10;
 
-test.before(async () => {
-  env = await newTestEnv();
-  await importBusybox(env);
-});
-
-test.after.always(async () => {
-  await env?.cleanup();
-});
 
 /** Like env.skiff but never throws on the exit code. */
 async function anyExit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -4,20 +4,12 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
-import { newTestEnv, uniqueName, type TestEnv } from '../../helpers/skiff.js';
+import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { uniqueName, type TestEnv } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;
-let env: TestEnv;
+const env = useBusyboxEnv();
 
-test.before(async () => {
-  env = await newTestEnv();
-  await importBusybox(env);
-});
-
-test.after.always(async () => {
-  await env?.cleanup();
-});
 
 /** run --rm --network none IMG ...cmd (no slirp4netns: faster). */
 const run = (args: string[], opts?: Parameters<TestEnv['skiff']>[1]) =>

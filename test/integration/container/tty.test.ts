@@ -3,19 +3,11 @@
 // reach it, and the shell's exit code comes back.
 import test from 'ava';
 import pty from 'node-pty';
-import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
-import { newTestEnv, PROJECT_ROOT, SKIFF_BIN, type TestEnv } from '../../helpers/skiff.js';
+import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { PROJECT_ROOT, SKIFF_BIN } from '../../helpers/skiff.js';
 
-let env: TestEnv;
+const env = useBusyboxEnv();
 
-test.before(async () => {
-  env = await newTestEnv();
-  await importBusybox(env);
-});
-
-test.after.always(async () => {
-  await env?.cleanup();
-});
 
 interface Session {
   term: pty.IPty;

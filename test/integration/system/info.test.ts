@@ -2,20 +2,9 @@
 // runtime, and listing/inspecting the imported image.
 import { join } from 'node:path';
 import test from 'ava';
-import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
-import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
+import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
 
-let env: TestEnv;
-let imageId = '';
-
-test.before(async () => {
-  env = await newTestEnv();
-  imageId = (await importBusybox(env)).replace(/^sha256:/, '');
-});
-
-test.after.always(async () => {
-  await env?.cleanup();
-});
+const env = useBusyboxEnv();
 
 test.serial('info: rootless is true', async (t) => {
   const r = await env.skiff(['info', '--format', '{{.Host.Security.Rootless}}']);
@@ -41,7 +30,7 @@ test.serial('info --format json parses; OCIRuntime.Notes is an array', async (t)
 
 test.serial('images -q lists the imported id', async (t) => {
   const r = await env.skiff(['images', '-q']);
-  t.deepEqual(r.lines, [imageId.slice(0, 12)]);
+  t.deepEqual(r.lines, [env.imageId.slice(0, 12)]);
 });
 
 test.serial('images --format shows localhost/bb:latest', async (t) => {
@@ -54,9 +43,9 @@ test.serial('image inspect and inspect of the image have its Id', async (t) => {
     const r = await env.skiff([...cmd, BUSYBOX_IMAGE]);
     const parsed = JSON.parse(r.stdout) as Array<{ Id: string }>;
     t.true(Array.isArray(parsed), r.stdout);
-    t.is(parsed[0]?.Id.replace(/^sha256:/, ''), imageId);
+    t.is(parsed[0]?.Id.replace(/^sha256:/, ''), env.imageId);
     const f = await env.skiff([...cmd, '--format', '{{.Id}}', BUSYBOX_IMAGE]);
-    t.is(f.stdout.replace(/^sha256:/, ''), imageId);
+    t.is(f.stdout.replace(/^sha256:/, ''), env.imageId);
   }
 });
 
@@ -64,5 +53,5 @@ test.serial('import of a missing file exits 125', async (t) => {
   const r = await env.skiff(['import', join(env.dir, 'no-such.tar'), 'localhost/missing'], { exit: 125 });
   t.regex(r.stderr, /^Error: /m);
   const images = await env.skiff(['images', '-q']);
-  t.deepEqual(images.lines, [imageId.slice(0, 12)]);
+  t.deepEqual(images.lines, [env.imageId.slice(0, 12)]);
 });
