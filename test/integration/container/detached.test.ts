@@ -1,7 +1,8 @@
 // Detached containers and the commands that manage them: ps, logs, stop,
 // kill, wait, rm, create/start, and name conflicts.
 import test from 'ava';
-import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { uniqueName, type SkiffResult, poll, sleep } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;

@@ -2,7 +2,8 @@
 // other's containers, and a name can be taken only once.
 import test from 'ava';
 import { execa } from 'execa';
-import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { PROJECT_ROOT, SKIFF_BIN, uniqueName } from '../../helpers/skiff.js';
 
 const env = useBusyboxEnv();

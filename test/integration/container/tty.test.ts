@@ -3,7 +3,8 @@
 // reach it, and the shell's exit code comes back.
 import test from 'ava';
 import pty from 'node-pty';
-import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { PROJECT_ROOT, SKIFF_BIN } from '../../helpers/skiff.js';
 
 const env = useBusyboxEnv();

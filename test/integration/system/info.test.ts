@@ -2,7 +2,8 @@
 // runtime, and listing/inspecting the imported image.
 import { join } from 'node:path';
 import test from 'ava';
-import { BUSYBOX_IMAGE, useBusyboxEnv } from '../../fixtures/busybox.js';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 
 const env = useBusyboxEnv();
 
