@@ -372,7 +372,18 @@ async function monitorMemory(e) {
   // Wait until the container process is up below the monitor, then let things settle.
   await waitFor(`${e.name}'s container process`, () => descendants(monitorPid).some((d) => /sleep 1000/.test(cmdline(d.pid))));
   await sleep(1500);
-  const monitor = memoryOf(monitorPid);
+  const early = memoryOf(monitorPid);
+  // An idle process's steady state is what a long-running container costs:
+  // V8's memory reducer returns start-up heap pages after ~10 s of idling.
+  let monitor = early;
+  for (let waited = 0; waited < 20_000; waited += 2_000) {
+    await sleep(2_000);
+    const next = memoryOf(monitorPid);
+    const settled = !next.error && !monitor.error && Math.abs(next.privateDirty - monitor.privateDirty) < 64 * 1024;
+    monitor = next;
+    if (settled && waited >= 8_000) break;
+  }
+  monitor.early = early;
   const kids = descendants(monitorPid).map((d) => ({ ...memoryOf(d.pid), depth: d.depth, isContainer: d.pid === containerPid || /^(\/bin\/)?sleep 1000$/.test(cmdline(d.pid)) }));
   return { monitor, kids, containerPid };
 }
@@ -485,7 +496,8 @@ function memoryReport(label, m) {
   lines.push(`${label} monitor:`);
   lines.push(row(m.monitor, '  '));
   if (!m.monitor.error) {
-    lines.push(`  Private (Clean+Dirty) ${mib(m.monitor.privateClean + m.monitor.privateDirty)}`);
+    lines.push(`  Private (Clean+Dirty) ${mib(m.monitor.privateClean + m.monitor.privateDirty)} once idle` +
+      (m.monitor.early && !m.monitor.early.error ? ` (1.5 s after start: ${mib(m.monitor.early.privateClean + m.monitor.early.privateDirty)}, Private_Dirty ${mib(m.monitor.early.privateDirty)})` : ''));
     if (m.monitor.exeSharedClean > 0) {
       lines.push(
         `  of its Rss, ${mib(m.monitor.exeRss)} maps its own binary (${m.monitor.exe}); ${mib(m.monitor.exeSharedClean)} of that is ` +
