@@ -59,7 +59,7 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
     throw new InvalidArgumentError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
   }
   const env = mergeEnv(imageConfig.Env ?? [], [...readEnvFiles(options.envFiles), ...options.env]);
-  const [runtime, storageDriver] = await Promise.all([ctx.runtime(), ctx.storageDriver()]);
+  const [runtime, storageDriver, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageDriver(), ctx.singleIdMapping()]);
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
   const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
 
@@ -118,6 +118,7 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       readOnlyRootfs: options.readOnly,
       rootless: ctx.rootless,
       nofileLimit: ctx.rootless ? undefined : hardNofileLimit(),
+      singleIdMapping,
       capAdd: options.capAdd,
       capDrop: options.capDrop,
       labels: { ...(imageConfig.Labels ?? {}), ...options.labels },

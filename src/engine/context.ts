@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from '../util/exec.js';
 import type { GlobalOptions } from '../config/global-options.js';
@@ -39,7 +39,7 @@ export class EngineContext {
     if (!this.needsNsenter) return { prefix: [], env: {} };
     const pause = await ensurePauseProcess(this.global.runroot);
     this.warnings.push(...pause.warnings);
-    return { prefix: nsenterArgs(pause.pid), env: { [USERNS_ENV]: String(pause.pid) } };
+    return { prefix: nsenterArgs(pause), env: { [USERNS_ENV]: String(pause.pid) } };
   }
 
   /** Runs a program as root in the user namespace (directly when rootful or already inside). */
@@ -47,6 +47,13 @@ export class EngineContext {
     const { prefix, env } = await this.namespacePrefix();
     const full = [...prefix, ...argv];
     return exec(full[0], full.slice(1), { ...options, env: { ...process.env, ...env } });
+  }
+
+  /** True when rootless with only the user's own uid/gid mapped (no subordinate ranges). */
+  async singleIdMapping(): Promise<boolean> {
+    if (!this.rootless) return false;
+    if (insideUserNamespace()) return readFileSync('/proc/self/gid_map', 'utf8').trim().split('\n').length < 2;
+    return !(await ensurePauseProcess(this.global.runroot)).fullMapping;
   }
 
   /** The OCI runtime to use, detected once per boot and cached in the run root. */

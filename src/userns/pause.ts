@@ -110,7 +110,13 @@ async function waitForUnshare(pid: number): Promise<void> {
   throw new SkiffError('EUSERNS', 'timed out waiting for the user namespace');
 }
 
-/** The argv prefix that runs a command as root inside the pause namespace. */
-export function nsenterArgs(pid: number): string[] {
-  return ['nsenter', `--target=${pid}`, '--user', '--mount'];
+/**
+ * The argv prefix that runs a command as root inside the pause namespace.
+ * With a single-uid mapping our own uid already is root inside, and the
+ * kernel denies setgroups there, so nsenter must keep our credentials.
+ */
+export function nsenterArgs(pause: PauseInfo): string[] {
+  const args = ['nsenter', `--target=${pause.pid}`, '--user', '--mount'];
+  if (!pause.fullMapping) args.push('--preserve-credentials');
+  return args;
 }

@@ -34,6 +34,8 @@ export interface ContainerSpec {
   readOnlyRootfs: boolean;
   /** Whether the engine runs inside a user namespace (rootless). */
   rootless: boolean;
+  /** Rootless with only the user's own id mapped (no /etc/subuid range). */
+  singleIdMapping?: boolean;
   /** The hard RLIMIT_NOFILE the engine may grant (rootful); read by the engine, not here. */
   nofileLimit?: number;
   /** Extra capabilities beyond the default set (names like CAP_NET_ADMIN). */

@@ -283,12 +283,13 @@ function buildMounts(spec: ContainerSpec): Mount[] {
   const mounts: Mount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    // gid=5 (tty) stays in rootless mode: it is mapped whenever a subgid range exists.
+    // gid=5 (tty) only when gid 5 is mapped: with a single-id mapping the
+    // kernel refuses the option (podman drops it too).
     {
       destination: '/dev/pts',
       type: 'devpts',
       source: 'devpts',
-      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(spec.singleIdMapping ? [] : ['gid=5'])],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   ];

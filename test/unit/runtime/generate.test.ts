@@ -299,6 +299,13 @@ test('rootless: no rlimits, cgroupsPath, resources or devices', (t) => {
   t.is(spec.process?.oomScoreAdj, undefined);
 });
 
+test('single-id mapping: devpts without gid=5 (the tty group is not mapped)', (t) => {
+  const devpts = generateRuntimeSpec(makeSpec({ singleIdMapping: true })).mounts?.find((m) => m.destination === '/dev/pts');
+  t.false(devpts?.options?.includes('gid=5'));
+  const full = generateRuntimeSpec(makeSpec()).mounts?.find((m) => m.destination === '/dev/pts');
+  t.true(full?.options?.includes('gid=5'));
+});
+
 test('rootful: NOFILE rlimit and a cgroupsPath', (t) => {
   const spec = generateRuntimeSpec(makeSpec({ rootless: false }));
   t.deepEqual(spec.process?.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }]);
