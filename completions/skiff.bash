@@ -4,9 +4,9 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "container create image images import info inspect kill logs ps rm run start stop system version wait" ;;
+    "") echo "container create image images import info inspect kill logs ps pull rm run start stop system version wait" ;;
     "container") echo "create inspect kill list logs ls ps remove rm run start stop wait" ;;
-    "image") echo "import inspect list ls" ;;
+    "image") echo "import inspect list ls pull" ;;
     "system") echo "info version" ;;
   esac
 }
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "container"|"container create"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"image"|"image import"|"image inspect"|"image list"|"image ls"|"images"|"import"|"info"|"inspect"|"kill"|"logs"|"ps"|"rm"|"run"|"start"|"stop"|"system"|"system info"|"system version"|"version"|"wait") return 0 ;;
+    "container"|"container create"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"image"|"image import"|"image inspect"|"image list"|"image ls"|"image pull"|"images"|"import"|"info"|"inspect"|"kill"|"logs"|"ps"|"pull"|"rm"|"run"|"start"|"stop"|"system"|"system info"|"system version"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -22,8 +22,8 @@ __skiff_known() {
 # The flags of the command named by $1, with the global flags.
 __skiff_flags() {
   case "$1" in
-    "container run"|"run") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --detach -d --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container create"|"create") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container run"|"run") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --pull --tls-verify --creds --cert-dir --platform --arch --variant --detach -d --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container create"|"create") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --pull --tls-verify --creds --cert-dir --platform --arch --variant --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container start"|"start") echo "--attach -a --interactive -i --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container stop"|"stop") echo "--time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -35,6 +35,7 @@ __skiff_flags() {
     "inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image pull"|"pull") echo "--tls-verify --creds --cert-dir --platform --os --arch --variant --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -45,8 +46,8 @@ __skiff_flags() {
 # Succeeds when flag $2 of the command named by $1 takes a value.
 __skiff_takes_value() {
   case "$1|$2" in
-    "container run|--name"|"container run|--env"|"container run|-e"|"container run|--env-file"|"container run|--workdir"|"container run|-w"|"container run|--user"|"container run|-u"|"container run|--entrypoint"|"container run|--hostname"|"container run|-h"|"container run|--network"|"container run|--net"|"container run|--cap-add"|"container run|--cap-drop"|"container run|--label"|"container run|-l"|"container run|--stop-signal"|"container run|--stop-timeout"|"run|--name"|"run|--env"|"run|-e"|"run|--env-file"|"run|--workdir"|"run|-w"|"run|--user"|"run|-u"|"run|--entrypoint"|"run|--hostname"|"run|-h"|"run|--network"|"run|--net"|"run|--cap-add"|"run|--cap-drop"|"run|--label"|"run|-l"|"run|--stop-signal"|"run|--stop-timeout") return 0 ;;
-    "container create|--name"|"container create|--env"|"container create|-e"|"container create|--env-file"|"container create|--workdir"|"container create|-w"|"container create|--user"|"container create|-u"|"container create|--entrypoint"|"container create|--hostname"|"container create|-h"|"container create|--network"|"container create|--net"|"container create|--cap-add"|"container create|--cap-drop"|"container create|--label"|"container create|-l"|"container create|--stop-signal"|"container create|--stop-timeout"|"create|--name"|"create|--env"|"create|-e"|"create|--env-file"|"create|--workdir"|"create|-w"|"create|--user"|"create|-u"|"create|--entrypoint"|"create|--hostname"|"create|-h"|"create|--network"|"create|--net"|"create|--cap-add"|"create|--cap-drop"|"create|--label"|"create|-l"|"create|--stop-signal"|"create|--stop-timeout") return 0 ;;
+    "container run|--name"|"container run|--env"|"container run|-e"|"container run|--env-file"|"container run|--workdir"|"container run|-w"|"container run|--user"|"container run|-u"|"container run|--entrypoint"|"container run|--hostname"|"container run|-h"|"container run|--network"|"container run|--net"|"container run|--cap-add"|"container run|--cap-drop"|"container run|--label"|"container run|-l"|"container run|--stop-signal"|"container run|--stop-timeout"|"container run|--pull"|"container run|--creds"|"container run|--cert-dir"|"container run|--platform"|"container run|--arch"|"container run|--variant"|"run|--name"|"run|--env"|"run|-e"|"run|--env-file"|"run|--workdir"|"run|-w"|"run|--user"|"run|-u"|"run|--entrypoint"|"run|--hostname"|"run|-h"|"run|--network"|"run|--net"|"run|--cap-add"|"run|--cap-drop"|"run|--label"|"run|-l"|"run|--stop-signal"|"run|--stop-timeout"|"run|--pull"|"run|--creds"|"run|--cert-dir"|"run|--platform"|"run|--arch"|"run|--variant") return 0 ;;
+    "container create|--name"|"container create|--env"|"container create|-e"|"container create|--env-file"|"container create|--workdir"|"container create|-w"|"container create|--user"|"container create|-u"|"container create|--entrypoint"|"container create|--hostname"|"container create|-h"|"container create|--network"|"container create|--net"|"container create|--cap-add"|"container create|--cap-drop"|"container create|--label"|"container create|-l"|"container create|--stop-signal"|"container create|--stop-timeout"|"container create|--pull"|"container create|--creds"|"container create|--cert-dir"|"container create|--platform"|"container create|--arch"|"container create|--variant"|"create|--name"|"create|--env"|"create|-e"|"create|--env-file"|"create|--workdir"|"create|-w"|"create|--user"|"create|-u"|"create|--entrypoint"|"create|--hostname"|"create|-h"|"create|--network"|"create|--net"|"create|--cap-add"|"create|--cap-drop"|"create|--label"|"create|-l"|"create|--stop-signal"|"create|--stop-timeout"|"create|--pull"|"create|--creds"|"create|--cert-dir"|"create|--platform"|"create|--arch"|"create|--variant") return 0 ;;
     "container stop|--time"|"container stop|-t"|"stop|--time"|"stop|-t") return 0 ;;
     "container kill|--signal"|"container kill|-s"|"kill|--signal"|"kill|-s") return 0 ;;
     "container rm|--time"|"container rm|-t"|"rm|--time"|"rm|-t"|"container remove|--time"|"container remove|-t") return 0 ;;
@@ -56,6 +57,7 @@ __skiff_takes_value() {
     "inspect|--format"|"inspect|-f") return 0 ;;
     "image import|--change"|"image import|-c"|"image import|--message"|"image import|-m"|"import|--change"|"import|-c"|"import|--message"|"import|-m") return 0 ;;
     "image list|--format"|"images|--format"|"image ls|--format") return 0 ;;
+    "image pull|--creds"|"image pull|--cert-dir"|"image pull|--platform"|"image pull|--os"|"image pull|--arch"|"image pull|--variant"|"pull|--creds"|"pull|--cert-dir"|"pull|--platform"|"pull|--os"|"pull|--arch"|"pull|--variant") return 0 ;;
     "image inspect|--format"|"image inspect|-f") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
@@ -67,6 +69,8 @@ __skiff_takes_value() {
 # The values flag $2 of the command named by $1 accepts, if it has a fixed set.
 __skiff_choices() {
   case "$1|$2" in
+    "container run|--pull"|"run|--pull") echo "always missing never newer" ;;
+    "container create|--pull"|"create|--pull") echo "always missing never newer" ;;
     *"|--storage-driver") echo "overlay vfs" ;;
     *"|--log-level") echo "debug info warn error" ;;
   esac

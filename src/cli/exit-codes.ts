@@ -9,7 +9,7 @@ export const EXIT_ENGINE = 125;
  */
 export function exitCodeFor(err: unknown, command: string): number {
   if (!(err instanceof SkiffError)) return EXIT_ENGINE;
-  if ('exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number' && err.code === 'ESTART') {
+  if ('exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number' && (err.code === 'ESTART' || err.code === 'EPULLFAILED')) {
     return (err as unknown as { exitCode: number }).exitCode;
   }
   const perCommand = PER_COMMAND[command];

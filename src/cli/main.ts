@@ -43,7 +43,8 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(parsed, global);
   } catch (err) {
     if (err instanceof SkiffError) {
-      printError(err.message, err.hint);
+      // A sub-command (run's pull) may have printed it already.
+      if (!('reported' in err && err.reported)) printError(err.message, err.hint);
       return exitCodeFor(err, name);
     }
     printError(`${(err as Error).message ?? err}`);

@@ -101,6 +101,11 @@ export async function resolveImage(ctx: EngineContext, nameOrId: string): Promis
   return { record: found, config };
 }
 
+/** True when a local image matches the name or id (no error when none does). */
+export async function imageExists(ctx: EngineContext, nameOrId: string): Promise<boolean> {
+  return matchImage(await new ImageStore(ctx.layout).list(), nameOrId) !== undefined;
+}
+
 export function matchImage(images: ImageRecord[], nameOrId: string): ImageRecord | undefined {
   const id = nameOrId.replace(/^sha256:/, '');
   if (/^[0-9a-f]{3,64}$/.test(id)) {

@@ -67,7 +67,7 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
     const raw = createReadStream(blobs.path(layerBlob.digest));
     const plain = compression === 'gzip' ? raw.pipe(createGunzip()) : raw.pipe(new PassThrough());
     plain.on('error', (err) => counter.destroy(err));
-    await extractLayer(plain.pipe(counter), dir, { chown: options.chown });
+    await extractLayer(plain.pipe(counter), dir, { chown: options.chown, whiteouts: 'none' });
     return { diffId, size };
   });
 

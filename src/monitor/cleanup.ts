@@ -24,7 +24,9 @@ export async function mountRootfs(storage: StorageMount): Promise<string> {
     await fsp.mkdir(storage.mergedDir, { recursive: true });
     // overlay wants the top-most lower dir first.
     const lower = [...storage.lowerDirs].reverse().join(':');
-    const options = `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}`;
+    // In a user namespace whiteouts are user.overlay.* xattrs (see layer/extract.ts).
+    const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
+    const options = `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`;
     const result = await exec('mount', ['-t', 'overlay', 'overlay', '-o', options, storage.mergedDir]);
     // A second start of a container whose mount survived (monitor killed) finds it busy.
     if (result.exitCode !== 0 && !/already mounted|busy/.test(result.stderr)) {

@@ -11,6 +11,7 @@ import { stopCommand } from './container/stop.js';
 import { waitCommand } from './container/wait.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
+import { pullCommand } from './image/pull.js';
 import { infoCommand } from './system/info.js';
 import { versionCommand } from './system/version.js';
 
@@ -33,6 +34,7 @@ export const COMMANDS: CommandDefinition[] = [
   inspectCommand,
   importCommand,
   imagesCommand,
+  pullCommand,
   imageInspectCommand,
   infoCommand,
   versionCommand,

@@ -1,4 +1,7 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -18,4 +21,25 @@ export async function detectCompression(path: string): Promise<Compression> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * A stream that decompresses `compression`. zstd comes from zstd-codec (a
+ * WebAssembly build: Node 20 has no built-in zstd); it loads only when a
+ * zstd layer is seen.
+ */
+export async function decompressor(compression: Compression): Promise<Transform> {
+  if (compression === 'gzip') return createGunzip();
+  if (compression === 'none') return new PassThrough();
+  const require = createRequire(import.meta.url);
+  const zstdStream = require('zstd-codec/lib/zstd-stream.js') as { run(f: (streams: { ZstdDecompressTransform: new () => Transform }) => void): void };
+  return new Promise((resolve) => zstdStream.run((streams) => resolve(new streams.ZstdDecompressTransform())));
+}
+
+/** Reads the first bytes of a file-backed blob and returns a decompressing stream of the whole blob. */
+export async function openDecompressed(path: string): Promise<Readable> {
+  const raw = createReadStream(path);
+  const transform = await decompressor(await detectCompression(path));
+  raw.on('error', (err) => transform.destroy(err));
+  return raw.pipe(transform);
 }

@@ -72,7 +72,8 @@ test.serial('ps -q prints 12-hex ids and --no-trunc 64', async (t) => {
 
 test.serial('logs has stdout and stderr of a detached container; --tail 1', async (t) => {
   const name = uniqueName('logs');
-  await runDetached(name, ['sh', '-c', 'echo one; echo two >&2; sleep 1000']);
+  // stdout and stderr are separate pipes: without a pause their order in the log is a race.
+  await runDetached(name, ['sh', '-c', 'echo one; sleep 0.3; echo two >&2; sleep 1000']);
   let last: SkiffResult | undefined;
   const ok = await poll(async () => {
     last = await env.skiff(['logs', name]);

@@ -38,9 +38,12 @@ test.serial('an unknown command exits 127', async (t) => {
 });
 
 test.serial('an unknown image exits 125 and leaves nothing behind', async (t) => {
-  const r = await env.skiff(['run', '--network', 'none', 'localhost/no-such-image', 'true'], { exit: 125 });
+  const r = await env.skiff(['run', '--pull=never', '--network', 'none', 'localhost/no-such-image', 'true'], { exit: 125 });
   t.regex(r.stderr, /^Error: /m);
   t.is(r.stderr.trim().split('\n').length, 1, `one error line, got: ${r.stderr}`);
+  // As podman, the default --pull=missing first tries the registry (here: nothing on localhost:443).
+  const pulled = await env.skiff(['run', '--network', 'none', 'localhost/no-such-image', 'true'], { exit: 125 });
+  t.regex(pulled.stderr, /^Error: .*localhost\/no-such-image/m);
   const ps = await env.skiff(['ps', '-aq']);
   t.deepEqual(ps.lines, []);
 });

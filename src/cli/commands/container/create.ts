@@ -1,5 +1,6 @@
 import type { CommandDefinition } from '../../command.js';
 import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
+import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
 import { consoleSize } from '../../terminal.js';
 import { engineContext, printWarnings } from '../../context.js';
 import { printText } from '../../output/print.js';
@@ -10,12 +11,14 @@ export const createCommand: CommandDefinition = {
   describe: 'Create but do not start a container',
   synopsis: '[options] IMAGE [COMMAND [ARG...]]',
   examples: [['skiff create --name web localhost/bb httpd -f -p 8080', 'create a container to start later with `skiff start web`']],
-  options: CREATE_OPTIONS,
+  options: { ...CREATE_OPTIONS, ...PULL_OPTIONS },
   positionals: { min: 1 },
   stopAfterPositionals: 1,
   async run(args, global) {
     const { createContainer } = await import('../../../engine/container-create.js');
+    const { imageExists } = await import('../../../engine/images.js');
     const ctx = await engineContext(global);
+    await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
     const created = await createContainer(ctx, toCreateOptions(args, args.tty ? consoleSize() : undefined));
     printWarnings(ctx);
     printText(created.id + '\n');

@@ -1,5 +1,6 @@
 import type { CommandDefinition } from '../../command.js';
 import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
+import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
 import { consoleSize, terminalStreams } from '../../terminal.js';
 import { engineContext, printWarnings } from '../../context.js';
 import { printText } from '../../output/print.js';
@@ -16,6 +17,7 @@ export const runCommand: CommandDefinition = {
   ],
   options: {
     ...CREATE_OPTIONS,
+    ...PULL_OPTIONS,
     detach: { alias: 'd', type: 'boolean', default: false, describe: 'Run the container in the background and print its ID' },
   },
   positionals: { min: 1 },
@@ -24,7 +26,9 @@ export const runCommand: CommandDefinition = {
     // Fork the monitor first, before loading the create code: its Node
     // start-up (~100 ms) then overlaps all of the CLI's remaining work.
     const { forkMonitor, startContainer } = await import('../../../engine/container-start.js');
+    const { imageExists } = await import('../../../engine/images.js');
     const ctx = await engineContext(global);
+    await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
     const monitor = await forkMonitor(ctx);
     let created;
     try {

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { GlobalOptions } from '../../config/global-options.js';
+import { SkiffError } from '../../util/errors.js';
+import type { OptionSpec, ParsedArgs } from '../command.js';
+
+/** Flags of run/create that control pulling a missing image, as podman's. */
+export const PULL_OPTIONS: Record<string, OptionSpec> = {
+  pull: { type: 'string', default: 'missing', choices: ['always', 'missing', 'never', 'newer'], describe: 'Pull image policy' },
+  'tls-verify': { type: 'boolean', describe: 'Require HTTPS and verify certificates when contacting registries (default true)' },
+  creds: { type: 'string', describe: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' },
+  'cert-dir': { type: 'string', describe: 'Use certificates (*.crt) at the specified path to access the registry' },
+  platform: { type: 'string', describe: 'Specify the platform for selecting the image (OS/ARCH[/VARIANT])' },
+  arch: { type: 'string', describe: 'Use ARCH instead of the architecture of the machine for choosing images' },
+  variant: { type: 'string', describe: 'Use VARIANT instead of the running architecture variant for choosing images' },
+};
+
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/**
+ * Applies --pull before a container is created: pulls the image when the
+ * policy asks for it, by running `skiff pull` (which enters the user
+ * namespace for extraction) with the same registry flags. Progress goes to
+ * stderr, as podman's does. `newer` pulls like `always`: the store keeps
+ * what is unchanged, so only new blobs are fetched.
+ */
+export async function applyPullPolicy(args: ParsedArgs, global: GlobalOptions, imagePresent: () => Promise<boolean>): Promise<void> {
+  const policy = String(args.pull ?? 'missing');
+  if (policy === 'never') return;
+  if (policy === 'missing' && (await imagePresent())) return;
+  const image = String(args._[0]);
+  const flags: string[] = ['--root', global.root, '--runroot', global.runroot];
+  if (global.storageDriver) flags.push('--storage-driver', global.storageDriver);
+  for (const name of ['tls-verify', 'creds', 'cert-dir', 'platform', 'arch', 'variant']) {
+    if (args[name] !== undefined) flags.push(`--${name}=${String(args[name])}`);
+  }
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...flags.slice(0, 4), 'pull', ...flags.slice(4), image], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('exit', (c) => resolve(c ?? 125));
+    child.on('error', () => resolve(125));
+  });
+  if (code !== 0) throw new PullFailedError(code);
+}
+
+/** `skiff pull` already printed why on stderr; the command exits with its code. */
+export class PullFailedError extends SkiffError {
+  readonly reported = true;
+  constructor(readonly exitCode: number) {
+    super('EPULLFAILED', 'pulling the image failed');
+  }
+}

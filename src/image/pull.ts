@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import type { Descriptor, Image, Index, Manifest, Platform } from '../oci/image-spec.js';
+import * as mediaTypes from '../oci/media-types.js';
+import { BlobStore } from '../store/blobs.js';
+import { ImageStore, type ImageRecord } from '../store/images.js';
+import { LayerStore } from '../store/layers.js';
+import type { StoreLayout } from '../store/layout.js';
+import { SkiffError } from '../util/errors.js';
+import { extractLayer } from './layer/extract.js';
+import { openDecompressed } from './layer/compression.js';
+import { formatReference, type ImageReference } from './reference.js';
+
+/** What pull needs from a registry (RegistryClient provides it). */
+export interface RegistrySource {
+  getManifest(repo: string, reference: string, accept: string[]): Promise<{ body: Buffer; mediaType: string; digest: string }>;
+  getBlob(repo: string, digest: string): Promise<{ stream: Readable; size?: number }>;
+}
+
+/** Progress events for the CLI to render (the image layer never prints). */
+export type PullProgress =
+  | { kind: 'resolved'; manifestDigest: string }
+  | { kind: 'blob'; digest: string; size: number; state: 'copying' | 'exists' | 'done' }
+  | { kind: 'config'; digest: string }
+  | { kind: 'writing' };
+
+export interface PullOptions {
+  platform: Required<Pick<Platform, 'os' | 'architecture'>> & { variant?: string };
+  /** chown files to the tar's owners (namespaced or real root). */
+  chown: boolean;
+  whiteouts: 'user' | 'trusted';
+  progress?: (event: PullProgress) => void;
+  /** Layers downloaded at once. */
+  parallel?: number;
+}
+
+const ACCEPT = [mediaTypes.OCI_MANIFEST, mediaTypes.OCI_INDEX, mediaTypes.DOCKER_MANIFEST, mediaTypes.DOCKER_MANIFEST_LIST];
+const LAYER_TYPES = new Set([
+  mediaTypes.OCI_LAYER, mediaTypes.OCI_LAYER_GZIP, mediaTypes.OCI_LAYER_ZSTD, mediaTypes.DOCKER_LAYER_GZIP,
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+]);
+
+/**
+ * Copies an image from a registry into the local store: manifest (through
+ * an index by platform), config, and layers, each blob verified against its
+ * digest before it is stored and each layer's content against its diff id.
+ * Blobs and layers already present are reused, so an interrupted pull is
+ * finished by the next one, and the image record is written last: a
+ * failed pull never leaves a half image.
+ */
+export async function pullImage(layout: StoreLayout, source: RegistrySource, ref: ImageReference, options: PullOptions): Promise<ImageRecord> {
+  const repo = ref.path;
+  const blobs = new BlobStore(layout);
+  const { manifest, manifestDigest } = await resolveManifest(source, repo, ref.digest ?? ref.tag ?? 'latest', options.platform);
+  options.progress?.({ kind: 'resolved', manifestDigest });
+
+  for (const layer of manifest.layers) {
+    if (!LAYER_TYPES.has(layer.mediaType)) {
+      throw new SkiffError('EMEDIATYPE', `unsupported layer media type "${layer.mediaType}" in ${formatReference(ref)}`);
+    }
+  }
+  // Config first: it holds the diff ids the layers are checked against.
+  const configBytes = await fetchBlob(source, blobs, repo, manifest.config);
+  options.progress?.({ kind: 'config', digest: manifest.config.digest });
+  const config = parseJson<Image>(configBytes, 'image config');
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw new SkiffError('ECORRUPT', `the image config lists ${diffIds.length} layers but the manifest ${manifest.layers.length}`);
+  }
+
+  await inParallel(manifest.layers, options.parallel ?? 3, async (layer) => {
+    if (await blobs.has(layer.digest)) {
+      options.progress?.({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'exists' });
+      return;
+    }
+    options.progress?.({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'copying' });
+    await fetchBlobToStore(source, blobs, repo, layer);
+    options.progress?.({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
+  });
+
+  // Layers stack: each is identified by its chain id, which names its parents too.
+  const layers = new LayerStore(layout);
+  const layerIds: string[] = [];
+  let size = 0;
+  let parent: string | undefined;
+  for (const [i, layer] of manifest.layers.entries()) {
+    const chainId = parent ? sha256Hex(`sha256:${parent} ${diffIds[i]}`) : diffIds[i].replace(/^sha256:/, '');
+    const record = await layers.create(chainId, async (dir) => {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          cb(null, chunk);
+        },
+      });
+      const plain = await openDecompressed(blobs.path(layer.digest));
+      plain.on('error', (err) => counter.destroy(new SkiffError('ECORRUPT', `layer ${layer.digest} is corrupt: ${err.message}`, { cause: err })));
+      // A bottom layer has nothing below it to hide.
+      await extractLayer(plain.pipe(counter), dir, { chown: options.chown, whiteouts: i === 0 ? 'none' : options.whiteouts });
+      const diffId = 'sha256:' + hash.digest('hex');
+      if (diffId !== diffIds[i]) {
+        throw new SkiffError('EDIGEST', `layer ${layer.digest} has content ${diffId}, but the image config says ${diffIds[i]}`);
+      }
+      return { diffId, size: bytes, parent };
+    });
+    layerIds.push(record.id);
+    size += record.size;
+    parent = record.id;
+  }
+
+  options.progress?.({ kind: 'writing' });
+  const configDigest = manifest.config.digest;
+  return new ImageStore(layout).add({
+    id: configDigest.replace(/^sha256:/, ''),
+    names: ref.digest && !ref.tag ? [] : [formatReference({ ...ref, digest: undefined })],
+    manifestDigest,
+    configDigest,
+    layers: layerIds,
+    size,
+    created: config.created ?? new Date().toISOString(),
+  });
+}
+
+/** Fetches the manifest; through an index or manifest list, the one for `platform`. */
+async function resolveManifest(source: RegistrySource, repo: string, reference: string, platform: PullOptions['platform']): Promise<{ manifest: Manifest; manifestDigest: string }> {
+  const first = await source.getManifest(repo, reference, ACCEPT);
+  const mediaType = first.mediaType || parseJson<{ mediaType?: string }>(first.body, 'manifest').mediaType || '';
+  if (mediaType === mediaTypes.OCI_INDEX || mediaType === mediaTypes.DOCKER_MANIFEST_LIST) {
+    const index = parseJson<Index>(first.body, 'image index');
+    const chosen = choosePlatform(index.manifests, platform);
+    if (!chosen) {
+      const available = index.manifests.map((m) => platformName(m.platform)).join(', ');
+      throw new SkiffError('ENOPLATFORM', `no image found in manifest list for architecture "${platformName(platform)}": the image is for ${available || 'no platform'}`, {
+        hint: 'choose one with --platform, --arch or --variant',
+      });
+    }
+    const next = await source.getManifest(repo, chosen.digest, ACCEPT);
+    return { manifest: checkManifest(parseJson<Manifest>(next.body, 'manifest')), manifestDigest: next.digest };
+  }
+  if (mediaType !== mediaTypes.OCI_MANIFEST && mediaType !== mediaTypes.DOCKER_MANIFEST) {
+    throw new SkiffError('EMEDIATYPE', `unsupported manifest media type "${mediaType}"`);
+  }
+  return { manifest: checkManifest(parseJson<Manifest>(first.body, 'manifest')), manifestDigest: first.digest };
+}
+
+/** The index entry for os/arch(/variant), as containers/image matches it: an exact variant first, then none. */
+export function choosePlatform(manifests: Descriptor[], want: PullOptions['platform']): Descriptor | undefined {
+  const candidates = manifests.filter((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture);
+  if (want.variant) return candidates.find((m) => m.platform?.variant === want.variant);
+  return candidates.find((m) => !m.platform?.variant || m.platform.variant === defaultVariant(want.architecture)) ?? candidates[0];
+}
+
+function defaultVariant(arch: string): string | undefined {
+  return ({ arm64: 'v8', arm: 'v7' } as Record<string, string>)[arch];
+}
+
+function platformName(p?: Partial<Platform>): string {
+  if (!p) return 'unknown';
+  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+
+function checkManifest(m: Manifest): Manifest {
+  if (!m.config?.digest || !Array.isArray(m.layers)) throw new SkiffError('ECORRUPT', 'the manifest has no config or no layers');
+  return m;
+}
+
+async function fetchBlob(source: RegistrySource, blobs: BlobStore, repo: string, desc: Descriptor): Promise<Buffer> {
+  if (!(await blobs.has(desc.digest))) await fetchBlobToStore(source, blobs, repo, desc);
+  return blobs.get(desc.digest);
+}
+
+async function fetchBlobToStore(source: RegistrySource, blobs: BlobStore, repo: string, desc: Descriptor): Promise<void> {
+  const { stream } = await source.getBlob(repo, desc.digest);
+  // putStream verifies the digest and stores nothing on a mismatch.
+  await blobs.putStream(stream, desc.digest);
+}
+
+function parseJson<T>(body: Buffer, what: string): T {
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch {
+    throw new SkiffError('ECORRUPT', `the ${what} is not valid JSON`);
+  }
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(workers);
+}

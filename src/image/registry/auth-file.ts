@@ -1,0 +1,146 @@
+/**
+ * Read-only lookup of registry credentials in the files podman and docker
+ * write (containers-auth.json(5)), so existing `podman login` / `docker login`
+ * sessions work. Credential helpers (`credHelpers`, `credsStore`) are not run.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SkiffError, isErrno } from '../../util/errors.js';
+
+/** Credentials found for a registry: a user and password, or an OAuth2 identity (refresh) token. */
+export type RegistryCredentials = { username: string; password: string } | { identityToken: string };
+
+interface AuthEntry {
+  auth?: unknown;
+  identitytoken?: unknown;
+}
+
+/**
+ * The auth files to search, most important first, as containers/image orders
+ * them: `$REGISTRY_AUTH_FILE` (or else `$XDG_RUNTIME_DIR/containers/auth.json`),
+ * `$XDG_CONFIG_HOME/containers/auth.json`, `$DOCKER_CONFIG/config.json`
+ * (`~/.docker/config.json`), then the legacy `~/.dockercfg`.
+ */
+export function authFilePaths(env: NodeJS.ProcessEnv = process.env, home: string = os.homedir()): { path: string; legacy: boolean }[] {
+  const paths: { path: string; legacy: boolean }[] = [];
+  if (env.REGISTRY_AUTH_FILE) paths.push({ path: env.REGISTRY_AUTH_FILE, legacy: false });
+  else if (env.XDG_RUNTIME_DIR) paths.push({ path: path.join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'), legacy: false });
+  const configHome = env.XDG_CONFIG_HOME || path.join(home, '.config');
+  paths.push({ path: path.join(configHome, 'containers', 'auth.json'), legacy: false });
+  paths.push({ path: path.join(env.DOCKER_CONFIG || path.join(home, '.docker'), 'config.json'), legacy: false });
+  paths.push({ path: path.join(home, '.dockercfg'), legacy: true });
+  return paths;
+}
+
+const DOCKER_HUB_ALIASES = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+
+/**
+ * Normalizes an auth-file key the way containers/image does: a key with a
+ * scheme (`https://index.docker.io/v1/`) names a whole registry, so scheme and
+ * path are dropped; a key without one may be `host/namespace/repo`. Docker
+ * Hub's aliases become `docker.io`.
+ */
+export function normalizeAuthKey(key: string): string {
+  let k = key.trim();
+  const scheme = /^https?:\/\//i.exec(k);
+  if (scheme) {
+    k = k.slice(scheme[0].length);
+    const slash = k.indexOf('/');
+    if (slash >= 0) k = k.slice(0, slash);
+  }
+  k = k.replace(/\/+$/, '');
+  const slash = k.indexOf('/');
+  const host = (slash >= 0 ? k.slice(0, slash) : k).toLowerCase();
+  const rest = slash >= 0 ? k.slice(slash) : '';
+  return (DOCKER_HUB_ALIASES.includes(host) ? 'docker.io' : host) + rest;
+}
+
+/** `host/a/b` → [`host/a/b`, `host/a`, `host`]: most specific first. */
+function candidateKeys(key: string): string[] {
+  const out: string[] = [];
+  let k = normalizeAuthKey(key);
+  for (;;) {
+    out.push(k);
+    const slash = k.lastIndexOf('/');
+    if (slash < 0) return out;
+    k = k.slice(0, slash);
+  }
+}
+
+function decodeEntry(file: string, key: string, entry: AuthEntry): RegistryCredentials | undefined {
+  if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') return { identityToken: entry.identitytoken };
+  if (typeof entry.auth !== 'string' || entry.auth === '') return undefined;
+  const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) {
+    throw new SkiffError('EAUTHFILE', `reading credentials for ${key} from ${file}: the "auth" field is not base64 of username:password`, {
+      hint: `log in again with: skiff login ${key}`,
+    });
+  }
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function readAuths(file: string, legacy: boolean): Record<string, AuthEntry> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined;
+    throw new SkiffError('EAUTHFILE', `reading auth file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (text.trim() === '') return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new SkiffError('EAUTHFILE', `reading JSON file ${JSON.stringify(file)}: ${(err as Error).message}`, {
+      hint: 'fix or remove the file, then log in again',
+      cause: err,
+    });
+  }
+  if (typeof doc !== 'object' || doc === null) return undefined;
+  const auths = legacy ? doc : (doc as { auths?: unknown }).auths;
+  if (typeof auths !== 'object' || auths === null) return undefined;
+  return auths as Record<string, AuthEntry>;
+}
+
+/**
+ * Finds the credentials stored for a registry, as podman would use them.
+ *
+ * `host` is `host[:port]`, or `host[:port]/namespace/repo` to also match
+ * podman's repository-scoped entries (the most specific entry wins within a
+ * file). Files are searched in {@link authFilePaths} order and the first file
+ * with a matching entry wins. Keys are matched after {@link normalizeAuthKey},
+ * so `https://index.docker.io/v1/` serves `docker.io`.
+ *
+ * Reads files synchronously and writes nothing. Missing files are skipped.
+ *
+ * @returns undefined when no file has an entry for the host.
+ * @throws SkiffError `EAUTHFILE` for an unreadable file, invalid JSON or an undecodable `auth`.
+ */
+export function lookupCredentials(
+  host: string,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = os.homedir(),
+): RegistryCredentials | undefined {
+  const wanted = candidateKeys(host);
+  for (const { path: file, legacy } of authFilePaths(env, home)) {
+    const auths = readAuths(file, legacy);
+    if (!auths) continue;
+    const byKey = new Map<string, [string, AuthEntry]>();
+    for (const [key, entry] of Object.entries(auths)) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      const norm = normalizeAuthKey(key);
+      // An exact key beats a normalized alias (`docker.io` over `https://index.docker.io/v1/`).
+      if (!byKey.has(norm) || key === norm) byKey.set(norm, [key, entry]);
+    }
+    for (const k of wanted) {
+      const hit = byKey.get(k);
+      if (!hit) continue;
+      const creds = decodeEntry(file, k, hit[1]);
+      if (creds) return creds;
+    }
+  }
+  return undefined;
+}
