@@ -4,9 +4,9 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "container create image images import info inspect kill logs ps pull rm run start stop system version wait" ;;
+    "") echo "container create history image images import info inspect kill logs ps pull rm rmi run start stop system tag untag version wait" ;;
     "container") echo "create inspect kill list logs ls ps remove rm run start stop wait" ;;
-    "image") echo "import inspect list ls pull" ;;
+    "image") echo "exists history import inspect list ls prune pull remove rm tag untag" ;;
     "system") echo "info version" ;;
   esac
 }
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "container"|"container create"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"image"|"image import"|"image inspect"|"image list"|"image ls"|"image pull"|"images"|"import"|"info"|"inspect"|"kill"|"logs"|"ps"|"pull"|"rm"|"run"|"start"|"stop"|"system"|"system info"|"system version"|"version"|"wait") return 0 ;;
+    "container"|"container create"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image ls"|"image prune"|"image pull"|"image remove"|"image rm"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"logs"|"ps"|"pull"|"rm"|"rmi"|"run"|"start"|"stop"|"system"|"system info"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -37,6 +37,12 @@ __skiff_flags() {
     "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image pull"|"pull") echo "--tls-verify --creds --cert-dir --platform --os --arch --variant --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image untag"|"untag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image rm"|"rmi"|"image remove") echo "--force -f --all -a --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image exists") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image history"|"history") echo "--no-trunc --quiet -q --format --human -H --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     *) echo "--root --runroot --storage-driver --runtime --log-level -h --help -v --version" ;;
@@ -59,6 +65,7 @@ __skiff_takes_value() {
     "image list|--format"|"images|--format"|"image ls|--format") return 0 ;;
     "image pull|--creds"|"image pull|--cert-dir"|"image pull|--platform"|"image pull|--os"|"image pull|--arch"|"image pull|--variant"|"pull|--creds"|"pull|--cert-dir"|"pull|--platform"|"pull|--os"|"pull|--arch"|"pull|--variant") return 0 ;;
     "image inspect|--format"|"image inspect|-f") return 0 ;;
+    "image history|--format"|"history|--format") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
     *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--log-level") return 0 ;;

@@ -23,4 +23,6 @@ const PER_COMMAND: Record<string, Record<string, number>> = {
   'container kill': { ENOCONTAINER: 125 },
   'container inspect': { ENOCONTAINER: 125 },
   'image exists': { ENOIMAGE: 1 },
+  // podman rmi: 1 no such image, 2 the image is in use by a container.
+  'image rm': { ENOIMAGE: 1, EIMAGEINUSE: 2 },
 };

@@ -51,6 +51,15 @@ export class ImageStore {
     });
   }
 
+  /** Replaces an image's names; a name given here is taken from any other image. */
+  async setNames(id: string, names: string[]): Promise<void> {
+    await this.update((images) => {
+      for (const image of images) {
+        image.names = image.id === id ? [...new Set(names)] : image.names.filter((n) => !names.includes(n));
+      }
+    });
+  }
+
   async remove(id: string): Promise<void> {
     await this.update((images) => {
       const at = images.findIndex((i) => i.id === id);

@@ -11,6 +11,12 @@ import { stopCommand } from './container/stop.js';
 import { waitCommand } from './container/wait.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
+import { imageExistsCommand } from './image/exists.js';
+import { historyCommand } from './image/history.js';
+import { imagePruneCommand } from './image/prune.js';
+import { rmiCommand } from './image/rm.js';
+import { tagCommand } from './image/tag.js';
+import { untagCommand } from './image/untag.js';
 import { pullCommand } from './image/pull.js';
 import { infoCommand } from './system/info.js';
 import { versionCommand } from './system/version.js';
@@ -36,6 +42,12 @@ export const COMMANDS: CommandDefinition[] = [
   imagesCommand,
   pullCommand,
   imageInspectCommand,
+  tagCommand,
+  untagCommand,
+  rmiCommand,
+  imageExistsCommand,
+  historyCommand,
+  imagePruneCommand,
   infoCommand,
   versionCommand,
 ];
