@@ -5,7 +5,7 @@ import { GLOBAL_OPTIONS } from './parse.js';
 export function rootHelp(commands: CommandDefinition[]): string {
   const rows = commands.flatMap((c) => [c.path, ...c.aliases].filter((p) => p.length === 1).map((p) => [p[0], c.describe]));
   const groups = [...new Set(commands.filter((c) => c.path.length > 1).map((c) => c.path[0]))];
-  for (const g of groups) rows.push([g, `Manage ${g}s`]);
+  for (const g of groups) rows.push([g, g === 'system' ? 'Manage skiff itself' : `Manage ${g}s`]);
   rows.sort((a, b) => a[0].localeCompare(b[0]));
   const width = Math.max(...rows.map((r) => r[0].length)) + 2;
   return [
@@ -21,6 +21,15 @@ export function rootHelp(commands: CommandDefinition[]): string {
     ...optionLines(GLOBAL_OPTIONS),
     '',
   ].join('\n');
+}
+
+/** `skiff container` (a group alone): its subcommands, as podman lists them. */
+export function groupHelp(group: string, commands: CommandDefinition[]): string | undefined {
+  const rows = commands.flatMap((c) => [c.path, ...c.aliases].filter((p) => p.length === 2 && p[0] === group).map((p) => [p[1], c.describe]));
+  if (rows.length === 0) return undefined;
+  rows.sort((a, b) => a[0].localeCompare(b[0]));
+  const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return [`Manage ${group}s`, '', 'Usage:', `  skiff ${group} COMMAND`, '', 'Available Commands:', ...rows.map(([n, d]) => `  ${n.padEnd(width)}${d}`), ''].join('\n');
 }
 
 /** `skiff CMD --help`: usage, examples and flags of one command. */

@@ -11,7 +11,7 @@ import type { ParsedArgs } from './command.js';
 import { GLOBAL_OPTIONS, beforeVerbatim, parseCommandArgs } from './parse.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { EXIT_ENGINE, exitCodeFor } from './exit-codes.js';
-import { commandHelp, rootHelp } from './help.js';
+import { commandHelp, groupHelp, rootHelp } from './help.js';
 import { printError, printText } from './output/print.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +25,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const found = findCommand(rest);
+  const group = !found || (found.used === 1 && rest.length === 1) ? groupHelp(rest[0], COMMANDS) : undefined;
+  if (group && (!found || found.command.path.length > 1)) {
+    // As podman: the group's usage, then an error for the missing subcommand.
+    printText(group);
+    printError(`missing command 'skiff ${rest[0]} COMMAND'`);
+    return EXIT_ENGINE;
+  }
   if (!found) {
     printError(`unrecognized command \`skiff ${rest[0]}\``, 'run `skiff --help` for the list of commands');
     return EXIT_ENGINE;
