@@ -80,6 +80,11 @@ export async function extractLayer(source: Readable, root: string, options: Extr
       case 'file':
       case 'contiguous-file': {
         await replace(dest);
+        // Truncated/failed input destroys the entry while we await above, and piping a destroyed streamx entry never settles (hang).
+        if (entry.destroyed) {
+          await feeding;
+          throw new SkiffError('ELAYERTRUNCATED', `the layer stream ended inside "${header.name}"`);
+        }
         await pipeline(entry, createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
         await chown(dest, header, options, header.name);
         // chmod after chown: chown clears the setuid/setgid bits.
@@ -126,6 +131,9 @@ export async function extractLayer(source: Readable, root: string, options: Extr
   // Deepest first, so setting a parent's times is not undone by its children.
   dirTimes.sort((a, b) => b.path.length - a.path.length);
   for (const d of dirTimes) {
+    // A later entry may have replaced this directory or a parent with a symlink; chmod/utimes would follow it out of root.
+    if ((await resolveInRoot(root, posix.relative(root, d.path), false)) !== d.path) continue;
+    if (!(await fsp.lstat(d.path).catch(() => undefined))?.isDirectory()) continue;
     await fsp.chmod(d.path, d.mode);
     await fsp.utimes(d.path, d.mtime, d.mtime);
   }

@@ -15,11 +15,12 @@ export class LayerEscapeError extends SkiffError {
  */
 export function cleanEntryName(name: string): string {
   const withoutLead = name.replace(/^\/+/, '');
-  const normalized = posix.normalize(withoutLead === '' ? '.' : withoutLead);
+  // Trailing slashes are stripped before the checks so "./" cleans to the root ('') rather than ".".
+  const normalized = posix.normalize(withoutLead === '' ? '.' : withoutLead).replace(/\/+$/, '') || '.';
   if (normalized === '..' || normalized.startsWith('../')) {
     throw new LayerEscapeError(name, 'the path leaves the layer directory');
   }
-  return normalized === '.' ? '' : normalized.replace(/\/+$/, '');
+  return normalized === '.' ? '' : normalized;
 }
 
 const MAX_LINKS = 40;
