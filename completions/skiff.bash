@@ -4,9 +4,9 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "container create history image images import info inspect kill logs ps pull rm rmi run start stop system tag untag version wait" ;;
+    "") echo "container create history image images import info inspect kill login logout logs ps pull push rm rmi run start stop system tag untag version wait" ;;
     "container") echo "create inspect kill list logs ls ps remove rm run start stop wait" ;;
-    "image") echo "exists history import inspect list ls prune pull remove rm tag untag" ;;
+    "image") echo "exists history import inspect list ls prune pull push remove rm tag untag" ;;
     "system") echo "info version" ;;
   esac
 }
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "container"|"container create"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image ls"|"image prune"|"image pull"|"image remove"|"image rm"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"logs"|"ps"|"pull"|"rm"|"rmi"|"run"|"start"|"stop"|"system"|"system info"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
+    "container"|"container create"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"start"|"stop"|"system"|"system info"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -36,6 +36,9 @@ __skiff_flags() {
     "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image pull"|"pull") echo "--tls-verify --creds --cert-dir --platform --os --arch --variant --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image push"|"push") echo "--tls-verify --creds --cert-dir --compression-format --digestfile --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "login") echo "--username -u --password -p --password-stdin --tls-verify --cert-dir --authfile --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "logout") echo "--all -a --authfile --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "image untag"|"untag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -64,6 +67,9 @@ __skiff_takes_value() {
     "image import|--change"|"image import|-c"|"image import|--message"|"image import|-m"|"import|--change"|"import|-c"|"import|--message"|"import|-m") return 0 ;;
     "image list|--format"|"images|--format"|"image ls|--format") return 0 ;;
     "image pull|--creds"|"image pull|--cert-dir"|"image pull|--platform"|"image pull|--os"|"image pull|--arch"|"image pull|--variant"|"pull|--creds"|"pull|--cert-dir"|"pull|--platform"|"pull|--os"|"pull|--arch"|"pull|--variant") return 0 ;;
+    "image push|--creds"|"image push|--cert-dir"|"image push|--compression-format"|"image push|--digestfile"|"push|--creds"|"push|--cert-dir"|"push|--compression-format"|"push|--digestfile") return 0 ;;
+    "login|--username"|"login|-u"|"login|--password"|"login|-p"|"login|--cert-dir"|"login|--authfile") return 0 ;;
+    "logout|--authfile") return 0 ;;
     "image inspect|--format"|"image inspect|-f") return 0 ;;
     "image history|--format"|"history|--format") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
@@ -78,6 +84,7 @@ __skiff_choices() {
   case "$1|$2" in
     "container run|--pull"|"run|--pull") echo "always missing never newer" ;;
     "container create|--pull"|"create|--pull") echo "always missing never newer" ;;
+    "image push|--compression-format"|"push|--compression-format") echo "gzip zstd" ;;
     *"|--storage-driver") echo "overlay vfs" ;;
     *"|--log-level") echo "debug info warn error" ;;
   esac

@@ -80,20 +80,20 @@ export async function pullImageFromRegistry(ctx: EngineContext, options: ImagePu
 }
 
 /** --creds USER[:PASSWORD]; podman prompts for a missing password, we refuse it. */
-function parseCreds(creds: string): { username: string; password: string } {
+export function parseCreds(creds: string): { username: string; password: string } {
   const at = creds.indexOf(':');
   if (at <= 0) throw new InvalidArgumentError('--creds must be USERNAME:PASSWORD');
   return { username: creds.slice(0, at), password: creds.slice(at + 1) };
 }
 
 /** Where podman looks for a registry's CA certificates. */
-function defaultCertDir(host: string): string | undefined {
+export function defaultCertDir(host: string): string | undefined {
   return process.getuid?.() === 0 && !process.env.SKIFF_USERNS_PID
     ? join('/etc/containers/certs.d', host)
     : join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'containers', 'certs.d', host);
 }
 
-async function readCertDir(dir: string | undefined): Promise<Buffer[] | undefined> {
+export async function readCertDir(dir: string | undefined): Promise<Buffer[] | undefined> {
   if (!dir) return undefined;
   let names: string[];
   try {

@@ -51,7 +51,7 @@ const LAYER_TYPES = new Set([
 export async function pullImage(layout: StoreLayout, source: RegistrySource, ref: ImageReference, options: PullOptions): Promise<ImageRecord> {
   const repo = ref.path;
   const blobs = new BlobStore(layout);
-  const { manifest, manifestDigest } = await resolveManifest(source, repo, ref.digest ?? ref.tag ?? 'latest', options.platform);
+  const { manifest, manifestDigest, manifestBytes } = await resolveManifest(source, repo, ref.digest ?? ref.tag ?? 'latest', options.platform);
   options.progress?.({ kind: 'resolved', manifestDigest });
 
   for (const layer of manifest.layers) {
@@ -111,6 +111,8 @@ export async function pullImage(layout: StoreLayout, source: RegistrySource, ref
   }
 
   options.progress?.({ kind: 'writing' });
+  // The exact bytes, so push sends the same manifest and the digest stays.
+  await blobs.putBytes(manifestBytes);
   const configDigest = manifest.config.digest;
   return new ImageStore(layout).add({
     id: configDigest.replace(/^sha256:/, ''),
@@ -124,7 +126,7 @@ export async function pullImage(layout: StoreLayout, source: RegistrySource, ref
 }
 
 /** Fetches the manifest; through an index or manifest list, the one for `platform`. */
-async function resolveManifest(source: RegistrySource, repo: string, reference: string, platform: PullOptions['platform']): Promise<{ manifest: Manifest; manifestDigest: string }> {
+async function resolveManifest(source: RegistrySource, repo: string, reference: string, platform: PullOptions['platform']): Promise<{ manifest: Manifest; manifestDigest: string; manifestBytes: Buffer }> {
   const first = await source.getManifest(repo, reference, ACCEPT);
   const mediaType = first.mediaType || parseJson<{ mediaType?: string }>(first.body, 'manifest').mediaType || '';
   if (mediaType === mediaTypes.OCI_INDEX || mediaType === mediaTypes.DOCKER_MANIFEST_LIST) {
@@ -137,12 +139,12 @@ async function resolveManifest(source: RegistrySource, repo: string, reference: 
       });
     }
     const next = await source.getManifest(repo, chosen.digest, ACCEPT);
-    return { manifest: checkManifest(parseJson<Manifest>(next.body, 'manifest')), manifestDigest: next.digest };
+    return { manifest: checkManifest(parseJson<Manifest>(next.body, 'manifest')), manifestDigest: next.digest, manifestBytes: next.body };
   }
   if (mediaType !== mediaTypes.OCI_MANIFEST && mediaType !== mediaTypes.DOCKER_MANIFEST) {
     throw new SkiffError('EMEDIATYPE', `unsupported manifest media type "${mediaType}"`);
   }
-  return { manifest: checkManifest(parseJson<Manifest>(first.body, 'manifest')), manifestDigest: first.digest };
+  return { manifest: checkManifest(parseJson<Manifest>(first.body, 'manifest')), manifestDigest: first.digest, manifestBytes: first.body };
 }
 
 /** The index entry for os/arch(/variant), as containers/image matches it: an exact variant first, then none. */

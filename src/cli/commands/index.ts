@@ -18,6 +18,9 @@ import { rmiCommand } from './image/rm.js';
 import { tagCommand } from './image/tag.js';
 import { untagCommand } from './image/untag.js';
 import { pullCommand } from './image/pull.js';
+import { pushCommand } from './image/push.js';
+import { loginCommand } from './system/login.js';
+import { logoutCommand } from './system/logout.js';
 import { infoCommand } from './system/info.js';
 import { versionCommand } from './system/version.js';
 
@@ -41,6 +44,9 @@ export const COMMANDS: CommandDefinition[] = [
   importCommand,
   imagesCommand,
   pullCommand,
+  pushCommand,
+  loginCommand,
+  logoutCommand,
   imageInspectCommand,
   tagCommand,
   untagCommand,

@@ -1,7 +1,7 @@
 import { promises as fsp, createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PassThrough, type Readable, type Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -34,6 +34,17 @@ export async function decompressor(compression: Compression): Promise<Transform>
   const require = createRequire(import.meta.url);
   const zstdStream = require('zstd-codec/lib/zstd-stream.js') as { run(f: (streams: { ZstdDecompressTransform: new () => Transform }) => void): void };
   return new Promise((resolve) => zstdStream.run((streams) => resolve(new streams.ZstdDecompressTransform())));
+}
+
+/**
+ * A stream that compresses to `compression`: gzip with node:zlib, zstd with
+ * zstd-codec's streaming encoder (level 3, zstd's default).
+ */
+export async function compressor(compression: 'gzip' | 'zstd'): Promise<Transform> {
+  if (compression === 'gzip') return createGzip();
+  const require = createRequire(import.meta.url);
+  const zstdStream = require('zstd-codec/lib/zstd-stream.js') as { run(f: (streams: { ZstdCompressTransform: new (level: number) => Transform }) => void): void };
+  return new Promise((resolve) => zstdStream.run((streams) => resolve(new streams.ZstdCompressTransform(3))));
 }
 
 /** Reads the first bytes of a file-backed blob and returns a decompressing stream of the whole blob. */

@@ -1,12 +1,15 @@
 /**
- * Read-only lookup of registry credentials in the files podman and docker
- * write (containers-auth.json(5)), so existing `podman login` / `docker login`
- * sessions work. Credential helpers (`credHelpers`, `credsStore`) are not run.
+ * Registry credentials in the files podman and docker write
+ * (containers-auth.json(5)): lookup across all of them, so existing
+ * `podman login` / `docker login` sessions work, and `skiff login`/`logout`
+ * writing podman's own file. Credential helpers (`credHelpers`,
+ * `credsStore`) are not run.
  */
-import { readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SkiffError, isErrno } from '../../util/errors.js';
+import { writeJsonAtomic } from '../../util/fs.js';
 
 /** Credentials found for a registry: a user and password, or an OAuth2 identity (refresh) token. */
 export type RegistryCredentials = { username: string; password: string } | { identityToken: string };
@@ -143,4 +146,88 @@ export function lookupCredentials(
     }
   }
   return undefined;
+}
+
+/**
+ * The file `login` writes and `logout` edits, as podman picks it:
+ * `$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`, else
+ * `$XDG_CONFIG_HOME/containers/auth.json` (`~/.config/...`).
+ */
+export function authFileForWrite(env: NodeJS.ProcessEnv = process.env, home: string = os.homedir()): string {
+  if (env.REGISTRY_AUTH_FILE) return env.REGISTRY_AUTH_FILE;
+  if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json');
+  return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'containers', 'auth.json');
+}
+
+/** Reads an auth file as a whole document, to edit it without dropping fields skiff does not know. */
+async function readDocument(file: string): Promise<{ auths: Record<string, unknown>; [key: string]: unknown }> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return { auths: {} };
+    throw new SkiffError('EAUTHFILE', `reading auth file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (text.trim() === '') return { auths: {} };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new SkiffError('EAUTHFILE', `reading JSON file ${JSON.stringify(file)}: ${(err as Error).message}`, {
+      hint: 'fix or remove the file, then log in again',
+      cause: err,
+    });
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new SkiffError('EAUTHFILE', `auth file ${file} does not hold a JSON object`);
+  }
+  const out = doc as { auths?: unknown; [key: string]: unknown };
+  const auths = typeof out.auths === 'object' && out.auths !== null && !Array.isArray(out.auths) ? (out.auths as Record<string, unknown>) : {};
+  return { ...out, auths };
+}
+
+/** Writes atomically (temp file and rename) with mode 0600, creating the directory with 0700. */
+async function writeDocument(file: string, doc: unknown): Promise<void> {
+  try {
+    await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeJsonAtomic(file, doc, 0o600);
+  } catch (err) {
+    throw new SkiffError('EAUTHFILE', `writing auth file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Stores credentials for `key` (`host[:port]` or `host[:port]/namespace/repo`)
+ * in `file`, replacing entries that name the same registry and keeping all
+ * others. The password is stored base64-encoded in `auth`, as podman does.
+ */
+export async function storeCredentials(file: string, key: string, username: string, password: string): Promise<void> {
+  const norm = normalizeAuthKey(key);
+  const doc = await readDocument(file);
+  for (const k of Object.keys(doc.auths)) if (normalizeAuthKey(k) === norm) delete doc.auths[k];
+  doc.auths[norm] = { auth: Buffer.from(`${username}:${password}`, 'utf8').toString('base64') };
+  await writeDocument(file, doc);
+}
+
+/**
+ * Removes the entries for `key` from `file`.
+ *
+ * @returns false when the file has no entry for it (nothing is written).
+ */
+export async function removeCredentials(file: string, key: string): Promise<boolean> {
+  const norm = normalizeAuthKey(key);
+  const doc = await readDocument(file);
+  const keys = Object.keys(doc.auths).filter((k) => normalizeAuthKey(k) === norm);
+  if (keys.length === 0) return false;
+  for (const k of keys) delete doc.auths[k];
+  await writeDocument(file, doc);
+  return true;
+}
+
+/** Removes every registry's entry from `file` (a missing file is fine). */
+export async function removeAllCredentials(file: string): Promise<void> {
+  const doc = await readDocument(file);
+  if (Object.keys(doc.auths).length === 0) return;
+  doc.auths = {};
+  await writeDocument(file, doc);
 }

@@ -134,7 +134,7 @@ async function run(
   check: (box: Sandbox, result: { report?: ExtractReport; error?: unknown }) => Promise<void>,
   absoluteProbes: string[] = [],
 ): Promise<void> {
-  t.timeout(10_000);
+  t.timeout(20_000);
   const box = await makeSandbox();
   try {
     const specs = (typeof entries === 'function' ? entries(box) : entries).map((s) => ({
@@ -478,7 +478,7 @@ test('devices and fifos are skipped and reported', async (t) => {
 
 const truncated = test.macro({
   async exec(t, cut: (full: Buffer) => number, step: number) {
-    t.timeout(5_000);
+    t.timeout(20_000);
     const box = await makeSandbox();
     try {
       const full = await buildTar([
@@ -509,7 +509,7 @@ for (const step of [700, 1 << 20]) {
 }
 
 test('a stream that errors mid-way rejects', async (t) => {
-  t.timeout(5_000);
+  t.timeout(20_000);
   const box = await makeSandbox();
   try {
     const full = await buildTar([{ name: 'big', content: Buffer.alloc(10_000, 0x61) }]);

@@ -1,0 +1,100 @@
+import { createInterface } from 'node:readline/promises';
+import { InvalidArgumentError, SkiffError } from '../../../util/errors.js';
+import type { CommandDefinition } from '../../command.js';
+import { printText } from '../../output/print.js';
+
+export const loginCommand: CommandDefinition = {
+  path: ['login'],
+  aliases: [],
+  describe: 'Log in to a container registry',
+  synopsis: '[options] REGISTRY',
+  examples: [
+    ['skiff login quay.io', 'prompts for the username and password'],
+    ['skiff login -u alice --password-stdin 127.0.0.1:5000 < pw.txt', 'the password from standard input'],
+    ['skiff login --authfile ./auth.json -u alice quay.io/alice/app', 'credentials for one repository, in another file'],
+  ],
+  options: {
+    username: { alias: 'u', type: 'string', describe: 'Username for the registry' },
+    password: { alias: 'p', type: 'string', describe: 'Password for the registry (visible to other users: prefer --password-stdin)' },
+    'password-stdin': { type: 'boolean', default: false, describe: 'Take the password from stdin' },
+    'tls-verify': { type: 'boolean', describe: 'Require HTTPS and verify certificates when contacting registries (default true)' },
+    'cert-dir': { type: 'string', describe: 'Use certificates (*.crt) at the specified path to access the registry' },
+    authfile: { type: 'string', describe: 'Path of the authentication file (default $REGISTRY_AUTH_FILE or ${XDG_RUNTIME_DIR}/containers/auth.json)' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(args) {
+    const { login } = await import('../../../engine/registry-login.js');
+    const fromStdin = Boolean(args['password-stdin']);
+    let username = args.username as string | undefined;
+    let password = args.password as string | undefined;
+    if (fromStdin && password !== undefined) throw new InvalidArgumentError("can't specify both --password-stdin and --password");
+    if (fromStdin && !username) throw new InvalidArgumentError('must provide --username with --password-stdin');
+    if (fromStdin) {
+      password = (await readAll(process.stdin)).replace(/\r?\n$/, '');
+    } else {
+      if (!username) username = await promptLine('Username: ');
+      if (password === undefined) password = await promptSecret('Password: ');
+    }
+    await login({
+      registry: args._[0],
+      username: username!,
+      password,
+      tlsVerify: args['tls-verify'] as boolean | undefined,
+      certDir: args['cert-dir'] as string | undefined,
+      authFile: args.authfile as string | undefined,
+    });
+    printText('Login Succeeded!\n');
+    return 0;
+  },
+};
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function needTerminal(what: string): never {
+  throw new InvalidArgumentError(`cannot read the ${what}: stdin is not a terminal`, {
+    hint: 'give -u USERNAME and --password-stdin, or run on a terminal',
+  });
+}
+
+async function promptLine(prompt: string): Promise<string> {
+  if (!process.stdin.isTTY) needTerminal('username');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(prompt)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+/** Reads a line from the terminal in raw mode, echoing nothing. */
+function promptSecret(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) needTerminal('password');
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let secret = '';
+    const finish = (err?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(secret);
+    };
+    const onData = (data: Buffer) => {
+      for (const ch of data.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return finish();
+        if (ch === '\u0003' || ch === '\u0004') return finish(new SkiffError('EINTERRUPTED', 'login interrupted'));
+        if (ch === '\u007f' || ch === '\b') secret = secret.slice(0, -1);
+        else secret += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,75 @@
+import { InvalidArgumentError, SkiffError } from '../util/errors.js';
+import { defaultCertDir, readCertDir } from './image-pull.js';
+
+export interface LoginOptions {
+  /** `host[:port]`, or `host[:port]/namespace/repo` for repository-scoped credentials. */
+  registry: string;
+  username: string;
+  password: string;
+  tlsVerify?: boolean;
+  certDir?: string;
+  /** --authfile; default {@link authFileForWrite}. */
+  authFile?: string;
+}
+
+export interface LogoutOptions {
+  /** Undefined only with `all`. */
+  registry?: string;
+  all?: boolean;
+  authFile?: string;
+}
+
+/**
+ * `skiff login`: checks the credentials against the registry and, only when
+ * it accepts them, stores them in the auth file. Returns the key stored.
+ */
+export async function login(options: LoginOptions): Promise<string> {
+  const key = registryKey(options.registry);
+  if (options.username === '') throw new InvalidArgumentError('the username is empty');
+  if (options.password === '') throw new InvalidArgumentError('the password is empty');
+  const { RegistryClient } = await import('../image/registry/client.js');
+  const { authFileForWrite, storeCredentials } = await import('../image/registry/auth-file.js');
+  const host = key.split('/')[0]!;
+  const client = new RegistryClient({
+    host,
+    tlsVerify: options.tlsVerify ?? true,
+    caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
+    credentials: { username: options.username, password: options.password },
+  });
+  try {
+    await client.checkAuth();
+  } finally {
+    client.close();
+  }
+  await storeCredentials(options.authFile ?? authFileForWrite(), key, options.username, options.password);
+  return key;
+}
+
+/** `skiff logout`: removes the registry's entry (or all) from the auth file. Returns the key removed. */
+export async function logout(options: LogoutOptions): Promise<string | undefined> {
+  const { authFileForWrite, removeAllCredentials, removeCredentials } = await import('../image/registry/auth-file.js');
+  const file = options.authFile ?? authFileForWrite();
+  if (options.all) {
+    await removeAllCredentials(file);
+    return undefined;
+  }
+  if (!options.registry) throw new InvalidArgumentError('a registry must be given, or --all');
+  const key = registryKey(options.registry);
+  if (!(await removeCredentials(file, key))) throw new SkiffError('ENOTLOGGEDIN', `not logged into ${key}`);
+  return key;
+}
+
+/** `docker://host/ns`, `https://host/` and `host/ns/` all name `host/ns`; the key podman stores. */
+export function registryKey(input: string): string {
+  let key = input.trim().replace(/^docker:\/\//, '');
+  // A URL names a whole registry (https://index.docker.io/v1/), as in docker's files.
+  if (/^https?:\/\//i.test(key)) key = key.replace(/^https?:\/\//i, '').split('/')[0]!;
+  key = key.replace(/\/+$/, '');
+  if (key === '' || /[\s@]/.test(key) || /:[^/]*:/.test(key.split('/')[0]!)) {
+    throw new InvalidArgumentError(`invalid registry "${input}"`, { hint: 'give a registry host such as quay.io or 127.0.0.1:5000' });
+  }
+  if (key.split('/').slice(1).some((part) => part === '' || part.includes(':'))) {
+    throw new InvalidArgumentError(`invalid registry "${input}": credentials are stored per registry or repository, not per tag`);
+  }
+  return key.replace(/^(index\.docker\.io|registry-1\.docker\.io)(?=$|\/)/i, 'docker.io');
+}

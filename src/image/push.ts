@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Descriptor, Manifest } from '../oci/image-spec.js';
+import * as mediaTypes from '../oci/media-types.js';
+import { BlobStore } from '../store/blobs.js';
+import type { ImageRecord } from '../store/images.js';
+import type { StoreLayout } from '../store/layout.js';
+import { SkiffError } from '../util/errors.js';
+import { compressor, detectCompression, openDecompressed } from './layer/compression.js';
+import type { ImageReference } from './reference.js';
+
+/** What push needs from a registry (RegistryClient provides it). */
+export interface RegistryDestination {
+  headBlob(repo: string, digest: string): Promise<number | undefined>;
+  putBlobMonolithic(repo: string, digest: string, body: Buffer | Readable, size: number): Promise<void>;
+  mount(repo: string, digest: string, fromRepo: string): Promise<boolean>;
+  putManifest(repo: string, reference: string, body: Buffer, mediaType: string): Promise<string>;
+}
+
+/** Progress events for the CLI to render (the image layer never prints). */
+export type PushProgress =
+  | { kind: 'blob'; digest: string; size: number; state: 'copying' | 'exists' | 'done' }
+  | { kind: 'config'; digest: string }
+  | { kind: 'writing' };
+
+export interface PushOptions {
+  /** Recompress layers stored in another compression (and uncompressed ones) to this one. */
+  compressionFormat?: 'gzip' | 'zstd';
+  /** Repositories of the same registry the image came from: blobs are mounted from them instead of uploaded. */
+  mountFrom?: string[];
+  progress?: (event: PushProgress) => void;
+  /** Layers uploaded at once. */
+  parallel?: number;
+}
+
+/**
+ * Pushes a stored image to `ref` in a registry: each layer and then the
+ * config unless the repository has it already (HEAD), mounted from a
+ * repository the image came from when the registry allows, else uploaded in
+ * one PUT after its local bytes are verified; then the manifest bytes exactly
+ * as stored, so the digest is the one pulled. With `compressionFormat`,
+ * layers in another compression are recompressed into the blob store and a
+ * new manifest (same config) is pushed instead.
+ *
+ * @returns the digest of the manifest pushed.
+ * @throws SkiffError `ENOMANIFEST` when the image's manifest is not in the store
+ *   (images pulled by older skiff versions), `EDIGEST` for a corrupt local blob,
+ *   and the registry client's errors.
+ */
+export async function pushImage(
+  layout: StoreLayout,
+  dest: RegistryDestination,
+  ref: ImageReference,
+  image: ImageRecord,
+  options: PushOptions = {},
+): Promise<string> {
+  const blobs = new BlobStore(layout);
+  if (!(await blobs.has(image.manifestDigest))) {
+    throw new SkiffError('ENOMANIFEST', `the manifest ${image.manifestDigest} of image ${image.id.slice(0, 12)} is missing from the store`, {
+      hint: 'pull or import the image again',
+    });
+  }
+  let manifestBytes = await blobs.get(image.manifestDigest);
+  await verifyBytes(manifestBytes, image.manifestDigest, 'manifest');
+  let manifest = parseManifest(manifestBytes);
+  if (options.compressionFormat) {
+    const converted = await recompress(blobs, manifest, options.compressionFormat);
+    if (converted) {
+      manifest = converted;
+      manifestBytes = Buffer.from(JSON.stringify(converted));
+      await blobs.putBytes(manifestBytes);
+    }
+  }
+
+  const repo = ref.path;
+  const mountFrom = (options.mountFrom ?? []).filter((r) => r !== repo);
+  await inParallel(manifest.layers, options.parallel ?? 3, async (layer) => {
+    if (await pushBlob(dest, blobs, repo, layer, mountFrom, () => options.progress?.({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'copying' }))) {
+      options.progress?.({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'exists' });
+    } else {
+      options.progress?.({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
+    }
+  });
+  await pushBlob(dest, blobs, repo, manifest.config, mountFrom, () => undefined);
+  options.progress?.({ kind: 'config', digest: manifest.config.digest });
+
+  options.progress?.({ kind: 'writing' });
+  const mediaType = manifest.mediaType ?? mediaTypes.OCI_MANIFEST;
+  return dest.putManifest(repo, ref.digest ?? ref.tag ?? 'latest', manifestBytes, mediaType);
+}
+
+/** Puts one blob into `repo`; returns true when the registry had it already. */
+async function pushBlob(
+  dest: RegistryDestination,
+  blobs: BlobStore,
+  repo: string,
+  desc: Descriptor,
+  mountFrom: string[],
+  copying: () => void,
+): Promise<boolean> {
+  if ((await dest.headBlob(repo, desc.digest)) !== undefined) return true;
+  copying();
+  for (const from of mountFrom) {
+    try {
+      if (await dest.mount(repo, desc.digest, from)) return false;
+    } catch (err) {
+      // No pull access to the source repository: upload instead.
+      if (!(err instanceof SkiffError)) throw err;
+    }
+  }
+  const path = blobs.path(desc.digest);
+  let size: number;
+  try {
+    size = (await fsp.stat(path)).size;
+  } catch {
+    throw new SkiffError('EBLOBUNKNOWN', `blob ${desc.digest} is missing from the store`, { hint: 'pull or import the image again' });
+  }
+  if (size !== desc.size) {
+    throw new SkiffError('ECORRUPT', `blob ${desc.digest} in the store has ${size} bytes, the manifest says ${desc.size}`);
+  }
+  // Hashed before the upload: a corrupt local blob must not reach the registry.
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const actual = 'sha256:' + hash.digest('hex');
+  if (actual !== desc.digest) {
+    throw new SkiffError('EDIGEST', `blob ${desc.digest} in the store is corrupt: digest mismatch: got ${actual}`);
+  }
+  await dest.putBlobMonolithic(repo, desc.digest, createReadStream(path), size);
+  return false;
+}
+
+/**
+ * A manifest whose layers are all in `format`: layers in another
+ * compression are decompressed, recompressed and stored as new blobs.
+ * A Docker manifest with zstd layers becomes an OCI one (Docker's schema
+ * has no zstd type), as containers/image converts it.
+ *
+ * @returns undefined when every layer is in `format` already.
+ */
+async function recompress(blobs: BlobStore, manifest: Manifest, format: 'gzip' | 'zstd'): Promise<Manifest | undefined> {
+  const current = await Promise.all(manifest.layers.map((l) => detectCompression(blobs.path(l.digest))));
+  if (current.every((c) => c === format)) return undefined;
+  const toOci = manifest.mediaType === mediaTypes.DOCKER_MANIFEST && format === 'zstd';
+  const docker = manifest.mediaType === mediaTypes.DOCKER_MANIFEST && !toOci;
+  const layerType = docker ? mediaTypes.DOCKER_LAYER_GZIP : format === 'zstd' ? mediaTypes.OCI_LAYER_ZSTD : mediaTypes.OCI_LAYER_GZIP;
+  const layers: Descriptor[] = [];
+  for (const [i, layer] of manifest.layers.entries()) {
+    if (current[i] === format && !toOci) {
+      layers.push(layer);
+      continue;
+    }
+    if (current[i] === format) {
+      layers.push({ ...layer, mediaType: layerType });
+      continue;
+    }
+    const plain = await openDecompressed(blobs.path(layer.digest));
+    const packer = await compressor(format);
+    plain.on('error', (err) => packer.destroy(new SkiffError('ECORRUPT', `layer ${layer.digest} is corrupt: ${err.message}`, { cause: err })));
+    const stored = await blobs.putStream(plain.pipe(packer));
+    layers.push({ ...layer, mediaType: layerType, digest: stored.digest, size: stored.size });
+  }
+  const config = toOci ? { ...manifest.config, mediaType: mediaTypes.OCI_CONFIG } : manifest.config;
+  return { ...manifest, mediaType: toOci ? mediaTypes.OCI_MANIFEST : manifest.mediaType, config, layers };
+}
+
+async function verifyBytes(bytes: Buffer, digest: string, what: string): Promise<void> {
+  const actual = 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+  if (actual !== digest) throw new SkiffError('EDIGEST', `the ${what} ${digest} in the store is corrupt: digest mismatch: got ${actual}`);
+}
+
+function parseManifest(bytes: Buffer): Manifest {
+  let m: Manifest;
+  try {
+    m = JSON.parse(bytes.toString('utf8')) as Manifest;
+  } catch {
+    throw new SkiffError('ECORRUPT', 'the stored manifest is not valid JSON');
+  }
+  if (!m.config?.digest || !Array.isArray(m.layers)) throw new SkiffError('ECORRUPT', 'the stored manifest has no config or no layers');
+  return m;
+}
+
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(workers);
+}
