@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
 import { LayerStore } from '../store/layers.js';
 import type { StoreLayout } from '../store/layout.js';
+import { DigestStream } from '../util/digest-stream.js';
 import { SkiffError, isErrno } from '../util/errors.js';
 import * as mediaTypes from '../oci/media-types.js';
 import type { Image, Manifest } from '../oci/image-spec.js';
 import { extractLayer } from './layer/extract.js';
-import { detectCompression } from './layer/compression.js';
+import { detectCompression, openDecompressed } from './layer/compression.js';
 
 export interface ImportTarballOptions {
   /** A file path, or '-' for stdin. */
@@ -26,7 +26,7 @@ export interface ImportTarballOptions {
 }
 
 /**
- * Imports a root filesystem tarball (plain or gzip) as a single-layer image,
+ * Imports a root filesystem tarball (plain, gzip or zstd) as a single-layer image,
  * as `podman import` does: the layer blob is stored as given, extracted
  * inside the (namespaced) root, and described by a new config and manifest.
  */
@@ -47,29 +47,25 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
   // Store the blob first; then extract from the stored copy (stdin can be read once only).
   const layerBlob = await blobs.putStream(input);
   const compression = await detectCompression(blobs.path(layerBlob.digest));
-  if (compression === 'zstd') throw new SkiffError('EUNSUPPORTED', 'zstd-compressed tarballs cannot be imported yet; decompress it first');
-
-  let diffId = '';
-  let size = 0;
-  const layers = new LayerStore(layout);
-  // The chain id of a bottom layer is its diff id, which we only know after
-  // reading; hash first, then create the layer under that id.
-  diffId = await hashUncompressed(createReadStream(blobs.path(layerBlob.digest)), compression);
-  const layer = await layers.create(diffId.slice('sha256:'.length), async (dir) => {
-    const hash = createHash('sha256');
-    const counter = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        hash.update(chunk);
-        size += chunk.length;
-        cb(null, chunk);
-      },
+  let diffId: string;
+  let layer;
+  try {
+    // The chain id of a bottom layer is its diff id, known only after
+    // reading: hash first, then extract under that id.
+    diffId = await hashUncompressed(blobs.path(layerBlob.digest));
+    layer = await new LayerStore(layout).create(diffId.slice('sha256:'.length), async (dir) => {
+      const counter = new DigestStream();
+      const plain = await openDecompressed(blobs.path(layerBlob.digest));
+      plain.on('error', (err) => counter.destroy(err));
+      await extractLayer(plain.pipe(counter), dir, { chown: options.chown, whiteouts: 'none' });
+      return { diffId, size: counter.size() };
     });
-    const raw = createReadStream(blobs.path(layerBlob.digest));
-    const plain = compression === 'gzip' ? raw.pipe(createGunzip()) : raw.pipe(new PassThrough());
-    plain.on('error', (err) => counter.destroy(err));
-    await extractLayer(plain.pipe(counter), dir, { chown: options.chown, whiteouts: 'none' });
-    return { diffId, size };
-  });
+  } catch (err) {
+    // A tarball that did not import must not stay behind as a stray blob.
+    if (!(await blobReferenced(layout, layerBlob.digest))) await blobs.remove(layerBlob.digest);
+    if (err instanceof SkiffError) throw err;
+    throw new SkiffError('ECORRUPT', `"${options.source}" is not a valid tar archive: ${(err as Error).message}`, { cause: err });
+  }
 
   const created = new Date().toISOString();
   const image: Image = {
@@ -86,7 +82,7 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
     mediaType: mediaTypes.OCI_MANIFEST,
     config: { mediaType: mediaTypes.OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
     layers: [{
-      mediaType: compression === 'gzip' ? mediaTypes.OCI_LAYER_GZIP : mediaTypes.OCI_LAYER,
+      mediaType: { gzip: mediaTypes.OCI_LAYER_GZIP, zstd: mediaTypes.OCI_LAYER_ZSTD, none: mediaTypes.OCI_LAYER }[compression],
       digest: layerBlob.digest,
       size: layerBlob.size,
     }],
@@ -103,13 +99,22 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
   });
 }
 
-async function hashUncompressed(raw: Readable, compression: 'gzip' | 'none'): Promise<string> {
-  const hash = createHash('sha256');
-  const plain = compression === 'gzip' ? raw.pipe(createGunzip()) : raw;
+/** True when an image's manifest lists the blob (an earlier import of the same tarball). */
+async function blobReferenced(layout: StoreLayout, digest: string): Promise<boolean> {
+  const blobs = new BlobStore(layout);
+  for (const image of await new ImageStore(layout).list()) {
+    const manifest = JSON.parse((await blobs.get(image.manifestDigest).catch(() => Buffer.from('{}'))).toString()) as Partial<Manifest>;
+    if (manifest.layers?.some((l) => l.digest === digest)) return true;
+  }
+  return false;
+}
+
+async function hashUncompressed(path: string): Promise<string> {
+  const counter = new DigestStream();
   try {
-    for await (const chunk of plain) hash.update(chunk as Buffer);
+    await pipeline(await openDecompressed(path), counter, new Writable({ write: (_chunk, _enc, cb) => cb() }));
   } catch (err) {
     throw new SkiffError('ECORRUPT', `the tarball is corrupt: ${(err as Error).message}`, { cause: err });
   }
-  return 'sha256:' + hash.digest('hex');
+  return counter.digest();
 }

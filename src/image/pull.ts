@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { DigestStream } from '../util/digest-stream.js';
 import type { Descriptor, Image, Index, Manifest, Platform } from '../oci/image-spec.js';
 import * as mediaTypes from '../oci/media-types.js';
 import { BlobStore } from '../store/blobs.js';
@@ -86,24 +87,16 @@ export async function pullImage(layout: StoreLayout, source: RegistrySource, ref
   for (const [i, layer] of manifest.layers.entries()) {
     const chainId = parent ? sha256Hex(`sha256:${parent} ${diffIds[i]}`) : diffIds[i].replace(/^sha256:/, '');
     const record = await layers.create(chainId, async (dir) => {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          cb(null, chunk);
-        },
-      });
+      const counter = new DigestStream();
       const plain = await openDecompressed(blobs.path(layer.digest));
       plain.on('error', (err) => counter.destroy(new SkiffError('ECORRUPT', `layer ${layer.digest} is corrupt: ${err.message}`, { cause: err })));
       // A bottom layer has nothing below it to hide.
       await extractLayer(plain.pipe(counter), dir, { chown: options.chown, whiteouts: i === 0 ? 'none' : options.whiteouts });
-      const diffId = 'sha256:' + hash.digest('hex');
+      const diffId = counter.digest();
       if (diffId !== diffIds[i]) {
         throw new SkiffError('EDIGEST', `layer ${layer.digest} has content ${diffId}, but the image config says ${diffIds[i]}`);
       }
-      return { diffId, size: bytes, parent };
+      return { diffId, size: counter.size(), parent };
     });
     layerIds.push(record.id);
     size += record.size;

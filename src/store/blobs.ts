@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { promises as fsp, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { DigestStream } from '../util/digest-stream.js';
 import { randomBytes } from 'node:crypto';
 import { SkiffError, isErrno } from '../util/errors.js';
 import type { StoreLayout } from './layout.js';
@@ -42,6 +43,11 @@ export class BlobStore {
     }
   }
 
+  /** Deletes a blob; one that is not there is fine. The caller ensures no image references it. */
+  async remove(digest: string): Promise<void> {
+    await fsp.rm(this.path(digest), { force: true });
+  }
+
   /** Stores a small blob held in memory and returns its digest. */
   async putBytes(data: Buffer | string): Promise<{ digest: string; size: number }> {
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -59,18 +65,11 @@ export class BlobStore {
    */
   async putStream(source: Readable, expected?: string): Promise<{ digest: string; size: number }> {
     const tmp = await this.tempPath();
-    const hash = createHash('sha256');
-    let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        size += chunk.length;
-        cb(null, chunk);
-      },
-    });
+    const counter = new DigestStream();
     try {
       await pipeline(source, counter, createWriteStream(tmp, { mode: 0o644 }));
-      const digest = 'sha256:' + hash.digest('hex');
+      const digest = counter.digest();
+      const size = counter.size();
       if (expected && expected !== digest) throw new DigestMismatchError(expected, digest);
       await fsp.rename(tmp, this.path(digest));
       return { digest, size };

@@ -4,15 +4,29 @@ import type { GlobalOptions } from '../../config/global-options.js';
 import { SkiffError } from '../../util/errors.js';
 import type { OptionSpec, ParsedArgs } from '../command.js';
 
-/** Flags of run/create that control pulling a missing image, as podman's. */
-export const PULL_OPTIONS: Record<string, OptionSpec> = {
-  pull: { type: 'string', default: 'missing', choices: ['always', 'missing', 'never', 'newer'], describe: 'Pull image policy' },
+/** How to reach a registry: shared by pull, push, login and run/create. */
+export const REGISTRY_TLS_OPTIONS: Record<string, OptionSpec> = {
   'tls-verify': { type: 'boolean', describe: 'Require HTTPS and verify certificates when contacting registries (default true)' },
-  creds: { type: 'string', describe: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' },
   'cert-dir': { type: 'string', describe: 'Use certificates (*.crt) at the specified path to access the registry' },
+};
+
+export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
+  ...REGISTRY_TLS_OPTIONS,
+  creds: { type: 'string', describe: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' },
+};
+
+/** Which image of a multi-arch index to take. */
+export const PLATFORM_OPTIONS: Record<string, OptionSpec> = {
   platform: { type: 'string', describe: 'Specify the platform for selecting the image (OS/ARCH[/VARIANT])' },
   arch: { type: 'string', describe: 'Use ARCH instead of the architecture of the machine for choosing images' },
   variant: { type: 'string', describe: 'Use VARIANT instead of the running architecture variant for choosing images' },
+};
+
+/** Flags of run/create that control pulling a missing image, as podman's. */
+export const PULL_OPTIONS: Record<string, OptionSpec> = {
+  pull: { type: 'string', default: 'missing', choices: ['always', 'missing', 'never', 'newer'], describe: 'Pull image policy' },
+  ...REGISTRY_OPTIONS,
+  ...PLATFORM_OPTIONS,
 };
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));

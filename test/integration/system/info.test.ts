@@ -1,5 +1,6 @@
 // skiff info and the image commands: rootless facts, storage driver, OCI
 // runtime, and listing/inspecting the imported image.
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
@@ -55,4 +56,14 @@ test.serial('import of a missing file exits 125', async (t) => {
   t.regex(r.stderr, /^Error: /m);
   const images = await env.skiff(['images', '-q']);
   t.deepEqual(images.lines, [env.imageId.slice(0, 12)]);
+});
+
+test.serial('import of a file that is no tar archive exits 125 and stores nothing', async (t) => {
+  const blobsBefore = await readdir(join(env.root, 'blobs', 'sha256'));
+  const garbage = join(env.dir, 'garbage.tar');
+  await writeFile(garbage, 'this is not a tar archive\n'.repeat(40));
+  const r = await env.skiff(['import', garbage, 'localhost/garbage'], { exit: 125 });
+  t.regex(r.stderr, /^Error: ".*garbage\.tar" is not a valid tar archive/m);
+  t.deepEqual(await readdir(join(env.root, 'blobs', 'sha256')), blobsBefore);
+  t.deepEqual((await env.skiff(['images', '-q'])).lines, [env.imageId.slice(0, 12)]);
 });

@@ -1,6 +1,7 @@
 import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { printText } from '../../output/print.js';
+import { PLATFORM_OPTIONS, REGISTRY_OPTIONS } from '../../options/pull-options.js';
 
 export const pullCommand: CommandDefinition = {
   path: ['image', 'pull'],
@@ -12,13 +13,9 @@ export const pullCommand: CommandDefinition = {
     ['skiff pull --platform linux/arm64 docker.io/library/alpine', 'another platform of a multi-arch image'],
   ],
   options: {
-    'tls-verify': { type: 'boolean', describe: 'Require HTTPS and verify certificates when contacting registries (default true)' },
-    creds: { type: 'string', describe: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' },
-    'cert-dir': { type: 'string', describe: 'Use certificates (*.crt) at the specified path to access the registry' },
-    platform: { type: 'string', describe: 'Specify the platform for selecting the image (OS/ARCH[/VARIANT])' },
+    ...REGISTRY_OPTIONS,
+    ...PLATFORM_OPTIONS,
     os: { type: 'string', describe: 'Use OS instead of the running OS for choosing images' },
-    arch: { type: 'string', describe: 'Use ARCH instead of the architecture of the machine for choosing images' },
-    variant: { type: 'string', describe: 'Use VARIANT instead of the running architecture variant for choosing images' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Suppress output information when pulling images' },
   },
   positionals: { min: 1, max: 1 },

@@ -1,5 +1,6 @@
 import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
+import { REGISTRY_OPTIONS } from '../../options/pull-options.js';
 
 export const pushCommand: CommandDefinition = {
   path: ['image', 'push'],
@@ -12,9 +13,7 @@ export const pushCommand: CommandDefinition = {
     ['skiff push --compression-format zstd --digestfile d.txt quay.io/me/bb', 'with zstd layers, saving the manifest digest'],
   ],
   options: {
-    'tls-verify': { type: 'boolean', describe: 'Require HTTPS and verify certificates when contacting registries (default true)' },
-    creds: { type: 'string', describe: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' },
-    'cert-dir': { type: 'string', describe: 'Use certificates (*.crt) at the specified path to access the registry' },
+    ...REGISTRY_OPTIONS,
     'compression-format': { type: 'string', choices: ['gzip', 'zstd'], describe: 'Compression format to use for layers that are stored in another one' },
     digestfile: { type: 'string', describe: 'Write the digest of the pushed image manifest to the specified file' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Suppress output information when pushing images' },

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, SkiffError } from '../../../util/errors.js';
 import type { CommandDefinition } from '../../command.js';
 import { printText } from '../../output/print.js';
+import { REGISTRY_TLS_OPTIONS } from '../../options/pull-options.js';
 
 export const loginCommand: CommandDefinition = {
   path: ['login'],
@@ -17,8 +18,7 @@ export const loginCommand: CommandDefinition = {
     username: { alias: 'u', type: 'string', describe: 'Username for the registry' },
     password: { alias: 'p', type: 'string', describe: 'Password for the registry (visible to other users: prefer --password-stdin)' },
     'password-stdin': { type: 'boolean', default: false, describe: 'Take the password from stdin' },
-    'tls-verify': { type: 'boolean', describe: 'Require HTTPS and verify certificates when contacting registries (default true)' },
-    'cert-dir': { type: 'string', describe: 'Use certificates (*.crt) at the specified path to access the registry' },
+    ...REGISTRY_TLS_OPTIONS,
     authfile: { type: 'string', describe: 'Path of the authentication file (default $REGISTRY_AUTH_FILE or ${XDG_RUNTIME_DIR}/containers/auth.json)' },
   },
   positionals: { min: 1, max: 1 },
