@@ -1,6 +1,7 @@
 import { promises as fsp, createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
-import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { Duplex, PassThrough, type Readable, type Transform } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -24,27 +25,53 @@ export async function detectCompression(path: string): Promise<Compression> {
 }
 
 /**
- * A stream that decompresses `compression`. zstd comes from zstd-codec (a
- * WebAssembly build: Node 20 has no built-in zstd); it loads only when a
- * zstd layer is seen.
+ * A stream that decompresses `compression`. For zstd the `zstd` program is
+ * used where installed: measured on a 170 MB Debian layer it decompresses
+ * at ~500 MB/s, against ~125 MB/s for zstd-codec (WebAssembly) and ~110 MB/s
+ * for fzstd (JavaScript); Node 20 has no zstd of its own. zstd-codec is the
+ * fallback and loads only then.
  */
-export async function decompressor(compression: Compression): Promise<Transform> {
+export async function decompressor(compression: Compression): Promise<Duplex> {
   if (compression === 'gzip') return createGunzip();
   if (compression === 'none') return new PassThrough();
+  if (await zstdProgramAvailable()) return zstdProgram(['-d', '-c', '-q']);
   const require = createRequire(import.meta.url);
   const zstdStream = require('zstd-codec/lib/zstd-stream.js') as { run(f: (streams: { ZstdDecompressTransform: new () => Transform }) => void): void };
   return new Promise((resolve) => zstdStream.run((streams) => resolve(new streams.ZstdDecompressTransform())));
 }
 
-/**
- * A stream that compresses to `compression`: gzip with node:zlib, zstd with
- * zstd-codec's streaming encoder (level 3, zstd's default).
- */
-export async function compressor(compression: 'gzip' | 'zstd'): Promise<Transform> {
+/** A stream that compresses with gzip or zstd (level 3, zstd's default), for push --compression-format. */
+export async function compressor(compression: 'gzip' | 'zstd'): Promise<Duplex> {
   if (compression === 'gzip') return createGzip();
+  if (await zstdProgramAvailable()) return zstdProgram(['-3', '-c', '-q']);
   const require = createRequire(import.meta.url);
   const zstdStream = require('zstd-codec/lib/zstd-stream.js') as { run(f: (streams: { ZstdCompressTransform: new (level: number) => Transform }) => void): void };
   return new Promise((resolve) => zstdStream.run((streams) => resolve(new streams.ZstdCompressTransform(3))));
+}
+
+let zstdProgramPath: Promise<boolean> | undefined;
+function zstdProgramAvailable(): Promise<boolean> {
+  zstdProgramPath ??= new Promise((resolve) => {
+    const probe = spawn('zstd', ['--version'], { stdio: 'ignore' });
+    probe.once('error', () => resolve(false));
+    probe.once('exit', (code) => resolve(code === 0));
+  });
+  return zstdProgramPath;
+}
+
+/** The zstd program as a stream: bytes in on stdin, out on stdout; a failure becomes a stream error. */
+function zstdProgram(args: string[]): Duplex {
+  const child = spawn('zstd', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
+  child.once('exit', (code, signal) => {
+    if (code !== 0) duplex.destroy(new Error(`zstd: ${stderr.trim().split('\n').pop() || `exited with ${code ?? signal}`}`));
+  });
+  duplex.once('close', () => {
+    if (child.exitCode === null) child.kill();
+  });
+  return duplex;
 }
 
 /** Reads the first bytes of a file-backed blob and returns a decompressing stream of the whole blob. */

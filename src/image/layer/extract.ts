@@ -1,11 +1,13 @@
-import { promises as fsp, createWriteStream } from 'node:fs';
+import {
+  chmodSync, closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync,
+} from 'node:fs';
 import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { SkiffError, isErrno } from '../../util/errors.js';
 import { exec } from '../../util/exec.js';
-import { LayerEscapeError, cleanEntryName, resolveInRoot } from './secure-path.js';
+import { LayerEscapeError, cleanEntryName, resolveInRootSync } from './secure-path.js';
 
 export interface ExtractOptions {
   /** chown entries to their tar uid/gid; only possible as (namespaced) root. */
@@ -55,62 +57,73 @@ export async function extractLayer(source: Readable, root: string, options: Extr
     if (base.startsWith(WHITEOUT_PREFIX)) {
       entry.resume();
       if (options.whiteouts === 'none') continue;
-      const dir = await resolveInRoot(root, posix.dirname(rel), true);
-      await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+      const dir = resolveInRootSync(root, posix.dirname(rel), true);
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
       if (base === OPAQUE_MARKER) await markOpaque(dir, options.whiteouts);
       else await overlayWhiteout(posix.join(dir, base.slice(WHITEOUT_PREFIX.length)), header.name);
       continue;
     }
-    const parent = await resolveInRoot(root, posix.dirname(rel), true);
-    await fsp.mkdir(parent, { recursive: true, mode: 0o755 });
+    // Synchronous fs calls on purpose: awaiting a thread-pool round trip for
+    // each of the ~8 calls per entry made extraction 10x slower than tar -x.
+    const parent = resolveInRootSync(root, posix.dirname(rel), true);
+    mkdirSync(parent, { recursive: true, mode: 0o755 });
     const dest = posix.join(parent, base);
     const mode = (header.mode ?? 0o644) & 0o7777;
     const mtime = header.mtime ?? new Date(0);
 
     switch (header.type) {
       case 'directory': {
-        const st = await fsp.lstat(dest).catch(() => undefined);
-        if (st && !st.isDirectory()) await fsp.rm(dest, { recursive: true, force: true });
-        if (!st || !st.isDirectory()) await fsp.mkdir(dest, { mode: 0o700 });
-        await chown(dest, header, options, header.name);
+        const st = lstatSync(dest, { throwIfNoEntry: false });
+        if (st && !st.isDirectory()) rmSync(dest, { recursive: true, force: true });
+        if (!st || !st.isDirectory()) mkdirSync(dest, { mode: 0o700 });
+        chown(dest, header, options, header.name);
         dirTimes.push({ path: dest, mode, mtime });
         entry.resume();
         break;
       }
       case 'file':
       case 'contiguous-file': {
-        await replace(dest);
-        // Truncated/failed input destroys the entry while we await above, and piping a destroyed streamx entry never settles (hang).
+        replace(dest);
+        // Truncated/failed input destroys the entry, and reading a destroyed streamx entry never settles (hang).
         if (entry.destroyed) {
           await feeding;
           throw new SkiffError('ELAYERTRUNCATED', `the layer stream ended inside "${header.name}"`);
         }
-        await pipeline(entry, createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
-        await chown(dest, header, options, header.name);
+        const fd = openSync(dest, 'wx', 0o600);
+        try {
+          for await (const chunk of entry) writeAll(fd, chunk as Buffer);
+        } finally {
+          closeSync(fd);
+        }
+        chown(dest, header, options, header.name);
         // chmod after chown: chown clears the setuid/setgid bits.
-        await fsp.chmod(dest, mode);
-        await fsp.utimes(dest, mtime, mtime);
+        chmodSync(dest, mode);
+        utimesSync(dest, mtime, mtime);
         break;
       }
       case 'symlink': {
-        await replace(dest);
-        await fsp.symlink(header.linkname ?? '', dest);
-        await chown(dest, header, options, header.name);
-        await fsp.lutimes(dest, mtime, mtime).catch(() => undefined);
+        replace(dest);
+        symlinkSync(header.linkname ?? '', dest);
+        chown(dest, header, options, header.name);
+        try {
+          lutimesSync(dest, mtime, mtime);
+        } catch {
+          // not every filesystem keeps symlink times
+        }
         entry.resume();
         break;
       }
       case 'link': {
         const targetRel = cleanEntryName(header.linkname ?? '');
-        const target = await resolveInRoot(root, targetRel, false);
+        const target = resolveInRootSync(root, targetRel, false);
         if (target !== root && !target.startsWith(root + '/')) {
           throw new LayerEscapeError(header.name, 'the hardlink target leaves the layer directory');
         }
-        const st = await fsp.lstat(target).catch(() => undefined);
+        const st = lstatSync(target, { throwIfNoEntry: false });
         if (!st) throw new LayerEscapeError(header.name, `the hardlink target "${header.linkname}" does not exist in the layer`);
         if (st.isDirectory()) throw new LayerEscapeError(header.name, 'a hardlink may not point at a directory');
-        await replace(dest);
-        await fsp.link(target, dest);
+        replace(dest);
+        linkSync(target, dest);
         entry.resume();
         break;
       }
@@ -132,12 +145,12 @@ export async function extractLayer(source: Readable, root: string, options: Extr
   dirTimes.sort((a, b) => b.path.length - a.path.length);
   for (const d of dirTimes) {
     // A later entry may have replaced this directory or a parent with a symlink; chmod/utimes would follow it out of root.
-    if ((await resolveInRoot(root, posix.relative(root, d.path), false)) !== d.path) continue;
-    if (!(await fsp.lstat(d.path).catch(() => undefined))?.isDirectory()) continue;
-    await fsp.chmod(d.path, d.mode);
-    await fsp.utimes(d.path, d.mtime, d.mtime);
+    if (resolveInRootSync(root, posix.relative(root, d.path), false) !== d.path) continue;
+    if (!lstatSync(d.path, { throwIfNoEntry: false })?.isDirectory()) continue;
+    chmodSync(d.path, d.mode);
+    utimesSync(d.path, d.mtime, d.mtime);
   }
-  await fsp.chmod(root, 0o755).catch(() => undefined);
+  chmodSync(root, 0o755);
   return report;
 }
 
@@ -150,7 +163,7 @@ async function overlayWhiteout(path: string, entry: string): Promise<void> {
   if (posix.basename(path).startsWith(WHITEOUT_PREFIX) || posix.basename(path) === '') {
     throw new LayerEscapeError(entry, 'malformed whiteout');
   }
-  await replace(path);
+  replace(path);
   const result = await exec('mknod', ['-m', '0', path, 'c', '0', '0']);
   if (result.exitCode !== 0) throw new SkiffError('EWHITEOUT', `cannot create the whiteout for "${entry}": ${result.stderr.trim()}`);
 }
@@ -162,18 +175,24 @@ async function markOpaque(dir: string, namespace: 'user' | 'trusted'): Promise<v
 }
 
 /** Removes whatever is at `dest` (file, symlink, or a directory tree) so a new entry replaces it. */
-async function replace(dest: string): Promise<void> {
-  const st = await fsp.lstat(dest).catch(() => undefined);
+function replace(dest: string): void {
+  const st = lstatSync(dest, { throwIfNoEntry: false });
   if (!st) return;
-  await fsp.rm(dest, { recursive: st.isDirectory(), force: true });
+  rmSync(dest, { recursive: st.isDirectory(), force: true });
 }
 
-async function chown(path: string, header: tar.Header, options: ExtractOptions, name: string): Promise<void> {
+/** writeSync may write less than asked (large buffers): loop until all is written. */
+function writeAll(fd: number, chunk: Buffer): void {
+  let offset = 0;
+  while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+}
+
+function chown(path: string, header: tar.Header, options: ExtractOptions, name: string): void {
   if (!options.chown) return;
   const uid = header.uid ?? 0;
   const gid = header.gid ?? 0;
   try {
-    await fsp.lchown(path, uid, gid);
+    lchownSync(path, uid, gid);
   } catch (err) {
     if (isErrno(err, 'EINVAL')) {
       throw new SkiffError('ECHOWN', `cannot give "${name}" the owner ${uid}:${gid}: that id is not mapped in the user namespace`, {

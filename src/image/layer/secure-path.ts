@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { SkiffError, isErrno } from '../../util/errors.js';
 
@@ -33,6 +33,15 @@ const MAX_LINKS = 40;
  * they are (the caller may create them).
  */
 export async function resolveInRoot(root: string, rel: string, followLast = false): Promise<string> {
+  return resolveInRootSync(root, rel, followLast);
+}
+
+/**
+ * resolveInRoot with synchronous lstat/readlink: the extractor calls it for
+ * every entry, and a thread-pool round trip per path component would make
+ * extraction latency-bound.
+ */
+export function resolveInRootSync(root: string, rel: string, followLast = false): string {
   let pending = rel.split('/').filter((c) => c !== '' && c !== '.');
   const resolved: string[] = [];
   let links = 0;
@@ -47,10 +56,10 @@ export async function resolveInRoot(root: string, rel: string, followLast = fals
     let target: string | undefined;
     if (!isLast || followLast) {
       try {
-        const st = await fsp.lstat(hostPath);
-        if (st.isSymbolicLink()) target = await fsp.readlink(hostPath);
+        const st = lstatSync(hostPath, { throwIfNoEntry: false });
+        if (st?.isSymbolicLink()) target = readlinkSync(hostPath);
       } catch (err) {
-        if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTDIR')) throw err;
+        if (!isErrno(err, 'ENOTDIR')) throw err;
       }
     }
     if (target === undefined) {
