@@ -4,9 +4,9 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "container create history image images import info inspect kill login logout logs ps pull push rm rmi run start stop system tag untag version wait" ;;
-    "container") echo "create inspect kill list logs ls ps remove rm run start stop wait" ;;
-    "image") echo "exists history import inspect list ls prune pull push remove rm tag untag" ;;
+    "") echo "container create export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
+    "container") echo "create export inspect kill list logs ls ps remove rm run start stop wait" ;;
+    "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info version" ;;
   esac
 }
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "container"|"container create"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"start"|"stop"|"system"|"system info"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
+    "container"|"container create"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -34,7 +34,7 @@ __skiff_flags() {
     "container inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --digests --filter -f --sort --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image pull"|"pull") echo "--tls-verify --cert-dir --creds --platform --arch --variant --os --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image push"|"push") echo "--tls-verify --cert-dir --creds --compression-format --digestfile --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "login") echo "--username -u --password -p --password-stdin --tls-verify --cert-dir --authfile --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -46,6 +46,9 @@ __skiff_flags() {
     "image exists") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "image history"|"history") echo "--no-trunc --quiet -q --format --human -H --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image save"|"save") echo "--output -o --format --multi-image-archive -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image load"|"load") echo "--input -i --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     *) echo "--root --runroot --storage-driver --runtime --log-level -h --help -v --version" ;;
@@ -65,13 +68,16 @@ __skiff_takes_value() {
     "container inspect|--format"|"container inspect|-f") return 0 ;;
     "inspect|--format"|"inspect|-f") return 0 ;;
     "image import|--change"|"image import|-c"|"image import|--message"|"image import|-m"|"import|--change"|"import|-c"|"import|--message"|"import|-m") return 0 ;;
-    "image list|--format"|"images|--format"|"image ls|--format") return 0 ;;
+    "image list|--filter"|"image list|-f"|"image list|--sort"|"image list|--format"|"images|--filter"|"images|-f"|"images|--sort"|"images|--format"|"image ls|--filter"|"image ls|-f"|"image ls|--sort"|"image ls|--format") return 0 ;;
     "image pull|--cert-dir"|"image pull|--creds"|"image pull|--platform"|"image pull|--arch"|"image pull|--variant"|"image pull|--os"|"pull|--cert-dir"|"pull|--creds"|"pull|--platform"|"pull|--arch"|"pull|--variant"|"pull|--os") return 0 ;;
     "image push|--cert-dir"|"image push|--creds"|"image push|--compression-format"|"image push|--digestfile"|"push|--cert-dir"|"push|--creds"|"push|--compression-format"|"push|--digestfile") return 0 ;;
     "login|--username"|"login|-u"|"login|--password"|"login|-p"|"login|--cert-dir"|"login|--authfile") return 0 ;;
     "logout|--authfile") return 0 ;;
     "image inspect|--format"|"image inspect|-f") return 0 ;;
     "image history|--format"|"history|--format") return 0 ;;
+    "image save|--output"|"image save|-o"|"image save|--format"|"save|--output"|"save|-o"|"save|--format") return 0 ;;
+    "image load|--input"|"image load|-i"|"load|--input"|"load|-i") return 0 ;;
+    "container export|--output"|"container export|-o"|"export|--output"|"export|-o") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
     *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--log-level") return 0 ;;
@@ -84,7 +90,9 @@ __skiff_choices() {
   case "$1|$2" in
     "container run|--pull"|"run|--pull") echo "always missing never newer" ;;
     "container create|--pull"|"create|--pull") echo "always missing never newer" ;;
+    "image list|--sort"|"images|--sort"|"image ls|--sort") echo "created id repository size tag" ;;
     "image push|--compression-format"|"push|--compression-format") echo "gzip zstd" ;;
+    "image save|--format"|"save|--format") echo "docker-archive oci-archive oci-dir" ;;
     *"|--storage-driver") echo "overlay vfs" ;;
     *"|--log-level") echo "debug info warn error" ;;
   esac

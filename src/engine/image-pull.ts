@@ -1,10 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseReference, type ImageReference } from '../image/reference.js';
-import type { PullProgress } from '../image/pull.js';
+import { loadRegistriesConf, pullEndpoints, repositoryHost, type PullEndpoint, type RegistriesConf } from '../config/registries-conf.js';
+import { formatReference, parseReference, repositoryName, type ImageReference } from '../image/reference.js';
+import type { PullProgress, RegistrySource } from '../image/pull.js';
 import type { ImageRecord } from '../store/images.js';
-import { InvalidArgumentError } from '../util/errors.js';
+import { InvalidArgumentError, SkiffError } from '../util/errors.js';
 import type { EngineContext } from './context.js';
 import { goArch } from './images.js';
 
@@ -21,23 +22,43 @@ export interface ImagePullOptions {
   arch?: string;
   variant?: string;
   progress?: (event: PullProgress) => void;
+  /**
+   * Called with each fully qualified reference before it is tried (short
+   * names may have several): the CLI prints podman's "Trying to pull NAME...".
+   */
+  onTrying?: (reference: string) => void;
 }
 
 /**
  * Normalises a reference for a registry: a one-part docker.io path gets
- * library/, the tag defaults to latest, and a short name (no registry) is
- * refused as podman refuses it without unqualified-search registries.
+ * library/, the tag defaults to latest. A short name (no registry) becomes
+ * its first candidate in the unqualified-search registries of
+ * registries.conf (read only for short names), and is refused, as podman
+ * refuses it, when there are none.
  */
-export function normalizeReference(input: string): ImageReference {
+export function normalizeReference(input: string, conf?: RegistriesConf): ImageReference {
   const ref = parseReference(input);
-  if (!ref.domain) {
-    // Without registries.conf search registries a short name resolves
-    // nowhere; podman refuses it rather than guessing a registry.
-    throw new InvalidArgumentError(`short-name "${input}" did not resolve to an alias and no unqualified-search registries are defined in "/etc/containers/registries.conf"`, {
-      hint: 'use a fully qualified name such as docker.io/library/alpine, or import the image',
+  if (!ref.domain) return shortNameCandidates(input, conf ?? loadRegistriesConf())[0];
+  return qualify(ref, ref.domain);
+}
+
+/**
+ * The fully qualified references a short name may mean, in the order of
+ * registries.conf's `unqualified-search-registries` (podman without aliases
+ * and without a prompt). A qualified name is its own single candidate.
+ */
+export function shortNameCandidates(input: string, conf: Pick<RegistriesConf, 'unqualifiedSearchRegistries' | 'mainFile'>): ImageReference[] {
+  const ref = parseReference(input);
+  if (ref.domain) return [qualify(ref, ref.domain)];
+  if (conf.unqualifiedSearchRegistries.length === 0) {
+    throw new InvalidArgumentError(`short-name "${input}" did not resolve to an alias and no unqualified-search registries are defined in "${conf.mainFile}"`, {
+      hint: 'use a fully qualified name such as docker.io/library/alpine, set unqualified-search-registries in registries.conf, or import the image',
     });
   }
-  const domain = ref.domain;
+  return conf.unqualifiedSearchRegistries.map((registry) => qualify(ref, registry));
+}
+
+function qualify(ref: ImageReference, domain: string): ImageReference {
   const path = domain === 'docker.io' && !ref.path.includes('/') ? `library/${ref.path}` : ref.path;
   return { domain, path, tag: ref.tag ?? (ref.digest ? undefined : 'latest'), digest: ref.digest };
 }
@@ -58,25 +79,76 @@ export function pullPlatform(options: Pick<ImagePullOptions, 'os' | 'arch' | 'va
 /**
  * Pulls an image into the local store (`skiff pull`). Runs inside the
  * user namespace, as root of it, so layer files get their owners.
+ *
+ * registries.conf decides where from: a short name is tried against each
+ * unqualified-search registry in turn (the first that works wins); for each
+ * candidate the registry's mirrors come first, then the registry itself
+ * (its `location`); a `blocked` registry is refused; an `insecure` one is
+ * contacted without TLS verification (plain http allowed) unless
+ * --tls-verify was given. The image is named after the requested (or
+ * candidate) reference, never after a mirror.
  */
 export async function pullImageFromRegistry(ctx: EngineContext, options: ImagePullOptions & { platform?: string }): Promise<ImageRecord> {
-  const ref = normalizeReference(options.reference);
+  const conf = loadRegistriesConf();
+  const candidates = shortNameCandidates(options.reference, conf);
+  const failures: Array<{ name: string; error: unknown }> = [];
+  for (const ref of candidates) {
+    const name = formatReference(ref);
+    options.onTrying?.(name);
+    try {
+      return await pullCandidate(ctx, conf, ref, options);
+    } catch (error) {
+      failures.push({ name, error });
+    }
+  }
+  if (failures.length === 1) throw failures[0].error;
+  throw new SkiffError('EPULL', `${failures.length} errors occurred while pulling:\n` +
+    failures.map((f) => ` * ${f.name}: ${(f.error as Error).message}`).join('\n'));
+}
+
+/** One fully qualified reference: its mirrors in order, then the registry; the first success wins. */
+async function pullCandidate(ctx: EngineContext, conf: RegistriesConf, ref: ImageReference, options: ImagePullOptions & { platform?: string }): Promise<ImageRecord> {
   const { RegistryClient } = await import('../image/registry/client.js');
   const { lookupCredentials } = await import('../image/registry/auth-file.js');
   const { pullImage } = await import('../image/pull.js');
-  const host = ref.domain === 'docker.io' ? 'registry-1.docker.io' : ref.domain!;
-  const client = new RegistryClient({
-    host,
-    tlsVerify: options.tlsVerify ?? true,
-    caCerts: await readCertDir(options.certDir ?? defaultCertDir(ref.domain!)),
-    credentials: options.creds ? parseCreds(options.creds) : lookupCredentials(ref.domain!),
-  });
-  return pullImage(ctx.layout, client, ref, {
-    platform: pullPlatform(options),
-    chown: process.getuid?.() === 0,
-    whiteouts: ctx.rootless ? 'user' : 'trusted',
-    progress: options.progress,
-  });
+  const endpoints = pullEndpoints(conf, repositoryName(ref), ref.digest !== undefined);
+  const failures: Array<{ endpoint: PullEndpoint; error: unknown }> = [];
+  for (const endpoint of endpoints) {
+    const host = repositoryHost(endpoint.repository);
+    const path = endpoint.repository.slice(host.length + 1);
+    const client = new RegistryClient({
+      host,
+      tlsVerify: options.tlsVerify ?? !endpoint.insecure,
+      caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
+      credentials: options.creds ? parseCreds(options.creds) : lookupCredentials(host),
+    });
+    // pullImage reads the repository of `ref`; the endpoint may be another one (a mirror, a location).
+    const source: RegistrySource = {
+      getManifest: (_repo, reference, accept) => client.getManifest(path, reference, accept),
+      getBlob: (_repo, digest) => client.getBlob(path, digest),
+    };
+    try {
+      return await pullImage(ctx.layout, source, ref, {
+        platform: pullPlatform(options),
+        chown: process.getuid?.() === 0,
+        whiteouts: ctx.rootless ? 'user' : 'trusted',
+        progress: options.progress,
+      });
+    } catch (error) {
+      failures.push({ endpoint, error });
+    } finally {
+      client.close();
+    }
+  }
+  // As containers/image: the registry's own error, with the mirrors' after it.
+  const last = failures[failures.length - 1];
+  if (failures.length === 1) throw last.error;
+  const mirrors = failures.slice(0, -1).map((f) => `${f.endpoint.repository}: ${(f.error as Error).message}`);
+  const err = last.error as Error;
+  if (err instanceof SkiffError) {
+    throw new SkiffError(err.code, `${err.message} (mirrors also failed: [${mirrors.join('; ')}])`, { hint: err.hint, cause: err });
+  }
+  throw err;
 }
 
 /** --creds USER[:PASSWORD]; podman prompts for a missing password, we refuse it. */

@@ -1,6 +1,6 @@
 import { arch } from 'node:os';
 import type { Image } from '../oci/image-spec.js';
-import { localImageName, parseReference, formatReference } from '../image/reference.js';
+import { localImageName, parseReference, formatReference, repositoryName } from '../image/reference.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
 import { InvalidArgumentError } from '../util/errors.js';
@@ -81,6 +81,24 @@ export function applyChanges(config: NonNullable<Image['config']>, changes: stri
     }
   }
   return out;
+}
+
+/**
+ * podman's RepoDigests: REPOSITORY@sha256:MANIFEST for each repository the
+ * image is named in (the tag dropped, each repository once).
+ */
+export function imageRepoDigests(record: ImageRecord): string[] {
+  const out = new Set<string>();
+  for (const name of record.names) {
+    let ref;
+    try {
+      ref = parseReference(name);
+    } catch {
+      continue;
+    }
+    out.add(`${repositoryName(ref)}@${ref.digest ?? record.manifestDigest}`);
+  }
+  return [...out];
 }
 
 export async function listImages(ctx: EngineContext): Promise<ImageSummary[]> {

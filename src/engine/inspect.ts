@@ -1,7 +1,7 @@
 import type { Image } from '../oci/image-spec.js';
 import type { EngineContext } from './context.js';
 import type { ContainerInfo } from './container-record.js';
-import type { ImageSummary } from './images.js';
+import { imageRepoDigests, type ImageSummary } from './images.js';
 
 /** `skiff container inspect`, with podman's JSON field names for what skiff has. */
 export function containerInspectReport(ctx: EngineContext, info: ContainerInfo): Record<string, unknown> {
@@ -96,12 +96,11 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo):
 export function imageInspectReport(summary: ImageSummary): Record<string, unknown> {
   const { record, config } = summary;
   const repoTags = record.names.filter((n) => !n.includes('@'));
-  const repoDigests = record.names.map((n) => `${n.replace(/[:@].*$/, '').replace(/(:[^/]*)$/, '')}@${record.manifestDigest}`);
   return {
     Id: record.id,
     Digest: record.manifestDigest,
     RepoTags: repoTags,
-    RepoDigests: [...new Set(repoDigests)],
+    RepoDigests: imageRepoDigests(record),
     Parent: '',
     Comment: config.history?.[config.history.length - 1]?.comment ?? '',
     Created: config.created ?? record.created,

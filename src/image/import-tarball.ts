@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { Writable, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
 import { LayerStore } from '../store/layers.js';
@@ -47,18 +46,17 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
   // Store the blob first; then extract from the stored copy (stdin can be read once only).
   const layerBlob = await blobs.putStream(input);
   const compression = await detectCompression(blobs.path(layerBlob.digest));
-  let diffId: string;
   let layer;
   try {
-    // The chain id of a bottom layer is its diff id, known only after
-    // reading: hash first, then extract under that id.
-    diffId = await hashUncompressed(blobs.path(layerBlob.digest));
-    layer = await new LayerStore(layout).create(diffId.slice('sha256:'.length), async (dir) => {
+    // A bottom layer is named by its diff id, known once it has been read:
+    // extract into a staging directory and name it afterwards (one pass).
+    layer = await new LayerStore(layout).createStaged(async (dir) => {
       const counter = new DigestStream();
       const plain = await openDecompressed(blobs.path(layerBlob.digest));
       plain.on('error', (err) => counter.destroy(err));
       await extractLayer(plain.pipe(counter), dir, { chown: options.chown, whiteouts: 'none' });
-      return { diffId, size: counter.size() };
+      const diffId = counter.digest();
+      return { id: diffId.slice('sha256:'.length), diffId, size: counter.size() };
     });
   } catch (err) {
     // A tarball that did not import must not stay behind as a stray blob.
@@ -73,7 +71,7 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
     architecture: options.architecture,
     os: 'linux',
     config: options.config,
-    rootfs: { type: 'layers', diff_ids: [diffId] },
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
     history: [{ created, created_by: 'skiff import', comment: options.message }],
   };
   const configBlob = await blobs.putBytes(JSON.stringify(image));
@@ -109,12 +107,3 @@ async function blobReferenced(layout: StoreLayout, digest: string): Promise<bool
   return false;
 }
 
-async function hashUncompressed(path: string): Promise<string> {
-  const counter = new DigestStream();
-  try {
-    await pipeline(await openDecompressed(path), counter, new Writable({ write: (_chunk, _enc, cb) => cb() }));
-  } catch (err) {
-    throw new SkiffError('ECORRUPT', `the tarball is corrupt: ${(err as Error).message}`, { cause: err });
-  }
-  return counter.digest();
-}

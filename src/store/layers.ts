@@ -35,11 +35,22 @@ export class LayerStore {
   async create(id: string, fill: (dir: string) => Promise<{ diffId: string; size: number; parent?: string }>): Promise<LayerRecord> {
     const existing = await this.get(id);
     if (existing) return existing;
+    return this.createStaged(async (dir) => ({ id, ...(await fill(dir)) }));
+  }
+
+  /**
+   * Like create, for a layer named by its own content (a bottom layer's id
+   * is its diff id): `fill` extracts and returns the id, so the content is
+   * read once. When a layer with that id exists already, it wins and the
+   * staged copy is dropped.
+   */
+  async createStaged(fill: (dir: string) => Promise<{ id: string; diffId: string; size: number; parent?: string }>): Promise<LayerRecord> {
     await fsp.mkdir(this.layout.layersDir, { recursive: true });
-    const staging = join(this.layout.layersDir, `.tmp-${id.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    const staging = join(this.layout.layersDir, `.tmp-${randomBytes(8).toString('hex')}`);
     await fsp.mkdir(join(staging, 'diff'), { recursive: true });
     try {
       const result = await fill(join(staging, 'diff'));
+      const id = result.id;
       const record: LayerRecord = { id, parent: result.parent, diffId: result.diffId, size: result.size, created: new Date().toISOString() };
       await writeJsonAtomic(join(staging, 'layer.json'), record);
       return await withLock(this.layout.layersLock, async () => {

@@ -14,6 +14,9 @@ import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
 import { historyCommand } from './image/history.js';
 import { imagePruneCommand } from './image/prune.js';
+import { saveCommand } from './image/save.js';
+import { loadCommand } from './image/load.js';
+import { exportCommand } from './container/export.js';
 import { rmiCommand } from './image/rm.js';
 import { tagCommand } from './image/tag.js';
 import { untagCommand } from './image/untag.js';
@@ -54,6 +57,9 @@ export const COMMANDS: CommandDefinition[] = [
   imageExistsCommand,
   historyCommand,
   imagePruneCommand,
+  saveCommand,
+  loadCommand,
+  exportCommand,
   infoCommand,
   versionCommand,
 ];

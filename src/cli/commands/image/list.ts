@@ -8,28 +8,46 @@ export const imagesCommand: CommandDefinition = {
   aliases: [['images'], ['image', 'ls']],
   describe: 'List images in local storage',
   synopsis: '[options] [IMAGE]',
-  examples: [['skiff images', 'the local images'], ["skiff images --format '{{.Repository}}:{{.Tag}}'", 'names only']],
+  examples: [
+    ['skiff images', 'the local images'],
+    ["skiff images --format '{{.Repository}}:{{.Tag}}'", 'names only'],
+    ["skiff images --filter 'reference=localhost/*' --filter label=maintainer", 'local images with a maintainer label'],
+    ['skiff images --filter dangling=true -q', 'the ids of images without a name'],
+    ['skiff images --digests --sort repository', 'with manifest digests, by repository'],
+  ],
   options: {
-    all: { alias: 'a', type: 'boolean', default: false, describe: 'Show all images (default hides intermediate images)' },
+    all: { alias: 'a', type: 'boolean', default: false, describe: 'Show all images (skiff stores no intermediate images, so this is the default listing)' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Display only image IDs' },
     'no-trunc': { type: 'boolean', default: false, describe: 'Do not truncate output' },
+    digests: { type: 'boolean', default: false, describe: 'Show digests' },
+    filter: {
+      alias: 'f',
+      type: 'string',
+      array: true,
+      describe: 'Filter output based on conditions provided: dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE',
+    },
+    sort: { type: 'string', default: 'created', choices: ['created', 'id', 'repository', 'size', 'tag'], describe: 'Sort by created, id, repository, size or tag' },
     format: { type: 'string', describe: "Change the output format to JSON or a Go template" },
     noheading: { alias: 'n', type: 'boolean', default: false, describe: 'Do not print column headings' },
   },
   positionals: { min: 0, max: 1 },
   async run(args, global) {
     const { listImages, matchImage } = await import('../../../engine/images.js');
-    const { ImageListView, IMAGE_COLUMNS } = await import('../../output/views/image-list-view.js');
+    const { filterImages, parseImageFilters, sortImageRows } = await import('../../../engine/image-filters.js');
+    const { ImageListView, imageColumns } = await import('../../output/views/image-list-view.js');
+    const filters = parseImageFilters(((args.filter as string[] | undefined) ?? []).map(String));
+    const sortKey = String(args.sort ?? 'created') as 'created' | 'id' | 'repository' | 'size' | 'tag';
     const ctx = await engineContext(global);
-    let images = await listImages(ctx);
+    const all = await listImages(ctx);
+    let images = filterImages(all, filters);
     if (args._[0]) images = images.filter((i) => matchImage([i.record], args._[0]) !== undefined);
-    images.sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
     const noTrunc = Boolean(args['no-trunc']);
     // One row per name, as podman; -q and json list each image once.
-    const perName = images.flatMap((i) => (i.record.names.length ? i.record.names : [undefined]).map((n) => new ImageListView(i, n, noTrunc)));
-    const once = images.map((i) => new ImageListView(i, i.record.names[0], noTrunc));
+    const perName = sortImageRows(images.flatMap((image) => (image.record.names.length ? image.record.names : [undefined]).map((name) => ({ image, name }))), sortKey);
+    const once = sortImageRows(images.map((image) => ({ image, name: image.record.names[0] })), sortKey);
     const json = args.format === 'json';
-    printText(await renderListing(args.quiet || json ? once : perName, IMAGE_COLUMNS, {
+    const rows = args.quiet || json ? once : perName;
+    printText(await renderListing(rows.map((r) => new ImageListView(r.image, r.name, noTrunc)), imageColumns({ digests: Boolean(args.digests) }), {
       format: args.format as string | undefined,
       quiet: Boolean(args.quiet),
       noHeading: Boolean(args.noheading),

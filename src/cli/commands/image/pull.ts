@@ -22,15 +22,12 @@ export const pullCommand: CommandDefinition = {
   // Layers are extracted with their owners: root of the user namespace.
   userns: true,
   async run(args, global) {
-    const { pullImageFromRegistry, normalizeReference } = await import('../../../engine/image-pull.js');
-    const { formatReference } = await import('../../../image/reference.js');
+    const { pullImageFromRegistry } = await import('../../../engine/image-pull.js');
     const ctx = await engineContext(global);
     const quiet = Boolean(args.quiet);
     const say = (line: string) => {
       if (!quiet) process.stderr.write(line + '\n');
     };
-    say(`Trying to pull ${formatReference(normalizeReference(args._[0]))}...`);
-    say('Getting image source signatures');
     const image = await pullImageFromRegistry(ctx, {
       reference: args._[0],
       tlsVerify: args['tls-verify'] as boolean | undefined,
@@ -40,6 +37,11 @@ export const pullCommand: CommandDefinition = {
       os: args.os as string | undefined,
       arch: args.arch as string | undefined,
       variant: args.variant as string | undefined,
+      // One line per candidate: a short name is tried on each search registry.
+      onTrying: (name) => {
+        say(`Trying to pull ${name}...`);
+        say('Getting image source signatures');
+      },
       progress: (event) => {
         if (event.kind === 'blob' && event.state === 'exists') say(`Copying blob ${event.digest.slice(7, 19)} skipped: already exists`);
         else if (event.kind === 'blob' && event.state === 'done') say(`Copying blob ${event.digest.slice(7, 19)} done`);

@@ -1,4 +1,4 @@
-import type { ImageSummary } from '../../../engine/images.js';
+import { imageRepoDigests, type ImageSummary } from '../../../engine/images.js';
 import { humanSize, timeAgo } from '../humanize.js';
 
 /** One row of `skiff images` per name (podman prints a row per repository:tag). */
@@ -20,7 +20,7 @@ export class ImageListView {
       Id: this.image.record.id,
       ParentId: '',
       RepoTags: this.image.record.names,
-      RepoDigests: [],
+      RepoDigests: imageRepoDigests(this.image.record),
       Size: this.image.record.size,
       SharedSize: 0,
       VirtualSize: this.image.record.size,
@@ -42,3 +42,9 @@ export const IMAGE_COLUMNS = [
   { header: 'CREATED', field: 'Created' },
   { header: 'SIZE', field: 'Size' },
 ];
+
+/** The columns of the default table; --digests adds DIGEST after TAG, as podman. */
+export function imageColumns(options: { digests?: boolean } = {}): typeof IMAGE_COLUMNS {
+  if (!options.digests) return IMAGE_COLUMNS;
+  return [IMAGE_COLUMNS[0], IMAGE_COLUMNS[1], { header: 'DIGEST', field: 'Digest' }, ...IMAGE_COLUMNS.slice(2)];
+}
