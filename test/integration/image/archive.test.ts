@@ -13,6 +13,7 @@ import pty from 'node-pty';
 import tar from 'tar-stream';
 import { BUSYBOX_IMAGE, buildBusyboxTar } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
+import { podmanPeer } from '../../helpers/podman.js';
 import { PROJECT_ROOT, SKIFF_BIN } from '../../helpers/skiff.js';
 
 const env = useBusyboxEnv();
@@ -272,34 +273,11 @@ test.serial('export of a running container reads its live root filesystem; error
 });
 
 // podman as a peer: it loads skiff's archives, and skiff loads podman's.
-const podmanDir = () => join(work, 'podman');
-async function podman(args: string[]): Promise<string> {
-  const dir = podmanDir();
-  await mkdir(join(dir, 'xdg'), { recursive: true, mode: 0o700 });
-  const r = await execa('podman', [
-    '--root', join(dir, 'root'), '--runroot', join(dir, 'run'),
-    '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', 'runc', ...args,
-  ], { reject: false, stdin: 'ignore', timeout: 90_000, env: { XDG_RUNTIME_DIR: join(dir, 'xdg'), TMPDIR: dir } });
-  if (r.exitCode !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.exitCode}\n${String(r.stderr)}`);
-  return String(r.stdout);
-}
-
-async function podmanCleanup(): Promise<void> {
-  const dir = podmanDir();
-  if (!work || !(await stat(dir).catch(() => undefined))) return;
-  // Its store holds files of sub-uids: remove it from inside podman's namespace, then end that namespace.
-  await execa('podman', ['unshare', 'rm', '-rf', join(dir, 'root'), join(dir, 'run')], {
-    reject: false, stdin: 'ignore', timeout: 30_000, env: { XDG_RUNTIME_DIR: join(dir, 'xdg'), TMPDIR: dir },
-  });
-  const pid = Number(await readFile(join(dir, 'xdg', 'libpod', 'tmp', 'pause.pid'), 'utf8').catch(() => ''));
-  if (Number.isInteger(pid) && pid > 0) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
+const peer = () => podmanPeer(join(work, 'podman'));
+const podman = (args: string[]) => peer().run(args);
+const podmanCleanup = async () => {
+  if (work) await peer().cleanup();
+};
 
 test.serial('podman loads skiff docker-archive and oci-archive with the same id; skiff loads podman oci-archive', async (t) => {
   for (const format of ['docker-archive', 'oci-archive'] as const) {

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { importBusybox } from '../../fixtures/busybox.js';
 import { buildLayeredImage, MEDIA_TYPES, type BuiltImage, type OciManifest } from '../../fixtures/oci-image.js';
 import { pushOciLayout, registryRequest, startRegistry, type TestRegistry } from '../../helpers/registry.js';
+import { podmanPeer } from '../../helpers/podman.js';
 import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
 
 let env: TestEnv;
@@ -99,6 +100,18 @@ test.serial('an imported image pushes and pulls back with the same id and digest
     t.is(pulled.stdout.trim(), id);
   } finally {
     await Promise.all([fresh.cleanup(), back.cleanup()]);
+  }
+});
+
+test.serial('podman pulls what skiff pushed, with the same image id and manifest digest', async (t) => {
+  const peer = podmanPeer(join(fixtures, 'podman'));
+  try {
+    await peer.run(['pull', '-q', '--tls-verify=false', `${plain.host}/copy/layered:v1`]);
+    const inspected = JSON.parse(await peer.run(['image', 'inspect', `${plain.host}/copy/layered:v1`])) as Array<{ Id: string; Digest: string }>;
+    t.is(inspected[0]?.Id, hex(layered.configDigest));
+    t.is(inspected[0]?.Digest, layered.manifestDigest);
+  } finally {
+    await peer.cleanup();
   }
 });
 
