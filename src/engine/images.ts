@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { arch } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Image } from '../oci/image-spec.js';
 import { localImageName, parseReference, formatReference, repositoryName } from '../image/reference.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
-import { InvalidArgumentError } from '../util/errors.js';
+import { InvalidArgumentError, SkiffError } from '../util/errors.js';
 import type { EngineContext } from './context.js';
 import { NoSuchImageError } from './errors.js';
 
@@ -28,18 +33,76 @@ export function goArch(): string {
 /**
  * Imports a rootfs tarball as an image (`skiff import`). Runs inside the
  * user namespace (the CLI re-executes there) so file owners map correctly.
+ * An http(s) URL is downloaded to the store's tmp dir first, as podman does,
+ * and the temp file removed whatever happens.
  */
 export async function importImage(ctx: EngineContext, options: ImageImportOptions): Promise<ImageRecord> {
   const names = options.reference ? [localImageName(options.reference)] : [];
+  const config = applyChanges({}, options.changes);
   // tar-stream and the extractor load only for imports, not on every run.
   const { importTarball } = await import('../image/import-tarball.js');
-  return importTarball(ctx.layout, {
-    source: options.source,
-    names,
-    config: applyChanges({}, options.changes),
-    chown: process.getuid?.() === 0,
-    architecture: goArch(),
-    message: options.message,
+  const isUrl = /^https?:\/\//i.test(options.source);
+  const file = isUrl ? await downloadToTemp(options.source, ctx.layout.tmpDir) : options.source;
+  try {
+    return await importTarball(ctx.layout, {
+      source: file,
+      sourceName: options.source,
+      names,
+      config,
+      chown: process.getuid?.() === 0,
+      architecture: goArch(),
+      message: options.message,
+    });
+  } finally {
+    if (isUrl) await fsp.rm(file, { force: true });
+  }
+}
+
+const URL_MAX_REDIRECTS = 5;
+/** No bytes for this long (connecting or downloading) fails the download. */
+const URL_IDLE_TIMEOUT_MS = 60_000;
+
+/** Streams `url` (following up to 5 redirects) into a new file under `dir`; nothing is left on failure. */
+async function downloadToTemp(url: string, dir: string): Promise<string> {
+  await fsp.mkdir(dir, { recursive: true });
+  const path = join(dir, `import-${randomBytes(8).toString('hex')}`);
+  let current = url;
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const res = await httpGet(current);
+      const location = res.headers.location;
+      if ([301, 302, 303, 307, 308].includes(res.statusCode ?? 0) && location) {
+        res.resume();
+        if (redirects >= URL_MAX_REDIRECTS) throw new Error(`stopped after ${URL_MAX_REDIRECTS} redirects`);
+        current = new URL(location, current).toString();
+        continue;
+      }
+      if (res.statusCode !== 200) {
+        res.resume();
+        throw new Error(`${res.statusCode} ${res.statusMessage ?? ''}`.trim());
+      }
+      await pipeline(res, createWriteStream(path, { mode: 0o600 }));
+      return path;
+    }
+  } catch (err) {
+    await fsp.rm(path, { force: true });
+    throw new SkiffError('EIMPORTURL', `importing from URL: GET ${current}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** One GET with node:http(s), resolving with the response (body unread). */
+async function httpGet(url: string): Promise<IncomingMessage> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`unsupported URL scheme "${parsed.protocol}"`);
+  const client = parsed.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = client.get(parsed, { headers: { 'user-agent': 'skiff' } }, (res) => {
+      // The socket timeout stays armed while the body streams: a stalled download fails too.
+      res.once('error', reject);
+      resolve(res);
+    });
+    req.setTimeout(URL_IDLE_TIMEOUT_MS, () => req.destroy(new Error(`timed out after ${URL_IDLE_TIMEOUT_MS / 1000}s without data`)));
+    req.on('error', reject);
   });
 }
 

@@ -14,6 +14,8 @@ import { detectCompression, openDecompressed } from './layer/compression.js';
 export interface ImportTarballOptions {
   /** A file path, or '-' for stdin. */
   source: string;
+  /** How messages name the source (a URL downloaded to `source`); default `source`. */
+  sourceName?: string;
   /** Fully qualified names to give the image (may be empty: a dangling image). */
   names: string[];
   /** Image config fields set by --change (Cmd, Env, ...). */
@@ -39,7 +41,7 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
       input.once('error', reject);
     });
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) throw new SkiffError('ENOENT', `cannot import "${options.source}": no such file`);
+    if (isErrno(err, 'ENOENT')) throw new SkiffError('ENOENT', `cannot import "${options.sourceName ?? options.source}": no such file`);
     throw err;
   }
 
@@ -62,7 +64,7 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
     // A tarball that did not import must not stay behind as a stray blob.
     if (!(await blobReferenced(layout, layerBlob.digest))) await blobs.remove(layerBlob.digest);
     if (err instanceof SkiffError) throw err;
-    throw new SkiffError('ECORRUPT', `"${options.source}" is not a valid tar archive: ${(err as Error).message}`, { cause: err });
+    throw new SkiffError('ECORRUPT', `"${options.sourceName ?? options.source}" is not a valid tar archive: ${(err as Error).message}`, { cause: err });
   }
 
   const created = new Date().toISOString();

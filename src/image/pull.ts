@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { DigestStream } from '../util/digest-stream.js';
 import type { Descriptor, Image, Index, Manifest, Platform } from '../oci/image-spec.js';
 import * as mediaTypes from '../oci/media-types.js';
@@ -22,6 +22,8 @@ export interface RegistrySource {
 export type PullProgress =
   | { kind: 'resolved'; manifestDigest: string }
   | { kind: 'blob'; digest: string; size: number; state: 'copying' | 'exists' | 'done' }
+  /** Bytes of a layer downloaded so far, at most every PROGRESS_INTERVAL_MS per blob. */
+  | { kind: 'blob'; digest: string; size: number; state: 'progress'; done: number }
   | { kind: 'config'; digest: string }
   | { kind: 'writing' };
 
@@ -34,6 +36,9 @@ export interface PullOptions {
   /** Layers downloaded at once. */
   parallel?: number;
 }
+
+/** The least time between two byte-progress events of one blob. */
+export const PROGRESS_INTERVAL_MS = 100;
 
 const ACCEPT = [mediaTypes.OCI_MANIFEST, mediaTypes.OCI_INDEX, mediaTypes.DOCKER_MANIFEST, mediaTypes.DOCKER_MANIFEST_LIST];
 const LAYER_TYPES = new Set([
@@ -75,7 +80,8 @@ export async function pullImage(layout: StoreLayout, source: RegistrySource, ref
       return;
     }
     options.progress?.({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'copying' });
-    await fetchBlobToStore(source, blobs, repo, layer);
+    const progress = options.progress;
+    await fetchBlobToStore(source, blobs, repo, layer, progress && ((done) => progress({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'progress', done })));
     options.progress?.({ kind: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
   });
 
@@ -166,10 +172,33 @@ async function fetchBlob(source: RegistrySource, blobs: BlobStore, repo: string,
   return blobs.get(desc.digest);
 }
 
-async function fetchBlobToStore(source: RegistrySource, blobs: BlobStore, repo: string, desc: Descriptor): Promise<void> {
+async function fetchBlobToStore(source: RegistrySource, blobs: BlobStore, repo: string, desc: Descriptor, onBytes?: (done: number) => void): Promise<void> {
   const { stream } = await source.getBlob(repo, desc.digest);
   // putStream verifies the digest and stores nothing on a mismatch.
-  await blobs.putStream(stream, desc.digest);
+  // pipeline ties the two: an error of either destroys the other with it.
+  const counted = onBytes ? pipeline(stream, countingStream(onBytes), () => undefined) : stream;
+  await blobs.putStream(counted, desc.digest);
+}
+
+/**
+ * A pass-through that reports the bytes seen so far, throttled to one call
+ * per PROGRESS_INTERVAL_MS (the first chunk is reported at once).
+ */
+function countingStream(onBytes: (done: number) => void): Transform {
+  let done = 0;
+  let last = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      done += chunk.length;
+      const now = Date.now();
+      if (now - last >= PROGRESS_INTERVAL_MS) {
+        last = now;
+        onBytes(done);
+      }
+      callback(null, chunk);
+    },
+  });
+  return counter;
 }
 
 function parseJson<T>(body: Buffer, what: string): T {

@@ -6,9 +6,10 @@ export const importCommand: CommandDefinition = {
   path: ['image', 'import'],
   aliases: [['import']],
   describe: 'Import a tarball to create a filesystem image',
-  synopsis: '[options] PATH [REFERENCE]',
+  synopsis: '[options] PATH|URL [REFERENCE]',
   examples: [
     ['skiff import busybox-rootfs.tar localhost/bb', 'a root filesystem tarball becomes the image localhost/bb:latest'],
+    ['skiff import http://127.0.0.1:8000/rootfs.tar.gz localhost/web', 'downloads an http(s) URL first, then imports it'],
     ["skiff import -c 'CMD [\"/bin/sh\"]' - bb < rootfs.tar", 'from stdin, with a default command'],
   ],
   options: {

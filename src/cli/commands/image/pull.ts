@@ -1,6 +1,9 @@
 import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { printText } from '../../output/print.js';
+import {
+  TerminalProgress, WRITING_MANIFEST, blobBarLine, blobDoneLine, blobExistsLine, configDoneLine, progressMode,
+} from '../../output/progress.js';
 import { PLATFORM_OPTIONS, REGISTRY_OPTIONS } from '../../options/pull-options.js';
 
 export const pullCommand: CommandDefinition = {
@@ -24,31 +27,44 @@ export const pullCommand: CommandDefinition = {
   async run(args, global) {
     const { pullImageFromRegistry } = await import('../../../engine/image-pull.js');
     const ctx = await engineContext(global);
-    const quiet = Boolean(args.quiet);
+    const mode = progressMode(Boolean(args.quiet), process.stderr.isTTY);
+    // On a terminal, bars redrawn in place; otherwise podman's plain lines.
+    const terminal = mode === 'tty' ? new TerminalProgress(process.stderr) : undefined;
     const say = (line: string) => {
-      if (!quiet) process.stderr.write(line + '\n');
+      if (terminal) terminal.log(line);
+      else if (mode === 'plain') process.stderr.write(line + '\n');
     };
-    const image = await pullImageFromRegistry(ctx, {
-      reference: args._[0],
-      tlsVerify: args['tls-verify'] as boolean | undefined,
-      creds: args.creds as string | undefined,
-      certDir: args['cert-dir'] as string | undefined,
-      platform: args.platform as string | undefined,
-      os: args.os as string | undefined,
-      arch: args.arch as string | undefined,
-      variant: args.variant as string | undefined,
-      // One line per candidate: a short name is tried on each search registry.
-      onTrying: (name) => {
-        say(`Trying to pull ${name}...`);
-        say('Getting image source signatures');
-      },
-      progress: (event) => {
-        if (event.kind === 'blob' && event.state === 'exists') say(`Copying blob ${event.digest.slice(7, 19)} skipped: already exists`);
-        else if (event.kind === 'blob' && event.state === 'done') say(`Copying blob ${event.digest.slice(7, 19)} done`);
-        else if (event.kind === 'config') say(`Copying config ${event.digest.slice(7, 19)} done`);
-        else if (event.kind === 'writing') say('Writing manifest to image destination');
-      },
-    });
+    let image;
+    try {
+      image = await pullImageFromRegistry(ctx, {
+        reference: args._[0],
+        tlsVerify: args['tls-verify'] as boolean | undefined,
+        creds: args.creds as string | undefined,
+        certDir: args['cert-dir'] as string | undefined,
+        platform: args.platform as string | undefined,
+        os: args.os as string | undefined,
+        arch: args.arch as string | undefined,
+        variant: args.variant as string | undefined,
+        // One line per candidate: a short name is tried on each search registry.
+        onTrying: (name) => {
+          say(`Trying to pull ${name}...`);
+          say('Getting image source signatures');
+        },
+        progress: (event) => {
+          if (event.kind === 'blob') {
+            if (terminal) {
+              if (event.state === 'copying') terminal.set(event.digest, blobBarLine(event.digest, 0, event.size, terminal.columns), true);
+              else if (event.state === 'progress') terminal.set(event.digest, blobBarLine(event.digest, event.done, event.size, terminal.columns), true);
+              else terminal.set(event.digest, event.state === 'exists' ? blobExistsLine(event.digest) : blobDoneLine(event.digest), false);
+            } else if (event.state === 'exists') say(blobExistsLine(event.digest));
+            else if (event.state === 'done') say(blobDoneLine(event.digest));
+          } else if (event.kind === 'config') say(configDoneLine(event.digest));
+          else if (event.kind === 'writing') say(WRITING_MANIFEST);
+        },
+      });
+    } finally {
+      terminal?.finish();
+    }
     printText(`${image.id}\n`);
     return 0;
   },
