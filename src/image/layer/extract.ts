@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { SkiffError, isErrno } from '../../util/errors.js';
 import { exec } from '../../util/exec.js';
+import { PaxXattrCollector, type Xattrs } from './pax-xattrs.js';
 import { LayerEscapeError, cleanEntryName, resolveInRootSync } from './secure-path.js';
 
 export interface ExtractOptions {
@@ -40,7 +41,9 @@ export async function extractLayer(source: Readable, root: string, options: Extr
   const report: ExtractReport = { entries: 0, skippedDevices: [] };
   const dirTimes: Array<{ path: string; mode: number; mtime: Date }> = [];
   const extract = tar.extract();
-  const feeding = pipeline(source, extract);
+  const xattrs = new PaxXattrCollector();
+  const feeding = pipeline(source, xattrs, extract);
+  let entryIndex = -1;
   // A pipeline error (corrupt gzip, truncated tar) must not be unhandled
   // while the loop below is still awaiting entries.
   feeding.catch(() => undefined);
@@ -49,6 +52,7 @@ export async function extractLayer(source: Readable, root: string, options: Extr
     const header = entry.header;
     const rel = cleanEntryName(header.name);
     report.entries++;
+    entryIndex++;
     if (rel === '') {
       entry.resume();
       continue;
@@ -77,6 +81,7 @@ export async function extractLayer(source: Readable, root: string, options: Extr
         if (st && !st.isDirectory()) rmSync(dest, { recursive: true, force: true });
         if (!st || !st.isDirectory()) mkdirSync(dest, { mode: 0o700 });
         chown(dest, header, options, header.name);
+        await applyXattrs(dest, xattrs.forEntry(entryIndex, header.name));
         dirTimes.push({ path: dest, mode, mtime });
         entry.resume();
         break;
@@ -98,6 +103,8 @@ export async function extractLayer(source: Readable, root: string, options: Extr
         chown(dest, header, options, header.name);
         // chmod after chown: chown clears the setuid/setgid bits.
         chmodSync(dest, mode);
+        // xattrs last: chown drops security.capability, as it drops setuid.
+        await applyXattrs(dest, xattrs.forEntry(entryIndex, header.name));
         utimesSync(dest, mtime, mtime);
         break;
       }
@@ -172,6 +179,23 @@ async function overlayWhiteout(path: string, entry: string): Promise<void> {
 async function markOpaque(dir: string, namespace: 'user' | 'trusted'): Promise<void> {
   const result = await exec('setfattr', ['-n', `${namespace}.overlay.opaque`, '-v', 'y', dir]);
   if (result.exitCode !== 0) throw new SkiffError('EWHITEOUT', `cannot mark "${dir}" opaque: ${result.stderr.trim()}`, { hint: 'install the attr package (setfattr)' });
+}
+
+/** Namespaces a layer may set: user data and file capabilities (namespaced since Linux 4.14). */
+const ALLOWED_XATTR = /^(user\.|security\.capability$)/;
+
+/**
+ * Sets an entry's extended attributes where allowed: user.* and file
+ * capabilities. Others (trusted.*, security.selinux, ...) are for the host
+ * to decide and are skipped, as are attributes the filesystem refuses.
+ * Node has no xattr API; setfattr takes the raw bytes base64-encoded.
+ */
+async function applyXattrs(path: string, attrs: Xattrs | undefined): Promise<void> {
+  if (!attrs) return;
+  for (const [name, value] of attrs) {
+    if (!ALLOWED_XATTR.test(name)) continue;
+    await exec('setfattr', ['-h', '-n', name, '-v', `0s${value.toString('base64')}`, path]);
+  }
 }
 
 /** Removes whatever is at `dest` (file, symlink, or a directory tree) so a new entry replaces it. */
