@@ -9,13 +9,18 @@ import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
 import { SkiffError } from '../util/errors.js';
 import type { ParsedArgs } from './command.js';
 import { GLOBAL_OPTIONS, beforeVerbatim, parseCommandArgs } from './parse.js';
-import { COMMANDS, findCommand } from './commands/index.js';
 import { EXIT_ENGINE, exitCodeFor } from './exit-codes.js';
-import { commandHelp, groupHelp, rootHelp } from './help.js';
 import { printError, printText } from './output/print.js';
+import { preforkMonitor } from './prefork.js';
 
 async function main(argv: string[]): Promise<number> {
   const { globals, rest } = splitGlobals(argv);
+  // For run, start the container's monitor before the command table loads (see prefork.ts).
+  if ((rest[0] === 'run' || (rest[0] === 'container' && rest[1] === 'run')) && !rest.includes('--help')) {
+    preforkMonitor(globalsBeforeCommand(globals));
+  }
+  // The command table and help load after that: they are most of the CLI's start-up.
+  const [{ COMMANDS, findCommand }, { commandHelp, groupHelp, rootHelp }] = await Promise.all([import('./commands/index.js'), import('./help.js')]);
   if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') {
     printText(rootHelp(COMMANDS));
     return rest.length === 0 ? EXIT_ENGINE : 0;
@@ -58,6 +63,22 @@ async function main(argv: string[]): Promise<number> {
     if (process.env.SKIFF_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     return EXIT_ENGINE;
   }
+}
+
+/** The global options from flags given before the command word, with defaults. */
+function globalsBeforeCommand(globals: string[]): GlobalOptions {
+  const value = (flag: string) => {
+    const at = globals.findIndex((g) => g === `--${flag}` || g.startsWith(`--${flag}=`));
+    if (at < 0) return undefined;
+    return globals[at].includes('=') ? globals[at].slice(globals[at].indexOf('=') + 1) : globals[at + 1];
+  };
+  return {
+    root: value('root') ?? defaultGraphRoot(),
+    runroot: value('runroot') ?? defaultRunRoot(),
+    storageDriver: value('storage-driver') as GlobalOptions['storageDriver'],
+    runtime: value('runtime'),
+    logLevel: 'warn',
+  };
 }
 
 /** Takes global flags given before the command word. */

@@ -4,6 +4,7 @@ import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
 import { consoleSize, terminalStreams } from '../../terminal.js';
 import { engineContext, printWarnings } from '../../context.js';
 import { printText } from '../../output/print.js';
+import { takePreforkedMonitor } from '../../prefork.js';
 
 export const runCommand: CommandDefinition = {
   path: ['container', 'run'],
@@ -23,15 +24,16 @@ export const runCommand: CommandDefinition = {
   positionals: { min: 1 },
   stopAfterPositionals: 1,
   async run(args, global) {
-    // Fork the monitor first, before loading the create code: its Node
-    // start-up (~100 ms) then overlaps all of the CLI's remaining work.
+    // The monitor is forked first (by main, or here), before the pull check
+    // and the create code load: its Node start-up (~100 ms) then overlaps
+    // all of the CLI's remaining work.
     const { forkMonitor, startContainer } = await import('../../../engine/container-start.js');
-    const { imageExists } = await import('../../../engine/images.js');
     const ctx = await engineContext(global);
-    await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
-    const monitor = await forkMonitor(ctx);
+    const monitor = (await takePreforkedMonitor(global.runroot)) ?? (await forkMonitor(ctx));
     let created;
     try {
+      const { imageExists } = await import('../../../engine/images.js');
+      await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
       const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
       const { createContainer } = await import('../../../engine/container-create.js');
       created = await createContainer(ctx, options);
