@@ -90,7 +90,7 @@ export async function pushImage(
   return dest.putManifest(repo, ref.digest ?? ref.tag ?? 'latest', manifestBytes, mediaType);
 }
 
-/** Puts one blob into `repo`; returns true when the registry had it already. */
+/** Puts one blob into `repo`; returns true when nothing was uploaded (the registry had it, or mounted it from `mountFrom`). */
 async function pushBlob(
   dest: RegistryDestination,
   blobs: BlobStore,
@@ -100,15 +100,16 @@ async function pushBlob(
   copying: () => void,
 ): Promise<boolean> {
   if ((await dest.headBlob(repo, desc.digest)) !== undefined) return true;
-  copying();
   for (const from of mountFrom) {
     try {
-      if (await dest.mount(repo, desc.digest, from)) return false;
+      // A mounted blob is reused, not copied: containers/image reports it as "skipped: already exists" too.
+      if (await dest.mount(repo, desc.digest, from)) return true;
     } catch (err) {
       // No pull access to the source repository: upload instead.
       if (!(err instanceof SkiffError)) throw err;
     }
   }
+  copying();
   const path = blobs.path(desc.digest);
   let size: number;
   try {

@@ -103,6 +103,17 @@ test.serial('an imported image pushes and pulls back with the same id and digest
   }
 });
 
+test.serial('to another repository of the registry it came from, blobs are mounted, not uploaded', async (t) => {
+  const r = await env.skiff(['push', ...insecure, `${plain.host}/src/layered:latest`, `${plain.host}/mounted/layered:latest`]);
+  // The registry links blobs per repository: without a mount the new one would have had to receive them.
+  for (const layer of layered.layerDigests) {
+    t.regex(r.stderr, new RegExp(`Copying blob ${hex(layer).slice(0, 12)} skipped: already exists`));
+    const head = await registryRequest(plain, `/v2/mounted/layered/blobs/${layer}`, { method: 'HEAD' });
+    t.is(head.status, 200);
+  }
+  t.is((await remoteManifest(plain, 'mounted/layered', 'latest')).digest, layered.manifestDigest);
+});
+
 test.serial('podman pulls what skiff pushed, with the same image id and manifest digest', async (t) => {
   const peer = podmanPeer(join(fixtures, 'podman'));
   try {
