@@ -183,3 +183,18 @@ export class TerminalProgress {
     return this.color ? text.replace(/ done$/, ` ${GREEN}done${RESET}`) : text;
   }
 }
+
+/**
+ * The plain progress lines of an image copy (save, load): podman's
+ * "Getting image source signatures" header comes with the first line, so a
+ * copy that fails early prints only its error; -q prints nothing.
+ */
+export function copyLines(quiet: boolean): (line: string) => void {
+  let started = false;
+  return (line) => {
+    if (quiet) return;
+    if (!started) process.stderr.write('Getting image source signatures\n');
+    started = true;
+    process.stderr.write(line + '\n');
+  };
+}

@@ -2,6 +2,7 @@ import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { printLines } from '../../output/print.js';
 import { InvalidArgumentError } from '../../../util/errors.js';
+import { copyLines } from '../../output/progress.js';
 
 export const loadCommand: CommandDefinition = {
   path: ['image', 'load'],
@@ -28,14 +29,7 @@ export const loadCommand: CommandDefinition = {
     const { loadImages } = await import('../../../engine/image-archive.js');
     const ctx = await engineContext(global);
     const quiet = Boolean(args.quiet);
-    let started = false;
-    // The header comes with the first blob, so an archive that fails early prints only its error.
-    const say = (line: string) => {
-      if (quiet) return;
-      if (!started) process.stderr.write('Getting image source signatures\n');
-      started = true;
-      process.stderr.write(line + '\n');
-    };
+    const say = copyLines(quiet);
     const images = await loadImages(ctx, {
       input,
       stdin: process.stdin,

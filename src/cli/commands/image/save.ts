@@ -1,6 +1,7 @@
 import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { InvalidArgumentError } from '../../../util/errors.js';
+import { copyLines } from '../../output/progress.js';
 
 export const saveCommand: CommandDefinition = {
   path: ['image', 'save'],
@@ -29,14 +30,7 @@ export const saveCommand: CommandDefinition = {
     const { saveImages } = await import('../../../engine/image-archive.js');
     const ctx = await engineContext(global);
     const quiet = Boolean(args.quiet);
-    let started = false;
-    // The header comes with the first blob, so an archive that fails early prints only its error.
-    const say = (line: string) => {
-      if (quiet) return;
-      if (!started) process.stderr.write('Getting image source signatures\n');
-      started = true;
-      process.stderr.write(line + '\n');
-    };
+    const say = copyLines(quiet);
     await saveImages(ctx, {
       images: args._,
       format: args.format as 'docker-archive' | 'oci-archive' | 'oci-dir',
