@@ -84,6 +84,18 @@ function decodeEntry(file: string, key: string, entry: AuthEntry): RegistryCrede
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** Parses an auth file's text; broken JSON is one clear error naming the file. */
+function parseAuthJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new SkiffError('EAUTHFILE', `reading JSON file ${JSON.stringify(file)}: ${(err as Error).message}`, {
+      hint: 'fix or remove the file, then log in again',
+      cause: err,
+    });
+  }
+}
+
 function readAuths(file: string, legacy: boolean): Record<string, AuthEntry> | undefined {
   let text: string;
   try {
@@ -93,15 +105,7 @@ function readAuths(file: string, legacy: boolean): Record<string, AuthEntry> | u
     throw new SkiffError('EAUTHFILE', `reading auth file ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (text.trim() === '') return undefined;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new SkiffError('EAUTHFILE', `reading JSON file ${JSON.stringify(file)}: ${(err as Error).message}`, {
-      hint: 'fix or remove the file, then log in again',
-      cause: err,
-    });
-  }
+  const doc = parseAuthJson(text, file);
   if (typeof doc !== 'object' || doc === null) return undefined;
   const auths = legacy ? doc : (doc as { auths?: unknown }).auths;
   if (typeof auths !== 'object' || auths === null) return undefined;
@@ -169,15 +173,7 @@ async function readDocument(file: string): Promise<{ auths: Record<string, unkno
     throw new SkiffError('EAUTHFILE', `reading auth file ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (text.trim() === '') return { auths: {} };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new SkiffError('EAUTHFILE', `reading JSON file ${JSON.stringify(file)}: ${(err as Error).message}`, {
-      hint: 'fix or remove the file, then log in again',
-      cause: err,
-    });
-  }
+  const doc = parseAuthJson(text, file);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new SkiffError('EAUTHFILE', `auth file ${file} does not hold a JSON object`);
   }
