@@ -116,13 +116,13 @@ try {
   const podmanArgs = ['--root', `${store}/p/root`, '--runroot', `${store}/p/run`, '--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
   const fresh = async () => {
     // Stores hold sub-id owned files: remove them from inside each tool's namespace.
-    spawnSync('node', [SKIFF, '--root', `${store}/s/root`, '--runroot', `${store}/s/run`, 'rmi', '-a', '-f'], { stdio: 'ignore' });
+    spawnSync(SKIFF, ['--root', `${store}/s/root`, '--runroot', `${store}/s/run`, 'rmi', '-a', '-f'], { stdio: 'ignore' });
     if (podman) spawnSync('podman', [...podmanArgs, 'rmi', '-a', '-f'], { stdio: 'ignore' });
     await rm(join(store, 'o'), { recursive: true, force: true });
   };
   for (const image of images) {
     const row = { name: image.name, mb: image.bytes / 1e6 };
-    row.skiff = await median(fresh, () => run('node', [SKIFF, '--root', `${store}/s/root`, '--runroot', `${store}/s/run`, 'pull', '-q', '--tls-verify=false', image.ref]));
+    row.skiff = await median(fresh, () => run(SKIFF, ['--root', `${store}/s/root`, '--runroot', `${store}/s/run`, 'pull', '-q', '--tls-verify=false', image.ref]));
     if (podman) {
       row.podman = await median(fresh, () => run('podman', [...podmanArgs, 'pull', '-q', '--tls-verify=false', image.ref]));
     }
@@ -141,7 +141,8 @@ try {
     const ns = (args) => spawnSync('nsenter', [`--target=${pause}`, '--user', '--mount', ...args], { encoding: 'utf8' });
     const dest = join(work, 'x');
     const extractor = join(work, 'extract.mjs');
-    await writeFile(extractor, `import { createReadStream } from 'node:fs';\nimport { extractLayer } from ${JSON.stringify(join(ROOT, 'lib/image/layer/extract.js'))};\nawait extractLayer(createReadStream(process.argv[2]), process.argv[3], { chown: true, whiteouts: 'none' });\n`);
+    // The same stream skiff extracts from: openDecompressed (large reads; a plain tar passes through).
+    await writeFile(extractor, `import { openDecompressed } from ${JSON.stringify(join(ROOT, 'lib/image/layer/compression.js'))};\nimport { extractLayer } from ${JSON.stringify(join(ROOT, 'lib/image/layer/extract.js'))};\nawait extractLayer(await openDecompressed(process.argv[2]), process.argv[3], { chown: true, whiteouts: 'none' });\n`);
     const tarTimes = [];
     const skiffTimes = [];
     for (let i = 0; i < RUNS; i++) {
@@ -154,7 +155,7 @@ try {
     }
     ns(['rm', '-rf', dest]);
     const mid = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const importMs = await median(fresh, () => run('node', [SKIFF, '--root', `${store}/s/root`, '--runroot', `${store}/s/run`, 'import', big.tar, 'localhost/x']));
+    const importMs = await median(fresh, () => run(SKIFF, ['--root', `${store}/s/root`, '--runroot', `${store}/s/run`, 'import', big.tar, 'localhost/x']));
     extraction = { tarMs: mid(tarTimes), skiffMs: mid(skiffTimes), importMs };
   }
 
@@ -176,7 +177,7 @@ try {
 } finally {
   await registry.stop();
   // Stores may hold sub-id owned files: each tool removes its own.
-  spawnSync('node', [SKIFF, '--root', join(work, 'store/s/root'), '--runroot', join(work, 'store/s/run'), 'rmi', '-a', '-f'], { stdio: 'ignore' });
+  spawnSync(SKIFF, ['--root', join(work, 'store/s/root'), '--runroot', join(work, 'store/s/run'), 'rmi', '-a', '-f'], { stdio: 'ignore' });
   if (podman) spawnSync('podman', ['unshare', 'rm', '-rf', join(work, 'store/p')], { stdio: 'ignore' });
   const pausePid = (() => { try { return JSON.parse(readFileSync(join(work, 'store/s/run/pause.pid'), 'utf8')).pid; } catch { return undefined; } })();
   if (pausePid) {

@@ -181,7 +181,8 @@ function engine(name, file, globalArgs) {
 function skiffEngine(dir) {
   const root = join(dir, 'root');
   const runroot = join(dir, 'run');
-  const e = engine('skiff', process.execPath, [SKIFF_BIN, '--root', root, '--runroot', runroot]);
+  // Through its #! line, as a user runs it.
+  const e = engine('skiff', SKIFF_BIN, ['--root', root, '--runroot', runroot]);
   return { ...e, dir, root, runroot };
 }
 

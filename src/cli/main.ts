@@ -7,10 +7,12 @@ import { spawn } from 'node:child_process';
 import type { GlobalOptions } from '../config/global-options.js';
 import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
 import { SkiffError } from '../util/errors.js';
+import { nodeChildEnv } from '../util/exec.js';
 import type { ParsedArgs } from './command.js';
 import { GLOBAL_OPTIONS, beforeVerbatim, parseCommandArgs } from './parse.js';
 import { EXIT_ENGINE, exitCodeFor } from './exit-codes.js';
 import { printError, printText } from './output/print.js';
+import { isNamespacedCommand } from './namespaced.js';
 import { preforkMonitor } from './prefork.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -18,6 +20,13 @@ async function main(argv: string[]): Promise<number> {
   // For run, start the container's monitor before the command table loads (see prefork.ts).
   if ((rest[0] === 'run' || (rest[0] === 'container' && rest[1] === 'run')) && !rest.includes('--help')) {
     preforkMonitor(globalsBeforeCommand(globals));
+  }
+  // A namespaced command runs again inside the namespace, which parses and
+  // reports everything itself: no need to load the command table out here.
+  // (Store paths given after the command word take the slow path, which parses them.)
+  const latePaths = rest.some((a) => /^--(root|runroot)(=|$)/.test(a));
+  if (isNamespacedCommand(rest) && !rest.includes('--help') && !latePaths && needsReexec()) {
+    return reexecInNamespace(globalsBeforeCommand(globals), argv);
   }
   // The command table and help load after that: they are most of the CLI's start-up.
   const [{ COMMANDS, findCommand }, { commandHelp, groupHelp, rootHelp }] = await Promise.all([import('./commands/index.js'), import('./help.js')]);
@@ -121,7 +130,7 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
   for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
   const script = new URL(import.meta.url).pathname;
   const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, script, '--root', global.root, '--runroot', global.runroot, ...argv];
-  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, [USERNS_ENV]: String(pause.pid) } });
+  const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid) }) });
   return new Promise((resolve) => {
     child.on('error', (err) => {
       printError(`cannot enter the user namespace: ${err.message}`);

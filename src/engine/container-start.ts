@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type LaunchMessage, type SyncMessage } from '../monitor/protocol.js';
 import { SkiffError } from '../util/errors.js';
+import { nodeChildEnv } from '../util/exec.js';
 import type { EngineContext } from './context.js';
 import { resolveContainer } from './container-record.js';
 import { ContainerStartError } from './errors.js';
@@ -52,7 +53,7 @@ export async function forkMonitor(ctx: EngineContext): Promise<MonitorFork> {
     detached: true,
     // fd 3 is a socketpair: the launch line goes in, start-up messages come out.
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...env },
+    env: nodeChildEnv(env),
   });
   child.unref();
   const pipe = child.stdio[3] as Duplex;

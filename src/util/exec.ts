@@ -42,3 +42,17 @@ export async function execOrThrow(file: string, args: string[], options: Paramet
   }
   return result;
 }
+
+/**
+ * The environment for a skiff Node child (the re-executed CLI, a monitor):
+ * ours, without NODE_EXTRA_CA_CERTS. Node 20 parses that bundle at start-up,
+ * before any of our code runs: 60–100 ms per process for the usual 225 KB
+ * system bundle, and memory in every monitor. skiff does not need it: the
+ * registry client loads the system trust store itself, only when it opens a
+ * verified TLS connection (image/registry/trust.ts).
+ */
+export function nodeChildEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}

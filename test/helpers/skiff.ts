@@ -59,7 +59,8 @@ function quote(arg: string): string {
 
 /** Runs bin/skiff with the given global flags plus args; checks the exit code. */
 export async function runSkiff(globalArgs: string[], args: string[], opts: SkiffOptions = {}, t?: LogContext): Promise<SkiffResult> {
-  const argv = [process.execPath, SKIFF_BIN, ...globalArgs, ...args];
+  // Run as a user runs it: through its #! line (which also drops NODE_EXTRA_CA_CERTS).
+  const argv = [SKIFF_BIN, ...globalArgs, ...args];
   const shown = ['skiff', ...globalArgs, ...args].map(quote).join(' ');
   if (verbose) console.log(`$ ${shown}`);
   const expected = opts.exit ?? 0;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { SkiffError } from '../../util/errors.js';
+import { nodeChildEnv } from '../../util/exec.js';
 import type { OptionSpec, ParsedArgs } from '../command.js';
 
 /** How to reach a registry: shared by pull, push, login and run/create. */
@@ -49,7 +50,7 @@ export async function applyPullPolicy(args: ParsedArgs, global: GlobalOptions, i
     if (args[name] !== undefined) flags.push(`--${name}=${String(args[name])}`);
   }
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...flags.slice(0, 4), 'pull', ...flags.slice(4), image], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, ...flags.slice(0, 4), 'pull', ...flags.slice(4), image], { stdio: ['ignore', 'ignore', 'inherit'], env: nodeChildEnv() });
     child.on('exit', (c) => resolve(c ?? 125));
     child.on('error', () => resolve(125));
   });

@@ -1,5 +1,6 @@
 import {
-  chmodSync, closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync,
+  chmodSync, closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync,
+  symlinkSync, utimesSync, writeSync,
 } from 'node:fs';
 import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -43,6 +44,7 @@ export async function extractLayer(source: Readable, root: string, options: Extr
   const extract = tar.extract();
   const xattrs = new PaxXattrCollector();
   const feeding = pipeline(source, xattrs, extract);
+  const parents = new ParentDirs(root);
   let entryIndex = -1;
   // A pipeline error (corrupt gzip, truncated tar) must not be unhandled
   // while the loop below is still awaiting entries.
@@ -61,25 +63,22 @@ export async function extractLayer(source: Readable, root: string, options: Extr
     if (base.startsWith(WHITEOUT_PREFIX)) {
       entry.resume();
       if (options.whiteouts === 'none') continue;
-      const dir = resolveInRootSync(root, posix.dirname(rel), true);
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      const dir = parents.get(posix.dirname(rel));
       if (base === OPAQUE_MARKER) await markOpaque(dir, options.whiteouts);
-      else await overlayWhiteout(posix.join(dir, base.slice(WHITEOUT_PREFIX.length)), header.name);
+      else await overlayWhiteout(posix.join(dir, base.slice(WHITEOUT_PREFIX.length)), header.name, parents);
       continue;
     }
     // Synchronous fs calls on purpose: awaiting a thread-pool round trip for
     // each of the ~8 calls per entry made extraction 10x slower than tar -x.
-    const parent = resolveInRootSync(root, posix.dirname(rel), true);
-    mkdirSync(parent, { recursive: true, mode: 0o755 });
+    const parent = parents.get(posix.dirname(rel));
     const dest = posix.join(parent, base);
     const mode = (header.mode ?? 0o644) & 0o7777;
     const mtime = header.mtime ?? new Date(0);
 
     switch (header.type) {
       case 'directory': {
-        const st = lstatSync(dest, { throwIfNoEntry: false });
-        if (st && !st.isDirectory()) rmSync(dest, { recursive: true, force: true });
-        if (!st || !st.isDirectory()) mkdirSync(dest, { mode: 0o700 });
+        makeDirectory(dest, parents);
+        parents.add(rel, dest);
         chown(dest, header, options, header.name);
         await applyXattrs(dest, xattrs.forEntry(entryIndex, header.name));
         dirTimes.push({ path: dest, mode, mtime });
@@ -88,28 +87,28 @@ export async function extractLayer(source: Readable, root: string, options: Extr
       }
       case 'file':
       case 'contiguous-file': {
-        replace(dest);
         // Truncated/failed input destroys the entry, and reading a destroyed streamx entry never settles (hang).
         if (entry.destroyed) {
           await feeding;
           throw new SkiffError('ELAYERTRUNCATED', `the layer stream ended inside "${header.name}"`);
         }
-        const fd = openSync(dest, 'wx', 0o600);
+        const fd = createExclusive(dest, parents);
         try {
           for await (const chunk of entry) writeAll(fd, chunk as Buffer);
+          // fd-based calls: no path lookup, and nothing can swap the file under us.
+          chown(fd, header, options, header.name);
+          // chmod after chown: chown clears the setuid/setgid bits.
+          fchmodSync(fd, mode);
+          // xattrs after chown: chown drops security.capability, as it drops setuid.
+          await applyXattrs(dest, xattrs.forEntry(entryIndex, header.name));
+          futimesSync(fd, mtime, mtime);
         } finally {
           closeSync(fd);
         }
-        chown(dest, header, options, header.name);
-        // chmod after chown: chown clears the setuid/setgid bits.
-        chmodSync(dest, mode);
-        // xattrs last: chown drops security.capability, as it drops setuid.
-        await applyXattrs(dest, xattrs.forEntry(entryIndex, header.name));
-        utimesSync(dest, mtime, mtime);
         break;
       }
       case 'symlink': {
-        replace(dest);
+        replace(dest, parents);
         symlinkSync(header.linkname ?? '', dest);
         chown(dest, header, options, header.name);
         try {
@@ -129,7 +128,7 @@ export async function extractLayer(source: Readable, root: string, options: Extr
         const st = lstatSync(target, { throwIfNoEntry: false });
         if (!st) throw new LayerEscapeError(header.name, `the hardlink target "${header.linkname}" does not exist in the layer`);
         if (st.isDirectory()) throw new LayerEscapeError(header.name, 'a hardlink may not point at a directory');
-        replace(dest);
+        replace(dest, parents);
         linkSync(target, dest);
         entry.resume();
         break;
@@ -152,7 +151,8 @@ export async function extractLayer(source: Readable, root: string, options: Extr
   dirTimes.sort((a, b) => b.path.length - a.path.length);
   for (const d of dirTimes) {
     // A later entry may have replaced this directory or a parent with a symlink; chmod/utimes would follow it out of root.
-    if (resolveInRootSync(root, posix.relative(root, d.path), false) !== d.path) continue;
+    // Only possible if something was removed on the way (the usual layer removes nothing).
+    if (parents.removedAny && resolveInRootSync(root, posix.relative(root, d.path), false) !== d.path) continue;
     if (!lstatSync(d.path, { throwIfNoEntry: false })?.isDirectory()) continue;
     chmodSync(d.path, d.mode);
     utimesSync(d.path, d.mtime, d.mtime);
@@ -166,11 +166,11 @@ export async function extractLayer(source: Readable, root: string, options: Extr
  * mknod(2); coreutils' mknod is allowed this one device even in a user
  * namespace (Linux 5.8+).
  */
-async function overlayWhiteout(path: string, entry: string): Promise<void> {
+async function overlayWhiteout(path: string, entry: string, parents: ParentDirs): Promise<void> {
   if (posix.basename(path).startsWith(WHITEOUT_PREFIX) || posix.basename(path) === '') {
     throw new LayerEscapeError(entry, 'malformed whiteout');
   }
-  replace(path);
+  replace(path, parents);
   const result = await exec('mknod', ['-m', '0', path, 'c', '0', '0']);
   if (result.exitCode !== 0) throw new SkiffError('EWHITEOUT', `cannot create the whiteout for "${entry}": ${result.stderr.trim()}`);
 }
@@ -198,11 +198,76 @@ async function applyXattrs(path: string, attrs: Xattrs | undefined): Promise<voi
   }
 }
 
+/**
+ * The host directory of each parent path seen so far. Most entries share
+ * their parent with the one before, and resolving it afresh (an lstat per
+ * component, then mkdir -p) was half of extraction's time. An entry is only
+ * cached once it is a real directory; anything that removes a directory or
+ * a symlink may change how cached paths resolve, so it empties the cache.
+ */
+class ParentDirs {
+  private readonly known = new Map<string, string>();
+  /** Whether forget() was ever called: a directory or symlink was removed. */
+  removedAny = false;
+
+  constructor(private readonly root: string) {
+    mkdirSync(root, { recursive: true, mode: 0o755 });
+  }
+
+  /** The host path of relative directory `rel`, created (as 0755 directories) where missing. */
+  get(rel: string): string {
+    if (rel === '.' || rel === '') return this.root;
+    let dir = this.known.get(rel);
+    if (dir === undefined) {
+      dir = resolveInRootSync(this.root, rel, true);
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      this.known.set(rel, dir);
+    }
+    return dir;
+  }
+
+  /** Records a directory entry the extractor has just made real. */
+  add(rel: string, dir: string): void {
+    this.known.set(rel, dir);
+  }
+
+  /** Called before anything that may be a directory or symlink is removed. */
+  forget(): void {
+    this.known.clear();
+    this.removedAny = true;
+  }
+}
+
 /** Removes whatever is at `dest` (file, symlink, or a directory tree) so a new entry replaces it. */
-function replace(dest: string): void {
+function replace(dest: string, parents: ParentDirs): void {
   const st = lstatSync(dest, { throwIfNoEntry: false });
   if (!st) return;
+  if (st.isDirectory() || st.isSymbolicLink()) parents.forget();
   rmSync(dest, { recursive: st.isDirectory(), force: true });
+}
+
+/** Creates a new regular file at `dest` (O_EXCL: never through a symlink), replacing what was there. */
+function createExclusive(dest: string, parents: ParentDirs): number {
+  try {
+    return openSync(dest, 'wx', 0o600);
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+  }
+  replace(dest, parents);
+  return openSync(dest, 'wx', 0o600);
+}
+
+/** Makes `dest` a directory: an existing one is kept (a layer may re-list it), anything else is replaced. */
+function makeDirectory(dest: string, parents: ParentDirs): void {
+  try {
+    mkdirSync(dest, { mode: 0o700 });
+    return;
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+  }
+  if (lstatSync(dest).isDirectory()) return;
+  replace(dest, parents);
+  mkdirSync(dest, { mode: 0o700 });
 }
 
 /** writeSync may write less than asked (large buffers): loop until all is written. */
@@ -211,12 +276,14 @@ function writeAll(fd: number, chunk: Buffer): void {
   while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
 
-function chown(path: string, header: tar.Header, options: ExtractOptions, name: string): void {
+/** Gives an entry its tar owner: by fd for an open file, else by path without following a symlink. */
+function chown(target: string | number, header: tar.Header, options: ExtractOptions, name: string): void {
   if (!options.chown) return;
   const uid = header.uid ?? 0;
   const gid = header.gid ?? 0;
   try {
-    lchownSync(path, uid, gid);
+    if (typeof target === 'number') fchownSync(target, uid, gid);
+    else lchownSync(target, uid, gid);
   } catch (err) {
     if (isErrno(err, 'EINVAL')) {
       throw new SkiffError('ECHOWN', `cannot give "${name}" the owner ${uid}:${gid}: that id is not mapped in the user namespace`, {

@@ -13,6 +13,7 @@ import * as mediaTypes from '../../oci/media-types.js';
 import { isDigest, sha256Digest } from '../../oci/digest.js';
 import type { RegistryCredentials } from './auth-file.js';
 import { type Challenge, parseChallenges } from './challenge.js';
+import { systemTrustRoots } from './trust.js';
 import {
   BlobUnknownError,
   DigestMismatchError,
@@ -50,7 +51,7 @@ export interface RegistryClientOptions {
   tlsVerify: boolean;
   /** The registry may be plain http (registries.conf `insecure = true`): fall back to http like `tlsVerify: false`, but keep verifying https. */
   insecureHttp?: boolean;
-  /** Extra trusted CA certificates (PEM), added to Node's bundled roots: `--cert-dir`'s `*.crt`. */
+  /** Extra trusted CA certificates (PEM), added to the system trust store: `--cert-dir`'s `*.crt`. */
   caCerts?: Buffer[];
   /** A client certificate and key (PEM) for registries that require one: `--cert-dir`'s `*.cert`/`*.key`. */
   clientCert?: { cert: Buffer; key: Buffer };
@@ -113,7 +114,7 @@ export class RegistryClient {
   readonly host: string;
   private readonly endpoint: string;
   private readonly opts: RegistryClientOptions;
-  private readonly httpsAgent: https.Agent;
+  private httpsAgentMade?: https.Agent;
   private readonly httpAgent: http.Agent;
   private readonly timeoutMs: number;
   private readonly retryDelayMs: number;
@@ -129,19 +130,32 @@ export class RegistryClient {
     this.endpoint = opts.host === 'docker.io' ? 'registry-1.docker.io' : opts.host;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.retryDelayMs = opts.retryDelayMs ?? 200;
-    this.httpsAgent = new https.Agent({
+    this.httpAgent = new http.Agent({ keepAlive: true });
+  }
+
+  /**
+   * The https agent, made on first use. Its TLS context holds the trusted
+   * CAs: the system trust store plus --cert-dir's, as podman trusts them;
+   * none at all when verification is off, since nothing is checked against
+   * them (parsing the store costs ~50 ms).
+   */
+  private httpsAgent(): https.Agent {
+    const opts = this.opts;
+    this.httpsAgentMade ??= new https.Agent({
       keepAlive: true,
       rejectUnauthorized: opts.tlsVerify,
-      ca: opts.caCerts?.length ? [...tls.rootCertificates, ...opts.caCerts.map((c) => c.toString('utf8'))] : undefined,
-      cert: opts.clientCert?.cert,
-      key: opts.clientCert?.key,
+      secureContext: tls.createSecureContext({
+        ca: opts.tlsVerify ? [...systemTrustRoots(), ...(opts.caCerts ?? []).map((c) => c.toString('utf8'))] : [],
+        cert: opts.clientCert?.cert,
+        key: opts.clientCert?.key,
+      }),
     });
-    this.httpAgent = new http.Agent({ keepAlive: true });
+    return this.httpsAgentMade;
   }
 
   /** Frees the client's kept-alive connections. The client must not be used afterwards. */
   close(): void {
-    this.httpsAgent.destroy();
+    this.httpsAgentMade?.destroy();
     this.httpAgent.destroy();
   }
 
@@ -592,7 +606,7 @@ export class RegistryClient {
       const req = mod.request(url, {
         method,
         headers,
-        agent: isHttps ? this.httpsAgent : this.httpAgent,
+        agent: isHttps ? this.httpsAgent() : this.httpAgent,
         timeout: this.timeoutMs,
       });
       req.on('timeout', () => {

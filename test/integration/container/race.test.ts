@@ -12,7 +12,7 @@ const N = 10;
 
 /** Like env.skiff but never throws on the exit code. */
 async function anyExit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await execa(process.execPath, [SKIFF_BIN, '--root', env.root, '--runroot', env.runroot, ...args], {
+  const r = await execa(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, ...args], {
     reject: false,
     timeout: 90_000,
     stdin: 'ignore',

@@ -20,7 +20,7 @@ interface Session {
 }
 
 function spawn(args: string[], cols = 100, rows = 30): Session {
-  const term = pty.spawn(process.execPath, [SKIFF_BIN, '--root', env.root, '--runroot', env.runroot, ...args], {
+  const term = pty.spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, ...args], {
     name: 'xterm',
     cols,
     rows,

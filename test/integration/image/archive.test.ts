@@ -112,11 +112,11 @@ for (const format of ['docker-archive', 'oci-archive', 'oci-dir'] as const) {
 
 test.serial('save streams to stdout and load reads stdin; -q is silent', async (t) => {
   const file = join(work, 'stdout.tar');
-  const args = [SKIFF_BIN, '--root', env.root, '--runroot', env.runroot];
-  const saved = await execa(process.execPath, [...args, 'save', '-q', BUSYBOX_IMAGE], { stdout: { file }, stdin: 'ignore', timeout: 60_000, cwd: PROJECT_ROOT });
+  const args = ['--root', env.root, '--runroot', env.runroot];
+  const saved = await execa(SKIFF_BIN, [...args, 'save', '-q', BUSYBOX_IMAGE], { stdout: { file }, stdin: 'ignore', timeout: 60_000, cwd: PROJECT_ROOT });
   t.is(saved.stderr, '');
   t.truthy((await readTar(file)).get('manifest.json'));
-  const loaded = await execa(process.execPath, [...args, 'load', '-q'], { stdin: { file }, timeout: 60_000, cwd: PROJECT_ROOT });
+  const loaded = await execa(SKIFF_BIN, [...args, 'load', '-q'], { stdin: { file }, timeout: 60_000, cwd: PROJECT_ROOT });
   t.is(loaded.stdout, 'Loaded image: localhost/bb:latest');
   t.is(loaded.stderr, '');
 });
@@ -128,7 +128,7 @@ const onTerminal: Array<[string[], RegExp]> = [
 ];
 for (const [args, expected] of onTerminal) {
   test.serial(`${args[0]} refuses a terminal (podman's message, exit 125)`, async (t) => {
-    const term = pty.spawn(process.execPath, [SKIFF_BIN, '--root', env.root, '--runroot', env.runroot, ...args], {
+    const term = pty.spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, ...args], {
       name: 'xterm', cols: 200, rows: 30, cwd: PROJECT_ROOT, env: process.env as Record<string, string>,
     });
     let out = '';

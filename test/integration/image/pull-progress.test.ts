@@ -30,7 +30,7 @@ test.after.always(async () => {
 
 /** Runs skiff in a pty to its end; resolves with everything it printed. */
 function runInPty(args: string[], extraEnv: Record<string, string> = {}, ms = 60_000): Promise<{ output: string; exitCode: number }> {
-  const term = pty.spawn(process.execPath, [SKIFF_BIN, '--root', env.root, '--runroot', env.runroot, ...args], {
+  const term = pty.spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, ...args], {
     name: 'xterm',
     cols: 100,
     rows: 30,

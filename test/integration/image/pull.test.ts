@@ -93,6 +93,15 @@ test.serial('TLS with basic auth: refused without credentials or CA, pulled with
   t.is(ok.stdout.trim(), hex(layered.configDigest));
 });
 
+test.serial('TLS trusts the system store as podman does: SSL_CERT_FILE names the CA bundle', async (t) => {
+  const ref = `${secure.host}/private/layered:latest`;
+  const ok = await env.skiff(['pull', '-q', '--creds', 'alice:s3cret', ref], { env: { SSL_CERT_FILE: join(secure.certDir!, 'ca.crt') } });
+  t.is(ok.stdout.trim(), hex(layered.configDigest));
+  // A bundle without that CA: the registry's certificate is refused again.
+  const other = await env.skiff(['pull', '-q', '--creds', 'alice:s3cret', ref], { env: { SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt', SSL_CERT_DIR: '' }, exit: 125 });
+  t.regex(other.stderr, /Error: .*(certificate|x509)/i);
+});
+
 test.serial('a corrupted blob fails the digest check and stores nothing', async (t) => {
   // A private store, so blobs from earlier pulls do not hide the corruption,
   // and a private registry: registries store a blob once for all repositories.

@@ -8,6 +8,7 @@ import { COMPLETIONS_DIR, MAN_DIR, generateDocs } from '../../../src/cli/docs/ge
 import { manPage, manPageName, rootManPage } from '../../../src/cli/docs/man.js';
 import { commandHelp } from '../../../src/cli/help.js';
 import { GLOBAL_OPTIONS } from '../../../src/cli/parse.js';
+import { NAMESPACED_COMMANDS, isNamespacedCommand } from '../../../src/cli/namespaced.js';
 
 // build/test/unit/structure/commands.test.js → the project root.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -60,6 +61,14 @@ test('no two commands share a path or alias', (t) => {
       t.false(seen.has(key), `"skiff ${key}" is claimed by both ${seen.get(key)} and ${name(command)}`);
       seen.set(key, name(command));
     }
+  }
+});
+
+test('the early re-exec list names exactly the paths and aliases of userns commands', (t) => {
+  const words = COMMANDS.filter((c) => c.userns).flatMap((c) => [c.path, ...c.aliases].map((p) => p.join(' ')));
+  t.deepEqual([...NAMESPACED_COMMANDS].sort(), words.sort());
+  for (const c of COMMANDS) {
+    for (const path of [c.path, ...c.aliases]) t.is(isNamespacedCommand([...path, 'arg']), Boolean(c.userns), path.join(' '));
   }
 });
 

@@ -1,0 +1,24 @@
+/**
+ * The command words of every command that runs as root of the rootless user
+ * namespace (`userns: true` in its definition; a structural test keeps the
+ * two in step). main() re-executes these inside the namespace before the
+ * command table loads: the table is a third of the CLI's start-up, and the
+ * re-executed CLI loads it anyway.
+ */
+export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
+  'image pull', 'pull',
+  'image import', 'import',
+  'image load', 'load',
+  'image rm', 'image remove', 'rmi',
+  'image prune',
+  'container stop', 'stop',
+  'container kill', 'kill',
+  'container rm', 'container remove', 'rm',
+  'container export', 'export',
+]);
+
+/** Whether the words after the global flags name a namespaced command (two-word forms first). */
+export function isNamespacedCommand(rest: readonly string[]): boolean {
+  if (rest.length >= 2 && NAMESPACED_COMMANDS.has(`${rest[0]} ${rest[1]}`)) return true;
+  return rest.length >= 1 && NAMESPACED_COMMANDS.has(rest[0]);
+}

@@ -1,0 +1,75 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import tls from 'node:tls';
+
+/**
+ * Where distributions keep their bundle of trusted CA certificates; the
+ * same list Go's crypto/x509 (and so podman) reads on Linux.
+ */
+const SYSTEM_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt', // Debian, Ubuntu, Gentoo, Arch
+  '/etc/pki/tls/certs/ca-bundle.crt', // Fedora, RHEL
+  '/etc/ssl/ca-bundle.pem', // openSUSE
+  '/etc/pki/tls/cacert.pem', // OpenELEC
+  '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem', // CentOS, RHEL 7
+  '/etc/ssl/cert.pem', // Alpine
+];
+const SYSTEM_DIRS = ['/etc/ssl/certs', '/etc/pki/tls/certs'];
+
+let cached: string[] | undefined;
+
+/**
+ * The CA certificates a verified registry connection trusts, as podman's:
+ * the system trust store, honouring SSL_CERT_FILE and SSL_CERT_DIR (a
+ * colon-separated list) as Go does; Node's bundled Mozilla roots where the
+ * system has none. Read on first use only, so commands that make no TLS
+ * connection never pay for parsing a few hundred certificates.
+ */
+export function systemTrustRoots(): string[] {
+  cached ??= loadSystemRoots();
+  return cached;
+}
+
+function loadSystemRoots(): string[] {
+  const pems: string[] = [];
+  const files = process.env.SSL_CERT_FILE ? [process.env.SSL_CERT_FILE] : SYSTEM_BUNDLES;
+  for (const file of files) {
+    const text = readText(file);
+    if (text === undefined) continue;
+    pems.push(...splitPem(text));
+    break; // the first bundle found is the whole store
+  }
+  // Go reads the certificate directories too. The default ones only matter
+  // where no bundle was found (on Debian /etc/ssl/certs holds the bundle's
+  // certificates again, one per file); directories named in SSL_CERT_DIR are
+  // the user's choice and always read.
+  const explicitDirs = process.env.SSL_CERT_DIR?.split(':').filter(Boolean);
+  const dirs = explicitDirs ?? (pems.length === 0 ? SYSTEM_DIRS : []);
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort()) {
+      if (!/\.(pem|crt)$/.test(name)) continue;
+      const text = readText(join(dir, name));
+      if (text !== undefined) pems.push(...splitPem(text));
+    }
+  }
+  return pems.length > 0 ? [...new Set(pems)] : [...tls.rootCertificates];
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PEM certificate blocks in a text, in order; anything else is ignored. */
+export function splitPem(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
