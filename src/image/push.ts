@@ -13,7 +13,8 @@ import type { ImageReference } from './reference.js';
 /** What push needs from a registry (RegistryClient provides it). */
 export interface RegistryDestination {
   headBlob(repo: string, digest: string): Promise<number | undefined>;
-  putBlobMonolithic(repo: string, digest: string, body: Buffer | Readable, size: number): Promise<void>;
+  /** Uploads a stored blob file (in chunks when it is large). */
+  putBlobFile(repo: string, digest: string, path: string, size: number): Promise<void>;
   mount(repo: string, digest: string, fromRepo: string): Promise<boolean>;
   putManifest(repo: string, reference: string, body: Buffer, mediaType: string): Promise<string>;
 }
@@ -127,7 +128,7 @@ async function pushBlob(
   if (actual !== desc.digest) {
     throw new SkiffError('EDIGEST', `blob ${desc.digest} in the store is corrupt: digest mismatch: got ${actual}`);
   }
-  await dest.putBlobMonolithic(repo, desc.digest, createReadStream(path), size);
+  await dest.putBlobFile(repo, desc.digest, path, size);
   return false;
 }
 

@@ -4,6 +4,7 @@
  * registries, bearer-token and basic auth, manifest size and digest checks,
  * blob redirects, and retries of transient failures.
  */
+import { createReadStream, promises as fsp } from 'node:fs';
 import http, { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -11,6 +12,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as mediaTypes from '../../oci/media-types.js';
 import { isDigest, sha256Digest } from '../../oci/digest.js';
+import { SkiffError } from '../../util/errors.js';
 import type { RegistryCredentials } from './auth-file.js';
 import { type Challenge, parseChallenges } from './challenge.js';
 import { systemTrustRoots } from './trust.js';
@@ -39,6 +41,8 @@ export const DEFAULT_MANIFEST_ACCEPT: readonly string[] = [
 ];
 
 const MAX_RETRIES = 3;
+/** Blobs larger than this are uploaded in chunks of this size. */
+export const DEFAULT_CHUNK_SIZE = 16 << 20;
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_TOKEN_BODY = 1024 * 1024;
@@ -331,6 +335,120 @@ export class RegistryClient {
     });
     if (res.statusCode !== 201) throw await this.failure(res, context);
     res.resume();
+  }
+
+  /**
+   * Uploads a blob from a file: in one PUT when it fits in a chunk, else in
+   * chunks ({@link putBlobChunked}), so a dropped connection costs one chunk
+   * rather than the whole blob.
+   */
+  async putBlobFile(repo: string, digest: string, path: string, size: number, chunkSize = DEFAULT_CHUNK_SIZE): Promise<void> {
+    if (size <= chunkSize) {
+      await this.putBlobMonolithic(repo, digest, createReadStream(path), size);
+      return;
+    }
+    await this.putBlobChunked(repo, digest, path, size, chunkSize);
+  }
+
+  /**
+   * The distribution spec's chunked upload: POST opens a session, each chunk
+   * is a PATCH with its Content-Range, and a PUT with `?digest=` closes it
+   * (the registry verifies the digest). A chunk that fails on the network
+   * or with a 5xx is resumed from the offset the registry confirms for the
+   * session (GET on its location), or from the start in a new session when
+   * the registry has dropped that one; up to MAX_RETRIES times in a row. A
+   * registry that refuses chunks (a 4xx to the first PATCH) gets the blob in
+   * one PUT instead. Chunks are at least the registry's
+   * `OCI-Chunk-Min-Length`.
+   *
+   * @throws RegistryUnauthorizedError, RegistryHttpError (including DIGEST_INVALID), RegistryUnreachableError.
+   */
+  async putBlobChunked(repo: string, digest: string, path: string, size: number, chunkSize: number): Promise<void> {
+    const context = `uploading blob ${digest} to ${this.host}/${repo}`;
+    const session = await this.openUploadSession(repo);
+    let location = session.location;
+    const chunk = Math.max(chunkSize, session.minChunk);
+    const file = await fsp.open(path, 'r');
+    try {
+      let offset = 0;
+      let failures = 0;
+      while (offset < size) {
+        const end = Math.min(offset + chunk, size);
+        const body = Buffer.allocUnsafe(end - offset);
+        const { bytesRead } = await file.read(body, 0, body.length, offset);
+        if (bytesRead !== body.length) throw new SkiffError('ECORRUPT', `blob ${digest} in the store is shorter than ${size} bytes`);
+        let res: IncomingMessage | undefined;
+        try {
+          res = await this.request({
+            method: 'PATCH',
+            target: location,
+            scopes: [pushScope(repo)],
+            headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end - 1}`, 'content-length': String(body.length) },
+            body,
+            context,
+          });
+        } catch (err) {
+          if (!(err instanceof RegistryUnreachableError) || ++failures > MAX_RETRIES) throw err;
+        }
+        if (res && res.statusCode === 202) {
+          res.resume();
+          location = this.uploadLocation(res, context);
+          offset = uploadedBytes(res.headers.range) ?? end;
+          failures = 0;
+          continue;
+        }
+        if (res && (res.statusCode ?? 0) < 500) {
+          // A registry that does not take chunks says so at the first one.
+          if (offset === 0 && res.statusCode !== 401 && res.statusCode !== 403) {
+            res.resume();
+            await this.putBlobMonolithic(repo, digest, createReadStream(path), size);
+            return;
+          }
+          throw await this.failure(res, context);
+        }
+        if (res) {
+          if (++failures > MAX_RETRIES) throw await this.failure(res, context);
+          res.resume();
+        }
+        await sleep(this.retryDelayMs * 2 ** (failures - 1));
+        const status = await this.uploadStatus(repo, location, context);
+        // A session the registry no longer takes (distribution drops one whose
+        // file and state disagree after a half-written chunk): start over.
+        ({ location, offset } = status ?? { location: (await this.openUploadSession(repo)).location, offset: 0 });
+      }
+    } finally {
+      await file.close();
+    }
+    const close = new URL(location);
+    close.searchParams.set('digest', digest);
+    const res = await this.request({ method: 'PUT', target: close.href, scopes: [pushScope(repo)], headers: { 'content-length': '0' }, context });
+    if (res.statusCode !== 201) throw await this.failure(res, context);
+    res.resume();
+  }
+
+  /** POST for a new upload session: its location and the least chunk size the registry takes. */
+  private async openUploadSession(repo: string): Promise<{ location: string; minChunk: number }> {
+    const context = `initiating layer upload to ${this.host}/${repo}`;
+    const res = await this.request({ method: 'POST', target: `/v2/${repo}/blobs/uploads/`, scopes: [pushScope(repo)], headers: { 'content-length': '0' }, context });
+    if (res.statusCode !== 202) throw await this.failure(res, context);
+    res.resume();
+    const minChunk = Number(res.headers['oci-chunk-min-length']);
+    return { location: this.uploadLocation(res, context), minChunk: Number.isSafeInteger(minChunk) && minChunk > 0 ? minChunk : 0 };
+  }
+
+  /**
+   * How much of an upload session the registry holds (GET on its location:
+   * 204 with a Range); undefined when the session is gone or invalid (404).
+   */
+  private async uploadStatus(repo: string, location: string, context: string): Promise<{ location: string; offset: number } | undefined> {
+    const res = await this.request({ method: 'GET', target: location, scopes: [pushScope(repo)], context });
+    if (res.statusCode === 404) {
+      res.resume();
+      return undefined;
+    }
+    if (res.statusCode !== 204) throw await this.failure(res, context);
+    res.resume();
+    return { location: res.headers.location ? this.uploadLocation(res, context) : location, offset: uploadedBytes(res.headers.range) ?? 0 };
   }
 
   /**
@@ -660,6 +778,19 @@ export class RegistryClient {
     if (!location) throw new RegistryHttpError(context, 'the registry sent no upload location');
     return new URL(location, this.base).href;
   }
+}
+
+/**
+ * The bytes a registry holds of an upload, from its `Range: 0-<last>` header.
+ * A registry answers `0-0` for an empty session too (distribution does), so
+ * that reads as nothing: a byte is never skipped (if the registry did hold
+ * one, it refuses the resent range and the push fails cleanly).
+ */
+export function uploadedBytes(range: string | undefined): number | undefined {
+  const m = /^(?:bytes=)?0-(\d+)$/.exec(range?.trim() ?? '');
+  if (!m) return undefined;
+  const last = Number(m[1]);
+  return last === 0 ? 0 : last + 1;
 }
 
 function pullScope(repo: string): string {
