@@ -37,7 +37,7 @@ __skiff_flags() {
     "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --digests --filter -f --sort --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image pull"|"pull") echo "--tls-verify --cert-dir --creds --platform --arch --variant --os --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image push"|"push") echo "--tls-verify --cert-dir --creds --compression-format --digestfile --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "login") echo "--username -u --password -p --password-stdin --tls-verify --cert-dir --authfile --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "login") echo "--username -u --password -p --password-stdin --get-login --tls-verify --cert-dir --authfile --help --root --runroot --storage-driver --runtime --log-level" ;;
     "logout") echo "--all -a --authfile --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;

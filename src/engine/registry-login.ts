@@ -1,3 +1,4 @@
+import type { RegistryCredentials } from '../image/registry/auth-file.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
 import { defaultCertDir, readCertDir } from './image-pull.js';
 
@@ -43,6 +44,44 @@ export async function login(options: LoginOptions): Promise<string> {
   }
   await storeCredentials(options.authFile ?? authFileForWrite(), key, options.username, options.password);
   return key;
+}
+
+/**
+ * The credentials stored for a registry (in --authfile, else in the files
+ * podman reads), or undefined when there are none.
+ */
+export async function storedLogin(registry: string, authFile?: string): Promise<{ key: string; username?: string; credentials: RegistryCredentials } | undefined> {
+  const key = registryKey(registry);
+  const { lookupCredentials } = await import('../image/registry/auth-file.js');
+  const env = authFile ? { ...process.env, REGISTRY_AUTH_FILE: authFile } : process.env;
+  const credentials = lookupCredentials(key, env);
+  if (!credentials) return undefined;
+  return { key, username: 'username' in credentials ? credentials.username : undefined, credentials };
+}
+
+/**
+ * Whether the registry still accepts stored credentials (`podman login`
+ * with no username or password checks them first: "Already logged in").
+ */
+export async function checkStoredLogin(options: { key: string; credentials: RegistryCredentials; tlsVerify?: boolean; certDir?: string }): Promise<boolean> {
+  const { RegistryClient } = await import('../image/registry/client.js');
+  const { RegistryUnauthorizedError } = await import('../image/registry/errors.js');
+  const host = options.key.split('/')[0]!;
+  const client = new RegistryClient({
+    host,
+    tlsVerify: options.tlsVerify ?? true,
+    caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
+    credentials: options.credentials,
+  });
+  try {
+    await client.checkAuth();
+    return true;
+  } catch (err) {
+    if (err instanceof RegistryUnauthorizedError) return false;
+    throw err;
+  } finally {
+    client.close();
+  }
 }
 
 /** `skiff logout`: removes the registry's entry (or all) from the auth file. Returns the key removed. */

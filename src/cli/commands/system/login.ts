@@ -13,22 +13,43 @@ export const loginCommand: CommandDefinition = {
     ['skiff login quay.io', 'prompts for the username and password'],
     ['skiff login -u alice --password-stdin 127.0.0.1:5000 < pw.txt', 'the password from standard input'],
     ['skiff login --authfile ./auth.json -u alice quay.io/alice/app', 'credentials for one repository, in another file'],
+    ['skiff login --get-login quay.io', 'prints the username logged in to quay.io'],
   ],
   options: {
     username: { alias: 'u', type: 'string', describe: 'Username for the registry' },
     password: { alias: 'p', type: 'string', describe: 'Password for the registry (visible to other users: prefer --password-stdin)' },
     'password-stdin': { type: 'boolean', default: false, describe: 'Take the password from stdin' },
+    'get-login': { type: 'boolean', default: false, describe: 'Print the username stored for the registry (exit 125 when not logged in)' },
     ...REGISTRY_TLS_OPTIONS,
     authfile: { type: 'string', describe: 'Path of the authentication file (default $REGISTRY_AUTH_FILE or ${XDG_RUNTIME_DIR}/containers/auth.json)' },
   },
   positionals: { min: 1, max: 1 },
   async run(args) {
-    const { login } = await import('../../../engine/registry-login.js');
+    const { checkStoredLogin, login, storedLogin } = await import('../../../engine/registry-login.js');
     const fromStdin = Boolean(args['password-stdin']);
     let username = args.username as string | undefined;
     let password = args.password as string | undefined;
+    const tls = { tlsVerify: args['tls-verify'] as boolean | undefined, certDir: args['cert-dir'] as string | undefined };
     if (fromStdin && password !== undefined) throw new InvalidArgumentError("can't specify both --password-stdin and --password");
     if (fromStdin && !username) throw new InvalidArgumentError('must provide --username with --password-stdin');
+    if (args['get-login']) {
+      const stored = await storedLogin(args._[0], args.authfile as string | undefined);
+      if (!stored?.username) throw new SkiffError('ENOTLOGGEDIN', `not logged into ${stored?.key ?? args._[0]}`);
+      printText(`${stored.username}\n`);
+      return 0;
+    }
+    // As podman: with neither username nor password given, stored credentials are tried first.
+    if (!username && password === undefined && !fromStdin) {
+      const stored = await storedLogin(args._[0], args.authfile as string | undefined);
+      if (stored) {
+        printText(`Authenticating with existing credentials for ${stored.key}\n`);
+        if (await checkStoredLogin({ key: stored.key, credentials: stored.credentials, ...tls })) {
+          printText(`Existing credentials are valid. Already logged in to ${stored.key}\n`);
+          return 0;
+        }
+        printText('Existing credentials are invalid, please enter valid username and password\n');
+      }
+    }
     if (fromStdin) {
       password = (await readAll(process.stdin)).replace(/\r?\n$/, '');
     } else {
@@ -39,8 +60,7 @@ export const loginCommand: CommandDefinition = {
       registry: args._[0],
       username: username!,
       password,
-      tlsVerify: args['tls-verify'] as boolean | undefined,
-      certDir: args['cert-dir'] as string | undefined,
+      ...tls,
       authFile: args.authfile as string | undefined,
     });
     printText('Login Succeeded!\n');
