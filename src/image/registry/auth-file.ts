@@ -2,14 +2,18 @@
  * Registry credentials in the files podman and docker write
  * (containers-auth.json(5)): lookup across all of them, so existing
  * `podman login` / `docker login` sessions work, and `skiff login`/`logout`
- * writing podman's own file. Credential helpers (`credHelpers`,
- * `credsStore`) are not run.
+ * writing podman's own file. A registry named in a file's `credHelpers`
+ * is served by that docker-credential helper instead of the file's `auths`,
+ * for lookup, login and logout, as containers/image does; docker's
+ * `credsStore` (a default helper for all registries) is not used, as
+ * podman does not use it either.
  */
 import { promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SkiffError, isErrno } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
+import { helperErase, helperGet, helperStore } from './cred-helper.js';
 
 /** Credentials found for a registry: a user and password, or an OAuth2 identity (refresh) token. */
 export type RegistryCredentials = { username: string; password: string } | { identityToken: string };
@@ -96,7 +100,14 @@ function parseAuthJson(text: string, file: string): unknown {
   }
 }
 
-function readAuths(file: string, legacy: boolean): Record<string, AuthEntry> | undefined {
+/** A file's `credHelpers`: registry (`host[:port]`) → helper name. */
+function credHelpersOf(doc: unknown): Record<string, string> {
+  const helpers = (doc as { credHelpers?: unknown } | null)?.credHelpers;
+  if (typeof helpers !== 'object' || helpers === null || Array.isArray(helpers)) return {};
+  return Object.fromEntries(Object.entries(helpers).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '').map(([k, v]) => [normalizeAuthKey(k), v]));
+}
+
+function readAuths(file: string, legacy: boolean): { auths: Record<string, AuthEntry>; credHelpers: Record<string, string> } | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -107,9 +118,9 @@ function readAuths(file: string, legacy: boolean): Record<string, AuthEntry> | u
   if (text.trim() === '') return undefined;
   const doc = parseAuthJson(text, file);
   if (typeof doc !== 'object' || doc === null) return undefined;
+  const credHelpers = legacy ? {} : credHelpersOf(doc);
   const auths = legacy ? doc : (doc as { auths?: unknown }).auths;
-  if (typeof auths !== 'object' || auths === null) return undefined;
-  return auths as Record<string, AuthEntry>;
+  return { auths: typeof auths === 'object' && auths !== null ? (auths as Record<string, AuthEntry>) : {}, credHelpers };
 }
 
 /**
@@ -132,9 +143,18 @@ export function lookupCredentials(
   home: string = os.homedir(),
 ): RegistryCredentials | undefined {
   const wanted = candidateKeys(host);
+  const registry = wanted[wanted.length - 1]!;
   for (const { path: file, legacy } of authFilePaths(env, home)) {
-    const auths = readAuths(file, legacy);
-    if (!auths) continue;
+    const doc = readAuths(file, legacy);
+    if (!doc) continue;
+    // A helper serves whole registries, never repositories; a helper with nothing goes on to the next file.
+    const helper = doc.credHelpers[registry];
+    if (helper) {
+      const creds = helperGet(helper, registry);
+      if (creds) return creds;
+      continue;
+    }
+    const auths = doc.auths;
     const byKey = new Map<string, [string, AuthEntry]>();
     for (const [key, entry] of Object.entries(auths)) {
       if (typeof entry !== 'object' || entry === null) continue;
@@ -195,24 +215,33 @@ async function writeDocument(file: string, doc: unknown): Promise<void> {
 /**
  * Stores credentials for `key` (`host[:port]` or `host[:port]/namespace/repo`)
  * in `file`, replacing entries that name the same registry and keeping all
- * others. The password is stored base64-encoded in `auth`, as podman does.
+ * others. The password is stored base64-encoded in `auth`, as podman does,
+ * or handed to the credential helper the file names for the registry.
  */
 export async function storeCredentials(file: string, key: string, username: string, password: string): Promise<void> {
   const norm = normalizeAuthKey(key);
   const doc = await readDocument(file);
+  const helper = credHelpersOf(doc)[norm];
+  if (helper) {
+    helperStore(helper, norm, username, password);
+    return;
+  }
   for (const k of Object.keys(doc.auths)) if (normalizeAuthKey(k) === norm) delete doc.auths[k];
   doc.auths[norm] = { auth: Buffer.from(`${username}:${password}`, 'utf8').toString('base64') };
   await writeDocument(file, doc);
 }
 
 /**
- * Removes the entries for `key` from `file`.
+ * Removes the entries for `key` from `file` (or has the file's credential
+ * helper for the registry erase them).
  *
  * @returns false when the file has no entry for it (nothing is written).
  */
 export async function removeCredentials(file: string, key: string): Promise<boolean> {
   const norm = normalizeAuthKey(key);
   const doc = await readDocument(file);
+  const helper = credHelpersOf(doc)[norm];
+  if (helper) return helperErase(helper, norm);
   const keys = Object.keys(doc.auths).filter((k) => normalizeAuthKey(k) === norm);
   if (keys.length === 0) return false;
   for (const k of keys) delete doc.auths[k];
@@ -220,9 +249,10 @@ export async function removeCredentials(file: string, key: string): Promise<bool
   return true;
 }
 
-/** Removes every registry's entry from `file` (a missing file is fine). */
+/** Removes every registry's entry from `file` and its credential helpers (a missing file is fine). */
 export async function removeAllCredentials(file: string): Promise<void> {
   const doc = await readDocument(file);
+  for (const [registry, helper] of Object.entries(credHelpersOf(doc))) helperErase(helper, registry);
   if (Object.keys(doc.auths).length === 0) return;
   doc.auths = {};
   await writeDocument(file, doc);

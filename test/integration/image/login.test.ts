@@ -1,8 +1,9 @@
 // `skiff login` as a person uses it, against a real TLS registry with basic
 // auth: the username and password prompts on a real pseudo-terminal (the
 // password never echoed), stored credentials checked before prompting
-// ("Already logged in"), and --get-login.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// ("Already logged in"), --get-login, and a docker credential helper named
+// in the auth file's credHelpers.
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -120,4 +121,65 @@ test.serial('a wrong password typed at the prompt is refused and stores nothing'
   t.is(exitCode, 125, output);
   t.regex(output, /Error: .*(unauthorized|invalid username\/password)/i);
   await t.throwsAsync(readFile(authfile), { code: 'ENOENT' });
+});
+
+/**
+ * A docker credential helper (the protocol of docker-credential-helpers):
+ * `get`/`erase` read a registry on stdin, `store` reads JSON; it keeps its
+ * credentials in the JSON file $SKIFF_TEST_CRED_STORE.
+ */
+const HELPER = `#!/usr/bin/env node
+const fs = require('fs');
+const file = process.env.SKIFF_TEST_CRED_STORE;
+const load = () => { try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return {}; } };
+const input = fs.readFileSync(0, 'utf8').trim();
+const store = load();
+switch (process.argv[2]) {
+  case 'get':
+    if (!store[input]) { process.stdout.write('credentials not found in native keychain\\n'); process.exit(1); }
+    process.stdout.write(JSON.stringify({ ServerURL: input, ...store[input] }));
+    break;
+  case 'store': {
+    const doc = JSON.parse(input);
+    store[doc.ServerURL] = { Username: doc.Username, Secret: doc.Secret };
+    fs.writeFileSync(file, JSON.stringify(store));
+    break;
+  }
+  case 'erase':
+    if (!store[input]) { process.stdout.write('credentials not found in native keychain\\n'); process.exit(1); }
+    delete store[input];
+    fs.writeFileSync(file, JSON.stringify(store));
+    break;
+  default:
+    process.exit(2);
+}
+`;
+
+test.serial('a registry named in credHelpers is served by that helper: login stores there, lookup and logout use it', async (t) => {
+  const bin = join(dir, 'bin');
+  await mkdir(bin, { recursive: true });
+  await writeFile(join(bin, 'docker-credential-skifftest'), HELPER);
+  await chmod(join(bin, 'docker-credential-skifftest'), 0o755);
+  const credStore = join(dir, 'helper-store.json');
+  const authfile = join(dir, 'helped.json');
+  await writeFile(authfile, JSON.stringify({ auths: {}, credHelpers: { [secure.host]: 'skifftest' } }), { mode: 0o600 });
+  const helperEnv = { env: { PATH: `${bin}:${process.env.PATH}`, SKIFF_TEST_CRED_STORE: credStore } };
+
+  const login = await env.skiff(['login', ...certs(), '--authfile', authfile, '-u', 'alice', '--password-stdin', secure.host], { stdin: `${PASSWORD}\n`, ...helperEnv });
+  t.is(login.stdout, 'Login Succeeded!');
+  t.deepEqual(JSON.parse(await readFile(credStore, 'utf8')), { [secure.host]: { Username: 'alice', Secret: PASSWORD } });
+  t.deepEqual(JSON.parse(await readFile(authfile, 'utf8')).auths, {}, 'nothing in the auth file itself');
+
+  // Lookup goes through the helper: stored credentials are found and valid.
+  const again = await env.skiff(['login', ...certs(), '--authfile', authfile, secure.host], helperEnv);
+  t.regex(again.stdout, /Already logged in/);
+  t.is((await env.skiff(['login', '--get-login', '--authfile', authfile, secure.host], helperEnv)).stdout, 'alice');
+
+  await env.skiff(['logout', '--authfile', authfile, secure.host], helperEnv);
+  t.deepEqual(JSON.parse(await readFile(credStore, 'utf8')), {});
+  await env.skiff(['login', '--get-login', '--authfile', authfile, secure.host], { ...helperEnv, exit: 125 });
+
+  // A helper that is not installed is a clear error.
+  const missing = await env.skiff(['login', '--get-login', '--authfile', authfile, secure.host], { exit: 125 });
+  t.regex(missing.stderr, /^Error: credential helper docker-credential-skifftest is not installed/);
 });
