@@ -122,6 +122,9 @@ test.serial('a corrupted blob fails the digest check and stores nothing', async 
     t.deepEqual((await fresh.skiff(['images', '-q'])).lines, []);
     const blobs = await readdir(join(fresh.root, 'blobs', 'sha256')).catch(() => [] as string[]);
     t.false(blobs.includes(hex(layer)), 'the corrupt blob was not stored');
+    // Control: the good blob, pulled from elsewhere, lands where we looked.
+    await fresh.skiff(['pull', '-q', ...insecure, `${plain.host}/layered:latest`]);
+    t.true((await readdir(join(fresh.root, 'blobs', 'sha256'))).includes(hex(layer)), 'a good pull stores the blob under blobs/sha256');
   } finally {
     await Promise.all([fresh.cleanup(), own.stop()]);
   }
