@@ -17,7 +17,9 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
  */
 export async function parseCommandArgs(command: CommandDefinition, tokens: string[]): Promise<ParsedArgs> {
   const options = { ...GLOBAL_OPTIONS, ...command.options };
-  const { flags, verbatim } = splitAtPositional(tokens, options, command.stopAfterPositionals);
+  const split = splitAtPositional(tokens, options, command.stopAfterPositionals);
+  const flags = normalizeFlagTokens(split.flags, options);
+  const verbatim = split.verbatim;
   // yargs-parser is yargs' own parser; the yargs framework around it costs
   // ~150 ms of start-up that a CLI with its own command table does not need.
   const { default: parser } = await import('yargs-parser');
@@ -77,6 +79,78 @@ function validateFlags(command: CommandDefinition, options: Record<string, Optio
       }
     }
   }
+}
+
+/** The spellings Go's strconv.ParseBool accepts, which pflag uses for --flag=VALUE. */
+const PARSE_BOOL: Record<string, boolean> = {
+  '1': true, t: true, T: true, TRUE: true, true: true, True: true,
+  '0': false, f: false, F: false, FALSE: false, false: false, False: false,
+};
+
+/**
+ * Rewrites flag tokens so yargs-parser reads them as pflag does: a boolean's
+ * `--flag=VALUE` (and `-f=VALUE`) takes strconv.ParseBool's spellings and
+ * refuses any other (yargs would read `--tls-verify=TRUE` as false), and a
+ * short flag that takes a value takes the rest of its cluster (`-eA=1`,
+ * `-e=A=1`, `-ieA=1`). Tokens after `--` are left alone.
+ */
+export function normalizeFlagTokens(tokens: string[], options: Record<string, OptionSpec>): string[] {
+  const byShort = new Map<string, string>();
+  const byName = new Map<string, string>();
+  for (const [name, spec] of Object.entries(options)) {
+    byName.set(name, name);
+    for (const alias of [spec.alias ?? []].flat()) (alias.length === 1 ? byShort : byName).set(alias, name);
+  }
+  const toBool = (value: string, shown: string): string => {
+    const b = PARSE_BOOL[value];
+    if (b === undefined) throw new InvalidArgumentError(`invalid argument "${value}" for "${shown}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+    return String(b);
+  };
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (token === '--') {
+      out.push(...tokens.slice(i));
+      break;
+    }
+    if (token.startsWith('--')) {
+      const eq = token.indexOf('=');
+      const name = byName.get(token.slice(2, eq < 0 ? undefined : eq));
+      const spec = name === undefined ? undefined : options[name];
+      if (spec?.type === 'boolean' && eq >= 0) out.push(`--${name}=${toBool(token.slice(eq + 1), `--${name}`)}`);
+      // A value flag's next token is its value, whatever it looks like (`--env --x`).
+      else if (spec && spec.type !== 'boolean' && eq < 0 && i + 1 < tokens.length) out.push(`--${name}=${tokens[++i]}`);
+      else out.push(token);
+      continue;
+    }
+    if (!token.startsWith('-') || token.length < 2) {
+      out.push(token);
+      continue;
+    }
+    for (let c = 1; c < token.length; c++) {
+      const letter = token[c];
+      const name = byShort.get(letter);
+      const spec = name === undefined ? undefined : options[name];
+      const rest = token.slice(c + 1);
+      if (!spec) {
+        out.push(`-${letter}`); // reported as an unknown flag
+        continue;
+      }
+      if (spec.type === 'boolean') {
+        if (rest.startsWith('=')) {
+          out.push(`--${name}=${toBool(rest.slice(1), `-${letter}`)}`);
+          break;
+        }
+        out.push(`--${name}`);
+        continue;
+      }
+      if (rest !== '') out.push(`--${name}=${rest.startsWith('=') ? rest.slice(1) : rest}`);
+      else if (i + 1 < tokens.length) out.push(`--${name}=${tokens[++i]}`);
+      else out.push(`--${name}`);
+      break;
+    }
+  }
+  return out;
 }
 
 /** Splits tokens into what yargs parses and what is passed through untouched. */

@@ -245,7 +245,7 @@ export function mergeEnv(imageEnv: string[], userEnv: string[], callerEnv: NodeJ
 }
 
 /** Reads --env-file files: KEY=VALUE lines, # comments and blank lines ignored. */
-function readEnvFiles(files: string[]): string[] {
+export function readEnvFiles(files: string[]): string[] {
   const out: string[] = [];
   for (const file of files) {
     let text: string;

@@ -50,6 +50,8 @@ export function parseReference(input: string): ImageReference {
     }
   }
   if (rest === '') throw bad('the repository name is empty');
+  // distribution/reference's NameTotalLengthMax: domain/path, without tag or digest.
+  if ((domain ? domain.length + 1 : 0) + rest.length > 255) throw bad('the repository name must not be more than 255 characters');
   for (const comp of rest.split('/')) {
     if (!COMPONENT.test(comp)) throw bad('repository names must be lowercase letters, digits and separators (. _ __ -)');
   }

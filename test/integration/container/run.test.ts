@@ -1,12 +1,13 @@
 // `skiff run` in the foreground: output, exit codes (DESIGN.md "Exit codes":
 // 125 engine, 126 cannot invoke, 127 not found, else the container's own),
 // the options that shape the process, and the rootless id mapping.
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { uniqueName, type TestEnv } from '../../helpers/skiff.js';
+import { subIdBase, subIdRanges } from '../../helpers/subid.js';
 
 const IMG = BUSYBOX_IMAGE;
 const env = useBusyboxEnv();
@@ -97,31 +98,24 @@ test.serial('-i passes piped stdin to the container', async (t) => {
   t.is(r.stdout, 'line one\nline two');
 });
 
-async function subuidBase(user = 'skifftest'): Promise<number> {
-  const me = process.getuid?.();
-  const text = await readFile('/etc/subuid', 'utf8');
-  for (const line of text.split('\n')) {
-    const [name, start] = line.split(':');
-    if (name === user || (me !== undefined && name === String(me))) return Number(start);
-  }
-  throw new Error(`no /etc/subuid entry for ${user}`);
-}
-
 test.serial('/proc/self/uid_map shows the rootless mapping', async (t) => {
-  const base = await subuidBase();
+  // 0 is the user; 1.. are the user's /etc/subuid ranges, one after another.
+  const expected = [[0, process.getuid!(), 1]];
+  let inside = 1;
+  for (const range of await subIdRanges('uid')) {
+    expected.push([inside, range.start, range.count]);
+    inside += range.count;
+  }
   const r = await run([IMG, 'cat', '/proc/self/uid_map']);
   const rows = r.lines.map((l) => l.trim().split(/\s+/).map(Number));
-  t.deepEqual(rows, [
-    [0, process.getuid!(), 1],
-    [1, base, 65536],
-  ]);
+  t.deepEqual(rows, expected);
 });
 
 test.serial('a file owned by 1000 in the image is 1000 inside and subuid base+999 on the host', async (t) => {
   const r = await run([IMG, 'stat', '-c', '%u', '/home/user/owned-by-1000']);
   t.is(r.stdout, '1000');
 
-  const base = await subuidBase();
+  const base = await subIdBase('uid');
   const layers = join(env.root, 'layers');
   const found: number[] = [];
   for (const layer of await readdir(layers)) {

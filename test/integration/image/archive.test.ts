@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import pty from 'node-pty';
 import tar from 'tar-stream';
 import { BUSYBOX_IMAGE, buildBusyboxTar } from '../../fixtures/busybox.js';
+import { hostOciArch } from '../../fixtures/oci-image.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { podmanPeer } from '../../helpers/podman.js';
 import { PROJECT_ROOT, SKIFF_BIN } from '../../helpers/skiff.js';
@@ -168,6 +169,7 @@ test.serial('a truncated archive fails with 125 and leaves the store unchanged',
   await env.skiff(['rmi', 'localhost/victim']);
   await truncate(full, Math.floor((await stat(full)).size / 2));
   const before = { ids: await imageIds(), blobs: await blobList() };
+  t.true(before.blobs.length > 0, 'the store holds blobs where blobList() looks');
   const r = await env.skiff(['load', '-i', full], { exit: 125 });
   t.regex(r.stderr, /^Error: .*(corrupt|truncated|incomplete|ends inside)/m);
   t.is(r.stdout, '');
@@ -177,7 +179,7 @@ test.serial('a truncated archive fails with 125 and leaves the store unchanged',
 
 test.serial('a layer that does not match its diff id stores nothing: no image, blob or layer is left', async (t) => {
   const layer = await tarBuffer([{ name: 'x', content: 'a layer whose diff id is wrong\n' }]);
-  const config = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'0'.repeat(64)}`] } };
+  const config = { architecture: hostOciArch(), os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'0'.repeat(64)}`] } };
   const bad = join(work, 'bad-layer.tar');
   await writeTar(bad, [
     { name: 'manifest.json', content: JSON.stringify([{ Config: 'c.json', RepoTags: ['localhost/bad:1'], Layers: ['l.tar'] }]) },
@@ -185,6 +187,7 @@ test.serial('a layer that does not match its diff id stores nothing: no image, b
     { name: 'l.tar', content: layer },
   ]);
   const before = { ids: await imageIds(), blobs: await blobList(), layers: await readdir(join(env.root, 'layers')) };
+  t.true(before.blobs.length > 0 && before.layers.length > 0, 'the store holds blobs and layers where the test looks');
   const r = await env.skiff(['load', '-i', bad], { exit: 125 });
   t.regex(r.stderr, /^Error: layer sha256:[0-9a-f]+ has content sha256:[0-9a-f]+, but the image config says sha256:0+$/m);
   t.deepEqual(await imageIds(), before.ids);

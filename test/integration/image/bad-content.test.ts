@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
+import { hostOciArch } from '../../fixtures/oci-image.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
 import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
 
@@ -50,7 +51,7 @@ async function uploadBlob(repo: string, bytes: Buffer, mediaType: string) {
 async function pushRaw(repo: string, layers: Array<{ bytes: Buffer; mediaType: string; diffId: string }>): Promise<string> {
   const layerDescs = [];
   for (const l of layers) layerDescs.push(await uploadBlob(repo, l.bytes, l.mediaType));
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }));
+  const config = Buffer.from(JSON.stringify({ architecture: hostOciArch(), os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }));
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -102,4 +103,15 @@ test.serial('a layer whose content does not match its diff id', async (t) => {
   const r = await env.skiff(['pull', '--tls-verify=false', ref], { exit: 125 });
   t.regex(r.stderr, /^Error: layer sha256:[0-9a-f]{64} has content sha256:[0-9a-f]{64}, but the image config says/m);
   await assertNothingStored(t);
+});
+
+// Last: the checks above look for layers where a good pull puts them, so
+// they cannot pass just because the store moved its layers elsewhere.
+test.serial('control: the same image with a good layer is stored where assertNothingStored looks', async (t) => {
+  const tar = Buffer.alloc(1024); // an empty tar: two zero blocks
+  const ref = await pushRaw('good', [{ bytes: gzipSync(tar), mediaType: GZIP, diffId: sha(tar) }]);
+  await env.skiff(['pull', '-q', '--tls-verify=false', ref]);
+  t.is((await env.skiff(['images', '-q'])).lines.length, 1);
+  const layers = await readdir(join(env.root, 'layers'));
+  t.is(layers.filter((n) => /^[0-9a-f]{64}$/.test(n)).length, 1, layers.join(' '));
 });

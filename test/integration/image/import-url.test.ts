@@ -8,11 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { buildBusyboxTar } from '../../fixtures/busybox.js';
-import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
+import { newTestEnv, poll, type TestEnv } from '../../helpers/skiff.js';
 
 let env: TestEnv;
 let server: Server;
 let base: string;
+/** Responses of /stalls.tar, held open half-sent until the test cuts them. */
+const stalled: import('node:http').ServerResponse[] = [];
 
 test.before(async () => {
   env = await newTestEnv();
@@ -23,6 +25,11 @@ test.before(async () => {
     if (path === '/busybox.tar') {
       res.writeHead(200, { 'content-type': 'application/x-tar', 'content-length': size });
       createReadStream(tarball).pipe(res);
+    } else if (path === '/stalls.tar') {
+      // Half the tarball, then nothing: the download stays in progress.
+      res.writeHead(200, { 'content-type': 'application/x-tar', 'content-length': size });
+      createReadStream(tarball, { end: Math.floor(size / 2) }).pipe(res, { end: false });
+      stalled.push(res);
     } else if (path.startsWith('/redirect/')) {
       // /redirect/N → N more hops, then the tarball.
       const n = Number(path.slice('/redirect/'.length));
@@ -76,3 +83,17 @@ test.serial('a refused connection is a clean error too', async (t) => {
   t.regex(r.stderr, /Error: importing from URL: GET http:\/\/127\.0\.0\.1:1\/x\.tar: .*ECONNREFUSED/);
   t.deepEqual(await tmpFiles(), []);
 });
+
+// Also the control for the checks above: while a download runs its temp file
+// is where tmpFiles() looks, so their "no temp file" cannot pass vacuously.
+test.serial('a download cut off half-way: the temp file is in tmp/ while it runs, and gone after the error', async (t) => {
+  const running = env.skiff(['import', `${base}/stalls.tar`, 'localhost/stalled'], { exit: 125 });
+  const during = await poll(async () => (await tmpFiles()).length > 0 && (await tmpFiles()), 15_000);
+  t.truthy(during, 'a temp file appears under the graph root\'s tmp/ during the download');
+  for (const res of stalled) res.socket?.destroy();
+  const r = await running;
+  t.regex(r.stderr, /^Error: importing from URL: /m);
+  t.deepEqual(await tmpFiles(), []);
+  await env.skiff(['image', 'exists', 'localhost/stalled'], { exit: 1 });
+});
+

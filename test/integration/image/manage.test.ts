@@ -41,6 +41,9 @@ test.serial('rmi refuses an image a container uses (exit 2); -f removes both; a 
   const refused = await env.skiff(['rmi', BUSYBOX_IMAGE], { exit: 2 });
   t.regex(refused.stderr, /^Error: image used by [0-9a-f]{64}: image is in use by a container/m);
   await env.skiff(['image', 'exists', BUSYBOX_IMAGE]);
+  // Where the emptiness is checked below, the image's layer and blobs are now.
+  t.true((await list('layers')).some((n) => /^[0-9a-f]{64}$/.test(n)));
+  t.true((await list(join('blobs', 'sha256'))).length > 0);
 
   const forced = await env.skiff(['rmi', '-f', BUSYBOX_IMAGE]);
   t.regex(forced.stdout, new RegExp(`^Deleted: ${env.imageId}$`, 'm'));

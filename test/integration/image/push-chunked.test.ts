@@ -2,15 +2,15 @@
 // chunk goes up as PATCHes with Content-Range; a chunk cut off on the way is
 // resumed from the offset the registry confirms, or sent again in a new
 // session when the registry has dropped the old one. A small HTTP proxy in
-// front of the registry logs the requests and cuts the connections.
+// front of the registry (test/helpers/http-proxy.ts) logs the requests and
+// cuts the connections.
 import { createHash, randomBytes } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { RegistryClient } from '../../../src/image/registry/client.js';
+import { startProxy as startProxyTo, type DropPatch } from '../../helpers/http-proxy.js';
 import { registryRequest, startRegistry, type TestRegistry } from '../../helpers/registry.js';
 
 let reg: TestRegistry;
@@ -35,64 +35,7 @@ test.after.always(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface Proxy {
-  host: string;
-  log: string[];
-  close(): Promise<void>;
-}
-
-/**
- * Forwards every request to the registry (keeping the Host header, so the
- * registry's upload locations point back at the proxy). `drop(n)` is asked
- * before each PATCH (counted from 1): 'before' cuts the connection before
- * any of the chunk reaches the registry, 'inside' after half of it has.
- */
-async function startProxy(drop: (patch: number) => 'before' | 'inside' | undefined): Promise<Proxy> {
-  const log: string[] = [];
-  let patches = 0;
-  const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
-    log.push(`${req.method} ${req.headers['content-range'] ?? ''}`.trim());
-    const how = req.method === 'PATCH' ? drop(++patches) : undefined;
-    if (how === 'before') {
-      req.socket.destroy();
-      return;
-    }
-    const upstream = http.request({ host: '127.0.0.1', port: Number(reg.host.split(':')[1]), method: req.method, path: req.url, headers: req.headers });
-    upstream.on('response', (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    if (how === 'inside') {
-      const half = Number(req.headers['content-length']) >> 1;
-      let sent = 0;
-      req.on('data', (chunk: Buffer) => {
-        if (sent >= half) return;
-        const part = chunk.subarray(0, half - sent);
-        sent += part.length;
-        upstream.write(part);
-        if (sent >= half) {
-          // Let the registry take the half chunk, then cut both sides.
-          setTimeout(() => {
-            upstream.destroy();
-            req.socket.destroy();
-          }, 200);
-        }
-      });
-      return;
-    }
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    log,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
+const startProxy = (drop: DropPatch) => startProxyTo(reg, drop);
 
 async function storedBlob(repo: string): Promise<Buffer> {
   const res = await registryRequest(reg, `/v2/${repo}/blobs/${digest}`);

@@ -117,12 +117,12 @@ test('the multi-arch index is served with its digest and both platforms', async 
   t.deepEqual(
     index.manifests.map((m) => [m.platform?.os, m.platform?.architecture, m.platform?.variant, m.digest]),
     [
-      ['linux', 'amd64', undefined, multi.images.amd64.manifestDigest],
-      ['linux', 'arm64', 'v8', multi.images.arm64.manifestDigest],
+      ['linux', multi.platforms.foreign.architecture, multi.platforms.foreign.variant, multi.images.foreign.manifestDigest],
+      ['linux', multi.platforms.host.architecture, undefined, multi.images.host.manifestDigest],
     ],
   );
   // --all pushed the children too.
-  for (const arch of ['amd64', 'arm64'] as const) {
+  for (const arch of ['host', 'foreign'] as const) {
     const child = await fetch(`${reg.url}/v2/multi/manifests/${multi.images[arch].manifestDigest}`, {
       headers: { Accept: MEDIA_TYPES.manifest },
     });

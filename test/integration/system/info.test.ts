@@ -28,6 +28,10 @@ test.serial('info --format json parses; OCIRuntime.Notes is an array', async (t)
   const info = JSON.parse(r.stdout) as { Host: { OCIRuntime: { Name: string; Notes: unknown } } };
   t.true(['crun', 'runc'].includes(info.Host.OCIRuntime.Name));
   t.true(Array.isArray(info.Host.OCIRuntime.Notes), JSON.stringify(info.Host.OCIRuntime));
+  // podman's preference: crun when it is installed and works; otherwise a note says why not.
+  if (info.Host.OCIRuntime.Name === 'runc') {
+    t.true((info.Host.OCIRuntime.Notes as string[]).some((n) => n.startsWith('crun: ')), JSON.stringify(info.Host.OCIRuntime));
+  }
 });
 
 test.serial('images -q lists the imported id', async (t) => {

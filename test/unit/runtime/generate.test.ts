@@ -1,14 +1,43 @@
 import test from 'ava';
 import type { ContainerSpec, NetworkMode } from '../../../src/runtime/spec/container-spec.js';
-import {
-  ALL_CAPABILITIES,
-  CapabilityError,
-  DEFAULT_CAPABILITIES,
-  DEFAULT_PATH,
-  generateRuntimeSpec,
-  mergeCapabilities,
-} from '../../../src/runtime/spec/generate.js';
+import { CapabilityError, generateRuntimeSpec, mergeCapabilities } from '../../../src/runtime/spec/generate.js';
 import type { Mount } from '../../../src/oci/runtime-spec.js';
+
+// Expected values are pinned here, not imported from the code under test, so
+// a change to skiff's defaults shows up as a failing test.
+
+/**
+ * podman 4/5's default capabilities: containers/common pkg/config/containers.conf
+ * `default_capabilities` (CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL,
+ * NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT), sorted.
+ */
+const DEFAULT_CAPABILITIES: readonly string[] = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SETFCAP',
+  'CAP_SETGID',
+  'CAP_SETPCAP',
+  'CAP_SETUID',
+  'CAP_SYS_CHROOT',
+];
+
+/** Capabilities 0..40 of linux/capability.h (CAP_LAST_CAP = CAP_CHECKPOINT_RESTORE), in number order. */
+const ALL_CAPABILITIES: readonly string[] = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
+  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
+  'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+/** podman's default PATH (containers.conf `env`), for images that set none. */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const ID = 'a'.repeat(64);
 const NETNS = '/run/user/1000/netns/skiff-aaaa';

@@ -15,7 +15,16 @@ import {
   RegistryUnreachableError,
   UnsupportedMediaTypeError,
 } from '../../../../src/image/registry/errors.js';
-import * as mediaTypes from '../../../../src/oci/media-types.js';
+
+// Pinned from the OCI image-spec and Docker's manifest v2 spec, not imported
+// from src/, so a wrong constant there fails these tests.
+const mediaTypes = {
+  OCI_MANIFEST: 'application/vnd.oci.image.manifest.v1+json',
+  OCI_INDEX: 'application/vnd.oci.image.index.v1+json',
+  OCI_CONFIG: 'application/vnd.oci.image.config.v1+json',
+  DOCKER_MANIFEST: 'application/vnd.docker.distribution.manifest.v2+json',
+  DOCKER_MANIFEST_LIST: 'application/vnd.docker.distribution.manifest.list.v2+json',
+} as const;
 
 // Everything here listens and connects on 127.0.0.1 only.
 const LOOPBACK = '127.0.0.1';
