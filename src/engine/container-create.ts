@@ -13,6 +13,7 @@ import { newId, randomName, NAME_PATTERN } from '../util/ids.js';
 import type { EngineContext } from './context.js';
 import type { ContainerRecord } from './container-record.js';
 import { resolveImage } from './images.js';
+import { readImageFile } from '../image/layer/read-file.js';
 
 export interface ContainerCreateOptions {
   image: string;
@@ -269,7 +270,7 @@ export function readEnvFiles(files: string[]): string[] {
 export function resolveUser(spec: string, layerDirs: string[]): ContainerSpec['user'] {
   if (spec === '') return { uid: 0, gid: 0, additionalGids: [] };
   const [userPart, groupPart] = spec.split(':', 2);
-  const passwd = readImageFile(layerDirs, 'etc/passwd');
+  const passwd = readImageFile(layerDirs, 'etc/passwd')?.toString('utf8') ?? '';
   const entries = passwd.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
   let uid: number;
   let gid: number | undefined;
@@ -286,23 +287,12 @@ export function resolveUser(spec: string, layerDirs: string[]): ContainerSpec['u
   if (groupPart !== undefined && groupPart !== '') {
     if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
     else {
-      const group = readImageFile(layerDirs, 'etc/group').split('\n').map((l) => l.split(':')).find((f) => f[0] === groupPart);
+      const group = (readImageFile(layerDirs, 'etc/group')?.toString('utf8') ?? '').split('\n').map((l) => l.split(':')).find((f) => f[0] === groupPart);
       if (!group) throw new SkiffError('ENOGROUP', `unable to find group ${groupPart}: no matching entries in group file`);
       gid = Number(group[2]);
     }
   }
   return { uid, gid: gid ?? 0, additionalGids: [] };
-}
-
-function readImageFile(layerDirs: string[], rel: string): string {
-  for (const dir of [...layerDirs].reverse()) {
-    try {
-      return readFileSync(join(dir, rel), 'utf8');
-    } catch {
-      // not in this layer
-    }
-  }
-  return '';
 }
 
 /** Parses --network: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]. */
