@@ -129,7 +129,8 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
   const pause = await ensurePauseProcess(global.runroot);
   for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
   const script = new URL(import.meta.url).pathname;
-  const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, script, '--root', global.root, '--runroot', global.runroot, ...argv];
+  // `--` ends Node's options: Node 20 reads `--env-file` even after the script (see bin/skiff).
+  const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
   const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid) }) });
   return new Promise((resolve) => {
     child.on('error', (err) => {
