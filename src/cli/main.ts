@@ -4,6 +4,7 @@
  * namespace for commands that need it, and error → exit code.
  */
 import { spawn } from 'node:child_process';
+import { resolve as resolvePath } from 'node:path';
 import type { GlobalOptions } from '../config/global-options.js';
 import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
 import { SkiffError } from '../util/errors.js';
@@ -82,8 +83,8 @@ function globalsBeforeCommand(globals: string[]): GlobalOptions {
     return globals[at].includes('=') ? globals[at].slice(globals[at].indexOf('=') + 1) : globals[at + 1];
   };
   return {
-    root: value('root') ?? defaultGraphRoot(),
-    runroot: value('runroot') ?? defaultRunRoot(),
+    root: absolute(value('root')) ?? defaultGraphRoot(),
+    runroot: absolute(value('runroot')) ?? defaultRunRoot(),
     storageDriver: value('storage-driver') as GlobalOptions['storageDriver'],
     runtime: value('runtime'),
     logLevel: 'warn',
@@ -106,12 +107,26 @@ function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
 
 function toGlobalOptions(args: ParsedArgs): GlobalOptions {
   return {
-    root: (args.root as string | undefined) ?? defaultGraphRoot(),
-    runroot: (args.runroot as string | undefined) ?? defaultRunRoot(),
+    root: absolute(args.root as string | undefined) ?? defaultGraphRoot(),
+    runroot: absolute(args.runroot as string | undefined) ?? defaultRunRoot(),
     storageDriver: args['storage-driver'] as GlobalOptions['storageDriver'],
     runtime: args.runtime as string | undefined,
     logLevel: (args['log-level'] as GlobalOptions['logLevel']) ?? 'warn',
   };
+}
+
+/** nsenter's flag that keeps our working directory, unless it is gone. */
+function workdirArg(): string[] {
+  try {
+    return [`--wd=${process.cwd()}`];
+  } catch {
+    return [];
+  }
+}
+
+/** A store path given relative to the cwd, made absolute: namespaced workers run elsewhere. */
+function absolute(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolvePath(path);
 }
 
 function needsReexec(): boolean {
@@ -130,7 +145,8 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
   for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
   const script = new URL(import.meta.url).pathname;
   // `--` ends Node's options: Node 20 reads `--env-file` even after the script (see bin/skiff).
-  const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
+  // nsenter starts in / of the namespace; relative paths in argv (an import's FILE, a late --root) mean the cwd.
+  const [cmd, ...args] = [...nsenterArgs(pause), ...workdirArg(), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
   const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid) }) });
   return new Promise((resolve) => {
     child.on('error', (err) => {
