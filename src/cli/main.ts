@@ -141,7 +141,14 @@ function needsReexec(): boolean {
  */
 async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise<number> {
   const { ensurePauseProcess, nsenterArgs, USERNS_ENV } = await import('../userns/pause.js');
-  const pause = await ensurePauseProcess(global.runroot);
+  let pause;
+  try {
+    pause = await ensurePauseProcess(global.runroot);
+  } catch (err) {
+    if (!(err instanceof SkiffError)) throw err;
+    printError(err.message, err.hint);
+    return EXIT_ENGINE;
+  }
   for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
   const script = new URL(import.meta.url).pathname;
   // `--` ends Node's options: Node 20 reads `--env-file` even after the script (see bin/skiff).
