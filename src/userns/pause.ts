@@ -82,8 +82,10 @@ async function createPause(pidFile: string): Promise<EnsurePauseResult> {
   const warnings: string[] = [];
 
   // unshare(1) does the unshare(2) Node cannot do; `sleep infinity` then just
-  // keeps the namespaces alive. Private propagation keeps our mounts ours.
-  const args = ['--user', '--mount', '--propagation', 'private'];
+  // keeps the namespaces alive. Slave propagation, as podman's: our mounts stay
+  // ours, and what the host mounts later (a USB disk, a tmpfs) shows up here
+  // instead of the directory it covers.
+  const args = ['--user', '--mount', '--propagation', 'slave'];
   if (!fullMapping) {
     args.unshift('--map-root-user');
     warnings.push(`no subuid/subgid ranges found for user "${user}" in /etc/subuid and /etc/subgid: using a single-uid mapping, images with files owned by other users will fail`);
