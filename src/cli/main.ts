@@ -17,6 +17,7 @@ import { isNamespacedCommand } from './namespaced.js';
 import { preforkMonitor } from './prefork.js';
 
 async function main(argv: string[]): Promise<number> {
+  restoreCallerCwd();
   const { globals, rest } = splitGlobals(argv);
   // For run, start the container's monitor before the command table loads (see prefork.ts).
   if ((rest[0] === 'run' || (rest[0] === 'container' && rest[1] === 'run')) && !rest.includes('--help')) {
@@ -115,12 +116,31 @@ function toGlobalOptions(args: ParsedArgs): GlobalOptions {
   };
 }
 
-/** nsenter's flag that keeps our working directory, unless it is gone. */
-function workdirArg(): string[] {
+/** Set for the worker re-executed in the namespace: the caller's working directory. */
+const CWD_ENV = 'SKIFF_CWD';
+
+/** The caller's working directory, unless it is gone. */
+function callerCwd(): Record<string, string> {
   try {
-    return [`--wd=${process.cwd()}`];
+    return { [CWD_ENV]: process.cwd() };
   } catch {
-    return [];
+    return {};
+  }
+}
+
+/**
+ * In the re-executed worker: back to the caller's working directory. Best
+ * effort: one it cannot reach from the namespace leaves it in /, where only
+ * relative paths fail, as nsenter --wd would fail the whole command.
+ */
+function restoreCallerCwd(): void {
+  const cwd = process.env[CWD_ENV];
+  if (cwd === undefined) return;
+  delete process.env[CWD_ENV];
+  try {
+    process.chdir(cwd);
+  } catch {
+    // stay in /
   }
 }
 
@@ -152,9 +172,9 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
   for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
   const script = new URL(import.meta.url).pathname;
   // `--` ends Node's options: Node 20 reads `--env-file` even after the script (see bin/skiff).
-  // nsenter starts in / of the namespace; relative paths in argv (an import's FILE, a late --root) mean the cwd.
-  const [cmd, ...args] = [...nsenterArgs(pause), ...workdirArg(), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
-  const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid) }) });
+  const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
+  // nsenter starts in / of the namespace; relative paths in argv (an import's FILE, a late --root) mean the caller's cwd.
+  const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid), ...callerCwd() }) });
   return new Promise((resolve) => {
     child.on('error', (err) => {
       printError(`cannot enter the user namespace: ${err.message}`);
