@@ -1,12 +1,12 @@
 // The store is private to its user, as podman's is: another local user must
 // not read a container's config.json (its environment holds passwords) nor
 // reach the image layers (a setuid binary there runs as the store's owner).
-import { chmod, readdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
-import { newTestEnv } from '../../helpers/skiff.js';
+import { newTestEnv, runSkiff } from '../../helpers/skiff.js';
 
 const env = useBusyboxEnv();
 
@@ -60,4 +60,16 @@ test.serial('a command that only reads (images) on a new store creates it privat
   } finally {
     await fresh.cleanup();
   }
+});
+
+test.serial('a graph root others can write to is refused, not made private: what it holds may be planted', async (t) => {
+  const root = join(env.dir, 'open-root');
+  await mkdir(root);
+  await chmod(root, 0o777);
+  for (const args of [['ps', '-a'], ['rm', '-f', 'x']]) {
+    const r = await runSkiff(['--root', root, '--runroot', env.runroot], args, { exit: 125 }, t);
+    t.is(r.stderr, `Error: graph root "${root}" is writable by other users (mode 0777)`, args.join(' '));
+  }
+  t.is(await mode(root), '0777');
+  t.deepEqual(await readdir(root), []);
 });
