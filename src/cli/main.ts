@@ -4,6 +4,7 @@
  * namespace for commands that need it, and error → exit code.
  */
 import { spawn } from 'node:child_process';
+import { resolve as resolvePath } from 'node:path';
 import type { GlobalOptions } from '../config/global-options.js';
 import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
 import { SkiffError } from '../util/errors.js';
@@ -16,6 +17,7 @@ import { isNamespacedCommand } from './namespaced.js';
 import { preforkMonitor } from './prefork.js';
 
 async function main(argv: string[]): Promise<number> {
+  restoreCallerCwd();
   const { globals, rest } = splitGlobals(argv);
   // For run, start the container's monitor before the command table loads (see prefork.ts).
   if ((rest[0] === 'run' || (rest[0] === 'container' && rest[1] === 'run')) && !rest.includes('--help')) {
@@ -82,8 +84,8 @@ function globalsBeforeCommand(globals: string[]): GlobalOptions {
     return globals[at].includes('=') ? globals[at].slice(globals[at].indexOf('=') + 1) : globals[at + 1];
   };
   return {
-    root: value('root') ?? defaultGraphRoot(),
-    runroot: value('runroot') ?? defaultRunRoot(),
+    root: absolute(value('root')) ?? defaultGraphRoot(),
+    runroot: absolute(value('runroot')) ?? defaultRunRoot(),
     storageDriver: value('storage-driver') as GlobalOptions['storageDriver'],
     runtime: value('runtime'),
     logLevel: 'warn',
@@ -106,12 +108,45 @@ function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
 
 function toGlobalOptions(args: ParsedArgs): GlobalOptions {
   return {
-    root: (args.root as string | undefined) ?? defaultGraphRoot(),
-    runroot: (args.runroot as string | undefined) ?? defaultRunRoot(),
+    root: absolute(args.root as string | undefined) ?? defaultGraphRoot(),
+    runroot: absolute(args.runroot as string | undefined) ?? defaultRunRoot(),
     storageDriver: args['storage-driver'] as GlobalOptions['storageDriver'],
     runtime: args.runtime as string | undefined,
     logLevel: (args['log-level'] as GlobalOptions['logLevel']) ?? 'warn',
   };
+}
+
+/** Set for the worker re-executed in the namespace: the caller's working directory. */
+const CWD_ENV = 'SKIFF_CWD';
+
+/** The caller's working directory, unless it is gone. */
+function callerCwd(): Record<string, string> {
+  try {
+    return { [CWD_ENV]: process.cwd() };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * In the re-executed worker: back to the caller's working directory. Best
+ * effort: one it cannot reach from the namespace leaves it in /, where only
+ * relative paths fail, as nsenter --wd would fail the whole command.
+ */
+function restoreCallerCwd(): void {
+  const cwd = process.env[CWD_ENV];
+  if (cwd === undefined) return;
+  delete process.env[CWD_ENV];
+  try {
+    process.chdir(cwd);
+  } catch {
+    // stay in /
+  }
+}
+
+/** A store path given relative to the cwd, made absolute: namespaced workers run elsewhere. */
+function absolute(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolvePath(path);
 }
 
 function needsReexec(): boolean {
@@ -126,11 +161,20 @@ function needsReexec(): boolean {
  */
 async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise<number> {
   const { ensurePauseProcess, nsenterArgs, USERNS_ENV } = await import('../userns/pause.js');
-  const pause = await ensurePauseProcess(global.runroot);
+  let pause;
+  try {
+    pause = await ensurePauseProcess(global.runroot);
+  } catch (err) {
+    if (!(err instanceof SkiffError)) throw err;
+    printError(err.message, err.hint);
+    return EXIT_ENGINE;
+  }
   for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
   const script = new URL(import.meta.url).pathname;
-  const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, script, '--root', global.root, '--runroot', global.runroot, ...argv];
-  const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid) }) });
+  // `--` ends Node's options: Node 20 reads `--env-file` even after the script (see bin/skiff).
+  const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
+  // nsenter starts in / of the namespace; relative paths in argv (an import's FILE, a late --root) mean the caller's cwd.
+  const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid), ...callerCwd() }) });
   return new Promise((resolve) => {
     child.on('error', (err) => {
       printError(`cannot enter the user namespace: ${err.message}`);

@@ -70,7 +70,8 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
     throw new InvalidArgumentError(`invalid container name "${options.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
   }
   const dir = ctx.layout.containerDir(id);
-  await fsp.mkdir(dir, { recursive: true });
+  // Private: config.json and the bundle hold the container's environment (passwords, tokens).
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   let name = options.name ?? randomName();
   for (let attempt = 0; ; attempt++) {
     try {
@@ -132,8 +133,8 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       if (err instanceof CapabilityError) throw new InvalidArgumentError(err.message);
       throw err;
     }
-    await fsp.mkdir(ctx.layout.containerBundle(id), { recursive: true });
-    await writeJsonAtomic(join(ctx.layout.containerBundle(id), 'config.json'), runtimeSpec);
+    await fsp.mkdir(ctx.layout.containerBundle(id), { recursive: true, mode: 0o700 });
+    await writeJsonAtomic(join(ctx.layout.containerBundle(id), 'config.json'), runtimeSpec, 0o600);
 
     const record: ContainerRecord = {
       id,
@@ -169,7 +170,7 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       netnsFile,
       consoleSize: spec.consoleSize,
     };
-    await writeJsonAtomic(join(dir, 'monitor.json'), monitor);
+    await writeJsonAtomic(join(dir, 'monitor.json'), monitor, 0o600);
     await store.writeConfig(id, record);
     // state.json last: a container without it is not listed, so readers never see half a create.
     await store.writeState(id, { status: 'created' });

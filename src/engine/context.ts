@@ -4,13 +4,16 @@ import { exec } from '../util/exec.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import { chooseRuntime, type RuntimeChoice, type RuntimeName } from '../runtime/driver.js';
 import { StoreLayout } from '../store/layout.js';
+import { prepareStoreRoots } from '../store/roots.js';
 import { ensurePauseProcess, insideUserNamespace, nsenterArgs, USERNS_ENV } from '../userns/pause.js';
 import { pathExists, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 
 /**
  * Where an engine call runs: the store layout, whether we are rootless, and
- * how to run a program as root of the user namespace from here.
+ * how to run a program as root of the user namespace from here. Constructing
+ * it creates the graph root and run root, private to the user, or throws
+ * UnsafeDirectoryError for roots another user could have planted.
  */
 export class EngineContext {
   readonly layout: StoreLayout;
@@ -19,6 +22,7 @@ export class EngineContext {
 
   constructor(readonly global: GlobalOptions) {
     this.layout = new StoreLayout(global.root, global.runroot);
+    prepareStoreRoots(this.layout);
   }
 
   /** Rootless: not real root, or already inside skiff's user namespace. */

@@ -73,7 +73,7 @@ export class ContainerStore {
   }
 
   async writeConfig(id: string, config: unknown): Promise<void> {
-    await writeJsonAtomic(this.layout.containerConfig(id), config);
+    await writeJsonAtomic(this.layout.containerConfig(id), config, 0o600);
   }
 
   async readState(id: string): Promise<ContainerState | undefined> {
@@ -81,6 +81,6 @@ export class ContainerStore {
   }
 
   async writeState(id: string, state: ContainerState): Promise<void> {
-    await writeJsonAtomic(this.layout.containerState(id), state);
+    await writeJsonAtomic(this.layout.containerState(id), state, 0o600);
   }
 }

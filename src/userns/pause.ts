@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, readlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execOrThrow } from '../util/exec.js';
 import { SkiffError } from '../util/errors.js';
 import { processAlive, processStartTime, sleep } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
+import { ensurePrivateDir } from '../util/private-dir.js';
 import { idMapArgs, readSubIds } from './subid.js';
 
 /** Set in every process skiff runs inside its user namespace. */
@@ -32,12 +33,14 @@ export function insideUserNamespace(): boolean {
  * Returns the pause process that holds the rootless user and mount namespace,
  * creating it when it is missing (first use, after a reboot or a kill). Holds
  * `<runRoot>/pause.lock` while creating so racing commands share one namespace.
+ * Throws UnsafeDirectoryError for a run root another user owns or could write
+ * to, and ignores a pause.pid naming a process that is not ours.
  */
 export async function ensurePauseProcess(runRoot: string): Promise<EnsurePauseResult> {
+  ensurePrivateDir(runRoot, 'run root');
   const pidFile = join(runRoot, 'pause.pid');
   const current = readPause(pidFile);
   if (current) return { ...current, warnings: [] };
-  await fsp.mkdir(runRoot, { recursive: true, mode: 0o700 });
   return withLock(join(runRoot, 'pause.lock'), async () => {
     const again = readPause(pidFile);
     if (again) return { ...again, warnings: [] };
@@ -48,9 +51,24 @@ export async function ensurePauseProcess(runRoot: string): Promise<EnsurePauseRe
 function readPause(pidFile: string): PauseInfo | undefined {
   try {
     const info = JSON.parse(readFileSync(pidFile, 'utf8')) as PauseInfo;
-    return processAlive(info.pid, info.startTime) ? info : undefined;
+    return processAlive(info.pid, info.startTime) && isOurPauseProcess(info.pid) ? info : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * True when `pid` runs as the current user in a user namespace other than
+ * ours, as skiff's pause process does: a pause.pid naming another user's
+ * process, or one of ours on the host, must not be entered with nsenter.
+ */
+export function isOurPauseProcess(pid: number): boolean {
+  try {
+    const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (!uids || uids.slice(1).some((u) => Number(u) !== process.getuid?.())) return false;
+    return readlinkSync(`/proc/${pid}/ns/user`) !== readlinkSync('/proc/self/ns/user');
+  } catch {
+    return false; // gone, or not ours to inspect
   }
 }
 
@@ -64,8 +82,10 @@ async function createPause(pidFile: string): Promise<EnsurePauseResult> {
   const warnings: string[] = [];
 
   // unshare(1) does the unshare(2) Node cannot do; `sleep infinity` then just
-  // keeps the namespaces alive. Private propagation keeps our mounts ours.
-  const args = ['--user', '--mount', '--propagation', 'private'];
+  // keeps the namespaces alive. Slave propagation, as podman's: our mounts stay
+  // ours, and what the host mounts later (a USB disk, a tmpfs) shows up here
+  // instead of the directory it covers.
+  const args = ['--user', '--mount', '--propagation', 'slave'];
   if (!fullMapping) {
     args.unshift('--map-root-user');
     warnings.push(`no subuid/subgid ranges found for user "${user}" in /etc/subuid and /etc/subgid: using a single-uid mapping, images with files owned by other users will fail`);

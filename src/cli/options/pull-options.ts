@@ -50,7 +50,7 @@ export async function applyPullPolicy(args: ParsedArgs, global: GlobalOptions, i
     if (args[name] !== undefined) flags.push(`--${name}=${String(args[name])}`);
   }
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...flags.slice(0, 4), 'pull', ...flags.slice(4), image], { stdio: ['ignore', 'ignore', 'inherit'], env: nodeChildEnv() });
+    const child = spawn(process.execPath, ['--', MAIN, ...flags.slice(0, 4), 'pull', ...flags.slice(4), image], { stdio: ['ignore', 'ignore', 'inherit'], env: nodeChildEnv() });
     child.on('exit', (c) => resolve(c ?? 125));
     child.on('error', () => resolve(125));
   });
