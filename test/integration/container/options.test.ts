@@ -23,3 +23,28 @@ test.serial('create and run refuse an invalid --stop-signal with exit 125 and cr
   await env.skiff(['rm', name]);
 });
 
+test.serial('start -a gives piped stdin to a container created with -i, as podman does', async (t) => {
+  const name = uniqueName('cat');
+  await env.skiff(['create', '-i', '--name', name, '--network', 'none', IMG, 'cat']);
+  const r = await env.skiff(['start', '-a', name], { stdin: 'through start -a\n', timeout: 30_000 });
+  t.is(r.stdout, 'through start -a');
+  await env.skiff(['rm', name]);
+});
+
+test.serial('start -a does not give stdin to a container created without -i, even with start -i', async (t) => {
+  const name = uniqueName('nocat');
+  await env.skiff(['create', '--name', name, '--network', 'none', IMG, 'cat']);
+  const r = await env.skiff(['start', '-a', '-i', name], { stdin: 'not for it\n', timeout: 30_000 });
+  t.is(r.stdout, '');
+  await env.skiff(['rm', name]);
+});
+
+test.serial('start -i without -a starts detached and prints the name, as podman does', async (t) => {
+  const name = uniqueName('idet');
+  await env.skiff(['create', '-i', '--name', name, '--network', 'none', IMG, 'sleep', '60']);
+  const r = await env.skiff(['start', '-i', name], { stdin: 'ignored\n', timeout: 30_000 });
+  t.is(r.stdout, name);
+  t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running');
+  await env.skiff(['rm', '-f', name]);
+});
+
