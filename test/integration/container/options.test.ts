@@ -48,3 +48,35 @@ test.serial('start -i without -a starts detached and prints the name, as podman 
   await env.skiff(['rm', '-f', name]);
 });
 
+test.serial('inspect reports the graph driver in use, for containers and images', async (t) => {
+  const name = uniqueName('gd');
+  await env.skiff(['--storage-driver', 'vfs', 'create', '--name', name, '--network', 'none', IMG, 'true']);
+  t.is((await env.skiff(['--storage-driver', 'vfs', 'inspect', '--format', '{{.GraphDriver.Name}}', name])).stdout, 'vfs');
+  t.is((await env.skiff(['--storage-driver', 'vfs', 'image', 'inspect', '--format', '{{.GraphDriver.Name}}', IMG])).stdout, 'vfs');
+  t.is((await env.skiff(['--storage-driver', 'overlay', 'image', 'inspect', '--format', '{{.GraphDriver.Name}}', IMG])).stdout, 'overlay');
+  await env.skiff(['rm', name]);
+});
+
+test.serial("inspect's IPAddress is the address the container really has with slirp4netns, empty otherwise", async (t) => {
+  const slirp = uniqueName('ip');
+  await env.skiff(['create', '--name', slirp, IMG, 'sh', '-c', 'ip -4 -o addr show tap0; sleep 60']);
+  // Not running: no network namespace, no address.
+  t.is((await env.skiff(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', slirp])).stdout, '');
+  await env.skiff(['start', slirp]);
+  let logs = '';
+  for (let i = 0; i < 50 && !/inet /.test(logs); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    logs = (await env.skiff(['logs', slirp])).stdout;
+  }
+  const inside = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(logs)?.[1];
+  t.truthy(inside, logs);
+  t.is((await env.skiff(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', slirp])).stdout, inside!);
+  await env.skiff(['rm', '-f', slirp]);
+
+  for (const network of ['none', 'host']) {
+    const name = uniqueName(`ip-${network}`);
+    await env.skiff(['run', '-d', '--name', name, '--network', network, IMG, 'sleep', '60']);
+    t.is((await env.skiff(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', name])).stdout, '', network);
+    await env.skiff(['rm', '-f', name]);
+  }
+});
