@@ -2,7 +2,7 @@
 // (--human) and `import -q` (--quiet), each checked against what podman
 // prints.
 import test from 'ava';
-import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { BUSYBOX_IMAGE, buildBusyboxTar } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 
 const env = useBusyboxEnv();
@@ -28,3 +28,19 @@ test.serial('history shows how long ago by default and RFC 3339 dates with -H=fa
   t.regex(table.lines[1]!, /^[0-9a-f]{12}\s+\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\s+skiff import\s+\d/);
 });
 
+test.serial('import prints the copy progress on stderr; -q and --quiet print only the id', async (t) => {
+  const tar = await buildBusyboxTar();
+  const loud = await env.skiff(['import', tar, 'localhost/imp-loud']);
+  t.regex(loud.stdout, /^sha256:[0-9a-f]{64}$/);
+  const id = loud.stdout.slice('sha256:'.length);
+  t.regex(loud.stderr, /^Getting image source signatures$/m);
+  t.regex(loud.stderr, /^Copying blob [0-9a-f]{12} done$/m);
+  t.regex(loud.stderr, new RegExp(`^Copying config ${id.slice(0, 12)} done$`, 'm'));
+  t.regex(loud.stderr, /^Writing manifest to image destination$/m);
+
+  for (const flag of ['-q', '--quiet']) {
+    const quiet = await env.skiff(['import', flag, tar, `localhost/imp${flag.replace(/-/g, '')}`]);
+    t.regex(quiet.stdout, /^sha256:[0-9a-f]{64}$/, flag);
+    t.is(quiet.stderr, '', flag);
+  }
+});
