@@ -6,6 +6,7 @@ import type { EngineContext } from './context.js';
 import { defaultCertDir, normalizeReference, parseCreds, readCertDir } from './image-pull.js';
 import { matchImage } from './images.js';
 import { NoSuchImageError } from './errors.js';
+import { registryAccess } from './registry-login.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
 
 export interface ImagePushOptions {
@@ -13,7 +14,7 @@ export interface ImagePushOptions {
   image: string;
   /** Registry reference, optionally `docker://`-prefixed; default: the image's name. */
   destination?: string;
-  /** undefined: verify. */
+  /** undefined: verify, except for registries named insecure in registries.conf. */
   tlsVerify?: boolean;
   /** USER:PASSWORD from --creds; otherwise the auth files are searched. */
   creds?: string;
@@ -44,9 +45,10 @@ export async function pushImageToRegistry(ctx: EngineContext, options: ImagePush
   const { lookupCredentials } = await import('../image/registry/auth-file.js');
   const { pushImage } = await import('../image/push.js');
   const domain = ref.domain!;
+  const { tlsVerify } = await registryAccess(`${domain}/${ref.path}`, options.tlsVerify, 'push to');
   const client = new RegistryClient({
     host: domain,
-    tlsVerify: options.tlsVerify ?? true,
+    tlsVerify,
     caCerts: await readCertDir(options.certDir ?? defaultCertDir(domain)),
     credentials: options.creds ? parseCreds(options.creds) : lookupCredentials(`${domain}/${ref.path}`),
   });

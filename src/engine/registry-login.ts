@@ -21,6 +21,24 @@ export interface LogoutOptions {
 }
 
 /**
+ * What registries.conf says about pushing to or logging in to a repository
+ * (`host[:port][/path]`), applied as containers/image's newDockerClient
+ * applies it: a `blocked` registry is refused; an `insecure` one is reached
+ * like --tls-verify=false (unverified https, or plain http), unless
+ * --tls-verify (`tlsVerify`) was given. Mirrors and `location` apply to pulls only.
+ */
+export async function registryAccess(repository: string, tlsVerify: boolean | undefined, verb: 'push to' | 'log in to'): Promise<{ tlsVerify: boolean }> {
+  const { findRegistry, loadRegistriesConf } = await import('../config/registries-conf.js');
+  const entry = findRegistry(loadRegistriesConf(), repository);
+  if (entry?.blocked) {
+    throw new SkiffError('EBLOCKED', `registry ${entry.prefix} is blocked in registries.conf`, {
+      hint: `remove "blocked = true" from its [[registry]] table to ${verb} it`,
+    });
+  }
+  return { tlsVerify: tlsVerify ?? !entry?.insecure };
+}
+
+/**
  * `skiff login`: checks the credentials against the registry and, only when
  * it accepts them, stores them in the auth file. Returns the key stored.
  */
@@ -31,9 +49,10 @@ export async function login(options: LoginOptions): Promise<string> {
   const { RegistryClient } = await import('../image/registry/client.js');
   const { authFileForWrite, storeCredentials } = await import('../image/registry/auth-file.js');
   const host = key.split('/')[0]!;
+  const { tlsVerify } = await registryAccess(key, options.tlsVerify, 'log in to');
   const client = new RegistryClient({
     host,
-    tlsVerify: options.tlsVerify ?? true,
+    tlsVerify,
     caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
     credentials: { username: options.username, password: options.password },
   });
@@ -67,9 +86,10 @@ export async function checkStoredLogin(options: { key: string; credentials: Regi
   const { RegistryClient } = await import('../image/registry/client.js');
   const { RegistryUnauthorizedError } = await import('../image/registry/errors.js');
   const host = options.key.split('/')[0]!;
+  const { tlsVerify } = await registryAccess(options.key, options.tlsVerify, 'log in to');
   const client = new RegistryClient({
     host,
-    tlsVerify: options.tlsVerify ?? true,
+    tlsVerify,
     caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
     credentials: options.credentials,
   });
