@@ -3,7 +3,7 @@ import { formatReference, parseReference } from '../image/reference.js';
 import type { PushProgress } from '../image/push.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
 import type { EngineContext } from './context.js';
-import { defaultCertDir, normalizeReference, parseCreds, readCertDir } from './image-pull.js';
+import { defaultCertDir, normalizeReference, parseCreds } from './image-pull.js';
 import { matchImage } from './images.js';
 import { NoSuchImageError } from './errors.js';
 import { registryAccess } from './registry-login.js';
@@ -42,6 +42,7 @@ export async function pushImageToRegistry(ctx: EngineContext, options: ImagePush
   const ref = normalizeReference(destinationOf(options, record));
 
   const { RegistryClient } = await import('../image/registry/client.js');
+  const { readCertDir } = await import('../image/registry/trust.js');
   const { lookupCredentials } = await import('../image/registry/auth-file.js');
   const { pushImage } = await import('../image/push.js');
   const domain = ref.domain!;
@@ -49,7 +50,7 @@ export async function pushImageToRegistry(ctx: EngineContext, options: ImagePush
   const client = new RegistryClient({
     host: domain,
     tlsVerify,
-    caCerts: await readCertDir(options.certDir ?? defaultCertDir(domain)),
+    ...(await readCertDir(options.certDir ?? defaultCertDir(domain))),
     credentials: options.creds ? parseCreds(options.creds) : lookupCredentials(`${domain}/${ref.path}`),
   });
   // Blobs of an image pulled from this registry can be mounted instead of uploaded.

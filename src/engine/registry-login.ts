@@ -1,6 +1,6 @@
 import type { RegistryCredentials } from '../image/registry/auth-file.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
-import { defaultCertDir, readCertDir } from './image-pull.js';
+import { defaultCertDir } from './image-pull.js';
 
 export interface LoginOptions {
   /** `host[:port]`, or `host[:port]/namespace/repo` for repository-scoped credentials. */
@@ -47,13 +47,14 @@ export async function login(options: LoginOptions): Promise<string> {
   if (options.username === '') throw new InvalidArgumentError('the username is empty');
   if (options.password === '') throw new InvalidArgumentError('the password is empty');
   const { RegistryClient } = await import('../image/registry/client.js');
+  const { readCertDir } = await import('../image/registry/trust.js');
   const { authFileForWrite, storeCredentials } = await import('../image/registry/auth-file.js');
   const host = key.split('/')[0]!;
   const { tlsVerify } = await registryAccess(key, options.tlsVerify, 'log in to');
   const client = new RegistryClient({
     host,
     tlsVerify,
-    caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
+    ...(await readCertDir(options.certDir ?? defaultCertDir(host))),
     credentials: { username: options.username, password: options.password },
   });
   try {
@@ -84,13 +85,14 @@ export async function storedLogin(registry: string, authFile?: string): Promise<
  */
 export async function checkStoredLogin(options: { key: string; credentials: RegistryCredentials; tlsVerify?: boolean; certDir?: string }): Promise<boolean> {
   const { RegistryClient } = await import('../image/registry/client.js');
+  const { readCertDir } = await import('../image/registry/trust.js');
   const { RegistryUnauthorizedError } = await import('../image/registry/errors.js');
   const host = options.key.split('/')[0]!;
   const { tlsVerify } = await registryAccess(options.key, options.tlsVerify, 'log in to');
   const client = new RegistryClient({
     host,
     tlsVerify,
-    caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
+    ...(await readCertDir(options.certDir ?? defaultCertDir(host))),
     credentials: options.credentials,
   });
   try {
