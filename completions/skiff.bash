@@ -94,7 +94,7 @@ __skiff_choices() {
     "image push|--compression-format"|"push|--compression-format") echo "gzip zstd" ;;
     "image save|--format"|"save|--format") echo "docker-archive oci-archive oci-dir" ;;
     *"|--storage-driver") echo "overlay vfs" ;;
-    *"|--log-level") echo "debug info warn error" ;;
+    *"|--log-level") echo "trace debug info warn warning error fatal panic" ;;
   esac
 }
 

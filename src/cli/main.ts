@@ -9,6 +9,7 @@ import type { GlobalOptions } from '../config/global-options.js';
 import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
 import { SkiffError } from '../util/errors.js';
 import { nodeChildEnv } from '../util/exec.js';
+import { LOG_LEVELS, isLogLevel, log, setLogLevel } from '../util/log.js';
 import type { ParsedArgs } from './command.js';
 import { GLOBAL_OPTIONS, beforeVerbatim, parseCommandArgs } from './parse.js';
 import { EXIT_ENGINE, exitCodeFor } from './exit-codes.js';
@@ -19,6 +20,9 @@ import { preforkMonitor } from './prefork.js';
 async function main(argv: string[]): Promise<number> {
   restoreCallerCwd();
   const { globals, rest } = splitGlobals(argv);
+  // The level is set as early as it is known, so start-up is logged too.
+  if (!applyLogLevel(flagValue(globals, 'log-level'))) return EXIT_ENGINE;
+  log.debug(`Called skiff ${argv.join(' ')}`);
   // For run, start the container's monitor before the command table loads (see prefork.ts).
   if ((rest[0] === 'run' || (rest[0] === 'container' && rest[1] === 'run')) && !rest.includes('--help')) {
     preforkMonitor(globalsBeforeCommand(globals));
@@ -59,9 +63,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const name = command.path.join(' ');
+  // Checked before the flags are parsed: podman's message, not the generic one for a bad choice.
+  if (!applyLogLevel(flagValue([...globals, ...beforeVerbatim(commandArgs, command)], 'log-level'))) return EXIT_ENGINE;
   try {
     const parsed = await parseCommandArgs(command, [...globals, ...commandArgs]);
     const global = toGlobalOptions(parsed);
+    log.debug(`Using graph root ${global.root}`);
+    log.debug(`Using run root ${global.runroot}`);
+    if (global.storageDriver) log.debug(`Using storage driver ${global.storageDriver}`);
+    if (global.runtime) log.debug(`Using OCI runtime ${global.runtime}`);
     if (command.userns && needsReexec()) return await reexecInNamespace(global, argv);
     return await command.run(parsed, global);
   } catch (err) {
@@ -76,19 +86,36 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The value of the last `--flag V` or `--flag=V` among tokens (a repeated flag keeps its last value, as pflag). */
+function flagValue(tokens: string[], flag: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] === `--${flag}`) found = tokens[++i];
+    else if (tokens[i].startsWith(`--${flag}=`)) found = tokens[i].slice(flag.length + 3);
+  }
+  return found;
+}
+
+/** Sets the log level when one is given; false (after printing podman's error) when it is not a level. */
+function applyLogLevel(level: string | undefined): boolean {
+  if (level === undefined) return true;
+  if (!isLogLevel(level)) {
+    printError(`Log Level "${level}" is not supported, choose from: ${LOG_LEVELS.join(', ')}`);
+    return false;
+  }
+  setLogLevel(level);
+  return true;
+}
+
 /** The global options from flags given before the command word, with defaults. */
 function globalsBeforeCommand(globals: string[]): GlobalOptions {
-  const value = (flag: string) => {
-    const at = globals.findIndex((g) => g === `--${flag}` || g.startsWith(`--${flag}=`));
-    if (at < 0) return undefined;
-    return globals[at].includes('=') ? globals[at].slice(globals[at].indexOf('=') + 1) : globals[at + 1];
-  };
+  const value = (flag: string) => flagValue(globals, flag);
   return {
     root: absolute(value('root')) ?? defaultGraphRoot(),
     runroot: absolute(value('runroot')) ?? defaultRunRoot(),
     storageDriver: value('storage-driver') as GlobalOptions['storageDriver'],
     runtime: value('runtime'),
-    logLevel: 'warn',
+    logLevel: (value('log-level') as GlobalOptions['logLevel'] | undefined) ?? 'warn',
   };
 }
 
@@ -169,10 +196,11 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
     printError(err.message, err.hint);
     return EXIT_ENGINE;
   }
-  for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
+  for (const w of pause.warnings) log.warn(w);
   const script = new URL(import.meta.url).pathname;
   // `--` ends Node's options: Node 20 reads `--env-file` even after the script (see bin/skiff).
   const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
+  log.debug(`Running the command again inside the user namespace: ${[cmd, ...args].join(' ')}`);
   // nsenter starts in / of the namespace; relative paths in argv (an import's FILE, a late --root) mean the caller's cwd.
   const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid), ...callerCwd() }) });
   return new Promise((resolve) => {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../util/errors.js';
+import { LOG_LEVELS } from '../util/log.js';
 import type { CommandDefinition, OptionSpec, ParsedArgs } from './command.js';
 
 /** Flags accepted before or after any command (cobra's persistent flags). */
@@ -7,7 +8,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   runroot: { type: 'string', describe: 'Path to the run root directory where state and sockets are kept' },
   'storage-driver': { type: 'string', choices: ['overlay', 'vfs'], describe: 'Select which storage driver is used to manage storage of images and containers' },
   runtime: { type: 'string', describe: 'Path or name of the OCI runtime (crun or runc)' },
-  'log-level': { type: 'string', choices: ['debug', 'info', 'warn', 'error'], default: 'warn', describe: 'Log messages above specified level' },
+  'log-level': { type: 'string', choices: [...LOG_LEVELS], default: 'warn', describe: 'Log messages above specified level' },
 };
 
 /**

@@ -1,3 +1,5 @@
+import type { LogLevel } from '../util/log.js';
+
 /**
  * The options every engine call receives. The CLI fills it from global flags
  * (merged over defaults); layers below never read flags or env themselves.
@@ -10,5 +12,5 @@ export interface GlobalOptions {
   storageDriver?: 'overlay' | 'vfs';
   /** Runtime name or path; undefined means detect. */
   runtime?: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logLevel: LogLevel;
 }

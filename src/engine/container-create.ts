@@ -12,6 +12,7 @@ import { writeJsonAtomic } from '../util/fs.js';
 import { newId, randomName, NAME_PATTERN } from '../util/ids.js';
 import type { EngineContext } from './context.js';
 import type { ContainerRecord } from './container-record.js';
+import { parseSignal } from './container-lifecycle.js';
 import { resolveImage } from './images.js';
 import { readImageFile } from '../image/layer/read-file.js';
 
@@ -52,6 +53,8 @@ export interface ContainerCreateReport {
  * fails, so a failed create leaves nothing behind.
  */
 export async function createContainer(ctx: EngineContext, options: ContainerCreateOptions): Promise<ContainerCreateReport> {
+  // Checked before anything is written, so a bad signal fails the create and not a later stop (podman: "invalid signal: X").
+  if (options.stopSignal !== undefined) parseSignal(options.stopSignal);
   const image = await resolveImage(ctx, options.image);
   const network = parseNetworkMode(options.network);
   const imageConfig = image.config.config ?? {};

@@ -15,7 +15,7 @@ export interface ImagePullOptions {
   tlsVerify?: boolean;
   /** USER[:PASSWORD] from --creds. */
   creds?: string;
-  /** A directory of *.crt CA certificates (--cert-dir). */
+  /** A directory of *.crt CA certificates and NAME.cert/NAME.key client certificates (--cert-dir). */
   certDir?: string;
   /** os/arch[/variant] from --platform, or parts from --os/--arch/--variant. */
   os?: string;
@@ -111,6 +111,7 @@ async function pullCandidate(ctx: EngineContext, conf: RegistriesConf, ref: Imag
   const { RegistryClient } = await import('../image/registry/client.js');
   const { lookupCredentials } = await import('../image/registry/auth-file.js');
   const { pullImage } = await import('../image/pull.js');
+  const { readCertDir } = await import('../image/registry/trust.js');
   const endpoints = pullEndpoints(conf, repositoryName(ref), ref.digest !== undefined);
   const failures: Array<{ endpoint: PullEndpoint; error: unknown }> = [];
   for (const endpoint of endpoints) {
@@ -119,7 +120,7 @@ async function pullCandidate(ctx: EngineContext, conf: RegistriesConf, ref: Imag
     const client = new RegistryClient({
       host,
       tlsVerify: options.tlsVerify ?? !endpoint.insecure,
-      caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
+      ...(await readCertDir(options.certDir ?? defaultCertDir(host))),
       credentials: options.creds ? parseCreds(options.creds) : lookupCredentials(host),
     });
     // pullImage reads the repository of `ref`; the endpoint may be another one (a mirror, a location).
@@ -163,16 +164,4 @@ export function defaultCertDir(host: string): string | undefined {
   return process.getuid?.() === 0 && !process.env.SKIFF_USERNS_PID
     ? join('/etc/containers/certs.d', host)
     : join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'containers', 'certs.d', host);
-}
-
-export async function readCertDir(dir: string | undefined): Promise<Buffer[] | undefined> {
-  if (!dir) return undefined;
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch {
-    return undefined;
-  }
-  const certs = await Promise.all(names.filter((n) => n.endsWith('.crt')).map((n) => fsp.readFile(join(dir, n))));
-  return certs.length ? certs : undefined;
 }

@@ -3,9 +3,10 @@ import { formatReference, parseReference } from '../image/reference.js';
 import type { PushProgress } from '../image/push.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
 import type { EngineContext } from './context.js';
-import { defaultCertDir, normalizeReference, parseCreds, readCertDir } from './image-pull.js';
+import { defaultCertDir, normalizeReference, parseCreds } from './image-pull.js';
 import { matchImage } from './images.js';
 import { NoSuchImageError } from './errors.js';
+import { registryAccess } from './registry-login.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
 
 export interface ImagePushOptions {
@@ -13,7 +14,7 @@ export interface ImagePushOptions {
   image: string;
   /** Registry reference, optionally `docker://`-prefixed; default: the image's name. */
   destination?: string;
-  /** undefined: verify. */
+  /** undefined: verify, except for registries named insecure in registries.conf. */
   tlsVerify?: boolean;
   /** USER:PASSWORD from --creds; otherwise the auth files are searched. */
   creds?: string;
@@ -41,13 +42,15 @@ export async function pushImageToRegistry(ctx: EngineContext, options: ImagePush
   const ref = normalizeReference(destinationOf(options, record));
 
   const { RegistryClient } = await import('../image/registry/client.js');
+  const { readCertDir } = await import('../image/registry/trust.js');
   const { lookupCredentials } = await import('../image/registry/auth-file.js');
   const { pushImage } = await import('../image/push.js');
   const domain = ref.domain!;
+  const { tlsVerify } = await registryAccess(`${domain}/${ref.path}`, options.tlsVerify, 'push to');
   const client = new RegistryClient({
     host: domain,
-    tlsVerify: options.tlsVerify ?? true,
-    caCerts: await readCertDir(options.certDir ?? defaultCertDir(domain)),
+    tlsVerify,
+    ...(await readCertDir(options.certDir ?? defaultCertDir(domain))),
     credentials: options.creds ? parseCreds(options.creds) : lookupCredentials(`${domain}/${ref.path}`),
   });
   // Blobs of an image pulled from this registry can be mounted instead of uploaded.

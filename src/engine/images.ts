@@ -5,6 +5,7 @@ import { arch } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Image } from '../oci/image-spec.js';
+import type { ImportProgress } from '../image/import-tarball.js';
 import { localImageName, parseReference, formatReference, repositoryName } from '../image/reference.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
@@ -17,6 +18,7 @@ export interface ImageImportOptions {
   reference?: string;
   changes: string[];
   message?: string;
+  progress?: (event: ImportProgress) => void;
 }
 
 export interface ImageSummary {
@@ -52,6 +54,7 @@ export async function importImage(ctx: EngineContext, options: ImageImportOption
       chown: process.getuid?.() === 0,
       architecture: goArch(),
       message: options.message,
+      progress: options.progress,
     });
   } finally {
     if (isUrl) await fsp.rm(file, { force: true });

@@ -1,3 +1,4 @@
+import { namespaceAddresses } from '../network/addresses.js';
 import type { Image } from '../oci/image-spec.js';
 import type { EngineContext } from './context.js';
 import type { ContainerInfo } from './container-record.js';
@@ -9,6 +10,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo):
   const spec = record.spec;
   const command = [...record.entrypoint, ...record.cmd];
   const running = state.status === 'running';
+  // The address the container really has: only a running slirp4netns container has one (none and host: empty, as podman).
+  const address = running && spec.network.mode === 'slirp4netns' && state.pid ? namespaceAddresses(state.pid)[0] : undefined;
   return {
     Id: record.id,
     Created: record.created,
@@ -53,7 +56,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo):
     Mounts: [],
     Dependencies: [],
     NetworkSettings: {
-      IPAddress: spec.network.mode === 'slirp4netns' ? '10.0.2.100' : '',
+      IPAddress: address?.address ?? '',
+      IPPrefixLen: address?.prefixLength ?? 0,
       Ports: {},
       SandboxKey: spec.netnsPath ?? '',
     },
@@ -92,8 +96,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo):
   };
 }
 
-/** `skiff image inspect`, with podman's JSON field names. */
-export function imageInspectReport(summary: ImageSummary): Record<string, unknown> {
+/** `skiff image inspect`, with podman's JSON field names; `graphDriver` is the store's storage driver. */
+export function imageInspectReport(summary: ImageSummary, graphDriver: string): Record<string, unknown> {
   const { record, config } = summary;
   const repoTags = record.names.filter((n) => !n.includes('@'));
   return {
@@ -111,7 +115,7 @@ export function imageInspectReport(summary: ImageSummary): Record<string, unknow
     Os: config.os,
     Size: record.size,
     VirtualSize: record.size,
-    GraphDriver: { Name: 'overlay', Data: {} },
+    GraphDriver: { Name: graphDriver, Data: {} },
     RootFS: { Type: config.rootfs.type, Layers: config.rootfs.diff_ids },
     Labels: config.config?.Labels ?? null,
     Annotations: {},

@@ -1,6 +1,6 @@
 import type { RegistryCredentials } from '../image/registry/auth-file.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
-import { defaultCertDir, readCertDir } from './image-pull.js';
+import { defaultCertDir } from './image-pull.js';
 
 export interface LoginOptions {
   /** `host[:port]`, or `host[:port]/namespace/repo` for repository-scoped credentials. */
@@ -21,6 +21,24 @@ export interface LogoutOptions {
 }
 
 /**
+ * What registries.conf says about pushing to or logging in to a repository
+ * (`host[:port][/path]`), applied as containers/image's newDockerClient
+ * applies it: a `blocked` registry is refused; an `insecure` one is reached
+ * like --tls-verify=false (unverified https, or plain http), unless
+ * --tls-verify (`tlsVerify`) was given. Mirrors and `location` apply to pulls only.
+ */
+export async function registryAccess(repository: string, tlsVerify: boolean | undefined, verb: 'push to' | 'log in to'): Promise<{ tlsVerify: boolean }> {
+  const { findRegistry, loadRegistriesConf } = await import('../config/registries-conf.js');
+  const entry = findRegistry(loadRegistriesConf(), repository);
+  if (entry?.blocked) {
+    throw new SkiffError('EBLOCKED', `registry ${entry.prefix} is blocked in registries.conf`, {
+      hint: `remove "blocked = true" from its [[registry]] table to ${verb} it`,
+    });
+  }
+  return { tlsVerify: tlsVerify ?? !entry?.insecure };
+}
+
+/**
  * `skiff login`: checks the credentials against the registry and, only when
  * it accepts them, stores them in the auth file. Returns the key stored.
  */
@@ -29,12 +47,14 @@ export async function login(options: LoginOptions): Promise<string> {
   if (options.username === '') throw new InvalidArgumentError('the username is empty');
   if (options.password === '') throw new InvalidArgumentError('the password is empty');
   const { RegistryClient } = await import('../image/registry/client.js');
+  const { readCertDir } = await import('../image/registry/trust.js');
   const { authFileForWrite, storeCredentials } = await import('../image/registry/auth-file.js');
   const host = key.split('/')[0]!;
+  const { tlsVerify } = await registryAccess(key, options.tlsVerify, 'log in to');
   const client = new RegistryClient({
     host,
-    tlsVerify: options.tlsVerify ?? true,
-    caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
+    tlsVerify,
+    ...(await readCertDir(options.certDir ?? defaultCertDir(host))),
     credentials: { username: options.username, password: options.password },
   });
   try {
@@ -65,12 +85,14 @@ export async function storedLogin(registry: string, authFile?: string): Promise<
  */
 export async function checkStoredLogin(options: { key: string; credentials: RegistryCredentials; tlsVerify?: boolean; certDir?: string }): Promise<boolean> {
   const { RegistryClient } = await import('../image/registry/client.js');
+  const { readCertDir } = await import('../image/registry/trust.js');
   const { RegistryUnauthorizedError } = await import('../image/registry/errors.js');
   const host = options.key.split('/')[0]!;
+  const { tlsVerify } = await registryAccess(options.key, options.tlsVerify, 'log in to');
   const client = new RegistryClient({
     host,
-    tlsVerify: options.tlsVerify ?? true,
-    caCerts: await readCertDir(options.certDir ?? defaultCertDir(host)),
+    tlsVerify,
+    ...(await readCertDir(options.certDir ?? defaultCertDir(host))),
     credentials: options.credentials,
   });
   try {

@@ -11,6 +11,12 @@ import type { Image, Manifest } from '../oci/image-spec.js';
 import { extractLayer } from './layer/extract.js';
 import { detectCompression, openDecompressed } from './layer/compression.js';
 
+/** What an import reports as it goes, in this order (podman prints them as copy progress). */
+export type ImportProgress =
+  | { kind: 'blob'; digest: string }
+  | { kind: 'config'; digest: string }
+  | { kind: 'writing' };
+
 export interface ImportTarballOptions {
   /** A file path, or '-' for stdin. */
   source: string;
@@ -24,6 +30,7 @@ export interface ImportTarballOptions {
   chown: boolean;
   architecture: string;
   message?: string;
+  progress?: (event: ImportProgress) => void;
 }
 
 /**
@@ -67,6 +74,8 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
     throw new SkiffError('ECORRUPT', `"${options.sourceName ?? options.source}" is not a valid tar archive: ${(err as Error).message}`, { cause: err });
   }
 
+  options.progress?.({ kind: 'blob', digest: layerBlob.digest });
+
   const created = new Date().toISOString();
   const image: Image = {
     created,
@@ -77,6 +86,7 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
     history: [{ created, created_by: 'skiff import', comment: options.message }],
   };
   const configBlob = await blobs.putBytes(JSON.stringify(image));
+  options.progress?.({ kind: 'config', digest: configBlob.digest });
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: mediaTypes.OCI_MANIFEST,
@@ -87,6 +97,7 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
       size: layerBlob.size,
     }],
   };
+  options.progress?.({ kind: 'writing' });
   const manifestBlob = await blobs.putBytes(JSON.stringify(manifest));
   return new ImageStore(layout).add({
     id: configBlob.digest.slice('sha256:'.length),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { log } from './log.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -13,6 +14,7 @@ export interface ExecResult {
  * time than a whole `skiff run` may spend in Node.
  */
 export function exec(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+  log.debug(`Running ${[file, ...args].join(' ')}`);
   return new Promise((resolve) => {
     const child = spawn(file, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';

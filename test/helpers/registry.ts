@@ -32,6 +32,12 @@ export interface RegistryOptions {
   tls?: boolean;
   /** Require basic auth (htpasswd, bcrypt) for every request. */
   auth?: RegistryAuth;
+  /**
+   * With tls: require a client certificate signed by a CA made for this
+   * registry (distribution's http.tls.clientcas). certDir then also holds
+   * client.cert and client.key; caOnlyCertDir holds ca.crt alone.
+   */
+  clientAuth?: boolean;
 }
 
 export interface TestRegistry {
@@ -43,8 +49,12 @@ export interface TestRegistry {
   tls: boolean;
   /** PEM of the self-signed cert (it is its own CA); only with tls. */
   caCertPath?: string;
-  /** A dir holding just ca.crt, as containers-certs.d and --cert-dir expect; only with tls. */
+  /** A dir holding just ca.crt (with clientAuth also client.cert and client.key), as containers-certs.d and --cert-dir expect; only with tls. */
   certDir?: string;
+  /** With clientAuth: a dir holding just ca.crt, the server's CA without a client certificate. */
+  caOnlyCertDir?: string;
+  /** With clientAuth: the PEM files of the client certificate the registry accepts. */
+  clientCert?: { certPath: string; keyPath: string };
   auth?: RegistryAuth;
   /** The registry's private temp dir (config, storage, certs); removed by stop(). */
   dir: string;
@@ -115,6 +125,15 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       await copyFile(certPath, caCertPath);
     }
 
+    let clientAuth: { caPath: string; caOnlyCertDir: string; certPath: string; keyPath: string } | undefined;
+    if (tls && opts.clientAuth) {
+      clientAuth = await makeClientCert(dir);
+      await copyFile(clientAuth.certPath, join(certDir!, 'client.cert'));
+      await copyFile(clientAuth.keyPath, join(certDir!, 'client.key'));
+      await mkdir(clientAuth.caOnlyCertDir);
+      await copyFile(certPath, join(clientAuth.caOnlyCertDir, 'ca.crt'));
+    }
+
     let htpasswdPath: string | undefined;
     if (opts.auth) {
       htpasswdPath = join(dir, 'htpasswd');
@@ -128,7 +147,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       const configPath = join(dir, 'config.yml');
       await writeFile(
         configPath,
-        registryConfig({ port, storage, tls: tls ? { certPath, keyPath } : undefined, htpasswdPath }),
+        registryConfig({ port, storage, tls: tls ? { certPath, keyPath, clientCaPath: clientAuth?.caPath } : undefined, htpasswdPath }),
       );
       const reg: TestRegistry = {
         host,
@@ -136,6 +155,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
         url: `${tls ? 'https' : 'http'}://${host}`,
         tls,
         ...(caCertPath ? { caCertPath, certDir } : {}),
+        ...(clientAuth ? { caOnlyCertDir: clientAuth.caOnlyCertDir, clientCert: { certPath: clientAuth.certPath, keyPath: clientAuth.keyPath } } : {}),
         ...(opts.auth ? { auth: { ...opts.auth } } : {}),
         dir,
         log: () => '',
@@ -249,7 +269,7 @@ function safeRead(path: string): string {
 function registryConfig(c: {
   port: number;
   storage: string;
-  tls?: { certPath: string; keyPath: string };
+  tls?: { certPath: string; keyPath: string; clientCaPath?: string };
   htpasswdPath?: string;
 }): string {
   // JSON strings are valid YAML double-quoted scalars.
@@ -276,11 +296,26 @@ function registryConfig(c: {
   ];
   if (c.tls) {
     lines.push('  tls:', `    certificate: ${q(c.tls.certPath)}`, `    key: ${q(c.tls.keyPath)}`);
+    if (c.tls.clientCaPath) lines.push('    clientcas:', `      - ${q(c.tls.clientCaPath)}`);
   }
   if (c.htpasswdPath) {
     lines.push('auth:', '  htpasswd:', '    realm: skiff-test', `    path: ${q(c.htpasswdPath)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A CA for client certificates and one client certificate it signed, made with openssl in `dir`. */
+async function makeClientCert(dir: string): Promise<{ caPath: string; caOnlyCertDir: string; certPath: string; keyPath: string }> {
+  const caPath = join(dir, 'client-ca.crt');
+  const caKey = join(dir, 'client-ca.key');
+  const keyPath = join(dir, 'client.key');
+  const csr = join(dir, 'client.csr');
+  const certPath = join(dir, 'client.cert');
+  const openssl = (args: string[]) => execa('openssl', args, { stdin: 'ignore', timeout: 30_000 });
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caPath, '-subj', '/CN=skiff test client CA', '-days', '2']);
+  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', csr, '-subj', '/CN=skiff test client']);
+  await openssl(['x509', '-req', '-in', csr, '-CA', caPath, '-CAkey', caKey, '-CAcreateserial', '-out', certPath, '-days', '2']);
+  return { caPath, caOnlyCertDir: join(dir, 'ca-only.d'), certPath, keyPath };
 }
 
 /** One bcrypt htpasswd line from apache2-utils' htpasswd. */
@@ -326,7 +361,11 @@ export function registryRequest(reg: TestRegistry, path: string, opts: RegistryR
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
     };
     const req = reg.tls
-      ? httpsRequest(url, { ...common, ca: readFileSync(reg.caCertPath!) }, onResponse)
+      ? httpsRequest(url, {
+        ...common,
+        ca: readFileSync(reg.caCertPath!),
+        ...(reg.clientCert ? { cert: readFileSync(reg.clientCert.certPath), key: readFileSync(reg.clientCert.keyPath) } : {}),
+      }, onResponse)
       : httpRequest(url, common, onResponse);
     req.on('timeout', () => req.destroy(new Error(`${common.method} ${url.href} timed out`)));
     req.on('error', reject);

@@ -8,7 +8,7 @@ import type { OptionSpec, ParsedArgs } from '../command.js';
 /** How to reach a registry: shared by pull, push, login and run/create. */
 export const REGISTRY_TLS_OPTIONS: Record<string, OptionSpec> = {
   'tls-verify': { type: 'boolean', describe: 'Require HTTPS and verify certificates when contacting registries (default true)' },
-  'cert-dir': { type: 'string', describe: 'Use certificates (*.crt) at the specified path to access the registry' },
+  'cert-dir': { type: 'string', describe: 'Use certificates at the specified path to access the registry (*.crt CAs, NAME.cert with NAME.key for a client certificate)' },
 };
 
 export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {

@@ -1,3 +1,5 @@
+import { log } from '../../util/log.js';
+
 /**
  * All CLI output goes through here: results to stdout, diagnostics to
  * stderr. Commands never write to the process streams themselves.
@@ -10,9 +12,9 @@ export function printLines(lines: string[]): void {
   if (lines.length) process.stdout.write(lines.join('\n') + '\n');
 }
 
-/** A podman-style warning line on stderr. */
+/** A podman-style warning line on stderr (none with --log-level error or above). */
 export function printWarning(message: string): void {
-  process.stderr.write(`WARN[0000] ${message}\n`);
+  log.warn(message);
 }
 
 /** The one-line error podman prints, plus a hint line when there is one. */

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as mediaTypes from '../../oci/media-types.js';
 import { isDigest, sha256Digest } from '../../oci/digest.js';
 import { SkiffError } from '../../util/errors.js';
+import { log } from '../../util/log.js';
 import type { RegistryCredentials } from './auth-file.js';
 import { type Challenge, parseChallenges } from './challenge.js';
 import { systemTrustRoots } from './trust.js';
@@ -730,8 +731,14 @@ export class RegistryClient {
       req.on('timeout', () => {
         req.destroy(Object.assign(new Error(`i/o timeout after ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
       });
-      req.on('error', reject);
-      req.on('response', resolve);
+      req.on('error', (err) => {
+        log.debug(`${method} ${url.href}: ${err.message}`);
+        reject(err);
+      });
+      req.on('response', (res) => {
+        log.debug(`${method} ${url.href}: ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd());
+        resolve(res);
+      });
       if (body instanceof Readable) {
         body.on('error', (err) => req.destroy(err));
         body.pipe(req);

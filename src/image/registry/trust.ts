@@ -1,6 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { promises as fsp, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { SkiffError } from '../../util/errors.js';
+import { log } from '../../util/log.js';
 
 /**
  * Where distributions keep their bundle of trusted CA certificates; the
@@ -72,4 +74,62 @@ function readText(path: string): string | undefined {
 /** The PEM certificate blocks in a text, in order; anything else is ignored. */
 export function splitPem(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/** What a registry's certificate directory holds for its TLS connections. */
+export interface CertDirTls {
+  /** `*.crt`: CA certificates trusted besides the system's. */
+  caCerts?: Buffer[];
+  /** `NAME.cert` with `NAME.key`: the client certificate for registries that require one. */
+  clientCert?: { cert: Buffer; key: Buffer };
+}
+
+/** A certificate directory that cannot be used: a `.cert` without its `.key`, or the reverse, or a bad pair. */
+export class CertDirError extends SkiffError {
+  constructor(message: string, cause?: unknown) {
+    super('ECERTDIR', message, { cause, hint: 'a client certificate is NAME.cert with its key NAME.key; CA certificates end in .crt' });
+  }
+}
+
+/**
+ * Reads a --cert-dir or certs.d/HOST directory as containers/image does
+ * (pkg/tlsclientconfig): `*.crt` are CA certificates, `NAME.cert` with
+ * `NAME.key` a client certificate. Each `.cert` needs its `.key` and each
+ * `.key` its `.cert`; the first pair by name is used. A missing directory
+ * holds nothing.
+ */
+export async function readCertDir(dir: string | undefined): Promise<CertDirTls> {
+  if (!dir) return {};
+  let names: string[];
+  try {
+    names = (await fsp.readdir(dir)).sort();
+  } catch {
+    return {};
+  }
+  log.debug(`Looking for TLS certificates and private keys in ${dir}`);
+  const has = new Set(names);
+  const caNames = names.filter((n) => n.endsWith('.crt'));
+  for (const name of names) {
+    if (name.endsWith('.cert') && !has.has(`${name.slice(0, -5)}.key`)) {
+      throw new CertDirError(`missing key ${name.slice(0, -5)}.key for client certificate ${name}. Note that CA certificates should use the extension .crt`);
+    }
+    if (name.endsWith('.key') && !has.has(`${name.slice(0, -4)}.cert`)) {
+      throw new CertDirError(`missing client certificate ${name.slice(0, -4)}.cert for key ${name}`);
+    }
+  }
+  const result: CertDirTls = {};
+  if (caNames.length) result.caCerts = await Promise.all(caNames.map((n) => fsp.readFile(join(dir, n))));
+  const certName = names.find((n) => n.endsWith('.cert'));
+  if (certName) {
+    const keyName = `${certName.slice(0, -5)}.key`;
+    const [cert, key] = await Promise.all([fsp.readFile(join(dir, certName)), fsp.readFile(join(dir, keyName))]);
+    try {
+      // Fails now, naming the files, for unparsable PEM or a key that is not the certificate's.
+      tls.createSecureContext({ cert, key });
+    } catch (err) {
+      throw new CertDirError(`cannot use client certificate ${join(dir, certName)} with key ${join(dir, keyName)}: ${(err as Error).message}`, err);
+    }
+    result.clientCert = { cert, key };
+  }
+  return result;
 }

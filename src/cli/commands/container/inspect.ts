@@ -30,7 +30,7 @@ async function inspect(kind: 'container' | 'image' | 'any', targets: string[], f
           if (kind === 'container' || !(err instanceof SkiffError) || err.code !== 'ENOCONTAINER') throw err;
         }
       }
-      docs.push(imageInspectReport(await resolveImage(ctx, target)));
+      docs.push(imageInspectReport(await resolveImage(ctx, target), await ctx.storageDriver()));
     } catch (err) {
       if (!(err instanceof SkiffError)) throw err;
       printError(kind === 'any' ? `no such object: "${target}"` : err.message);

@@ -21,7 +21,9 @@ export const startCommand: CommandDefinition = {
       if (args._.length !== 1) throw new (await import('../../../util/errors.js')).InvalidArgumentError('you cannot start and attach multiple containers at once');
       const { resolveContainer } = await import('../../../engine/container-record.js');
       const info = await resolveContainer(ctx, args._[0]);
-      const terminal = terminalStreams({ tty: info.record.spec.terminal, interactive: Boolean(args.interactive) && info.record.interactive });
+      // As podman (containers/podman#4259): stdin is attached when the container was
+      // created with -i, whether or not start has -i; without -a, -i changes nothing.
+      const terminal = terminalStreams({ tty: info.record.spec.terminal, interactive: info.record.interactive });
       try {
         return (await startContainer(ctx, args._[0], { attach: terminal.streams })).exitCode ?? 0;
       } finally {

@@ -20,7 +20,7 @@ export const historyCommand: CommandDefinition = {
     const { imageHistory } = await import('../../../engine/image-manage.js');
     const { HistoryView, HISTORY_COLUMNS } = await import('../../output/views/history-view.js');
     const entries = await imageHistory(await engineContext(global), args._[0]);
-    const views = entries.map((e) => new HistoryView(e, Boolean(args['no-trunc'])));
+    const views = entries.map((e) => new HistoryView(e, Boolean(args['no-trunc']), args.human !== false));
     printText(await renderListing(views, HISTORY_COLUMNS, { format: args.format as string | undefined, quiet: Boolean(args.quiet) }));
     return 0;
   },

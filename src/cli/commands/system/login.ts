@@ -25,7 +25,7 @@ export const loginCommand: CommandDefinition = {
   },
   positionals: { min: 1, max: 1 },
   async run(args) {
-    const { checkStoredLogin, login, storedLogin } = await import('../../../engine/registry-login.js');
+    const { checkStoredLogin, login, registryAccess, registryKey, storedLogin } = await import('../../../engine/registry-login.js');
     const fromStdin = Boolean(args['password-stdin']);
     let username = args.username as string | undefined;
     let password = args.password as string | undefined;
@@ -38,6 +38,8 @@ export const loginCommand: CommandDefinition = {
       printText(`${stored.username}\n`);
       return 0;
     }
+    // A blocked registry is refused before any prompt.
+    await registryAccess(registryKey(args._[0]), tls.tlsVerify, 'log in to');
     // As podman: with neither username nor password given, stored credentials are tried first.
     if (!username && password === undefined && !fromStdin) {
       const stored = await storedLogin(args._[0], args.authfile as string | undefined);
