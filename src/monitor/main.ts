@@ -16,6 +16,7 @@ import { createNetns } from '../network/netns.js';
 import { startSlirp4netns } from '../network/slirp4netns.js';
 import { killContainer, runArgs, runtimeLogError, startFailureExitCode } from '../runtime/driver.js';
 import type { ContainerState } from '../store/containers.js';
+import { signalExitCode, signalNumber } from '../util/signals.js';
 import { processStartTime, readJsonIfExists, sleep, writeJsonAtomic } from '../util/fs.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
 import { LogWriter, type LogStream } from './log-writer.js';
@@ -162,7 +163,7 @@ class Monitor {
       child.once('error', () => resolve(125));
       // 'close' waits for the pipes too, so no output is lost after exit.
       child.once('close', (code, signal) => {
-        void done.then(() => resolve(code ?? 128 + signalNumber(signal)));
+        void done.then(() => resolve(code ?? signalExitCode(signal!)));
       });
     });
   }
@@ -262,7 +263,7 @@ class Monitor {
       this.io.resize(rows, cols);
     } else if (type === Frame.Signal) {
       const signal = payload.toString();
-      if (/^[A-Z0-9]+$/.test(signal)) void killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, signal);
+      if (signalNumber(signal) !== undefined) void killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, signal);
     }
   }
 
@@ -391,11 +392,6 @@ async function waitForPidFile(path: string): Promise<number> {
     }
     await sleep(3);
   }
-}
-
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal ? SIGNALS[signal] ?? 0 : 0;
 }
 
 /**
