@@ -40,6 +40,9 @@ class Monitor {
   private slirp?: ChildProcess;
   private io?: ContainerIo;
   private firstClient?: () => void;
+  /** The container's init, once the runtime has started it. */
+  private pid?: number;
+  private terminating = false;
 
   constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel) {}
 
@@ -58,6 +61,7 @@ class Monitor {
     let error: string | undefined;
     try {
       await prepared;
+      if (this.terminating) throw new Error('the container monitor was stopped (SIGTERM) before the container started');
       ({ exitCode, error } = await this.runContainer());
     } catch (err) {
       exitCode = 125;
@@ -66,7 +70,14 @@ class Monitor {
     }
 
     this.slirp?.kill('SIGTERM');
-    await teardownContainer(c.storage, c.netnsFile).catch(() => undefined);
+    try {
+      await teardownContainer(c.storage, c.netnsFile);
+    } catch (err) {
+      // The container is done either way; what was left behind must be visible (inspect .State.Error, monitor.log).
+      const problem = `cleaning up the container failed: ${(err as Error).message}`;
+      diagnostic(problem);
+      error = error ? `${error}; ${problem}` : problem;
+    }
     const previous = await readJsonIfExists<ContainerState>(c.stateFile);
     const finished: ContainerState = {
       ...previous,
@@ -87,6 +98,24 @@ class Monitor {
     }
     await this.broadcastExit(exitCode, error);
     return exitCode;
+  }
+
+  /**
+   * SIGTERM (systemd stopping a unit, a shutdown): kill the container and
+   * let run() finish as on any exit, tearing down and recording the code.
+   * Before the container has started, run() skips starting it.
+   */
+  terminate(): void {
+    if (this.terminating) return;
+    this.terminating = true;
+    this.firstClient?.();
+    if (this.pid !== undefined) this.killForTermination();
+  }
+
+  private killForTermination(): void {
+    killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, 'KILL').catch((err: Error) => {
+      diagnostic(`killing the container on SIGTERM failed: ${err.message}`);
+    });
   }
 
   private async prepareNetwork(): Promise<void> {
@@ -112,6 +141,8 @@ class Monitor {
     // A container that exits at once can beat the pid file poll; the runtime wrote it all the same.
     pid ??= await readPidFile(pidFile);
     if (pid !== undefined) {
+      this.pid = pid;
+      if (this.terminating) this.killForTermination();
       this.flushHeldOutput();
       const state = (await readJsonIfExists<ContainerState>(c.stateFile)) ?? { status: 'created' };
       await writeJsonAtomic(c.stateFile, {
@@ -411,13 +442,16 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => undefined);
   process.on('SIGINT', () => undefined);
   process.on('SIGPIPE', () => undefined);
+  let monitor: Monitor | undefined;
+  // Nothing is set up before the launch line: then SIGTERM may end us at once.
+  process.on('SIGTERM', () => (monitor ? monitor.terminate() : process.exit(0)));
   const channel = new SyncChannel();
   syncChannel = channel;
   const launch = await readLaunch(channel);
   if (!launch) process.exit(0);
   const config = JSON.parse(readFileSync(launch.config, 'utf8')) as MonitorConfig;
   redirectDiagnostics(`${dirname(config.stateFile)}/monitor.log`);
-  const monitor = new Monitor(config, launch.attach, channel);
+  monitor = new Monitor(config, launch.attach, channel);
   await monitor.run();
   await channel.flush();
   process.exit(0);
@@ -428,6 +462,17 @@ let diagnosticsFile: string | undefined;
 let syncChannel: SyncChannel | undefined;
 function redirectDiagnostics(path: string): void {
   diagnosticsFile = path;
+}
+
+/** Appends one line to monitor.log (stderr when started by hand); never throws. */
+function diagnostic(text: string): void {
+  const line = `${new Date().toISOString()} skiff monitor: ${text}\n`;
+  try {
+    if (diagnosticsFile) appendFileSync(diagnosticsFile, line);
+    else process.stderr.write(line);
+  } catch {
+    // nowhere left to report
+  }
 }
 
 main().catch((err) => {
