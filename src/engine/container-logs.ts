@@ -14,7 +14,8 @@ export interface ContainerLogsOptions {
 
 export interface LogChunk {
   stream: LogStream;
-  data: string;
+  /** The container's bytes as it wrote them. */
+  data: Buffer;
 }
 
 /**
@@ -25,13 +26,13 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
   const info = await resolveContainer(ctx, nameOrId);
   const path = ctx.layout.containerLog(info.record.id);
   let offset = 0;
-  let pending = '';
+  let pending: Buffer = Buffer.alloc(0);
   let first = true;
   for (;;) {
-    const { text, size } = await readFrom(path, offset);
+    const { data, size } = await readFrom(path, offset);
     offset = size;
-    const lines = (pending + text).split('\n');
-    pending = lines.pop() ?? '';
+    const lines = splitLines(Buffer.concat([pending, data]));
+    pending = lines.pop() ?? Buffer.alloc(0);
     let records = lines.map(parseLogLine).filter((r) => r !== undefined);
     if (first && options.tail !== undefined) {
       // Count whole lines: a run of partial records ends in a full one.
@@ -49,7 +50,7 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
     first = false;
     for (const r of records) {
       const prefix = options.timestamps ? `${r!.time} ` : '';
-      yield { stream: r!.stream, data: prefix + r!.content + (r!.partial ? '' : '\n') };
+      yield { stream: r!.stream, data: Buffer.concat([Buffer.from(prefix), r!.content, r!.partial ? Buffer.alloc(0) : Buffer.from('\n')]) };
     }
     if (!options.follow) return;
     const current = await loadContainer(ctx, info.record.id);
@@ -62,20 +63,32 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
   }
 }
 
-async function readFrom(path: string, offset: number): Promise<{ text: string; size: number }> {
+/** Splits at newlines; the last element is what follows the last newline. */
+function splitLines(data: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
+    lines.push(data.subarray(start, nl));
+    start = nl + 1;
+  }
+  lines.push(data.subarray(start));
+  return lines;
+}
+
+async function readFrom(path: string, offset: number): Promise<{ data: Buffer; size: number }> {
   let handle;
   try {
     handle = await fsp.open(path, 'r');
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { text: '', size: offset };
+    if (isErrno(err, 'ENOENT')) return { data: Buffer.alloc(0), size: offset };
     throw err;
   }
   try {
     const { size } = await handle.stat();
-    if (size <= offset) return { text: '', size: offset };
+    if (size <= offset) return { data: Buffer.alloc(0), size: offset };
     const buf = Buffer.alloc(size - offset);
     await handle.read(buf, 0, buf.length, offset);
-    return { text: buf.toString('utf8'), size };
+    return { data: buf, size };
   } finally {
     await handle.close();
   }
