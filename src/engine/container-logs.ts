@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { parseLogLine, type LogStream } from '../monitor/log-writer.js';
 import { isErrno } from '../util/errors.js';
 import { sleep } from '../util/fs.js';
@@ -18,78 +19,126 @@ export interface LogChunk {
   data: Buffer;
 }
 
+/** Bytes read from the log file at a time, forwards and backwards. */
+const BLOCK = 256 * 1024;
+/** A record's flag (F/P) sits within its first bytes: timestamp, stream, flag. */
+const HEADER_MAX = 128;
+
 /**
  * Yields a container's output from its log file: whole history (or the last
  * `tail` lines), then, with `follow`, new output until the container exits.
+ * Memory stays bounded whatever the log's size: the file is read in blocks,
+ * `tail` is found by reading backwards from the end, and the next block is
+ * only read when the caller asks for more (so a slow consumer slows us).
  */
 export async function* containerLogs(ctx: EngineContext, nameOrId: string, options: ContainerLogsOptions): AsyncGenerator<LogChunk> {
   const info = await resolveContainer(ctx, nameOrId);
   const path = ctx.layout.containerLog(info.record.id);
-  let offset = 0;
-  let pending: Buffer = Buffer.alloc(0);
-  let first = true;
-  for (;;) {
-    const { data, size } = await readFrom(path, offset);
-    offset = size;
-    const lines = splitLines(Buffer.concat([pending, data]));
-    pending = lines.pop() ?? Buffer.alloc(0);
-    let records = lines.map(parseLogLine).filter((r) => r !== undefined);
-    if (first && options.tail !== undefined) {
-      // Count whole lines: a run of partial records ends in a full one.
-      let full = 0;
-      let cut = records.length;
-      for (let i = records.length - 1; i >= 0; i--) {
-        if (!records[i]!.partial) {
-          if (full === options.tail) break;
-          full++;
+  let handle = await openIfExists(path);
+  try {
+    let offset = 0;
+    if (handle && options.tail !== undefined) offset = await tailStart(handle, (await handle.stat()).size, options.tail);
+    else if (!handle && options.tail !== undefined) offset = -1; // no file yet: history is empty either way
+    let pending: Buffer = Buffer.alloc(0);
+    for (;;) {
+      handle ??= await openIfExists(path);
+      if (handle) {
+        if (offset < 0) offset = options.tail === 0 ? (await handle.stat()).size : 0;
+        for (;;) {
+          const block = Buffer.allocUnsafe(BLOCK);
+          const { bytesRead } = await handle.read(block, 0, BLOCK, offset);
+          if (bytesRead === 0) break;
+          offset += bytesRead;
+          const data = pending.length ? Buffer.concat([pending, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
+          const end = data.lastIndexOf(0x0a) + 1;
+          pending = Buffer.from(data.subarray(end));
+          yield* recordsIn(data.subarray(0, end), options.timestamps);
         }
-        cut = i;
       }
-      records = options.tail === 0 ? [] : records.slice(cut);
+      if (!options.follow) return;
+      const current = await loadContainer(ctx, info.record.id);
+      if (!current || current.state.status !== 'running') {
+        // One last pass picks up what was written just before the exit.
+        if (!handle || offset >= (await handle.stat()).size) return;
+        continue;
+      }
+      await sleep(100);
     }
-    first = false;
-    for (const r of records) {
-      const prefix = options.timestamps ? `${r!.time} ` : '';
-      yield { stream: r!.stream, data: Buffer.concat([Buffer.from(prefix), r!.content, r!.partial ? Buffer.alloc(0) : Buffer.from('\n')]) };
-    }
-    if (!options.follow) return;
-    const current = await loadContainer(ctx, info.record.id);
-    if (!current || current.state.status !== 'running') {
-      const rest = await readFrom(path, offset);
-      if (rest.size === offset) return;
-      continue;
-    }
-    await sleep(100);
-  }
-}
-
-/** Splits at newlines; the last element is what follows the last newline. */
-function splitLines(data: Buffer): Buffer[] {
-  const lines: Buffer[] = [];
-  let start = 0;
-  for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
-    lines.push(data.subarray(start, nl));
-    start = nl + 1;
-  }
-  lines.push(data.subarray(start));
-  return lines;
-}
-
-async function readFrom(path: string, offset: number): Promise<{ data: Buffer; size: number }> {
-  let handle;
-  try {
-    handle = await fsp.open(path, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { data: Buffer.alloc(0), size: offset };
-    throw err;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size <= offset) return { data: Buffer.alloc(0), size: offset };
-    const buf = Buffer.alloc(size - offset);
-    await handle.read(buf, 0, buf.length, offset);
-    return { data: buf, size };
   } finally {
-    await handle.close();
+    await handle?.close();
+  }
+}
+
+/** The records in whole lines of log text, merged into one chunk per run of the same stream. */
+function* recordsIn(lines: Buffer, timestamps: boolean): Generator<LogChunk> {
+  let stream: LogStream | undefined;
+  let parts: Buffer[] = [];
+  let start = 0;
+  for (let nl = lines.indexOf(0x0a); nl >= 0; nl = lines.indexOf(0x0a, start)) {
+    const record = parseLogLine(lines.subarray(start, nl));
+    start = nl + 1;
+    if (!record) continue;
+    if (record.stream !== stream && parts.length) {
+      yield { stream: stream!, data: Buffer.concat(parts) };
+      parts = [];
+    }
+    stream = record.stream;
+    if (timestamps) parts.push(Buffer.from(`${record.time} `));
+    // The record's own newline ends a full line; a partial one continues in the next record.
+    parts.push(record.partial ? record.content : lines.subarray(start - record.content.length - 1, start));
+  }
+  if (parts.length) yield { stream: stream!, data: Buffer.concat(parts) };
+}
+
+/**
+ * The file offset where the last `lines` lines begin, found by reading
+ * backwards from `size` in blocks. A line is a run of partial (P) records
+ * ended by a full (F) one; partial records after the last full one (a line
+ * still being written) come along without counting.
+ */
+export async function tailStart(handle: FileHandle, size: number, lines: number): Promise<number> {
+  if (lines === 0) return size;
+  let full = 0;
+  /** Start of the record after the one being looked at. */
+  let next = size;
+  /** The first bytes after the current block, for a record that starts at its very end. */
+  let ahead: Buffer = Buffer.alloc(0);
+  const isFull = (buf: Buffer, at: number) => parseLogLine(headerAt(buf, at))?.partial === false;
+  for (let end = size; end > 0;) {
+    const start = Math.max(0, end - BLOCK);
+    const block = Buffer.allocUnsafe(end - start);
+    await handle.read(block, 0, block.length, start);
+    const buf = Buffer.concat([block, ahead]);
+    for (let i = block.length - 1; i >= -1; i--) {
+      // A record starts after each newline, and at offset 0.
+      if (i >= 0 && block[i] !== 0x0a) continue;
+      if (i < 0 && start > 0) break;
+      const recordStart = start + i + 1;
+      if (recordStart >= size) continue;
+      if (isFull(buf, i + 1)) {
+        full++;
+        if (full > lines) return next;
+      }
+      next = recordStart;
+    }
+    ahead = buf.subarray(0, Math.min(buf.length, HEADER_MAX));
+    end = start;
+  }
+  return 0;
+}
+
+/** A record's header bytes (enough to parse its stream and flag), from `at` in `buf`. */
+function headerAt(buf: Buffer, at: number): Buffer {
+  const slice = buf.subarray(at, at + HEADER_MAX);
+  const nl = slice.indexOf(0x0a);
+  return nl < 0 ? slice : slice.subarray(0, nl);
+}
+
+async function openIfExists(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await fsp.open(path, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
   }
 }
