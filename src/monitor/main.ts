@@ -28,13 +28,20 @@ const ATTACH_WAIT_MS = 30_000;
 
 /** The container's stdio, whichever way it is wired. */
 interface ContainerIo {
-  write(data: Buffer): void;
+  /** False when the container's stdin is full: stop feeding it until `onInputDrain`. */
+  write(data: Buffer): boolean;
+  onInputDrain(listener: () => void): void;
   endInput(): void;
   resize(rows: number, cols: number): void;
+  /** Stop and restart reading the container's output: it then blocks, as on a full pipe. */
+  pauseOutput(): void;
+  resumeOutput(): void;
 }
 
 class Monitor {
   private readonly clients = new Set<Socket>();
+  /** Clients whose socket buffer is full; the container's output waits for them. */
+  private readonly congested = new Set<Socket>();
   private server?: Server;
   private log!: LogWriter;
   private slirp?: ChildProcess;
@@ -177,9 +184,18 @@ class Monitor {
   private spawnWithPipes(path: string, args: string[]): Promise<number> {
     const child = spawn(path, args, { stdio: [this.config.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.setIo({
-      write: (data) => child.stdin?.write(data),
+      write: (data) => child.stdin?.write(data) ?? true,
+      onInputDrain: (listener) => child.stdin?.once('drain', listener),
       endInput: () => child.stdin?.end(),
       resize: () => undefined,
+      pauseOutput: () => {
+        child.stdout!.pause();
+        child.stderr!.pause();
+      },
+      resumeOutput: () => {
+        child.stdout!.resume();
+        child.stderr!.resume();
+      },
     });
     child.stdin?.on('error', () => undefined); // the container may close stdin early
     let open = 2;
@@ -212,10 +228,17 @@ class Monitor {
       encoding: null,
     } as Parameters<typeof pty.spawn>[2]);
     this.setIo({
-      write: (data) => term.write(data as unknown as string),
+      // node-pty queues writes without telling how full the queue is.
+      write: (data) => {
+        term.write(data as unknown as string);
+        return true;
+      },
+      onInputDrain: () => undefined,
       // A terminal has no EOF of its own: ^D is what a shell reads as one.
       endInput: () => undefined,
       resize: (rows, cols) => term.resize(cols, rows),
+      pauseOutput: () => term.pause(),
+      resumeOutput: () => term.resume(),
     });
     term.onData((d) => this.output('stdout', Buffer.isBuffer(d) ? d : Buffer.from(d)));
     // Wrapped in an object: an awaited Promise<Promise<number>> would flatten.
@@ -249,7 +272,25 @@ class Monitor {
     }
     this.log.write(stream, data);
     const frame = encodeFrame(stream === 'stdout' ? Frame.Stdout : Frame.Stderr, data);
-    for (const client of this.clients) client.write(frame);
+    for (const client of this.clients) {
+      if (!client.write(frame)) this.congest(client);
+    }
+  }
+
+  /**
+   * A client that reads slowly holds the container back (as a pipe would)
+   * instead of its output piling up here without bound.
+   */
+  private congest(client: Socket): void {
+    if (this.congested.has(client)) return;
+    this.congested.add(client);
+    this.io?.pauseOutput();
+    client.once('drain', () => this.decongest(client));
+  }
+
+  private decongest(client: Socket): void {
+    if (!this.congested.delete(client)) return;
+    if (this.congested.size === 0) this.io?.resumeOutput();
   }
 
   private async listen(): Promise<void> {
@@ -268,12 +309,30 @@ class Monitor {
     this.firstClient?.();
     const decoder = new FrameDecoder();
     socket.on('data', (chunk: Buffer) => {
+      let full = false;
       for (const frame of decoder.push(chunk)) {
-        this.input(frame.type, frame.payload);
+        if (!this.input(frame.type, frame.payload)) full = true;
+      }
+      // The container's stdin (or the queue before it exists) is full: read
+      // no more from this client until it has room, so the client blocks too.
+      if (full) {
+        socket.pause();
+        this.whenInputDrains(() => socket.resume());
       }
     });
-    socket.on('error', () => this.clients.delete(socket));
-    socket.on('close', () => this.clients.delete(socket));
+    const gone = () => {
+      this.clients.delete(socket);
+      this.decongest(socket);
+    };
+    socket.on('error', gone);
+    socket.on('close', gone);
+  }
+
+  private inputWaiters: Array<() => void> = [];
+
+  private whenInputDrains(listener: () => void): void {
+    if (this.io) this.io.onInputDrain(listener);
+    else this.inputWaiters.push(listener);
   }
 
   /**
@@ -282,25 +341,37 @@ class Monitor {
    */
   private pendingInput: Array<[number, Buffer]> = [];
 
-  private input(type: number, payload: Buffer): void {
+  /** Handles one frame from a client; false when the container's stdin cannot take more for now. */
+  private input(type: number, payload: Buffer): boolean {
     if (!this.io) {
       this.pendingInput.push([type, Buffer.from(payload)]);
-      return;
+      return type !== Frame.Stdin;
     }
-    if (type === Frame.Stdin) this.io.write(payload);
+    if (type === Frame.Stdin) return this.io.write(payload);
     else if (type === Frame.StdinEof) this.io.endInput();
     else if (type === Frame.Resize) {
       const { rows, cols } = JSON.parse(payload.toString()) as { rows: number; cols: number };
       this.io.resize(rows, cols);
     } else if (type === Frame.Signal) {
       const signal = payload.toString();
-      if (signalNumber(signal) !== undefined) void killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, signal);
+      if (signalNumber(signal) !== undefined) {
+        killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, signal).catch((err: Error) => {
+          diagnostic(`forwarding signal ${signal} failed: ${err.message}`);
+        });
+      }
     }
+    return true;
   }
 
   private setIo(io: ContainerIo): void {
     this.io = io;
-    for (const [type, payload] of this.pendingInput.splice(0)) this.input(type, payload);
+    let full = false;
+    for (const [type, payload] of this.pendingInput.splice(0)) {
+      if (!this.input(type, payload)) full = true;
+    }
+    const waiters = this.inputWaiters.splice(0);
+    if (full) io.onInputDrain(() => waiters.forEach((w) => w()));
+    else waiters.forEach((w) => w());
   }
 
   private waitForClient(): Promise<void> {
