@@ -143,12 +143,16 @@ class Monitor {
     await fsp.rm(pidFile, { force: true });
     const args = runArgs({ ...c.runtime, version: '', notes: [] }, `${c.runRoot}/runtime`, { id: c.id, bundle: c.bundle, pidFile, logFile: runtimeLog });
 
-    const exited = c.terminal ? (await this.spawnWithPty(c.runtime.path, args)).exited : this.spawnWithPipes(c.runtime.path, args);
+    const pty = c.terminal ? await this.spawnWithPty(c.runtime.path, args) : undefined;
+    const exited = pty ? pty.exited : this.spawnWithPipes(c.runtime.path, args);
     let pid = await Promise.race([waitForPidFile(pidFile), exited.then(() => undefined)]);
     // A container that exits at once can beat the pid file poll; the runtime wrote it all the same.
     pid ??= await readPidFile(pidFile);
     if (pid !== undefined) {
       this.pid = pid;
+      // Input waits for the container: until the runtime has put our pty in
+      // raw mode, the pty would echo it (a second time, besides the container's own pty).
+      if (pty) this.setIo(pty.io);
       if (this.terminating) this.killForTermination();
       this.flushHeldOutput();
       const state = (await readJsonIfExists<ContainerState>(c.stateFile)) ?? { status: 'created' };
@@ -215,7 +219,7 @@ class Monitor {
     });
   }
 
-  private async spawnWithPty(path: string, args: string[]): Promise<{ exited: Promise<number> }> {
+  private async spawnWithPty(path: string, args: string[]): Promise<{ exited: Promise<number>; io: ContainerIo }> {
     // node-pty is native and heavy: only terminal containers load it.
     const pty = (await import('node-pty')).default;
     const size = this.config.consoleSize ?? { rows: 24, cols: 80 };
@@ -227,22 +231,26 @@ class Monitor {
       env: process.env as Record<string, string>,
       encoding: null,
     } as Parameters<typeof pty.spawn>[2]);
-    this.setIo({
+    let lastByte = 0x0a;
+    const io: ContainerIo = {
       // node-pty queues writes without telling how full the queue is.
       write: (data) => {
+        if (data.length) lastByte = data[data.length - 1]!;
         term.write(data as unknown as string);
         return true;
       },
       onInputDrain: () => undefined,
-      // A terminal has no EOF of its own: ^D is what a shell reads as one.
-      endInput: () => undefined,
+      // A terminal has no EOF of its own: type what a user would, ^D (EOT).
+      // After an unfinished line the first ^D only ends the line, as in a terminal.
+      endInput: () => term.write(lastByte === 0x0a || lastByte === 0x0d ? '\x04' : '\x04\x04'),
       resize: (rows, cols) => term.resize(cols, rows),
       pauseOutput: () => term.pause(),
       resumeOutput: () => term.resume(),
-    });
+    };
     term.onData((d) => this.output('stdout', Buffer.isBuffer(d) ? d : Buffer.from(d)));
     // Wrapped in an object: an awaited Promise<Promise<number>> would flatten.
     return {
+      io,
       exited: new Promise((resolve) => {
         term.onExit(({ exitCode, signal }) => {
           // node-pty reports exit before the last output is read: give it a tick.
