@@ -60,7 +60,11 @@ class Monitor {
     this.sync({ event: 'listening' });
     // Prepare the rootfs and network while the client attaches: both are on
     // the critical path of every `skiff run`.
-    const prepared = Promise.all([mountRootfs(c.storage), this.prepareNetwork()]);
+    // Both settle before anything goes on: a failed mount must not leave the
+    // network half-made (slirp4netns started after the teardown ran).
+    const prepared = Promise.allSettled([mountRootfs(c.storage), this.prepareNetwork()]).then((results) => {
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    });
     prepared.catch(() => undefined);
     if (this.attach) await this.waitForClient();
 

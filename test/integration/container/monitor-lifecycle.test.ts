@@ -88,3 +88,33 @@ test.serial('a teardown that fails shows in inspect .State.Error and in monitor.
   const log = await readFile(join(env.root, 'containers', id, 'monitor.log'), 'utf8');
   t.regex(log, /skiff monitor: cleaning up the container failed: removing the network namespace/);
 });
+
+test.serial('slirp4netns exits with its monitor when the monitor is killed with SIGKILL', async (t) => {
+  const name = uniqueName('kill9');
+  const { monitorPid, pid, netns } = await startSleeper(name);
+  t.true((await pgrep(netns)).length > 0, 'slirp4netns runs for it');
+  process.kill(monitorPid, 'SIGKILL');
+  const gone = await poll(async () => (await pgrep(netns)).length === 0, 2_000, 50);
+  t.true(gone, `slirp4netns still running: ${(await pgrep(netns)).join(' ')}`);
+  await env.skiff(['rm', '-f', name], { timeout: 30_000 });
+  t.false(await alive(pid));
+});
+
+test.serial('a start that fails while preparing the root filesystem leaves no slirp4netns behind', async (t) => {
+  const name = uniqueName('badfs');
+  const id = (await env.skiff(['create', '--name', name, BUSYBOX_IMAGE, 'true'])).stdout;
+  // A lower layer that does not exist: the overlay mount (or the vfs copy) fails.
+  const configFile = join(env.root, 'containers', id, 'monitor.json');
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as { storage: { lowerDirs: string[] } };
+  config.storage.lowerDirs.push(join(env.dir, 'no-such-layer'));
+  await writeFile(configFile, JSON.stringify(config));
+
+  const r = await env.skiff(['start', name], { exit: 125 });
+  t.regex(r.stderr, /^Error: /m);
+  const netns = join(env.runroot, 'netns', id.slice(0, 12));
+  // slirp4netns may still be starting when the start fails: give it the time it would take.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  t.deepEqual(await pgrep(netns), [], 'no slirp4netns for the container');
+  t.false(await exists(netns), 'no network namespace file');
+  await env.skiff(['rm', name]);
+});
