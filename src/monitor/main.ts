@@ -258,7 +258,7 @@ class Monitor {
       exited: new Promise((resolve) => {
         term.onExit(({ exitCode, signal }) => {
           // node-pty reports exit before the last output is read: give it a tick.
-          setTimeout(() => resolve(signal ? 128 + signal : exitCode), 20);
+          setTimeout(() => resolve(signal ? signalExitCode(signal) : exitCode), 20);
         });
       }),
     };
