@@ -139,3 +139,21 @@ test.serial('--tail counts lines made of several partial records, and 0 prints n
   t.is(await tail('100'), 'one\ntwo\nab\nthree\nfour');
   t.is(await tail('-1'), 'one\ntwo\nab\nthree\nfour');
 });
+
+test.serial('logs into a pipe its reader closes early ends without an error', async (t) => {
+  const name = uniqueName('epipe');
+  await env.skiff(['run', '-d', '--network', 'none', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', `yes ${LINE.trim()} | head -c ${LINE.length * 20_000}`]);
+  await env.skiff(['wait', name]);
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn('sh', ['-c', `"$0" --root "$1" --runroot "$2" logs "$3" | head -c 5`, SKIFF_BIN, env.root, env.runroot, name], { cwd: PROJECT_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  t.is(r.stdout.slice(0, 5), 'xxxxx');
+  t.is(r.stderr, '', 'no error message when the reader goes away');
+  await env.skiff(['rm', name]);
+});

@@ -20,11 +20,20 @@ export const logsCommand: CommandDefinition = {
     const tail = Number(args.tail);
     if (!Number.isInteger(tail)) throw new InvalidArgumentError(`invalid --tail value "${args.tail}"`);
     const ctx = await engineContext(global);
+    // A reader that goes away (`skiff logs x | head`) ends us quietly, as SIGPIPE ends podman.
+    let closed = false;
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closed = true;
+    };
+    process.stdout.on('error', onError);
+    process.stderr.on('error', onError);
     // Container output is data, not CLI messages: it is copied byte for byte,
     // and no faster than stdout takes it (a log can be gigabytes).
     for await (const chunk of containerLogs(ctx, args._[0], { follow: Boolean(args.follow), tail: tail < 0 ? undefined : tail, timestamps: Boolean(args.timestamps) })) {
+      if (closed) break;
       const out = chunk.stream === 'stdout' ? process.stdout : process.stderr;
-      if (!out.write(chunk.data)) await once(out, 'drain');
+      if (!out.write(chunk.data)) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch((err: NodeJS.ErrnoException) => onError(err));
     }
     return 0;
   },
