@@ -36,14 +36,12 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
   const path = ctx.layout.containerLog(info.record.id);
   let handle = await openIfExists(path);
   try {
-    let offset = 0;
-    if (handle && options.tail !== undefined) offset = await tailStart(handle, (await handle.stat()).size, options.tail);
-    else if (!handle && options.tail !== undefined) offset = -1; // no file yet: history is empty either way
+    // No log file yet means no history: whatever appears later is new output.
+    let offset = handle && options.tail !== undefined ? await tailStart(handle, (await handle.stat()).size, options.tail) : 0;
     let pending: Buffer = Buffer.alloc(0);
     for (;;) {
       handle ??= await openIfExists(path);
       if (handle) {
-        if (offset < 0) offset = options.tail === 0 ? (await handle.stat()).size : 0;
         for (;;) {
           const block = Buffer.allocUnsafe(BLOCK);
           const { bytesRead } = await handle.read(block, 0, BLOCK, offset);
