@@ -10,6 +10,7 @@ import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
 import { SkiffError } from '../util/errors.js';
 import { nodeChildEnv } from '../util/exec.js';
 import { LOG_LEVELS, isLogLevel, log, setLogLevel } from '../util/log.js';
+import { signalExitCode } from '../util/signals.js';
 import type { ParsedArgs } from './command.js';
 import { GLOBAL_OPTIONS, beforeVerbatim, parseCommandArgs } from './parse.js';
 import { EXIT_ENGINE, exitCodeFor } from './exit-codes.js';
@@ -208,7 +209,7 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
       printError(`cannot enter the user namespace: ${err.message}`);
       resolve(EXIT_ENGINE);
     });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 9 : EXIT_ENGINE)));
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? signalExitCode(signal) : EXIT_ENGINE)));
   });
 }
 

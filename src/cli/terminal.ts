@@ -9,6 +9,10 @@ export function terminalStreams(options: { tty: boolean; interactive: boolean })
   const stdin = process.stdin;
   const raw = options.tty && options.interactive && stdin.isTTY;
   if (raw) stdin.setRawMode(true);
+  // podman's warning, word for word; the container still gets its pty.
+  if (options.tty && options.interactive && !stdin.isTTY) {
+    process.stderr.write('WARN[0000] The input device is not a TTY. The --tty and --interactive flags might not work properly\n');
+  }
   const streams: AttachStreams = {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -6,26 +6,16 @@ import { deleteContainer, killContainer } from '../runtime/driver.js';
 import { ContainerStore } from '../store/containers.js';
 import { InvalidArgumentError } from '../util/errors.js';
 import { processAlive, sleep } from '../util/fs.js';
+import { parseSignal as parseSignalName } from '../util/signals.js';
 import type { EngineContext } from './context.js';
 import { loadContainer, resolveContainer, type ContainerInfo } from './container-record.js';
 import { ContainerStateError } from './errors.js';
 
-/** Signal names and numbers accepted by kill -s, as podman accepts them. */
-const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12,
-  PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22,
-  URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
-};
-
-/** Normalises SIGTERM / TERM / term / 15 to the name the runtimes take (TERM). */
+/** Normalises SIGTERM / TERM / term / 15 / RTMIN+3 to its name (TERM) as podman's kill -s accepts them. */
 export function parseSignal(input: string): string {
-  const upper = input.toUpperCase().replace(/^SIG/, '');
-  if (upper in SIGNALS) return upper;
-  if (/^\d+$/.test(input)) {
-    const found = Object.entries(SIGNALS).find(([, n]) => n === Number(input));
-    if (found) return found[0];
-  }
-  throw new InvalidArgumentError(`invalid signal: ${input}`);
+  const signal = parseSignalName(input);
+  if (!signal) throw new InvalidArgumentError(`invalid signal: ${input}`);
+  return signal.name;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { parseLogLine, type LogStream } from '../monitor/log-writer.js';
 import { isErrno } from '../util/errors.js';
 import { sleep } from '../util/fs.js';
@@ -14,69 +15,128 @@ export interface ContainerLogsOptions {
 
 export interface LogChunk {
   stream: LogStream;
-  data: string;
+  /** The container's bytes as it wrote them. */
+  data: Buffer;
 }
+
+/** Bytes read from the log file at a time, forwards and backwards. */
+const BLOCK = 256 * 1024;
+/** A record's flag (F/P) sits within its first bytes: timestamp, stream, flag. */
+const HEADER_MAX = 128;
 
 /**
  * Yields a container's output from its log file: whole history (or the last
  * `tail` lines), then, with `follow`, new output until the container exits.
+ * Memory stays bounded whatever the log's size: the file is read in blocks,
+ * `tail` is found by reading backwards from the end, and the next block is
+ * only read when the caller asks for more (so a slow consumer slows us).
  */
 export async function* containerLogs(ctx: EngineContext, nameOrId: string, options: ContainerLogsOptions): AsyncGenerator<LogChunk> {
   const info = await resolveContainer(ctx, nameOrId);
   const path = ctx.layout.containerLog(info.record.id);
-  let offset = 0;
-  let pending = '';
-  let first = true;
-  for (;;) {
-    const { text, size } = await readFrom(path, offset);
-    offset = size;
-    const lines = (pending + text).split('\n');
-    pending = lines.pop() ?? '';
-    let records = lines.map(parseLogLine).filter((r) => r !== undefined);
-    if (first && options.tail !== undefined) {
-      // Count whole lines: a run of partial records ends in a full one.
-      let full = 0;
-      let cut = records.length;
-      for (let i = records.length - 1; i >= 0; i--) {
-        if (!records[i]!.partial) {
-          if (full === options.tail) break;
-          full++;
+  let handle = await openIfExists(path);
+  try {
+    // No log file yet means no history: whatever appears later is new output.
+    let offset = handle && options.tail !== undefined ? await tailStart(handle, (await handle.stat()).size, options.tail) : 0;
+    let pending: Buffer = Buffer.alloc(0);
+    for (;;) {
+      handle ??= await openIfExists(path);
+      if (handle) {
+        for (;;) {
+          const block = Buffer.allocUnsafe(BLOCK);
+          const { bytesRead } = await handle.read(block, 0, BLOCK, offset);
+          if (bytesRead === 0) break;
+          offset += bytesRead;
+          const data = pending.length ? Buffer.concat([pending, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
+          const end = data.lastIndexOf(0x0a) + 1;
+          pending = Buffer.from(data.subarray(end));
+          yield* recordsIn(data.subarray(0, end), options.timestamps);
         }
-        cut = i;
       }
-      records = options.tail === 0 ? [] : records.slice(cut);
+      if (!options.follow) return;
+      const current = await loadContainer(ctx, info.record.id);
+      if (!current || current.state.status !== 'running') {
+        // One last pass picks up what was written just before the exit.
+        if (!handle || offset >= (await handle.stat()).size) return;
+        continue;
+      }
+      await sleep(100);
     }
-    first = false;
-    for (const r of records) {
-      const prefix = options.timestamps ? `${r!.time} ` : '';
-      yield { stream: r!.stream, data: prefix + r!.content + (r!.partial ? '' : '\n') };
-    }
-    if (!options.follow) return;
-    const current = await loadContainer(ctx, info.record.id);
-    if (!current || current.state.status !== 'running') {
-      const rest = await readFrom(path, offset);
-      if (rest.size === offset) return;
-      continue;
-    }
-    await sleep(100);
+  } finally {
+    await handle?.close();
   }
 }
 
-async function readFrom(path: string, offset: number): Promise<{ text: string; size: number }> {
-  let handle;
-  try {
-    handle = await fsp.open(path, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { text: '', size: offset };
-    throw err;
+/** The records in whole lines of log text, merged into one chunk per run of the same stream. */
+function* recordsIn(lines: Buffer, timestamps: boolean): Generator<LogChunk> {
+  let stream: LogStream | undefined;
+  let parts: Buffer[] = [];
+  let start = 0;
+  for (let nl = lines.indexOf(0x0a); nl >= 0; nl = lines.indexOf(0x0a, start)) {
+    const record = parseLogLine(lines.subarray(start, nl));
+    start = nl + 1;
+    if (!record) continue;
+    if (record.stream !== stream && parts.length) {
+      yield { stream: stream!, data: Buffer.concat(parts) };
+      parts = [];
+    }
+    stream = record.stream;
+    if (timestamps) parts.push(Buffer.from(`${record.time} `));
+    // The record's own newline ends a full line; a partial one continues in the next record.
+    parts.push(record.partial ? record.content : lines.subarray(start - record.content.length - 1, start));
   }
+  if (parts.length) yield { stream: stream!, data: Buffer.concat(parts) };
+}
+
+/**
+ * The file offset where the last `lines` lines begin, found by reading
+ * backwards from `size` in blocks. A line is a run of partial (P) records
+ * ended by a full (F) one; partial records after the last full one (a line
+ * still being written) come along without counting.
+ */
+export async function tailStart(handle: FileHandle, size: number, lines: number): Promise<number> {
+  if (lines === 0) return size;
+  let full = 0;
+  /** Start of the record after the one being looked at. */
+  let next = size;
+  /** The first bytes after the current block, for a record that starts at its very end. */
+  let ahead: Buffer = Buffer.alloc(0);
+  const isFull = (buf: Buffer, at: number) => parseLogLine(headerAt(buf, at))?.partial === false;
+  for (let end = size; end > 0;) {
+    const start = Math.max(0, end - BLOCK);
+    const block = Buffer.allocUnsafe(end - start);
+    await handle.read(block, 0, block.length, start);
+    const buf = Buffer.concat([block, ahead]);
+    for (let i = block.length - 1; i >= -1; i--) {
+      // A record starts after each newline, and at offset 0.
+      if (i >= 0 && block[i] !== 0x0a) continue;
+      if (i < 0 && start > 0) break;
+      const recordStart = start + i + 1;
+      if (recordStart >= size) continue;
+      if (isFull(buf, i + 1)) {
+        full++;
+        if (full > lines) return next;
+      }
+      next = recordStart;
+    }
+    ahead = buf.subarray(0, Math.min(buf.length, HEADER_MAX));
+    end = start;
+  }
+  return 0;
+}
+
+/** A record's header bytes (enough to parse its stream and flag), from `at` in `buf`. */
+function headerAt(buf: Buffer, at: number): Buffer {
+  const slice = buf.subarray(at, at + HEADER_MAX);
+  const nl = slice.indexOf(0x0a);
+  return nl < 0 ? slice : slice.subarray(0, nl);
+}
+
+async function openIfExists(path: string): Promise<FileHandle | undefined> {
   try {
-    const { size } = await handle.stat();
-    if (size <= offset) return { text: '', size: offset };
-    const buf = Buffer.alloc(size - offset);
-    await handle.read(buf, 0, buf.length, offset);
-    return { text: buf.toString('utf8'), size };
-  } finally {
-    await handle.close();
+    return await fsp.open(path, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
   }
 }

@@ -142,7 +142,10 @@ function readSyncMessages(pipe: Readable): SyncReader {
 
 /**
  * Connects to a monitor's attach socket and pumps frames until the exit
- * frame; resolves with the container's exit code.
+ * frame; resolves with the container's exit code. Both directions keep
+ * backpressure: stdin is read no faster than the socket takes it, and the
+ * socket no faster than stdout/stderr take the output, so the monitor (and
+ * in turn the container) waits rather than anyone buffering without bound.
  */
 export function attachSession(socketPath: string, streams: AttachStreams, forwardStdin: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -152,16 +155,28 @@ export function attachSession(socketPath: string, streams: AttachStreams, forwar
     socket.on('connect', () => {
       streams.onResize?.((size) => socket.write(encodeFrame(Frame.Resize, JSON.stringify(size))));
       streams.onSignal?.((signal) => socket.write(encodeFrame(Frame.Signal, signal)));
-      if (forwardStdin && streams.stdin) {
-        streams.stdin.on('data', (d: Buffer) => socket.write(encodeFrame(Frame.Stdin, d)));
-        streams.stdin.on('end', () => socket.write(encodeFrame(Frame.StdinEof)));
+      const stdin = streams.stdin;
+      if (forwardStdin && stdin) {
+        stdin.on('data', (d: Buffer) => {
+          if (!socket.write(encodeFrame(Frame.Stdin, d))) {
+            stdin.pause();
+            socket.once('drain', () => stdin.resume());
+          }
+        });
+        stdin.on('end', () => socket.write(encodeFrame(Frame.StdinEof)));
       }
     });
     socket.on('data', (chunk: Buffer) => {
+      let full: Writable | undefined;
       for (const frame of decoder.push(chunk)) {
-        if (frame.type === Frame.Stdout) streams.stdout.write(frame.payload);
-        else if (frame.type === Frame.Stderr) streams.stderr.write(frame.payload);
-        else if (frame.type === Frame.Exit) exit = JSON.parse(frame.payload.toString()) as ExitFrame;
+        const out = frame.type === Frame.Stdout ? streams.stdout : frame.type === Frame.Stderr ? streams.stderr : undefined;
+        if (out) {
+          if (!out.write(frame.payload)) full = out;
+        } else if (frame.type === Frame.Exit) exit = JSON.parse(frame.payload.toString()) as ExitFrame;
+      }
+      if (full) {
+        socket.pause();
+        full.once('drain', () => socket.resume());
       }
     });
     socket.on('error', (err) => reject(new SkiffError('EATTACH', `cannot attach to the container: ${err.message}`, { cause: err })));

@@ -7,15 +7,23 @@ import type { StorageMount } from './protocol.js';
 /**
  * Undoes what a container start set up: the rootfs mount and the network
  * namespace. Used by the monitor when the container exits, and by the engine
- * when it repairs a container whose monitor was killed. Idempotent.
- * Must run as (namespaced) root in the pause mount namespace.
+ * when it repairs a container whose monitor was killed. Idempotent: what is
+ * already gone is fine. Every step is tried; then one Error names each step
+ * that failed. Must run as (namespaced) root in the pause mount namespace.
  */
 export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
+  const failures: string[] = [];
   if (storage.driver === 'overlay') {
-    await exec('umount', ['-l', storage.mergedDir]);
+    const result = await exec('umount', ['-l', storage.mergedDir]);
+    if (result.exitCode !== 0 && !NOT_MOUNTED.test(result.stderr)) failures.push(`unmounting the root filesystem: ${result.stderr.trim()}`);
   }
-  if (netnsFile) await removeNetns(netnsFile);
+  if (netnsFile) {
+    await removeNetns(netnsFile).catch((err: Error) => failures.push(`removing the network namespace: ${err.message}`));
+  }
+  if (failures.length) throw new Error(failures.join('; '));
 }
+
+const NOT_MOUNTED = /not mounted|no mount point specified|no such file or directory/i;
 
 /** Mounts (overlay) or prepares (vfs copy) the container's root filesystem; returns its path. */
 export async function mountRootfs(storage: StorageMount): Promise<string> {

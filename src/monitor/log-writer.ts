@@ -5,7 +5,9 @@ export type LogStream = 'stdout' | 'stderr';
 /**
  * Writes container output in the k8s-file format podman uses: one line per
  * record, `TIMESTAMP STREAM F|P CONTENT`, where P marks a partial line whose
- * content continues in the next record.
+ * content continues in the next record. CONTENT is the container's bytes as
+ * they came, never decoded: output need not be text, and a UTF-8 character
+ * may be split across two reads.
  */
 export class LogWriter {
   private readonly fd: number;
@@ -16,23 +18,27 @@ export class LogWriter {
 
   write(stream: LogStream, data: Buffer): void {
     const ts = timestamp();
-    let out = '';
+    const full = Buffer.from(`${ts} ${stream} F `);
+    const parts: Buffer[] = [];
     let start = 0;
     for (;;) {
       const nl = data.indexOf(0x0a, start);
       if (nl < 0) break;
-      out += `${ts} ${stream} F ${data.toString('utf8', start, nl)}\n`;
+      parts.push(full, data.subarray(start, nl + 1));
       start = nl + 1;
     }
-    if (start < data.length) out += `${ts} ${stream} P ${data.toString('utf8', start)}\n`;
+    if (start < data.length) parts.push(Buffer.from(`${ts} ${stream} P `), data.subarray(start), NEWLINE);
     // Synchronous on purpose: the log must be complete before the exit is reported.
-    writeSync(this.fd, out);
+    const out = Buffer.concat(parts);
+    for (let done = 0; done < out.length;) done += writeSync(this.fd, out, done);
   }
 
   close(): void {
     closeSync(this.fd);
   }
 }
+
+const NEWLINE = Buffer.from('\n');
 
 /** RFC 3339 with nanosecond digits, as podman writes them. */
 function timestamp(): string {
@@ -45,16 +51,17 @@ export interface LogRecord {
   time: string;
   stream: LogStream;
   partial: boolean;
-  content: string;
+  /** The container's bytes, without the record's newline (a view into the line). */
+  content: Buffer;
 }
 
-/** Parses one k8s-file log line; returns undefined for a malformed one. */
-export function parseLogLine(line: string): LogRecord | undefined {
-  const a = line.indexOf(' ');
-  const b = line.indexOf(' ', a + 1);
-  const c = line.indexOf(' ', b + 1);
-  if (a < 0 || b < 0 || c < 0) return undefined;
-  const stream = line.slice(a + 1, b);
+/** Parses one k8s-file log line (without its newline); returns undefined for a malformed one. */
+export function parseLogLine(line: Buffer): LogRecord | undefined {
+  const a = line.indexOf(0x20);
+  const b = a < 0 ? -1 : line.indexOf(0x20, a + 1);
+  const c = b < 0 ? -1 : line.indexOf(0x20, b + 1);
+  if (c < 0) return undefined;
+  const stream = line.toString('latin1', a + 1, b);
   if (stream !== 'stdout' && stream !== 'stderr') return undefined;
-  return { time: line.slice(0, a), stream, partial: line.slice(b + 1, c) === 'P', content: line.slice(c + 1) };
+  return { time: line.toString('latin1', 0, a), stream, partial: line[b + 1] === 0x50 /* P */, content: line.subarray(c + 1) };
 }

@@ -16,6 +16,7 @@ import { createNetns } from '../network/netns.js';
 import { startSlirp4netns } from '../network/slirp4netns.js';
 import { killContainer, runArgs, runtimeLogError, startFailureExitCode } from '../runtime/driver.js';
 import type { ContainerState } from '../store/containers.js';
+import { signalExitCode, signalNumber } from '../util/signals.js';
 import { processStartTime, readJsonIfExists, sleep, writeJsonAtomic } from '../util/fs.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
 import { LogWriter, type LogStream } from './log-writer.js';
@@ -27,18 +28,28 @@ const ATTACH_WAIT_MS = 30_000;
 
 /** The container's stdio, whichever way it is wired. */
 interface ContainerIo {
-  write(data: Buffer): void;
+  /** False when the container's stdin is full: stop feeding it until `onInputDrain`. */
+  write(data: Buffer): boolean;
+  onInputDrain(listener: () => void): void;
   endInput(): void;
   resize(rows: number, cols: number): void;
+  /** Stop and restart reading the container's output: it then blocks, as on a full pipe. */
+  pauseOutput(): void;
+  resumeOutput(): void;
 }
 
 class Monitor {
   private readonly clients = new Set<Socket>();
+  /** Clients whose socket buffer is full; the container's output waits for them. */
+  private readonly congested = new Set<Socket>();
   private server?: Server;
   private log!: LogWriter;
   private slirp?: ChildProcess;
   private io?: ContainerIo;
   private firstClient?: () => void;
+  /** The container's init, once the runtime has started it. */
+  private pid?: number;
+  private terminating = false;
 
   constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel) {}
 
@@ -49,7 +60,11 @@ class Monitor {
     this.sync({ event: 'listening' });
     // Prepare the rootfs and network while the client attaches: both are on
     // the critical path of every `skiff run`.
-    const prepared = Promise.all([mountRootfs(c.storage), this.prepareNetwork()]);
+    // Both settle before anything goes on: a failed mount must not leave the
+    // network half-made (slirp4netns started after the teardown ran).
+    const prepared = Promise.allSettled([mountRootfs(c.storage), this.prepareNetwork()]).then((results) => {
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    });
     prepared.catch(() => undefined);
     if (this.attach) await this.waitForClient();
 
@@ -57,6 +72,7 @@ class Monitor {
     let error: string | undefined;
     try {
       await prepared;
+      if (this.terminating) throw new Error('the container monitor was stopped (SIGTERM) before the container started');
       ({ exitCode, error } = await this.runContainer());
     } catch (err) {
       exitCode = 125;
@@ -65,7 +81,14 @@ class Monitor {
     }
 
     this.slirp?.kill('SIGTERM');
-    await teardownContainer(c.storage, c.netnsFile).catch(() => undefined);
+    try {
+      await teardownContainer(c.storage, c.netnsFile);
+    } catch (err) {
+      // The container is done either way; what was left behind must be visible (inspect .State.Error, monitor.log).
+      const problem = `cleaning up the container failed: ${(err as Error).message}`;
+      diagnostic(problem);
+      error = error ? `${error}; ${problem}` : problem;
+    }
     const previous = await readJsonIfExists<ContainerState>(c.stateFile);
     const finished: ContainerState = {
       ...previous,
@@ -88,6 +111,24 @@ class Monitor {
     return exitCode;
   }
 
+  /**
+   * SIGTERM (systemd stopping a unit, a shutdown): kill the container and
+   * let run() finish as on any exit, tearing down and recording the code.
+   * Before the container has started, run() skips starting it.
+   */
+  terminate(): void {
+    if (this.terminating) return;
+    this.terminating = true;
+    this.firstClient?.();
+    if (this.pid !== undefined) this.killForTermination();
+  }
+
+  private killForTermination(): void {
+    killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, 'KILL').catch((err: Error) => {
+      diagnostic(`killing the container on SIGTERM failed: ${err.message}`);
+    });
+  }
+
   private async prepareNetwork(): Promise<void> {
     const c = this.config;
     if (!c.netnsFile) return;
@@ -106,11 +147,17 @@ class Monitor {
     await fsp.rm(pidFile, { force: true });
     const args = runArgs({ ...c.runtime, version: '', notes: [] }, `${c.runRoot}/runtime`, { id: c.id, bundle: c.bundle, pidFile, logFile: runtimeLog });
 
-    const exited = c.terminal ? (await this.spawnWithPty(c.runtime.path, args)).exited : this.spawnWithPipes(c.runtime.path, args);
+    const pty = c.terminal ? await this.spawnWithPty(c.runtime.path, args) : undefined;
+    const exited = pty ? pty.exited : this.spawnWithPipes(c.runtime.path, args);
     let pid = await Promise.race([waitForPidFile(pidFile), exited.then(() => undefined)]);
     // A container that exits at once can beat the pid file poll; the runtime wrote it all the same.
     pid ??= await readPidFile(pidFile);
     if (pid !== undefined) {
+      this.pid = pid;
+      // Input waits for the container: until the runtime has put our pty in
+      // raw mode, the pty would echo it (a second time, besides the container's own pty).
+      if (pty) this.setIo(pty.io);
+      if (this.terminating) this.killForTermination();
       this.flushHeldOutput();
       const state = (await readJsonIfExists<ContainerState>(c.stateFile)) ?? { status: 'created' };
       await writeJsonAtomic(c.stateFile, {
@@ -145,9 +192,18 @@ class Monitor {
   private spawnWithPipes(path: string, args: string[]): Promise<number> {
     const child = spawn(path, args, { stdio: [this.config.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.setIo({
-      write: (data) => child.stdin?.write(data),
+      write: (data) => child.stdin?.write(data) ?? true,
+      onInputDrain: (listener) => child.stdin?.once('drain', listener),
       endInput: () => child.stdin?.end(),
       resize: () => undefined,
+      pauseOutput: () => {
+        child.stdout!.pause();
+        child.stderr!.pause();
+      },
+      resumeOutput: () => {
+        child.stdout!.resume();
+        child.stderr!.resume();
+      },
     });
     child.stdin?.on('error', () => undefined); // the container may close stdin early
     let open = 2;
@@ -162,12 +218,12 @@ class Monitor {
       child.once('error', () => resolve(125));
       // 'close' waits for the pipes too, so no output is lost after exit.
       child.once('close', (code, signal) => {
-        void done.then(() => resolve(code ?? 128 + signalNumber(signal)));
+        void done.then(() => resolve(code ?? signalExitCode(signal!)));
       });
     });
   }
 
-  private async spawnWithPty(path: string, args: string[]): Promise<{ exited: Promise<number> }> {
+  private async spawnWithPty(path: string, args: string[]): Promise<{ exited: Promise<number>; io: ContainerIo }> {
     // node-pty is native and heavy: only terminal containers load it.
     const pty = (await import('node-pty')).default;
     const size = this.config.consoleSize ?? { rows: 24, cols: 80 };
@@ -179,19 +235,30 @@ class Monitor {
       env: process.env as Record<string, string>,
       encoding: null,
     } as Parameters<typeof pty.spawn>[2]);
-    this.setIo({
-      write: (data) => term.write(data as unknown as string),
-      // A terminal has no EOF of its own: ^D is what a shell reads as one.
-      endInput: () => undefined,
+    let lastByte = 0x0a;
+    const io: ContainerIo = {
+      // node-pty queues writes without telling how full the queue is.
+      write: (data) => {
+        if (data.length) lastByte = data[data.length - 1]!;
+        term.write(data as unknown as string);
+        return true;
+      },
+      onInputDrain: () => undefined,
+      // A terminal has no EOF of its own: type what a user would, ^D (EOT).
+      // After an unfinished line the first ^D only ends the line, as in a terminal.
+      endInput: () => term.write(lastByte === 0x0a || lastByte === 0x0d ? '\x04' : '\x04\x04'),
       resize: (rows, cols) => term.resize(cols, rows),
-    });
+      pauseOutput: () => term.pause(),
+      resumeOutput: () => term.resume(),
+    };
     term.onData((d) => this.output('stdout', Buffer.isBuffer(d) ? d : Buffer.from(d)));
     // Wrapped in an object: an awaited Promise<Promise<number>> would flatten.
     return {
+      io,
       exited: new Promise((resolve) => {
         term.onExit(({ exitCode, signal }) => {
           // node-pty reports exit before the last output is read: give it a tick.
-          setTimeout(() => resolve(signal ? 128 + signal : exitCode), 20);
+          setTimeout(() => resolve(signal ? signalExitCode(signal) : exitCode), 20);
         });
       }),
     };
@@ -217,7 +284,25 @@ class Monitor {
     }
     this.log.write(stream, data);
     const frame = encodeFrame(stream === 'stdout' ? Frame.Stdout : Frame.Stderr, data);
-    for (const client of this.clients) client.write(frame);
+    for (const client of this.clients) {
+      if (!client.write(frame)) this.congest(client);
+    }
+  }
+
+  /**
+   * A client that reads slowly holds the container back (as a pipe would)
+   * instead of its output piling up here without bound.
+   */
+  private congest(client: Socket): void {
+    if (this.congested.has(client)) return;
+    this.congested.add(client);
+    this.io?.pauseOutput();
+    client.once('drain', () => this.decongest(client));
+  }
+
+  private decongest(client: Socket): void {
+    if (!this.congested.delete(client)) return;
+    if (this.congested.size === 0) this.io?.resumeOutput();
   }
 
   private async listen(): Promise<void> {
@@ -236,12 +321,30 @@ class Monitor {
     this.firstClient?.();
     const decoder = new FrameDecoder();
     socket.on('data', (chunk: Buffer) => {
+      let full = false;
       for (const frame of decoder.push(chunk)) {
-        this.input(frame.type, frame.payload);
+        if (!this.input(frame.type, frame.payload)) full = true;
+      }
+      // The container's stdin (or the queue before it exists) is full: read
+      // no more from this client until it has room, so the client blocks too.
+      if (full) {
+        socket.pause();
+        this.whenInputDrains(() => socket.resume());
       }
     });
-    socket.on('error', () => this.clients.delete(socket));
-    socket.on('close', () => this.clients.delete(socket));
+    const gone = () => {
+      this.clients.delete(socket);
+      this.decongest(socket);
+    };
+    socket.on('error', gone);
+    socket.on('close', gone);
+  }
+
+  private inputWaiters: Array<() => void> = [];
+
+  private whenInputDrains(listener: () => void): void {
+    if (this.io) this.io.onInputDrain(listener);
+    else this.inputWaiters.push(listener);
   }
 
   /**
@@ -250,25 +353,37 @@ class Monitor {
    */
   private pendingInput: Array<[number, Buffer]> = [];
 
-  private input(type: number, payload: Buffer): void {
+  /** Handles one frame from a client; false when the container's stdin cannot take more for now. */
+  private input(type: number, payload: Buffer): boolean {
     if (!this.io) {
       this.pendingInput.push([type, Buffer.from(payload)]);
-      return;
+      return type !== Frame.Stdin;
     }
-    if (type === Frame.Stdin) this.io.write(payload);
+    if (type === Frame.Stdin) return this.io.write(payload);
     else if (type === Frame.StdinEof) this.io.endInput();
     else if (type === Frame.Resize) {
       const { rows, cols } = JSON.parse(payload.toString()) as { rows: number; cols: number };
       this.io.resize(rows, cols);
     } else if (type === Frame.Signal) {
       const signal = payload.toString();
-      if (/^[A-Z0-9]+$/.test(signal)) void killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, signal);
+      if (signalNumber(signal) !== undefined) {
+        killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, signal).catch((err: Error) => {
+          diagnostic(`forwarding signal ${signal} failed: ${err.message}`);
+        });
+      }
     }
+    return true;
   }
 
   private setIo(io: ContainerIo): void {
     this.io = io;
-    for (const [type, payload] of this.pendingInput.splice(0)) this.input(type, payload);
+    let full = false;
+    for (const [type, payload] of this.pendingInput.splice(0)) {
+      if (!this.input(type, payload)) full = true;
+    }
+    const waiters = this.inputWaiters.splice(0);
+    if (full) io.onInputDrain(() => waiters.forEach((w) => w()));
+    else waiters.forEach((w) => w());
   }
 
   private waitForClient(): Promise<void> {
@@ -393,11 +508,6 @@ async function waitForPidFile(path: string): Promise<number> {
   }
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal ? SIGNALS[signal] ?? 0 : 0;
-}
-
 /**
  * What to run arrives as argv (`main.js CONFIG [--attach]`) or, when the
  * engine forked us ahead of creating the container, as one JSON line on
@@ -415,13 +525,16 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => undefined);
   process.on('SIGINT', () => undefined);
   process.on('SIGPIPE', () => undefined);
+  let monitor: Monitor | undefined;
+  // Nothing is set up before the launch line: then SIGTERM may end us at once.
+  process.on('SIGTERM', () => (monitor ? monitor.terminate() : process.exit(0)));
   const channel = new SyncChannel();
   syncChannel = channel;
   const launch = await readLaunch(channel);
   if (!launch) process.exit(0);
   const config = JSON.parse(readFileSync(launch.config, 'utf8')) as MonitorConfig;
   redirectDiagnostics(`${dirname(config.stateFile)}/monitor.log`);
-  const monitor = new Monitor(config, launch.attach, channel);
+  monitor = new Monitor(config, launch.attach, channel);
   await monitor.run();
   await channel.flush();
   process.exit(0);
@@ -432,6 +545,17 @@ let diagnosticsFile: string | undefined;
 let syncChannel: SyncChannel | undefined;
 function redirectDiagnostics(path: string): void {
   diagnosticsFile = path;
+}
+
+/** Appends one line to monitor.log (stderr when started by hand); never throws. */
+function diagnostic(text: string): void {
+  const line = `${new Date().toISOString()} skiff monitor: ${text}\n`;
+  try {
+    if (diagnosticsFile) appendFileSync(diagnosticsFile, line);
+    else process.stderr.write(line);
+  } catch {
+    // nowhere left to report
+  }
 }
 
 main().catch((err) => {

@@ -22,8 +22,11 @@ export async function createNetns(file: string): Promise<void> {
   }
 }
 
-/** Unmounts and removes a network namespace file; missing is fine. */
+/** Unmounts and removes a network namespace file; missing is fine, anything else throws. */
 export async function removeNetns(file: string): Promise<void> {
-  await exec('umount', ['-l', file]);
+  const result = await exec('umount', ['-l', file]);
+  if (result.exitCode !== 0 && !/not mounted|no mount point specified|no such file or directory/i.test(result.stderr)) {
+    throw new Error(`umount ${file}: ${result.stderr.trim()}`);
+  }
   await fsp.rm(file, { force: true });
 }

@@ -18,16 +18,22 @@ export const SLIRP = {
 /**
  * Starts slirp4netns for a network namespace file and resolves once it has
  * configured tap0 (signalled on its ready fd). The caller owns the process
- * and must kill it at teardown.
+ * and kills it at teardown; should the caller die first, even by SIGKILL,
+ * slirp4netns exits too: its exit fd is a pipe whose other end only this
+ * process holds (close-on-exec, so no other child inherits it).
  */
 export async function startSlirp4netns(options: Slirp4netnsOptions): Promise<ChildProcess> {
   const args = [
-    '--configure', `--mtu=${options.mtu}`, '--ready-fd=3', '--netns-type=path',
+    '--configure', `--mtu=${options.mtu}`, '--ready-fd=3', '--exit-fd=4', '--netns-type=path',
     ...(options.allowHostLoopback ? [] : ['--disable-host-loopback']),
     '--enable-sandbox', '--enable-seccomp',
     options.netnsPath, 'tap0',
   ];
-  const child = spawn('slirp4netns', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  const child = spawn('slirp4netns', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+  // Never written to nor read: its end closing (with us) is the signal.
+  const exitPipe = child.stdio[4] as NodeJS.ReadableStream & { on(event: 'error', l: () => void): void };
+  exitPipe.pause();
+  exitPipe.on('error', () => undefined);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { exec } from '../util/exec.js';
 import { SkiffError } from '../util/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { signalNumber } from '../util/signals.js';
 
 export type RuntimeName = 'crun' | 'runc';
 
@@ -72,9 +73,15 @@ export function startFailureExitCode(message: string): number {
   return 125;
 }
 
-/** Sends a signal to the container's init through the runtime. */
+/**
+ * Sends a signal (a name as parseSignal in util/signals.ts takes it, or a
+ * number) to the container's init through the runtime.
+ */
 export async function killContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string, signal: string): Promise<void> {
-  const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'kill', id, signal]);
+  const number = signalNumber(signal);
+  if (number === undefined) throw new RuntimeError(`invalid signal: ${signal}`, 125);
+  // By number: crun and runc both parse numbers, but not every name (RTMIN+3).
+  const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'kill', id, String(number)]);
   if (result.exitCode !== 0 && !/not running|does not exist|container not found|no such process/i.test(result.stderr)) {
     throw new RuntimeError(`${choice.name} kill ${id}: ${result.stderr.trim()}`, 125);
   }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { log } from './log.js';
+import { signalExitCode } from './signals.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -29,7 +30,7 @@ export function exec(file: string, args: string[], options: { env?: NodeJS.Proce
     });
     child.once('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({ exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') });
+      resolve({ exitCode: code ?? signalExitCode(signal!), stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') });
     });
   });
 }

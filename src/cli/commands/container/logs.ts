@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { InvalidArgumentError } from '../../../util/errors.js';
@@ -19,9 +20,20 @@ export const logsCommand: CommandDefinition = {
     const tail = Number(args.tail);
     if (!Number.isInteger(tail)) throw new InvalidArgumentError(`invalid --tail value "${args.tail}"`);
     const ctx = await engineContext(global);
-    // Container output is data, not CLI messages: it is copied byte for byte.
+    // A reader that goes away (`skiff logs x | head`) ends us quietly, as SIGPIPE ends podman.
+    let closed = false;
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closed = true;
+    };
+    process.stdout.on('error', onError);
+    process.stderr.on('error', onError);
+    // Container output is data, not CLI messages: it is copied byte for byte,
+    // and no faster than stdout takes it (a log can be gigabytes).
     for await (const chunk of containerLogs(ctx, args._[0], { follow: Boolean(args.follow), tail: tail < 0 ? undefined : tail, timestamps: Boolean(args.timestamps) })) {
-      (chunk.stream === 'stdout' ? process.stdout : process.stderr).write(chunk.data);
+      if (closed) break;
+      const out = chunk.stream === 'stdout' ? process.stdout : process.stderr;
+      if (!out.write(chunk.data)) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch((err: NodeJS.ErrnoException) => onError(err));
     }
     return 0;
   },
