@@ -132,16 +132,14 @@ async function opaqueDirs(layerDir: string): Promise<Map<string, string[]>> {
   return dirs;
 }
 
-/** getfattr writes a backslash as `\\` and unusual bytes (newline, space, ...) as `\ooo` octal escapes. */
+/** getfattr writes a backslash and unusual bytes (newline, tab, ...) as `\ooo` octal escapes. */
 function unescapeGetfattr(name: string): string {
   const bytes: number[] = [];
   const raw = Buffer.from(name, 'utf8');
   for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === 0x5c && raw[i + 1] === 0x5c) {
-      bytes.push(0x5c);
-      i++;
-    } else if (raw[i] === 0x5c && /^[0-7]{3}$/.test(raw.subarray(i + 1, i + 4).toString('latin1'))) {
-      bytes.push(parseInt(raw.subarray(i + 1, i + 4).toString('latin1'), 8));
+    const octal = raw[i] === 0x5c ? raw.subarray(i + 1, i + 4).toString('latin1') : '';
+    if (/^[0-7]{3}$/.test(octal)) {
+      bytes.push(parseInt(octal, 8));
       i += 3;
     } else {
       bytes.push(raw[i]);

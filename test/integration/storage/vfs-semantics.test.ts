@@ -50,6 +50,13 @@ const cases: Array<{ title: string; layers: TarEntry[][] }> = [
     ],
   },
   {
+    title: 'an opaque directory and a whiteout with a space and a backslash in their names',
+    layers: [
+      [d('t'), d('t/o p\\q'), f('t/o p\\q/a'), f('t/w h'), f('t/kept')],
+      [d('t'), d('t/o p\\q'), whiteout('t/o p\\q/.wh..wh..opq'), f('t/o p\\q/c'), whiteout('t/.wh.w h')],
+    ],
+  },
+  {
     title: "directories merge and the upper one's owner and mode win",
     layers: [
       [d('t'), d('t/m'), f('t/m/a')],
@@ -141,7 +148,7 @@ for (const [i, c] of cases.entries()) {
 }
 
 test.serial('a vfs rootfs keeps no whiteout device and no overlay xattr', async (t) => {
-  for (const i of [0, 6, 9]) {
+  for (const i of [0, 6, 7, 10]) {
     const name = `marks-${i}`;
     await skiffOn('vfs', ['run', '--name', name, '--network', 'none', `localhost/vfs-sem-${i}`, 'true']);
     const rootfs = (await env.skiff(['inspect', '--format', '{{.GraphDriver.Data.RootfsPath}}', name])).stdout;
