@@ -135,4 +135,15 @@ for (const [i, c] of cases.entries()) {
       else t.is(run.stdout, c.expected);
     });
   }
+
+  // Export of a container that never ran applies the layers into a private copy: the same danger.
+  test.serial(`vfs export before a start: ${c.title}`, async (t) => {
+    await plantSentinels(i);
+    const name = `escape-export-${i}`;
+    await env.skiff(['--storage-driver', 'vfs', 'create', '--name', name, '--network', 'none', `localhost/vfs-escape-${i}`]);
+    const exported = await env.skiff(['export', '-o', join(work, `${name}.tar`), name]).catch((err: Error) => err);
+    await env.skiff(['rm', name]);
+    await assertSentinels(t, i);
+    if (exported instanceof Error) t.fail(exported.message);
+  });
 }
