@@ -89,8 +89,7 @@ export async function packDirectory(root: string, out: Writable): Promise<void> 
       throw new SkiffError('EEXPORT', `cannot read "/${prefix}": ${(err as Error).message}`, { cause: err });
     }
     for (const name of names) {
-      let tries = 0;
-      while (!(await addEntry(dir, name, prefix + name)) && ++tries < 3);
+      for (let tries = 0; tries < 3; tries++) if (await addEntry(dir, name, prefix + name)) break;
     }
   };
 

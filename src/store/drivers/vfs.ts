@@ -63,7 +63,10 @@ export async function applyLayer(layerDir: string, rootfs: string): Promise<void
     lutimesSync(join(rootfs, parent), times.atime, times.mtime);
   }
   for (const [rel, names] of opaque) {
-    for (const name of names) await exec('setfattr', ['-h', '-x', name, join(rootfs, rel)]);
+    for (const name of names) {
+      const removed = await exec('setfattr', ['-h', '-x', name, join(rootfs, rel)]);
+      if (removed.exitCode !== 0) throw new SkiffError('EVFSCOPY', `cannot clear ${name} of /${rel}: ${removed.stderr.trim()}`);
+    }
   }
 }
 
