@@ -1,5 +1,4 @@
 import { promises as fsp } from 'node:fs';
-import { prepareVfsRootfs } from '../store/drivers/vfs.js';
 import { exec } from '../util/exec.js';
 import { removeNetns } from '../network/netns.js';
 import type { StorageMount } from './protocol.js';
@@ -39,5 +38,7 @@ export async function mountRootfs(storage: StorageMount): Promise<string> {
     }
     return storage.mergedDir;
   }
+  // Imported here: the engine loads this module for teardownContainer on its hot path.
+  const { prepareVfsRootfs } = await import('../store/drivers/vfs.js');
   return prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir);
 }
