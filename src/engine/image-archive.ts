@@ -9,7 +9,7 @@ import type { MonitorConfig } from '../monitor/protocol.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
 import { nonEnding, writeFileAtomically } from '../util/atomic-output.js';
 import { InvalidArgumentError, SkiffError, isErrno } from '../util/errors.js';
-import { exec, execOrThrow } from '../util/exec.js';
+import { exec } from '../util/exec.js';
 import type { EngineContext } from './context.js';
 import { resolveContainer } from './container-record.js';
 import { NoSuchImageError } from './errors.js';
@@ -180,11 +180,12 @@ async function withRootfs(ctx: EngineContext, storage: MonitorConfig['storage'],
   if (storage.driver === 'vfs') {
     if (await fsp.access(`${storage.rootfsDir}.complete`).then(() => true, () => false)) return use(storage.rootfsDir);
     if (storage.lowerDirs.length === 1) return use(storage.lowerDirs[0]);
-    // Never started: no copy yet. Make one as start would.
+    // Never started: no copy yet. Make one as start would, whiteouts applied.
+    const { applyLayers } = await import('../store/drivers/vfs.js');
     const tmp = join(ctx.layout.tmpDir, `export-${randomBytes(4).toString('hex')}`);
     await fsp.mkdir(tmp, { recursive: true });
     try {
-      for (const dir of storage.lowerDirs) await execOrThrow('cp', ['-a', '--', `${dir}/.`, tmp]);
+      await applyLayers(storage.lowerDirs, tmp);
       return await use(tmp);
     } finally {
       await fsp.rm(tmp, { recursive: true, force: true });

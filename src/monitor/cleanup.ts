@@ -1,6 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { join, relative } from 'node:path';
-import { exec, execOrThrow } from '../util/exec.js';
+import { exec } from '../util/exec.js';
 import { removeNetns } from '../network/netns.js';
 import type { StorageMount } from './protocol.js';
 
@@ -25,7 +24,11 @@ export async function teardownContainer(storage: StorageMount, netnsFile: string
 
 const NOT_MOUNTED = /not mounted|no mount point specified|no such file or directory/i;
 
-/** Mounts (overlay) or prepares (vfs copy) the container's root filesystem; returns its path. */
+/**
+ * Mounts (overlay) or prepares (vfs copy, see store/drivers/vfs.ts) the
+ * container's root filesystem; returns its path. Runs in the monitor before
+ * the container starts.
+ */
 export async function mountRootfs(storage: StorageMount): Promise<string> {
   if (storage.driver === 'overlay') {
     await fsp.mkdir(storage.upperDir, { recursive: true });
@@ -43,45 +46,7 @@ export async function mountRootfs(storage: StorageMount): Promise<string> {
     }
     return storage.mergedDir;
   }
-  // The marker sits beside the copy so the container never sees it.
-  const marker = `${storage.rootfsDir}.complete`;
-  try {
-    await fsp.access(marker);
-  } catch {
-    await fsp.rm(storage.rootfsDir, { recursive: true, force: true });
-    await fsp.mkdir(storage.rootfsDir, { recursive: true });
-    for (const dir of storage.lowerDirs) await applyLayerCopy(dir, storage.rootfsDir);
-    await fsp.writeFile(marker, '');
-  }
-  return storage.rootfsDir;
-}
-
-/**
- * Copies one layer onto a vfs root filesystem, doing what overlayfs does
- * with the layer's whiteouts (see image/layer/extract.ts): an opaque
- * directory hides what lower layers put in it, and a 0/0 character device
- * deletes the path it stands for.
- */
-async function applyLayerCopy(layerDir: string, rootfs: string): Promise<void> {
-  for (const rel of await opaqueDirs(layerDir)) {
-    const target = join(rootfs, rel);
-    for (const name of await fsp.readdir(target).catch(() => [] as string[])) {
-      await fsp.rm(join(target, name), { recursive: true, force: true });
-    }
-  }
-  await execOrThrow('cp', ['-a', '--', `${layerDir}/.`, rootfs]);
-  for (const entry of await fsp.readdir(layerDir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isCharacterDevice()) continue;
-    const path = join(entry.parentPath ?? entry.path, entry.name);
-    if ((await fsp.lstat(path)).rdev === 0) await fsp.rm(join(rootfs, relative(layerDir, path)), { force: true });
-  }
-}
-
-/** Directories of a layer marked opaque (user.overlay.opaque or trusted.overlay.opaque), relative to it. */
-async function opaqueDirs(layerDir: string): Promise<string[]> {
-  const result = await exec('getfattr', ['-R', '-P', '--absolute-names', '-m', '^(user|trusted)\\.overlay\\.opaque$', layerDir]);
-  return result.stdout
-    .split('\n')
-    .filter((line) => line.startsWith('# file: '))
-    .map((line) => relative(layerDir, line.slice('# file: '.length)));
+  // Imported here: the engine loads this module for teardownContainer on its hot path.
+  const { prepareVfsRootfs } = await import('../store/drivers/vfs.js');
+  return prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir);
 }

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { SkiffError, isErrno } from '../../util/errors.js';
 import { exec } from '../../util/exec.js';
+import { OPAQUE_XATTR } from '../../store/layer-whiteouts.js';
 import { PaxXattrCollector, type Xattrs } from './pax-xattrs.js';
 import { LayerEscapeError, cleanEntryName, resolveInRootSync } from './secure-path.js';
 
@@ -162,7 +163,7 @@ export async function extractLayer(source: Readable, root: string, options: Extr
 }
 
 /**
- * The overlay form of an OCI whiteout: a 0/0 character device. Node has no
+ * The overlay form of an OCI whiteout (store/layer-whiteouts.ts): a 0/0 character device. Node has no
  * mknod(2); coreutils' mknod is allowed this one device even in a user
  * namespace (Linux 5.8+).
  */
@@ -177,7 +178,7 @@ async function overlayWhiteout(path: string, entry: string, parents: ParentDirs)
 
 /** The overlay form of an opaque directory: an xattr that hides all lower content. */
 async function markOpaque(dir: string, namespace: 'user' | 'trusted'): Promise<void> {
-  const result = await exec('setfattr', ['-n', `${namespace}.overlay.opaque`, '-v', 'y', dir]);
+  const result = await exec('setfattr', ['-n', OPAQUE_XATTR[namespace], '-v', 'y', dir]);
   if (result.exitCode !== 0) throw new SkiffError('EWHITEOUT', `cannot mark "${dir}" opaque: ${result.stderr.trim()}`, { hint: 'install the attr package (setfattr)' });
 }
 
