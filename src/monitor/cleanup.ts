@@ -11,10 +11,26 @@ import type { StorageMount } from './protocol.js';
  * Must run as (namespaced) root in the pause mount namespace.
  */
 export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
-  if (storage.driver === 'overlay') {
-    await exec('umount', ['-l', storage.mergedDir]);
-  }
+  if (storage.driver === 'overlay') await unmountAll(storage.mergedDir);
   if (netnsFile) await removeNetns(netnsFile);
+}
+
+/**
+ * Unmounts everything mounted on `path` in our mount namespace: a monitor
+ * killed with -9 leaves its overlay mounted, and a mount stacked on it
+ * would make the container's removal fail with EBUSY.
+ */
+async function unmountAll(path: string): Promise<void> {
+  for (let n = mountsOn(path, await fsp.readFile('/proc/self/mountinfo', 'utf8')); n > 0; n--) {
+    const result = await exec('umount', ['-l', path]);
+    if (result.exitCode !== 0) throw new Error(`unmounting ${path} failed: ${result.stderr.trim()}`);
+  }
+}
+
+/** How many mounts sit on `path` in a mountinfo text (field 5 is the mount point, octal-escaped). */
+function mountsOn(path: string, mountinfo: string): number {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return mountinfo.split('\n').filter((line) => line && unescape(line.split(' ')[4] ?? '') === path).length;
 }
 
 /** Mounts (overlay) or prepares (vfs copy) the container's root filesystem; returns its path. */
@@ -23,14 +39,15 @@ export async function mountRootfs(storage: StorageMount): Promise<string> {
     await fsp.mkdir(storage.upperDir, { recursive: true });
     await fsp.mkdir(storage.workDir, { recursive: true });
     await fsp.mkdir(storage.mergedDir, { recursive: true });
+    // Left mounted by a monitor killed with -9: mounting again would stack a second overlay on the same upper dir.
+    await unmountAll(storage.mergedDir);
     // overlay wants the top-most lower dir first.
     const lower = [...storage.lowerDirs].reverse().join(':');
     // In a user namespace whiteouts are user.overlay.* xattrs (see layer/extract.ts).
     const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
     const options = `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`;
     const result = await exec('mount', ['-t', 'overlay', 'overlay', '-o', options, storage.mergedDir]);
-    // A second start of a container whose mount survived (monitor killed) finds it busy.
-    if (result.exitCode !== 0 && !/already mounted|busy/.test(result.stderr)) {
+    if (result.exitCode !== 0) {
       throw new Error(`mounting the overlay root filesystem failed: ${result.stderr.trim()}`);
     }
     return storage.mergedDir;
