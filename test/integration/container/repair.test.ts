@@ -3,9 +3,10 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { execa } from 'execa';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
-import { sleep, uniqueName } from '../../helpers/skiff.js';
+import { PROJECT_ROOT, SKIFF_BIN, sleep, uniqueName } from '../../helpers/skiff.js';
 
 const env = useBusyboxEnv();
 
@@ -74,6 +75,20 @@ for (const [what, content] of [
     await t.throwsAsync(readFile(join(namesDir(), name)), { code: 'ENOENT' });
   });
 }
+
+test.serial('10 parallel creates reclaiming one stale name: exactly one wins', async (t) => {
+  const name = uniqueName('reclaim');
+  await mkdir(namesDir(), { recursive: true });
+  await writeFile(join(namesDir(), name), '');
+  const results = await Promise.all(Array.from({ length: 10 }, () =>
+    execa(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'create', '--network', 'none', '--name', name, BUSYBOX_IMAGE, 'true'], { reject: false, stdin: 'ignore', cwd: PROJECT_ROOT, timeout: 90_000 })));
+  const won = results.filter((r) => r.exitCode === 0);
+  t.is(won.length, 1, results.map((r) => `${r.exitCode}: ${String(r.stderr)}`).join('\n'));
+  for (const r of results.filter((x) => x.exitCode !== 0)) t.regex(String(r.stderr), /already in use/);
+  t.deepEqual(await listed(), [`${String(won[0]?.stdout)} ${name}`]);
+  t.is((await readFile(join(namesDir(), name), 'utf8')).trim(), String(won[0]?.stdout));
+  await env.skiff(['rm', name]);
+});
 
 // kill -9 of `rm` of a large container: state.json is gone (removed first),
 // the directory and the name are left.
