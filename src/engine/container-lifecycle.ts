@@ -86,6 +86,10 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
 /** Repairs what a dead monitor left; returns the container as it is now, or as it was if --rm removed it. */
 async function finishStop(ctx: EngineContext, found: ContainerInfo, nameOrId: string): Promise<ContainerInfo> {
   const id = found.record.id;
+  // The usual case, read without the lock: the monitor recorded the exit, or removed a --rm container.
+  const current = await loadContainer(ctx, id);
+  if (current && current.state.status !== 'running' && !current.monitorLost) return current;
+  if (!current && found.record.autoRemove) return found;
   try {
     return await lockContainer(ctx, id, nameOrId, async () => {
       await repairContainer(ctx, id);
