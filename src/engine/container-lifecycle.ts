@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { teardownContainer } from '../monitor/cleanup.js';
 import type { MonitorConfig } from '../monitor/protocol.js';
+import { removeNetns } from '../network/netns.js';
 import { deleteContainer, killContainer } from '../runtime/driver.js';
 import { ContainerGoneError, ContainerStore } from '../store/containers.js';
+import { unmountAll } from '../store/mounts.js';
 import { InvalidArgumentError, isErrno } from '../util/errors.js';
 import { processAlive, sleep } from '../util/fs.js';
 import type { EngineContext } from './context.js';
@@ -142,7 +143,7 @@ export async function repairContainer(ctx: EngineContext, id: string): Promise<v
   if (processAlive(stored.monitorPid, stored.monitorStartTime) || processAlive(stored.pid, stored.pidStartTime)) return;
   const monitor = readMonitorConfig(ctx, id);
   if (monitor) {
-    await teardownContainer(monitor.storage, monitor.netnsFile);
+    await teardown(monitor);
     await deleteContainer(monitor.runtime, ctx.layout.runtimeRoot, id);
   }
   if (monitor?.autoRemove) {
@@ -196,7 +197,7 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
       if (stored) await repairContainer(ctx, id);
       const monitor = readMonitorConfig(ctx, id);
       // An interrupted removal may have left the root file system mounted.
-      if (monitor) await teardownContainer(monitor.storage, monitor.netnsFile);
+      if (monitor) await teardown(monitor);
       await deleteContainer(record.runtime, ctx.layout.runtimeRoot, id);
       await store.remove(id, record.name);
       return 'removed' as const;
@@ -209,6 +210,12 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
     await stopContainer(ctx, id, options.timeout ?? 0);
     stopped = true;
   }
+}
+
+/** Undoes what a dead monitor left set up: the rootfs mount(s) and the network namespace. Idempotent. */
+async function teardown(monitor: MonitorConfig): Promise<void> {
+  if (monitor.storage.driver === 'overlay') await unmountAll(monitor.storage.mergedDir);
+  if (monitor.netnsFile) await removeNetns(monitor.netnsFile);
 }
 
 /** The monitor's config (monitor.json), gone once a removal got past it. */

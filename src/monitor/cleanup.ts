@@ -2,35 +2,18 @@ import { promises as fsp } from 'node:fs';
 import { join, relative } from 'node:path';
 import { exec, execOrThrow } from '../util/exec.js';
 import { removeNetns } from '../network/netns.js';
+import { unmountAll } from '../store/mounts.js';
 import type { StorageMount } from './protocol.js';
 
 /**
  * Undoes what a container start set up: the rootfs mount and the network
- * namespace. Used by the monitor when the container exits, and by the engine
- * when it repairs a container whose monitor was killed. Idempotent.
+ * namespace, when the container exits (the engine does the same for a
+ * container whose monitor was killed). Idempotent.
  * Must run as (namespaced) root in the pause mount namespace.
  */
 export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
   if (storage.driver === 'overlay') await unmountAll(storage.mergedDir);
   if (netnsFile) await removeNetns(netnsFile);
-}
-
-/**
- * Unmounts everything mounted on `path` in our mount namespace: a monitor
- * killed with -9 leaves its overlay mounted, and a mount stacked on it
- * would make the container's removal fail with EBUSY.
- */
-async function unmountAll(path: string): Promise<void> {
-  for (let n = mountsOn(path, await fsp.readFile('/proc/self/mountinfo', 'utf8')); n > 0; n--) {
-    const result = await exec('umount', ['-l', path]);
-    if (result.exitCode !== 0) throw new Error(`unmounting ${path} failed: ${result.stderr.trim()}`);
-  }
-}
-
-/** How many mounts sit on `path` in a mountinfo text (field 5 is the mount point, octal-escaped). */
-function mountsOn(path: string, mountinfo: string): number {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-  return mountinfo.split('\n').filter((line) => line && unescape(line.split(' ')[4] ?? '') === path).length;
 }
 
 /** Mounts (overlay) or prepares (vfs copy) the container's root filesystem; returns its path. */
