@@ -181,7 +181,13 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
   const store = new ContainerStore(ctx.layout);
   const record = await store.readConfig<ContainerRecord>(id);
   if (!record) throw new NoSuchContainerError(nameOrId);
-  let stopped = false;
+  let stops = 0;
+  // Stopping takes the lock itself: a container seen running now is stopped before we lock.
+  const before = await store.readState(id);
+  if (options.force && before && observedState(before).state.status === 'running') {
+    await stopContainer(ctx, id, options.timeout ?? 0);
+    stops++;
+  }
   for (;;) {
     const outcome = await lockContainer(ctx, id, nameOrId, async () => {
       const stored = await store.readState(id);
@@ -202,13 +208,14 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
       await store.remove(id, record.name);
       return 'removed' as const;
     }).catch((err: unknown) => {
-      if (stopped && err instanceof NoSuchContainerError) return 'removed' as const;
+      if (stops > 0 && err instanceof NoSuchContainerError) return 'removed' as const;
       throw err;
     });
     if (outcome === 'removed') return { id, name: record.name };
-    if (stopped) throw new ContainerStateError(`container ${record.name} is running again; not removed`);
+    // Started again by someone else between our stop and our lock.
+    if (stops >= 3) throw new ContainerStateError(`container ${record.name} keeps being started again; not removed`);
     await stopContainer(ctx, id, options.timeout ?? 0);
-    stopped = true;
+    stops++;
   }
 }
 
