@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type LaunchMessage, type SyncMessage } from '../monitor/protocol.js';
+import { ContainerGoneError, ContainerStore } from '../store/containers.js';
 import { SkiffError } from '../util/errors.js';
 import { nodeChildEnv } from '../util/exec.js';
 import type { EngineContext } from './context.js';
-import { ContainerGoneError, ContainerStore } from '../store/containers.js';
 import { loadContainer, resolveContainer } from './container-record.js';
 import { ContainerStartError, NoSuchContainerError } from './errors.js';
 
