@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { PROJECT_ROOT, SKIFF_BIN, uniqueName } from '../../helpers/skiff.js';
+import { withLock } from '../../../src/util/lock.js';
 
 const env = useBusyboxEnv();
 
@@ -162,4 +163,18 @@ test.serial('run --rm -d, then rm -f: success, prints the name (as podman)', asy
   t.is(r.stdout, name);
   t.deepEqual((await env.skiff(['ps', '-aq'])).lines, []);
   t.deepEqual(await noMonitorsLeft(), []);
+});
+
+test.serial('the container lock taken on the host holds off rm inside the user namespace', async (t) => {
+  const name = uniqueName('xns');
+  const id = (await env.skiff(['create', '--network', 'none', '--name', name, BUSYBOX_IMAGE, 'true'])).stdout;
+  let rm: Promise<Outcome> | undefined;
+  await withLock(join(env.root, 'containers', id, 'lock'), async () => {
+    rm = anyExit(['rm', name]);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    t.deepEqual((await env.skiff(['ps', '-a', '--format', '{{.Names}}'])).lines, [name], 'rm waits for the lock');
+  });
+  const r = await rm!;
+  t.is(r.code, 0, show([r]));
+  t.deepEqual((await env.skiff(['ps', '-aq'])).lines, []);
 });
