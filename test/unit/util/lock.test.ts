@@ -15,7 +15,7 @@ async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'sk-lock-'));
 }
 
-function worker(lock: string, log: string, count: number, mode?: 'hold'): { child: ChildProcess; done: Promise<number | null> } {
+function worker(lock: string, log: string, count: number, mode?: 'hold' | 'slow'): { child: ChildProcess; done: Promise<number | null> } {
   const child = spawn(process.execPath, [WORKER, lock, log, String(count), ...(mode ? [mode] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, done };
@@ -97,6 +97,19 @@ test('holders killed with -9 inside the critical section free the lock at once',
   t.log(`lock taken over after kill -9 in ${waits.join(', ')} ms`);
   for (const ms of waits) t.true(ms < 2_000, `took ${ms} ms`);
   t.deepEqual(overlaps(await readFile(log, 'utf8'), killed), []);
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a lock left by a dead holder goes to exactly one of 8 waiters at a time', async (t) => {
+  const dir = await tempDir();
+  const lock = join(dir, 'lock');
+  const log = join(dir, 'log');
+  await writeFile(log, '');
+  // A pid lock broken by two waiters at once was held by both.
+  await writeFile(lock, '999999999');
+  const workers = Array.from({ length: 8 }, () => worker(lock, log, 3, 'slow'));
+  t.deepEqual(await Promise.all(workers.map((w) => w.done)), Array(8).fill(0));
+  t.deepEqual(overlaps(await readFile(log, 'utf8'), new Set()), []);
   await rm(dir, { recursive: true, force: true });
 });
 
