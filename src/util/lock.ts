@@ -7,7 +7,7 @@ const TIMED_OUT = 75;
 
 export class LockTimeoutError extends SkiffError {
   constructor(path: string, timeoutMs: number) {
-    super('ELOCKTIMEOUT', `timed out after ${Math.ceil(timeoutMs / 1000)} s waiting for the lock ${path}`, {
+    super('ELOCKTIMEOUT', `timed out after ${timeoutMs / 1000} s waiting for the lock ${path}`, {
       hint: 'another skiff process holds it; try again when it has finished',
     });
   }

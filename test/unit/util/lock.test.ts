@@ -138,7 +138,7 @@ test('a held lock times out with one clear error', async (t) => {
   const holder = worker(lock, log, 1, 'hold');
   await waitFor(async () => ((await readFile(log, 'utf8')).includes('start') ? true : undefined), 30_000);
   const err = await t.throwsAsync(withLock(lock, async () => undefined, 300), { instanceOf: LockTimeoutError });
-  t.regex(err!.message, /^timed out after 1 s waiting for the lock .*\/lock$/);
+  t.regex(err!.message, /^timed out after 0.3 s waiting for the lock .*\/lock$/);
   holder.child.kill('SIGKILL');
   await holder.done;
   await rm(dir, { recursive: true, force: true });
