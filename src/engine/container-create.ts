@@ -174,9 +174,10 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       consoleSize: spec.consoleSize,
     };
     await writeJsonAtomic(join(dir, 'monitor.json'), monitor, 0o600);
-    await store.writeConfig(id, record);
-    // state.json last: a container without it is not listed, so readers never see half a create.
     await store.writeState(id, { status: 'created' });
+    // config.json last: a container without it is not listed, so readers never see half a create
+    // (and config.json without state.json means an interrupted removal, see ContainerStore).
+    await store.writeConfig(id, record);
     return { id, name };
   } catch (err) {
     await store.releaseName(name, id);

@@ -1,15 +1,16 @@
-import { promises as fsp, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { teardownContainer } from '../monitor/cleanup.js';
 import type { MonitorConfig } from '../monitor/protocol.js';
+import { removeNetns } from '../network/netns.js';
 import { deleteContainer, killContainer } from '../runtime/driver.js';
-import { ContainerStore } from '../store/containers.js';
-import { InvalidArgumentError } from '../util/errors.js';
+import { ContainerGoneError, ContainerStore } from '../store/containers.js';
+import { unmountAll } from '../store/mounts.js';
+import { InvalidArgumentError, isErrno } from '../util/errors.js';
 import { processAlive, sleep } from '../util/fs.js';
 import { parseSignal as parseSignalName } from '../util/signals.js';
 import type { EngineContext } from './context.js';
-import { loadContainer, resolveContainer, type ContainerInfo } from './container-record.js';
-import { ContainerStateError } from './errors.js';
+import { loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './container-record.js';
+import { ContainerStateError, NoSuchContainerError } from './errors.js';
 
 /** Normalises SIGTERM / TERM / term / 15 / RTMIN+3 to its name (TERM) as podman's kill -s accepts them. */
 export function parseSignal(input: string): string {
@@ -22,49 +23,88 @@ export function parseSignal(input: string): string {
  * These operations run as root in the user namespace: the CLI re-executes
  * itself there for them (runtime kill/delete, unmounts, removing files owned
  * by sub-ids all need it).
+ *
+ * Each takes the container's lock (ContainerStore.withContainerLock) to look
+ * at the state and act on it, and never holds it while waiting for a
+ * container to exit: the monitor takes the same lock to record the exit.
  */
 
 /** Sends a signal to a running container (`skiff kill`). */
 export async function killContainerBySignal(ctx: EngineContext, nameOrId: string, signal: string): Promise<ContainerInfo> {
-  const info = await resolveContainer(ctx, nameOrId);
-  if (info.state.status !== 'running') {
-    throw new ContainerStateError(`can only kill running containers. ${info.record.id} is in state ${info.state.status}: container state improper`);
-  }
-  await killContainer(info.record.runtime, ctx.layout.runtimeRoot, info.record.id, parseSignal(signal));
-  return info;
+  const { record } = await resolveContainer(ctx, nameOrId);
+  const runtimeSignal = parseSignal(signal);
+  return lockContainer(ctx, record.id, nameOrId, async () => {
+    const info = await mustLoad(ctx, record.id, nameOrId);
+    if (info.state.status !== 'running') {
+      throw new ContainerStateError(`can only kill running containers. ${record.id} is in state ${info.state.status}: container state improper`);
+    }
+    await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, runtimeSignal);
+    return info;
+  });
 }
 
 /**
  * Stops a container: its stop signal, then SIGKILL after `timeout` seconds.
  * Resolves once the container is down and cleaned up (by its monitor, or by
- * us when the monitor is gone). Stopping a stopped container is a no-op.
+ * us when the monitor is gone). Stopping a stopped container is a no-op; a
+ * --rm container that its monitor removed on exit counts as stopped.
  */
 export async function stopContainer(ctx: EngineContext, nameOrId: string, timeout?: number): Promise<ContainerInfo> {
-  const info = await resolveContainer(ctx, nameOrId);
-  const { record } = info;
-  if (info.state.status === 'running') {
-    const seconds = timeout ?? record.stopTimeout;
-    if (seconds > 0) {
-      await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, parseSignal(record.stopSignal));
-      if (await waitUntilDown(ctx, record.id, seconds * 1000)) return finishStop(ctx, record.id);
-    }
-    await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, 'KILL');
-    if (!(await waitUntilDown(ctx, record.id, 10_000))) {
+  const found = await resolveContainer(ctx, nameOrId);
+  const { record } = found;
+  const seconds = timeout ?? record.stopTimeout;
+  // The run we signal: a later start of the same container must not get our SIGKILL.
+  const signalled = await lockContainer(ctx, record.id, nameOrId, async () => {
+    const info = await mustLoad(ctx, record.id, nameOrId);
+    if (info.state.status !== 'running') return undefined;
+    await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, seconds > 0 ? parseSignal(record.stopSignal) : 'KILL');
+    return info.state.startedAt ?? '';
+  }).catch((err: unknown) => vanished(err, found, undefined));
+  if (signalled !== undefined && !(seconds > 0 && (await waitUntilDown(ctx, record.id, seconds * 1000)))) {
+    const killed = await lockContainer(ctx, record.id, nameOrId, async () => {
+      const info = await mustLoad(ctx, record.id, nameOrId);
+      if (info.state.status === 'running' && (info.state.startedAt ?? '') === signalled) {
+        await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, 'KILL');
+      }
+    }).then(() => true, (err: unknown) => vanished(err, found, false));
+    if (killed && !(await waitUntilDown(ctx, record.id, 10_000))) {
       throw new ContainerStateError(`container ${record.name} did not exit after SIGKILL`);
     }
   }
-  return finishStop(ctx, record.id);
+  return finishStop(ctx, found, nameOrId);
 }
 
-async function finishStop(ctx: EngineContext, id: string): Promise<ContainerInfo> {
-  await repairContainer(ctx, id);
-  return (await loadContainer(ctx, id)) ?? (await Promise.reject(new Error(`container ${id} vanished while stopping`)));
+/** Repairs what a dead monitor left; returns the container as it is now, or as it was if --rm removed it. */
+async function finishStop(ctx: EngineContext, found: ContainerInfo, nameOrId: string): Promise<ContainerInfo> {
+  const id = found.record.id;
+  // The usual case, read without the lock: the monitor recorded the exit, or removed a --rm container.
+  const current = await loadContainer(ctx, id);
+  if (current && current.state.status !== 'running' && !current.monitorLost) return current;
+  if (!current && found.record.autoRemove) return found;
+  try {
+    return await lockContainer(ctx, id, nameOrId, async () => {
+      await repairContainer(ctx, id);
+      return (await loadContainer(ctx, id)) ?? found;
+    });
+  } catch (err) {
+    return vanished(err, found, found);
+  }
+}
+
+/**
+ * As podman: stopping a --rm container that its monitor removed on exit
+ * succeeds, so for those "no such container" yields `value`; anything else is rethrown.
+ */
+function vanished<T>(err: unknown, found: ContainerInfo, value: T): T {
+  if (err instanceof NoSuchContainerError && found.record.autoRemove) return value;
+  throw err;
 }
 
 /**
  * True once neither the container's process nor its monitor is alive (the
  * monitor writes the exit code and tears down before it exits), or the
- * container was removed (--rm).
+ * container was removed (--rm). Reads without the lock: the monitor needs
+ * it to record the exit.
  */
 async function waitUntilDown(ctx: EngineContext, id: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -82,17 +122,24 @@ async function waitUntilDown(ctx: EngineContext, id: string, ms: number): Promis
 /**
  * Brings a container whose monitor died back to a consistent state: with
  * the container's process gone, unmount, drop the network namespace and
- * the runtime's record, and write the state as exited. Idempotent; a no-op
- * for containers whose monitor did its job.
+ * the runtime's record, and write the state as exited (or remove it, for
+ * --rm). Idempotent; a no-op for containers whose monitor did its job.
+ * The caller holds the container's lock and runs in the user namespace.
  */
 export async function repairContainer(ctx: EngineContext, id: string): Promise<void> {
   const store = new ContainerStore(ctx.layout);
   const stored = await store.readState(id);
   if (!stored || stored.status !== 'running') return;
   if (processAlive(stored.monitorPid, stored.monitorStartTime) || processAlive(stored.pid, stored.pidStartTime)) return;
-  const monitor = JSON.parse(readFileSync(join(ctx.layout.containerDir(id), 'monitor.json'), 'utf8')) as MonitorConfig;
-  await teardownContainer(monitor.storage, monitor.netnsFile);
-  await deleteContainer(monitor.runtime, ctx.layout.runtimeRoot, id);
+  const monitor = readMonitorConfig(ctx, id);
+  if (monitor) {
+    await teardown(monitor);
+    await deleteContainer(monitor.runtime, ctx.layout.runtimeRoot, id);
+  }
+  if (monitor?.autoRemove) {
+    await store.remove(id, monitor.name);
+    return;
+  }
   await store.writeState(id, {
     status: 'exited',
     exitCode: stored.exitCode ?? -1,
@@ -100,7 +147,6 @@ export async function repairContainer(ctx: EngineContext, id: string): Promise<v
     finishedAt: new Date().toISOString(),
     error: 'the container monitor was killed; the exit code is unknown',
   });
-  if (monitor.autoRemove) await removeContainerFiles(ctx, id, monitor.name);
 }
 
 export interface ContainerRemoveOptions {
@@ -109,34 +155,90 @@ export interface ContainerRemoveOptions {
   timeout?: number;
 }
 
-/**
- * Removes a container. A running one is refused unless `force`, which
- * kills it first. Removing files owned by sub-ids needs the namespace.
- */
-export async function removeContainer(ctx: EngineContext, nameOrId: string, options: ContainerRemoveOptions): Promise<ContainerInfo> {
-  const info = await resolveContainer(ctx, nameOrId);
-  if (info.state.status === 'running') {
-    if (!options.force) {
-      throw new ContainerStateError(
-        `cannot remove container ${info.record.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
-        'stop it first, or use `skiff rm -f`',
-      );
-    }
-    await stopContainer(ctx, info.record.id, options.timeout ?? 0);
-  }
-  await repairContainer(ctx, info.record.id);
-  await deleteContainer(info.record.runtime, ctx.layout.runtimeRoot, info.record.id);
-  await removeContainerFiles(ctx, info.record.id, info.record.name);
-  return info;
+export interface ContainerRemoveReport {
+  id: string;
+  name: string;
 }
 
-async function removeContainerFiles(ctx: EngineContext, id: string, name: string): Promise<void> {
-  const dir = ctx.layout.containerDir(id);
-  // Remove state.json first: the container stops being listed before its files go.
-  await fsp.rm(ctx.layout.containerState(id), { force: true });
-  await fsp.rm(dir, { recursive: true, force: true });
-  await new ContainerStore(ctx.layout).releaseName(name, id);
-  await fsp.rm(ctx.layout.attachSocket(id), { force: true });
+/**
+ * Removes a container. A running one is refused unless `force`, which
+ * stops it first (a --rm container its monitor removes meanwhile counts as
+ * removed). Also finishes a removal that was interrupted (kill -9 of an
+ * earlier `rm`). Removing files owned by sub-ids needs the namespace.
+ */
+export async function removeContainer(ctx: EngineContext, nameOrId: string, options: ContainerRemoveOptions): Promise<ContainerRemoveReport> {
+  const id = await resolveContainerId(ctx, nameOrId, { includeRemoving: true });
+  const store = new ContainerStore(ctx.layout);
+  const record = await store.readConfig<ContainerRecord>(id);
+  if (!record) throw new NoSuchContainerError(nameOrId);
+  let stops = 0;
+  // Stopping takes the lock itself: a container seen running now is stopped before we lock.
+  const before = await store.readState(id);
+  if (options.force && before && observedState(before).state.status === 'running') {
+    await stopContainer(ctx, id, options.timeout ?? 0);
+    stops++;
+  }
+  for (;;) {
+    const outcome = await lockContainer(ctx, id, nameOrId, async () => {
+      const stored = await store.readState(id);
+      if (stored && observedState(stored).state.status === 'running') {
+        if (!options.force) {
+          throw new ContainerStateError(
+            `cannot remove container ${id} as it is running - running or paused containers cannot be removed without force: container state improper`,
+            'stop it first, or use `skiff rm -f`',
+          );
+        }
+        return 'stop' as const;
+      }
+      if (stored) await repairContainer(ctx, id);
+      const monitor = readMonitorConfig(ctx, id);
+      // An interrupted removal may have left the root file system mounted.
+      if (monitor) await teardown(monitor);
+      await deleteContainer(record.runtime, ctx.layout.runtimeRoot, id);
+      await store.remove(id, record.name);
+      return 'removed' as const;
+    }).catch((err: unknown) => {
+      if (stops > 0 && err instanceof NoSuchContainerError) return 'removed' as const;
+      throw err;
+    });
+    if (outcome === 'removed') return { id, name: record.name };
+    // Started again by someone else between our stop and our lock.
+    if (stops >= 3) throw new ContainerStateError(`container ${record.name} keeps being started again; not removed`);
+    await stopContainer(ctx, id, options.timeout ?? 0);
+    stops++;
+  }
+}
+
+/** Undoes what a dead monitor left set up: the rootfs mount(s) and the network namespace. Idempotent. */
+async function teardown(monitor: MonitorConfig): Promise<void> {
+  if (monitor.storage.driver === 'overlay') await unmountAll(monitor.storage.mergedDir);
+  if (monitor.netnsFile) await removeNetns(monitor.netnsFile);
+}
+
+/** The monitor's config (monitor.json), gone once a removal got past it. */
+function readMonitorConfig(ctx: EngineContext, id: string): MonitorConfig | undefined {
+  try {
+    return JSON.parse(readFileSync(join(ctx.layout.containerDir(id), 'monitor.json'), 'utf8')) as MonitorConfig;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}
+
+/** withContainerLock, with a container removed meanwhile reported as podman does. */
+async function lockContainer<T>(ctx: EngineContext, id: string, nameOrId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await new ContainerStore(ctx.layout).withContainerLock(id, fn);
+  } catch (err) {
+    if (err instanceof ContainerGoneError) throw new NoSuchContainerError(nameOrId);
+    throw err;
+  }
+}
+
+async function mustLoad(ctx: EngineContext, id: string, nameOrId: string): Promise<ContainerInfo> {
+  const info = await loadContainer(ctx, id);
+  if (!info) throw new NoSuchContainerError(nameOrId);
+  return info;
 }
 
 /**

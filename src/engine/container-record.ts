@@ -1,7 +1,7 @@
 import type { ContainerSpec } from '../runtime/spec/container-spec.js';
 import type { RuntimeName } from '../runtime/driver.js';
 import { ContainerStore, type ContainerState } from '../store/containers.js';
-import { processAlive } from '../util/fs.js';
+import { pathExists, processAlive } from '../util/fs.js';
 import type { EngineContext } from './context.js';
 import { NoSuchContainerError } from './errors.js';
 
@@ -37,7 +37,7 @@ export interface ContainerInfo {
  * Reads a container's state and corrects it by looking at the processes: a
  * monitor killed with -9 cannot record an exit, so `running` is trusted only
  * while the monitor or the container's own process lives. Read-only: the
- * repair itself is `repairContainer`, done by stop and rm.
+ * repair itself is `repairContainer`, done by start, stop and rm.
  */
 export function observedState(stored: ContainerState): { state: ContainerState; monitorLost: boolean } {
   if (stored.status !== 'running') return { state: stored, monitorLost: false };
@@ -47,6 +47,7 @@ export function observedState(stored: ContainerState): { state: ContainerState; 
   return { state: { ...stored, status: 'exited', exitCode: stored.exitCode ?? -1, pid: undefined }, monitorLost: true };
 }
 
+/** A listed container (config.json and state.json both there) with its observed state; undefined otherwise. */
 export async function loadContainer(ctx: EngineContext, id: string): Promise<ContainerInfo | undefined> {
   const store = new ContainerStore(ctx.layout);
   const record = await store.readConfig<ContainerRecord>(id);
@@ -57,12 +58,13 @@ export async function loadContainer(ctx: EngineContext, id: string): Promise<Con
 }
 
 /**
- * Finds a container by full id, exact name, or unique id prefix, in
- * podman's order of precedence.
+ * Finds a container's id by full id, exact name, or unique id prefix, in
+ * podman's order of precedence. Only listed containers count, unless
+ * `includeRemoving` (for `rm`): then also those whose removal was interrupted.
  */
-export async function resolveContainer(ctx: EngineContext, nameOrId: string): Promise<ContainerInfo> {
+export async function resolveContainerId(ctx: EngineContext, nameOrId: string, options: { includeRemoving?: boolean } = {}): Promise<string> {
   const store = new ContainerStore(ctx.layout);
-  const ids = await store.ids();
+  const ids = await containerIds(ctx, options);
   let id = ids.find((i) => i === nameOrId);
   if (!id) {
     const byName = await store.idForName(nameOrId);
@@ -72,9 +74,30 @@ export async function resolveContainer(ctx: EngineContext, nameOrId: string): Pr
     const matches = ids.filter((i) => i.startsWith(nameOrId));
     if (matches.length === 1) id = matches[0];
   }
-  const info = id ? await loadContainer(ctx, id) : undefined;
+  if (!id) throw new NoSuchContainerError(nameOrId);
+  return id;
+}
+
+/** Finds a listed container by full id, exact name, or unique id prefix (see resolveContainerId). */
+export async function resolveContainer(ctx: EngineContext, nameOrId: string): Promise<ContainerInfo> {
+  const id = await resolveContainerId(ctx, nameOrId);
+  const info = await loadContainer(ctx, id);
   if (!info) throw new NoSuchContainerError(nameOrId);
   return info;
+}
+
+/**
+ * Ids of the listed containers, plus with `includeRemoving` those whose
+ * removal was interrupted (`rm -a` finishes them; `ps` never shows them).
+ */
+export async function containerIds(ctx: EngineContext, options: { includeRemoving?: boolean } = {}): Promise<string[]> {
+  const store = new ContainerStore(ctx.layout);
+  const ids = await store.ids();
+  const keep = await Promise.all(ids.map(async (id) => {
+    if (await pathExists(ctx.layout.containerState(id))) return pathExists(ctx.layout.containerConfig(id));
+    return Boolean(options.includeRemoving) && store.isRemoving(id);
+  }));
+  return ids.filter((_, i) => keep[i]);
 }
 
 export async function listContainers(ctx: EngineContext): Promise<ContainerInfo[]> {

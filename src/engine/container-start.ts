@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type LaunchMessage, type SyncMessage } from '../monitor/protocol.js';
+import { ContainerGoneError, ContainerStore } from '../store/containers.js';
 import { SkiffError } from '../util/errors.js';
 import { nodeChildEnv } from '../util/exec.js';
 import type { EngineContext } from './context.js';
-import { resolveContainer } from './container-record.js';
-import { ContainerStartError } from './errors.js';
+import { loadContainer, resolveContainer } from './container-record.js';
+import { ContainerStartError, NoSuchContainerError } from './errors.js';
 
 /** The caller's side of an attached container: where output goes and input comes from. */
 export interface AttachStreams {
@@ -85,30 +86,45 @@ const MONITOR_MAIN = fileURLToPath(new URL('../monitor/main.js', import.meta.url
  * (or throws ContainerStartError with podman's 125/126/127). With `attach`
  * the monitor waits for us before starting the container, so no output is
  * lost, and it resolves with the exit code when the container is done.
+ *
+ * Holds the container's lock until the monitor has reported `started` or
+ * `error` (not while attached): concurrent starts fork one monitor.
  */
 export async function startContainer(ctx: EngineContext, nameOrId: string, options: ContainerStartOptions = {}): Promise<ContainerStartReport> {
-  const info = await resolveContainer(ctx, nameOrId);
-  const { id, name } = info.record;
-  if (info.state.status === 'running') {
-    if (options.attach) throw new SkiffError('ESTATE', `container ${name} is already running`, { hint: 'use `skiff logs -f` to follow its output' });
-    return { id, name };
-  }
+  const { record } = await resolveContainer(ctx, nameOrId);
+  const { id, name } = record;
+  const store = new ContainerStore(ctx.layout);
+  // Held until the monitor reported started or error: the monitor writes the
+  // running state (or, on failure, tears down and records it) on our behalf.
+  const session = await store.withContainerLock(id, async () => {
+    const info = await loadContainer(ctx, id);
+    if (!info) throw new NoSuchContainerError(nameOrId);
+    if (info.state.status === 'running') {
+      if (options.attach) throw new SkiffError('ESTATE', `container ${name} is already running`, { hint: 'use `skiff logs -f` to follow its output' });
+      options.monitor?.abort();
+      return {};
+    }
+    const monitor = options.monitor ?? (await forkMonitor(ctx));
+    const sync = monitor.launch({ config: join(ctx.layout.containerDir(id), 'monitor.json'), attach: Boolean(options.attach) });
 
-  const monitor = options.monitor ?? (await forkMonitor(ctx));
-  const sync = monitor.launch({ config: join(ctx.layout.containerDir(id), 'monitor.json'), attach: Boolean(options.attach) });
+    const first = await sync.next();
+    if (first.event === 'error') throw new ContainerStartError(first.message, first.exitCode);
+    let attached: Promise<number> | undefined;
+    if (options.attach) attached = attachSession(ctx.layout.attachSocket(id), options.attach, info.record.interactive);
+    // A failed start still sends an exit frame to the attached session: silence it.
+    attached?.catch(() => undefined);
 
-  const first = await sync.next();
-  if (first.event === 'error') throw new ContainerStartError(first.message, first.exitCode);
-  let session: Promise<number> | undefined;
-  if (options.attach) session = attachSession(ctx.layout.attachSocket(id), options.attach, info.record.interactive);
-  // A failed start still sends an exit frame to the attached session: silence it.
-  session?.catch(() => undefined);
-
-  const second = await sync.next();
-  sync.close();
-  if (second.event === 'error') throw new ContainerStartError(second.message, second.exitCode);
-  if (!session) return { id, name };
-  return { id, name, exitCode: await session };
+    const second = await sync.next();
+    sync.close();
+    if (second.event === 'error') throw new ContainerStartError(second.message, second.exitCode);
+    // Wrapped: returning the promise itself would keep the lock until the container exits.
+    return { attached };
+  }).catch((err: unknown) => {
+    if (err instanceof ContainerGoneError) throw new NoSuchContainerError(nameOrId);
+    throw err;
+  });
+  if (!session.attached) return { id, name };
+  return { id, name, exitCode: await session.attached };
 }
 
 /** Reads the monitor's JSON lines from its sync pipe, in order. */

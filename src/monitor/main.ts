@@ -15,9 +15,10 @@ import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
 import { startSlirp4netns } from '../network/slirp4netns.js';
 import { killContainer, runArgs, runtimeLogError, startFailureExitCode } from '../runtime/driver.js';
-import type { ContainerState } from '../store/containers.js';
+import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
+import { StoreLayout } from '../store/layout.js';
 import { signalExitCode, signalNumber } from '../util/signals.js';
-import { processStartTime, readJsonIfExists, sleep, writeJsonAtomic } from '../util/fs.js';
+import { processStartTime, sleep } from '../util/fs.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
 import { LogWriter, type LogStream } from './log-writer.js';
 import { Frame, FrameDecoder, encodeFrame, type LaunchMessage, type MonitorConfig, type SyncMessage } from './protocol.js';
@@ -89,24 +90,8 @@ class Monitor {
       diagnostic(problem);
       error = error ? `${error}; ${problem}` : problem;
     }
-    const previous = await readJsonIfExists<ContainerState>(c.stateFile);
-    const finished: ContainerState = {
-      ...previous,
-      status: 'exited',
-      exitCode,
-      finishedAt: new Date().toISOString(),
-      error,
-      pid: undefined,
-      pidStartTime: undefined,
-      monitorPid: undefined,
-      monitorStartTime: undefined,
-    };
     this.log.close();
-    if (c.autoRemove) {
-      await this.removeContainer();
-    } else {
-      await writeJsonAtomic(c.stateFile, finished);
-    }
+    await this.recordExit(exitCode, error);
     await this.broadcastExit(exitCode, error);
     return exitCode;
   }
@@ -159,8 +144,9 @@ class Monitor {
       if (pty) this.setIo(pty.io);
       if (this.terminating) this.killForTermination();
       this.flushHeldOutput();
-      const state = (await readJsonIfExists<ContainerState>(c.stateFile)) ?? { status: 'created' };
-      await writeJsonAtomic(c.stateFile, {
+      // No lock: our starter holds the container's lock until we report `started`.
+      const state = (await this.store.readState(c.id)) ?? { status: 'created' };
+      await this.store.writeState(c.id, {
         ...state,
         status: 'running',
         pid,
@@ -408,16 +394,53 @@ class Monitor {
     await fsp.rm(this.config.attachSocket, { force: true });
   }
 
-  private async removeContainer(): Promise<void> {
-    const c = this.config;
-    const dir = dirname(c.stateFile);
-    await fsp.rm(dir, { recursive: true, force: true });
-    const nameFile = `${dirname(dir)}/.names/${c.name}`;
-    const holder = await fsp.readFile(nameFile, 'utf8').catch(() => undefined);
-    if (holder === c.id) await fsp.rm(nameFile, { force: true });
+  private get store(): ContainerStore {
+    return new ContainerStore(new StoreLayout(this.config.graphRoot, this.config.runRoot));
   }
 
+  /**
+   * Records the exit in state.json, or removes the container (--rm). Until
+   * we report `started` our starter holds the container's lock and waits
+   * for us; after that we take the lock ourselves. A start error is told
+   * to the starter only now, so its lock covers our whole failed start and
+   * no second start can mount over what we tear down.
+   */
+  private async recordExit(exitCode: number, error: string | undefined): Promise<void> {
+    const c = this.config;
+    const record = async () => {
+      if (c.autoRemove) return this.store.remove(c.id, c.name);
+      const previous = await this.store.readState(c.id);
+      await this.store.writeState(c.id, {
+        ...previous,
+        status: 'exited',
+        exitCode,
+        finishedAt: new Date().toISOString(),
+        error,
+        pid: undefined,
+        pidStartTime: undefined,
+        monitorPid: undefined,
+        monitorStartTime: undefined,
+      } satisfies ContainerState);
+    };
+    try {
+      if (this.startReported) await this.store.withContainerLock(c.id, record);
+      else await record();
+    } catch (err) {
+      if (!(err instanceof ContainerGoneError)) throw err; // removed by `rm -f` meanwhile
+    } finally {
+      if (this.startError) this.syncChannel.send(this.startError);
+    }
+  }
+
+  private startReported = false;
+  private startError?: SyncMessage;
+
   private sync(message: SyncMessage): void {
+    if (message.event === 'started') this.startReported = true;
+    if (message.event === 'error') {
+      this.startError ??= message; // sent by recordExit
+      return;
+    }
     this.syncChannel.send(message);
   }
 }

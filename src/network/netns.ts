@@ -11,6 +11,8 @@ import { SkiffError } from '../util/errors.js';
  */
 export async function createNetns(file: string): Promise<void> {
   await fsp.mkdir(dirname(file), { recursive: true });
+  // Left bound by a monitor killed with -9: a new namespace would be mounted on top of it.
+  if (await fsp.access(file).then(() => true, () => false)) await removeNetns(file);
   await fsp.writeFile(file, '', { flag: 'w' });
   try {
     // `ip link set lo up` is unnecessary: slirp4netns --configure and the

@@ -1,11 +1,14 @@
 import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { SkiffError, isErrno } from '../util/errors.js';
-import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { pathExists, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { withLock } from '../util/lock.js';
 import type { StoreLayout } from './layout.js';
 
 export type ContainerStatus = 'created' | 'running' | 'stopped' | 'exited';
 
-/** The mutable half of a container: written by the monitor and the engine. */
+/** The mutable half of a container: containers/<id>/state.json. */
 export interface ContainerState {
   status: ContainerStatus;
   /** Host pid of the container's init process while running. */
@@ -28,50 +31,117 @@ export class NameInUseError extends SkiffError {
   }
 }
 
+/** The container's directory is gone: it was removed (by `rm`, or by its monitor for --rm). */
+export class ContainerGoneError extends SkiffError {
+  constructor(readonly id: string) {
+    super('ENOCONTAINER', `container ${id} has been removed`);
+  }
+}
+
 /**
- * Container records: containers/<id>/{config.json,state.json}. Names are
- * reserved by exclusive creation of containers/.names/<name>, so exactly one
- * of many racing creators wins a name.
+ * Starting a container can take long (a vfs copy of a large image), and the
+ * starter holds the container's lock until it runs.
+ */
+const CONTAINER_LOCK_TIMEOUT_MS = 120_000;
+
+const ID = /^[0-9a-f]{64}$/;
+
+/**
+ * Container records, the one owner of containers/: <id>/config.json (the
+ * record, written once by create), <id>/state.json (written by the engine
+ * and the monitor), the name reservations in .names/, and removal. The
+ * engine and the monitor both go through it.
+ *
+ * A container is listed once config.json exists (create writes it last).
+ * A removal deletes state.json first and config.json last, so a container
+ * with a config and no state is one whose removal was interrupted: `rm`
+ * still finds it and finishes the job (see `isRemoving`).
+ *
+ * Locking: each container has a lock (<id>/lock, flock). Whoever changes a
+ * container's state or removes it holds it; see `withContainerLock`.
  */
 export class ContainerStore {
   constructor(private readonly layout: StoreLayout) {}
 
-  /** Reserves `name` for `id`; throws NameInUseError when another container holds it. */
-  async reserveName(name: string, id: string): Promise<void> {
-    await fsp.mkdir(this.layout.namesDir, { recursive: true });
+  /**
+   * Runs `fn` holding the container's lock. Throws ContainerGoneError when
+   * the container was removed before or while we waited for the lock, so
+   * `fn` always sees a container whose directory still exists. Not
+   * re-entrant.
+   */
+  async withContainerLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     try {
-      await fsp.writeFile(this.layout.nameFile(name), id, { flag: 'wx' });
+      return await withLock(this.layout.containerLock(id), async () => {
+        // A waiter that opened the lock before a removal wakes up holding the lock of a deleted directory.
+        if (!(await pathExists(this.layout.containerConfig(id)))) throw new ContainerGoneError(id);
+        return fn();
+      }, CONTAINER_LOCK_TIMEOUT_MS);
     } catch (err) {
-      if (!isErrno(err, 'EEXIST')) throw err;
-      const holder = await fsp.readFile(this.layout.nameFile(name), 'utf8').catch(() => '');
-      throw new NameInUseError(name, holder || 'another container');
+      if (isErrno(err, 'ENOENT')) throw new ContainerGoneError(id);
+      throw err;
     }
   }
 
-  async releaseName(name: string, id: string): Promise<void> {
-    const holder = await fsp.readFile(this.layout.nameFile(name), 'utf8').catch(() => undefined);
-    if (holder === id) await fsp.rm(this.layout.nameFile(name), { force: true });
+  /**
+   * Reserves `name` for `id`, whose directory must exist; throws
+   * NameInUseError when another container holds it. The reservation file
+   * is never seen empty: the id is written to a temp file that is then
+   * linked (first claim, no lock needed: link fails if the name exists) or
+   * renamed (reclaiming a stale reservation, under the names lock) into place.
+   */
+  async reserveName(name: string, id: string): Promise<void> {
+    await fsp.mkdir(this.layout.namesDir, { recursive: true });
+    const tmp = join(this.layout.namesDir, `.tmp-${randomBytes(6).toString('hex')}`);
+    await fsp.writeFile(tmp, id, { flag: 'wx' });
+    try {
+      try {
+        await fsp.link(tmp, this.layout.nameFile(name));
+        return;
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw err;
+      }
+      await this.withNamesLock(async () => {
+        const holder = await this.nameHolder(name);
+        if (holder !== undefined && (await this.holderExists(holder))) throw new NameInUseError(name, holder);
+        await fsp.rename(tmp, this.layout.nameFile(name));
+      });
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
   }
 
+  /** Frees `name` if `id` holds it. */
+  async releaseName(name: string, id: string): Promise<void> {
+    await this.withNamesLock(async () => {
+      if ((await this.nameHolder(name)) === id) await fsp.rm(this.layout.nameFile(name), { force: true });
+    });
+  }
+
+  /**
+   * Maps a name to its id via the reservation file; a reservation left by a
+   * crash (empty, or naming a container that no longer exists) maps to nothing.
+   */
+  async idForName(name: string): Promise<string | undefined> {
+    const holder = await this.nameHolder(name);
+    return holder !== undefined && (await this.holderExists(holder)) ? holder : undefined;
+  }
+
+  /** The ids of every container directory, listed or not. */
   async ids(): Promise<string[]> {
     try {
       const entries = await fsp.readdir(this.layout.containersDir);
-      return entries.filter((e) => /^[0-9a-f]{64}$/.test(e));
+      return entries.filter((e) => ID.test(e));
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return [];
       throw err;
     }
   }
 
-  /** Maps a name to its id via the reservation file. */
-  async idForName(name: string): Promise<string | undefined> {
-    return fsp.readFile(this.layout.nameFile(name), 'utf8').catch(() => undefined);
-  }
-
   async readConfig<T>(id: string): Promise<T | undefined> {
     return readJsonIfExists<T>(this.layout.containerConfig(id));
   }
 
+  /** Writes the record; create calls it last, after state.json, to make the container visible. */
   async writeConfig(id: string, config: unknown): Promise<void> {
     await writeJsonAtomic(this.layout.containerConfig(id), config, 0o600);
   }
@@ -80,7 +150,64 @@ export class ContainerStore {
     return readJsonIfExists<ContainerState>(this.layout.containerState(id));
   }
 
+  /**
+   * Replaces state.json atomically. The caller holds the container's lock,
+   * or acts for a starter that holds it (the monitor, until it has reported
+   * the start), or is creating the container (no one else knows its id yet).
+   */
   async writeState(id: string, state: ContainerState): Promise<void> {
     await writeJsonAtomic(this.layout.containerState(id), state, 0o600);
+  }
+
+  /** True when a removal of the container started and did not finish (config.json without state.json). */
+  async isRemoving(id: string): Promise<boolean> {
+    return (await pathExists(this.layout.containerConfig(id))) && !(await pathExists(this.layout.containerState(id)));
+  }
+
+  /**
+   * Deletes a container's files and frees its name. Resumable: state.json
+   * goes first (the container stops being listed), config.json last (until
+   * then `rm` can find it again), then the name. The caller holds the
+   * container's lock, has unmounted its root filesystem and stopped it.
+   */
+  async remove(id: string, name: string): Promise<void> {
+    const dir = this.layout.containerDir(id);
+    await fsp.rm(this.layout.containerState(id), { force: true });
+    // monitor.json says what to unmount: kept until the rest is gone, for a resumed removal.
+    const keep = new Set(['config.json', 'monitor.json', 'lock']);
+    let entries: string[] = [];
+    try {
+      entries = await fsp.readdir(dir);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    for (const entry of entries) {
+      if (!keep.has(entry)) await fsp.rm(join(dir, entry), { recursive: true, force: true });
+    }
+    await fsp.rm(join(dir, 'monitor.json'), { force: true });
+    await fsp.rm(this.layout.containerConfig(id), { force: true });
+    await fsp.rm(dir, { recursive: true, force: true });
+    await this.releaseName(name, id);
+    await fsp.rm(this.layout.attachSocket(id), { force: true });
+  }
+
+  private withNamesLock<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.layout.namesLock, fn);
+  }
+
+  private async nameHolder(name: string): Promise<string | undefined> {
+    const text = await fsp.readFile(this.layout.nameFile(name), 'utf8').catch((err: unknown) => {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    });
+    return text === undefined ? undefined : text.trim();
+  }
+
+  /**
+   * Whether a reservation's holder is a container: its directory exists
+   * (create makes it before reserving; remove deletes it before releasing).
+   */
+  private async holderExists(holder: string): Promise<boolean> {
+    return ID.test(holder) && (await pathExists(this.layout.containerDir(holder)));
   }
 }

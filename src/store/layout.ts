@@ -31,6 +31,9 @@ export class StoreLayout {
   containerRootfsDir(id: string): string { return join(this.containerDir(id), 'rootfs'); }
   get namesDir(): string { return join(this.containersDir, '.names'); }
   nameFile(name: string): string { return join(this.namesDir, name); }
+  /** Guards reclaiming and releasing names (a first claim needs no lock). */
+  get namesLock(): string { return join(this.containersDir, '.names.lock'); }
+  /** Held while a container's state changes or it is removed; removed with the container. */
   containerLock(id: string): string { return join(this.containerDir(id), 'lock'); }
 
   /** Short: unix socket paths are limited to 108 bytes. */

@@ -20,15 +20,15 @@ export const rmCommand: CommandDefinition = {
     const ctx = await engineContext(global);
     let targets = args._;
     if (args.all) {
-      const { listContainers } = await import('../../../engine/container-record.js');
-      targets = (await listContainers(ctx)).map((c) => c.record.id);
+      const { containerIds } = await import('../../../engine/container-record.js');
+      targets = await containerIds(ctx, { includeRemoving: true });
     } else if (targets.length === 0) {
       const { InvalidArgumentError } = await import('../../../util/errors.js');
       throw new InvalidArgumentError('`skiff rm` requires at least one container name or ID, or --all');
     }
     return forEachTarget('container rm', targets, async (target) => {
       const removed = await removeContainer(ctx, target, { force: Boolean(args.force), timeout: args.time as number | undefined });
-      return args.all ? removed.record.id : target;
+      return args.all ? removed.id : target;
     });
   },
 };
