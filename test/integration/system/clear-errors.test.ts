@@ -1,0 +1,45 @@
+// Bad input that used to surface as a raw system error or be accepted:
+// each must be one `Error:` line with exit 125 and change nothing.
+// - a container name longer than a file name may be (was ENAMETOOLONG)
+// - `import` of an empty file (was an empty image)
+// - `tag` to a name with a digest (was accepted)
+// - `--runtime` naming a missing or non-executable file (was "runc exited with code 125")
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
+
+const env = useBusyboxEnv();
+let work: string;
+
+test.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'skce-'));
+});
+
+test.after.always(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const oneLine = (t: import('ava').ExecutionContext, stderr: string) => {
+  t.regex(stderr, /^Error: \S/);
+  t.is(stderr.trim().split('\n').length, 1, `one line: ${stderr}`);
+};
+const containers = async () => (await env.skiff(['ps', '-aq', '--no-trunc'])).lines;
+const imageIds = async () => (await env.skiff(['images', '-q', '--no-trunc'])).lines.sort();
+const list = async (dir: string) => (await readdir(join(env.root, dir)).catch(() => [] as string[])).sort();
+
+test.serial('create --name longer than 253 characters is refused before anything is stored; 253 works', async (t) => {
+  const before = { ids: await containers(), dirs: await list('containers') };
+  const r = await env.skiff(['create', '--name', 'a'.repeat(300), BUSYBOX_IMAGE, 'true'], { exit: 125 });
+  oneLine(t, r.stderr);
+  t.regex(r.stderr, /name .*too long.*253/);
+  t.notRegex(r.stderr, /ENAMETOOLONG/);
+  t.deepEqual(await containers(), before.ids);
+  t.deepEqual(await list('containers'), before.dirs);
+  const longest = 'b'.repeat(253);
+  await env.skiff(['create', '--name', longest, BUSYBOX_IMAGE, 'true']);
+  t.true((await env.skiff(['ps', '-a', '--format', '{{.Names}}'])).lines.includes(longest));
+  await env.skiff(['rm', longest]);
+});
