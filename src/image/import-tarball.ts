@@ -47,6 +47,12 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
 
   // Store the blob first; then extract from the stored copy (stdin can be read once only).
   const layerBlob = await blobs.putStream(input);
+  if (layerBlob.size === 0) {
+    // podman imports it as an image with an empty layer; an empty file is a mistake, not a root filesystem.
+    if (!(await blobReferenced(layout, layerBlob.digest))) await blobs.remove(layerBlob.digest);
+    const name = options.source === '-' ? 'stdin' : `"${options.sourceName ?? options.source}"`;
+    throw new SkiffError('EEMPTY', `cannot import ${name}: it is empty, not a tar archive`);
+  }
   const compression = await detectCompression(blobs.path(layerBlob.digest));
   let layer;
   try {

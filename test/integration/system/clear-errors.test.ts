@@ -43,3 +43,18 @@ test.serial('create --name longer than 253 characters is refused before anything
   t.true((await env.skiff(['ps', '-a', '--format', '{{.Names}}'])).lines.includes(longest));
   await env.skiff(['rm', longest]);
 });
+
+test.serial('import of an empty file or empty stdin is refused and stores nothing', async (t) => {
+  const empty = join(work, 'empty.tar');
+  await writeFile(empty, '');
+  const before = { ids: await imageIds(), blobs: await list('blobs/sha256'), layers: await list('layers') };
+  const r = await env.skiff(['import', empty, 'localhost/empty'], { exit: 125 });
+  oneLine(t, r.stderr);
+  t.regex(r.stderr, /empty/);
+  const s = await env.skiff(['import', '-', 'localhost/empty'], { exit: 125, stdin: '' });
+  oneLine(t, s.stderr);
+  t.regex(s.stderr, /empty/);
+  t.deepEqual(await imageIds(), before.ids);
+  t.deepEqual(await list('blobs/sha256'), before.blobs);
+  t.deepEqual(await list('layers'), before.layers);
+});
