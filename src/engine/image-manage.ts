@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import type { Image, Manifest } from '../oci/image-spec.js';
-import { localImageName } from '../image/reference.js';
+import { localImageName, parseReference } from '../image/reference.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
-import { SkiffError } from '../util/errors.js';
+import { InvalidArgumentError, SkiffError } from '../util/errors.js';
 import { withLock } from '../util/lock.js';
 import type { EngineContext } from './context.js';
 import { listContainers } from './container-record.js';
@@ -20,8 +20,15 @@ export class ImageInUseError extends SkiffError {
   }
 }
 
-/** Adds names to an image (`skiff tag`); short names go under localhost/, as podman does. */
+/**
+ * Adds names to an image (`skiff tag`); short names go under localhost/, as
+ * podman does. A name with a digest is refused: a digest names content, and
+ * a local name cannot make the image have another one.
+ */
 export async function tagImage(ctx: EngineContext, source: string, targets: string[]): Promise<ImageRecord> {
+  for (const target of targets) {
+    if (parseReference(target).digest) throw new InvalidArgumentError(`${target}: tag by digest not supported`);
+  }
   const { record } = await resolveImage(ctx, source);
   const names = targets.map((t) => localImageName(t));
   return new ImageStore(ctx.layout).add({ ...record, names });

@@ -58,3 +58,14 @@ test.serial('import of an empty file or empty stdin is refused and stores nothin
   t.deepEqual(await list('blobs/sha256'), before.blobs);
   t.deepEqual(await list('layers'), before.layers);
 });
+
+test.serial('tag to a name with a digest is refused as podman does: tag by digest not supported', async (t) => {
+  const digest = `sha256:${'0'.repeat(64)}`;
+  const before = (await env.skiff(['images', '--format', '{{.Repository}}:{{.Tag}}'])).lines.sort();
+  for (const target of [`x:tag@${digest}`, `x@${digest}`]) {
+    const r = await env.skiff(['tag', BUSYBOX_IMAGE, target], { exit: 125 });
+    oneLine(t, r.stderr);
+    t.regex(r.stderr, /tag by digest not supported/);
+  }
+  t.deepEqual((await env.skiff(['images', '--format', '{{.Repository}}:{{.Tag}}'])).lines.sort(), before);
+});
