@@ -69,3 +69,19 @@ test.serial('tag to a name with a digest is refused as podman does: tag by diges
   }
   t.deepEqual((await env.skiff(['images', '--format', '{{.Repository}}:{{.Tag}}'])).lines.sort(), before);
 });
+
+test.serial('--runtime naming a missing or non-executable file says so (podman: no valid executable found)', async (t) => {
+  const before = await containers();
+  for (const args of [['run', '--rm', BUSYBOX_IMAGE, 'true'], ['create', BUSYBOX_IMAGE, 'true']]) {
+    const r = await env.skiff(['--runtime', '/nonexistent/runc', ...args], { exit: 125 });
+    oneLine(t, r.stderr);
+    t.regex(r.stderr, /no valid executable found for OCI runtime \/nonexistent\/runc: no such file/);
+  }
+  const notExec = join(work, 'runc');
+  await writeFile(notExec, '#!/bin/sh\nexit 0\n');
+  await chmod(notExec, 0o644);
+  const r = await env.skiff(['--runtime', notExec, 'run', '--rm', BUSYBOX_IMAGE, 'true'], { exit: 125 });
+  oneLine(t, r.stderr);
+  t.regex(r.stderr, /no valid executable found for OCI runtime .*runc: permission denied/);
+  t.deepEqual(await containers(), before);
+});
