@@ -4,6 +4,7 @@
  * namespace for commands that need it, and error → exit code.
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import type { GlobalOptions } from '../config/global-options.js';
 import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
 import { SkiffError } from '../util/errors.js';
@@ -14,8 +15,10 @@ import { EXIT_ENGINE, exitCodeFor } from './exit-codes.js';
 import { printError, printText } from './output/print.js';
 import { isNamespacedCommand } from './namespaced.js';
 import { preforkMonitor } from './prefork.js';
+import { PARENT_FD, PARENT_FD_ENV, exitWithParent } from './parent-watch.js';
 
 async function main(argv: string[]): Promise<number> {
+  exitWithParent();
   const { globals, rest } = splitGlobals(argv);
   // For run, start the container's monitor before the command table loads (see prefork.ts).
   if ((rest[0] === 'run' || (rest[0] === 'container' && rest[1] === 'run')) && !rest.includes('--help')) {
@@ -130,13 +133,20 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
   for (const w of pause.warnings) process.stderr.write(`WARN[0000] ${w}\n`);
   const script = new URL(import.meta.url).pathname;
   const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, script, '--root', global.root, '--runroot', global.runroot, ...argv];
-  const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid) }) });
+  // fd 3 is the child's lifeline (parent-watch.ts): it stops when this process dies.
+  const child = spawn(cmd, args, {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid), [PARENT_FD_ENV]: String(PARENT_FD) }),
+  });
+  // A signal to this CLI is meant for the command: pass it on and exit as the child does.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, forward);
   return new Promise((resolve) => {
     child.on('error', (err) => {
       printError(`cannot enter the user namespace: ${err.message}`);
       resolve(EXIT_ENGINE);
     });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 9 : EXIT_ENGINE)));
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + constants.signals[signal] : EXIT_ENGINE)));
   });
 }
 
