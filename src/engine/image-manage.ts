@@ -3,6 +3,7 @@ import type { Image, Manifest } from '../oci/image-spec.js';
 import { localImageName, parseReference } from '../image/reference.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
+import { removeOrphanedTemp } from '../store/temp.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
 import { withLock } from '../util/lock.js';
 import type { EngineContext } from './context.js';
@@ -138,8 +139,13 @@ export async function imageHistory(ctx: EngineContext, nameOrId: string): Promis
   return entries;
 }
 
-/** `skiff image prune`: dangling images, or with `all` every image no container uses. */
+/**
+ * `skiff image prune`: dangling images, or with `all` every image no
+ * container uses; also the temp data of killed commands (removeOrphanedTemp).
+ * Runs in the user namespace.
+ */
 export async function pruneImages(ctx: EngineContext, options: { all: boolean }): Promise<string[]> {
+  await removeOrphanedTemp(ctx.layout);
   const used = new Set((await listContainers(ctx)).map((c) => c.record.image.id));
   const candidates = (await new ImageStore(ctx.layout).list()).filter((i) => !used.has(i.id) && (options.all || i.names.length === 0));
   const removed: string[] = [];

@@ -86,9 +86,12 @@ export function pullPlatform(options: Pick<ImagePullOptions, 'os' | 'arch' | 'va
  * (its `location`); a `blocked` registry is refused; an `insecure` one is
  * contacted without TLS verification (plain http allowed) unless
  * --tls-verify was given. The image is named after the requested (or
- * candidate) reference, never after a mirror.
+ * candidate) reference, never after a mirror. Temp data that killed
+ * commands left behind is removed first.
  */
 export async function pullImageFromRegistry(ctx: EngineContext, options: ImagePullOptions & { platform?: string }): Promise<ImageRecord> {
+  const { removeOrphanedTemp } = await import('../store/temp.js');
+  await removeOrphanedTemp(ctx.layout).catch(() => undefined);
   const conf = loadRegistriesConf();
   const candidates = shortNameCandidates(options.reference, conf);
   const failures: Array<{ name: string; error: unknown }> = [];

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { DigestStream } from '../util/digest-stream.js';
-import { randomBytes } from 'node:crypto';
 import { SkiffError, isErrno } from '../util/errors.js';
 import type { StoreLayout } from './layout.js';
+import { tempName } from './temp.js';
 
 export class DigestMismatchError extends SkiffError {
   constructor(expected: string, actual: string) {
@@ -82,6 +82,6 @@ export class BlobStore {
   private async tempPath(): Promise<string> {
     await fsp.mkdir(this.layout.blobsDir, { recursive: true });
     await fsp.mkdir(this.layout.tmpDir, { recursive: true });
-    return join(this.layout.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
+    return join(this.layout.tmpDir, tempName('blob'));
   }
 }

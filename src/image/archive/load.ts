@@ -10,6 +10,7 @@ import { BlobStore } from '../../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../../store/images.js';
 import { LayerStore } from '../../store/layers.js';
 import type { StoreLayout } from '../../store/layout.js';
+import { tempName } from '../../store/temp.js';
 import { DigestStream } from '../../util/digest-stream.js';
 import { SkiffError, isErrno } from '../../util/errors.js';
 import { withLock } from '../../util/lock.js';
@@ -71,7 +72,8 @@ interface PlannedImage {
  */
 export async function loadArchive(layout: StoreLayout, source: LoadSource, options: LoadOptions): Promise<ImageRecord[]> {
   await fsp.mkdir(layout.tmpDir, { recursive: true });
-  const work = await fsp.mkdtemp(join(layout.tmpDir, 'load-'));
+  const work = join(layout.tmpDir, tempName('load'));
+  await fsp.mkdir(work, { mode: 0o700 });
   try {
     let tree: ArchiveTree;
     if ('path' in source && (await isDirectory(source.path))) {
