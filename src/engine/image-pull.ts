@@ -6,6 +6,7 @@ import { formatReference, parseReference, repositoryName, type ImageReference } 
 import type { PullProgress, RegistrySource } from '../image/pull.js';
 import type { ImageRecord } from '../store/images.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
+import { NoSpaceError } from '../util/no-space.js';
 import type { EngineContext } from './context.js';
 import { goArch } from './images.js';
 
@@ -101,6 +102,8 @@ export async function pullImageFromRegistry(ctx: EngineContext, options: ImagePu
     try {
       return await pullCandidate(ctx, conf, ref, options);
     } catch (error) {
+      // A full disk is ours, not the registry's: another candidate would fail the same way.
+      if (error instanceof NoSpaceError) throw error;
       failures.push({ name, error });
     }
   }
@@ -138,6 +141,7 @@ async function pullCandidate(ctx: EngineContext, conf: RegistriesConf, ref: Imag
         progress: options.progress,
       });
     } catch (error) {
+      if (error instanceof NoSpaceError) throw error;
       failures.push({ endpoint, error });
     } finally {
       client.close();

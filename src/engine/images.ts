@@ -9,6 +9,7 @@ import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
 import { removeOrphanedTemp, tempName } from '../store/temp.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
+import { reportingNoSpace } from '../util/no-space.js';
 import type { EngineContext } from './context.js';
 import { NoSuchImageError } from './errors.js';
 
@@ -44,7 +45,9 @@ export async function importImage(ctx: EngineContext, options: ImageImportOption
   // tar-stream and the extractor load only for imports, not on every run.
   const { importTarball } = await import('../image/import-tarball.js');
   const isUrl = /^https?:\/\//i.test(options.source);
-  const file = isUrl ? await downloadToTemp(options.source, ctx.layout.tmpDir) : options.source;
+  const file = isUrl
+    ? await reportingNoSpace(`cannot import "${options.source}": writing to ${ctx.layout.graphRoot}`, () => downloadToTemp(options.source, ctx.layout.tmpDir))
+    : options.source;
   try {
     return await importTarball(ctx.layout, {
       source: file,

@@ -8,6 +8,7 @@ import { ImageStore, type ImageRecord } from '../store/images.js';
 import { LayerStore } from '../store/layers.js';
 import type { StoreLayout } from '../store/layout.js';
 import { SkiffError } from '../util/errors.js';
+import { reportingNoSpace } from '../util/no-space.js';
 import { checkImageConfig, checkIndex, checkManifest, parseJsonDocument } from './json-shapes.js';
 import { extractLayer } from './layer/extract.js';
 import { openDecompressed } from './layer/compression.js';
@@ -53,9 +54,15 @@ const LAYER_TYPES = new Set([
  * digest before it is stored and each layer's content against its diff id.
  * Blobs and layers already present are reused, so an interrupted pull is
  * finished by the next one, and the image record is written last: a
- * failed pull never leaves a half image.
+ * failed pull never leaves a half image. A full disk is reported as
+ * NoSpaceError.
  */
 export async function pullImage(layout: StoreLayout, source: RegistrySource, ref: ImageReference, options: PullOptions): Promise<ImageRecord> {
+  // A full disk fails writes deep inside extraction, which would otherwise call the layer corrupt.
+  return reportingNoSpace(`cannot pull ${formatReference(ref)}: writing to ${layout.graphRoot}`, () => pullInto(layout, source, ref, options));
+}
+
+async function pullInto(layout: StoreLayout, source: RegistrySource, ref: ImageReference, options: PullOptions): Promise<ImageRecord> {
   const repo = ref.path;
   const blobs = new BlobStore(layout);
   const { manifest, manifestDigest, manifestBytes } = await resolveManifest(source, repo, ref.digest ?? ref.tag ?? 'latest', options.platform);

@@ -54,8 +54,13 @@ export class BlobStore {
     const digest = 'sha256:' + createHash('sha256').update(buf).digest('hex');
     if (await this.has(digest)) return { digest, size: buf.length };
     const tmp = await this.tempPath();
-    await fsp.writeFile(tmp, buf, { mode: 0o644 });
-    await fsp.rename(tmp, this.path(digest));
+    try {
+      await fsp.writeFile(tmp, buf, { mode: 0o644 });
+      await fsp.rename(tmp, this.path(digest));
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
     return { digest, size: buf.length };
   }
 

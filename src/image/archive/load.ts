@@ -14,6 +14,7 @@ import { tempName } from '../../store/temp.js';
 import { DigestStream } from '../../util/digest-stream.js';
 import { SkiffError, isErrno } from '../../util/errors.js';
 import { withLock } from '../../util/lock.js';
+import { reportingNoSpace } from '../../util/no-space.js';
 import { checkDockerArchiveManifest, checkImageConfig, checkIndex, checkManifest, parseJsonDocument } from '../json-shapes.js';
 import { extractLayer } from '../layer/extract.js';
 import { detectCompression, openDecompressed } from '../layer/compression.js';
@@ -67,10 +68,16 @@ interface PlannedImage {
  * verified against its digest and every layer against its diff id. Image
  * records are written only once all images are complete: on any error the
  * blobs and layers this load added are removed again and no image appears.
+ * A full disk is reported as NoSpaceError, whatever step it stopped.
  *
  * @returns the image records, in archive order, with the names given to them.
  */
 export async function loadArchive(layout: StoreLayout, source: LoadSource, options: LoadOptions): Promise<ImageRecord[]> {
+  // A full disk fails writes deep inside unpacking and extraction, which would otherwise call the archive corrupt.
+  return reportingNoSpace(`cannot load the archive: writing to ${layout.graphRoot}`, () => loadArchiveInto(layout, source, options));
+}
+
+async function loadArchiveInto(layout: StoreLayout, source: LoadSource, options: LoadOptions): Promise<ImageRecord[]> {
   await fsp.mkdir(layout.tmpDir, { recursive: true });
   const work = join(layout.tmpDir, tempName('load'));
   await fsp.mkdir(work, { mode: 0o700 });
