@@ -2,7 +2,7 @@
 // handler sees): the worker re-executed inside the user namespace must stop
 // with it (it used to finish the import on its own), no image may appear,
 // and the temp data it left (a blob being written, a layer being extracted)
-// must be removed by `system prune` or the next import, while the temp data
+// must be removed by `system prune`, `image prune` or the next import, while the temp data
 // of an import that is still running is left alone.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -97,8 +97,8 @@ async function feed(run: RunningImport, from: number, to: number): Promise<void>
   }
 }
 
-for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-  test.serial(`${signal} of the CLI mid-import stops the namespaced worker; no image appears; system prune -f removes the temp data`, async (t) => {
+for (const [signal, prune] of [['SIGTERM', ['image', 'prune', '-af']], ['SIGKILL', ['system', 'prune', '-f']]] as const) {
+  test.serial(`${signal} of the CLI mid-import stops the namespaced worker; no image appears; ${prune.join(' ')} removes the temp data`, async (t) => {
     const before = await imageIds();
     const run = startImport(`localhost/killed-${signal.toLowerCase()}`);
     await feed(run, 0, 20 * MIB);
@@ -117,8 +117,8 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     t.deepEqual(await imageIds(), before, 'no image appeared');
 
     t.not((await tempData()).length, 0, 'the killed import left temp data');
-    await env.skiff(['system', 'prune', '-f']);
-    t.deepEqual(await tempData(), [], 'system prune removed the orphaned temp data');
+    await env.skiff([...prune]);
+    t.deepEqual(await tempData(), [], `${prune.join(' ')} removed the orphaned temp data`);
   });
 }
 
