@@ -82,15 +82,27 @@ export function checkManifest(value: Json, what: string): Manifest {
   return manifest as unknown as Manifest;
 }
 
-/** An image config: an object whose rootfs.diff_ids (when present) is an array of strings. */
+/**
+ * An image config: an object whose rootfs.diff_ids (when present) is an
+ * array of strings, and whose container defaults (`config`) have the types
+ * the image spec gives them.
+ */
 export function checkImageConfig(value: Json, what: string): Image {
   const config = object(value, what, 'the document');
   if (config.rootfs !== undefined) {
     const rootfs = object(config.rootfs, what, 'rootfs');
     if (rootfs.diff_ids !== undefined) array(rootfs.diff_ids, what, 'rootfs.diff_ids').forEach((d, i) => string(d, what, `rootfs.diff_ids[${i}]`));
   }
-  optionalObject(config, 'config', what, 'config');
-  optionalString(config, 'created', what, 'created');
+  if (config.config !== undefined && config.config !== null) {
+    // The container defaults run and create read: lists of strings, strings, and maps.
+    const defaults = object(config.config, what, 'config');
+    for (const key of ['Env', 'Cmd', 'Entrypoint', 'Shell', 'OnBuild']) {
+      if (defaults[key] !== undefined && defaults[key] !== null) array(defaults[key], what, `config.${key}`).forEach((v, i) => string(v, what, `config.${key}[${i}]`));
+    }
+    for (const key of ['User', 'WorkingDir', 'StopSignal']) optionalString(defaults, key, what, `config.${key}`);
+    for (const key of ['Labels', 'ExposedPorts', 'Volumes', 'Healthcheck']) optionalObject(defaults, key, what, `config.${key}`);
+  }
+  for (const key of ['created', 'architecture', 'os', 'variant']) optionalString(config, key, what, key);
   if (config.history !== undefined) array(config.history, what, 'history').forEach((h, i) => object(h, what, `history[${i}]`));
   return config as unknown as Image;
 }

@@ -86,6 +86,8 @@ const CASES: Array<[string, Record<string, string | Buffer>]> = [
   ['oci manifest is null', ociArchive({ manifest: 'null' })],
   ['oci manifest layers holds null', ociArchive({ manifest: '{"schemaVersion":2,"config":{"digest":"CONFIG","size":1},"layers":[null]}' })],
   ['oci manifest config is a string', ociArchive({ manifest: '{"schemaVersion":2,"config":"CONFIG","layers":[]}' })],
+  ['docker config Env is a string', dockerArchive('[{"Config":"c.json","Layers":["l.tar"]}]', GOOD_CONFIG.replace('"rootfs"', '"config":{"Env":"PATH=/bin"},"rootfs"'))],
+  ['oci config Cmd holds a number', ociArchive({ config: GOOD_CONFIG.replace('"rootfs"', '"config":{"Cmd":["sh",1]},"rootfs"') })],
   ['oci config is null', ociArchive({ config: 'null' })],
   ['oci config is a number', ociArchive({ config: '7' })],
 ];
