@@ -83,7 +83,6 @@ export function versionReport(): Record<string, unknown> {
   };
 }
 
-
 export interface SystemPruneOptions {
   /** Remove every image no container uses, not only dangling ones. */
   all: boolean;
@@ -99,11 +98,11 @@ export interface SystemPruneReport {
 }
 
 /**
- * `skiff system prune`: removes stopped (and never started) containers,
- * then dangling images (with `all`, every image no container uses), then
- * the temp data killed commands left in the store. A container that starts
- * meanwhile is skipped. Runs in the user namespace: layers and half-made
- * layers hold files of sub-ids.
+ * `skiff system prune`: removes stopped (and never started) containers, the
+ * temp data killed commands left in the store (never that of a live
+ * command), then dangling images (with `all`, every image no container
+ * uses). A container that starts meanwhile is skipped. Runs in the user
+ * namespace: layers and half-made layers hold files of sub-ids.
  */
 export async function systemPrune(ctx: EngineContext, options: SystemPruneOptions): Promise<SystemPruneReport> {
   const [{ removeContainer }, { pruneImages }, { removeOrphanedTemp }, { ImageStore }, { ContainerStateError }] = await Promise.all([
