@@ -2,8 +2,8 @@
 // handler sees): the worker re-executed inside the user namespace must stop
 // with it (it used to finish the import on its own), no image may appear,
 // and the temp data it left (a blob being written, a layer being extracted)
-// must be removed by `system prune`, `image prune` or the next import, while the temp data
-// of an import that is still running is left alone.
+// must be removed by `system prune`, `image prune` or the next import,
+// while the temp data of an import that is still running is left alone.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, createReadStream, createWriteStream, openSync, type WriteStream } from 'node:fs';
