@@ -29,7 +29,10 @@ export function exitWithParent(): void {
   } catch {
     return;
   }
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     process.kill(process.pid, 'SIGTERM');
     // A command may handle SIGTERM itself (a prompt): it still must go.
     setTimeout(() => process.exit(143), 3000);
