@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { processAlive, processStartTime } from '../util/fs.js';
 import type { StoreLayout } from './layout.js';
 
@@ -19,6 +19,9 @@ import type { StoreLayout } from './layout.js';
 const UNOWNED_MAX_AGE_MS = 60 * 60 * 1000;
 
 const OWNER = /-(\d+)-(\d+)-[0-9a-f]+$/;
+
+/** The names temp data had before it named its owner; any other unowned name is not ours to remove. */
+const UNOWNED = /^(?:blob-[0-9a-f]{16}|import-[0-9a-f]{16}|load-[A-Za-z0-9]{6}|\.tmp-[0-9a-f]{16})$/;
 
 let ownStartTime: number | undefined;
 
@@ -39,8 +42,9 @@ export interface TempCleanupReport {
 }
 
 /**
- * Removes temp data whose owning process is gone (or, without an owner in
- * its name, that is older than an hour). Takes no lock: an owner that is
+ * Removes temp data whose owning process is gone (or, for the names an
+ * older skiff gave without an owner, that is older than an hour). Entries
+ * named otherwise are left alone. Takes no lock: an owner that is
  * alive keeps its entries, and an entry appears only under a live owner's
  * name. Needs to run as root of the user namespace when rootless, because
  * a half-extracted layer holds files of sub-ids.
@@ -68,6 +72,7 @@ async function names(dir: string): Promise<string[]> {
 async function orphaned(path: string): Promise<boolean> {
   const owner = OWNER.exec(path);
   if (owner) return !processAlive(Number(owner[1]), Number(owner[2]));
+  if (!UNOWNED.test(basename(path))) return false;
   const stat = await fsp.lstat(path).catch(() => undefined);
   return stat !== undefined && Date.now() - stat.mtimeMs > UNOWNED_MAX_AGE_MS;
 }

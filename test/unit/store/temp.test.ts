@@ -41,9 +41,13 @@ test('removeOrphanedTemp removes only temp data whose owner is gone', async (t) 
   const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
   await utimes(join(layout.tmpDir, oldUnowned), twoHoursAgo, twoHoursAgo);
   await writeFile(join(layout.tmpDir, newUnowned), 'x');
+  // Not a name skiff's temp data ever had: never removed, however old.
+  const foreign = 'export-0123abcd';
+  await writeFile(join(layout.tmpDir, foreign), 'x');
+  await utimes(join(layout.tmpDir, foreign), twoHoursAgo, twoHoursAgo);
 
   const report = await removeOrphanedTemp(layout);
-  t.deepEqual((await readdir(layout.tmpDir)).sort(), [own, newUnowned].sort());
+  t.deepEqual((await readdir(layout.tmpDir)).sort(), [own, newUnowned, foreign].sort());
   t.deepEqual((await readdir(layout.layersDir)).sort(), [ownLayer, 'a'.repeat(64)].sort());
   t.is(report.removed.length, 4);
   t.is(report.bytes, 1000 + 10 + 100 + 1);
