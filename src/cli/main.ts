@@ -17,9 +17,11 @@ import { EXIT_ENGINE, exitCodeFor } from './exit-codes.js';
 import { printError, printText } from './output/print.js';
 import { isNamespacedCommand } from './namespaced.js';
 import { preforkMonitor } from './prefork.js';
+import { PARENT_FD, PARENT_FD_ENV, exitWithParent } from './parent-watch.js';
 
 async function main(argv: string[]): Promise<number> {
   restoreCallerCwd();
+  exitWithParent();
   const { globals, rest } = splitGlobals(argv);
   // The level is set as early as it is known, so start-up is logged too.
   if (!applyLogLevel(flagValue(globals, 'log-level'))) return EXIT_ENGINE;
@@ -203,7 +205,14 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
   const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
   log.debug(`Running the command again inside the user namespace: ${[cmd, ...args].join(' ')}`);
   // nsenter starts in / of the namespace; relative paths in argv (an import's FILE, a late --root) mean the caller's cwd.
-  const child = spawn(cmd, args, { stdio: 'inherit', env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid), ...callerCwd() }) });
+  // fd 3 is the child's lifeline (parent-watch.ts): it stops when this process dies.
+  const child = spawn(cmd, args, {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid), [PARENT_FD_ENV]: String(PARENT_FD), ...callerCwd() }),
+  });
+  // A signal to this CLI is meant for the command: pass it on and exit as the child does.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, forward);
   return new Promise((resolve) => {
     child.on('error', (err) => {
       printError(`cannot enter the user namespace: ${err.message}`);

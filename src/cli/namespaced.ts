@@ -11,6 +11,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'image load', 'load',
   'image rm', 'image remove', 'rmi',
   'image prune',
+  'system prune',
   'container stop', 'stop',
   'container kill', 'kill',
   'container rm', 'container remove', 'rm',

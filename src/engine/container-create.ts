@@ -47,12 +47,29 @@ export interface ContainerCreateReport {
 }
 
 /**
+ * The longest container name: a name is a file name under containers/.names
+ * (at most 255 bytes) and a host name in /etc/hosts, where DNS allows 253.
+ */
+export const MAX_NAME_LENGTH = 253;
+
+/** Throws InvalidArgumentError unless `name` matches podman's name pattern and fits MAX_NAME_LENGTH. */
+export function checkContainerName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new InvalidArgumentError(`invalid container name "${name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+  }
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError(`invalid container name "${name.slice(0, 20)}...": the name is too long (${name.length} characters, at most ${MAX_NAME_LENGTH})`);
+  }
+}
+
+/**
  * Creates a container: resolves the image, validates the options into a
  * ContainerSpec, reserves the name, and writes the record, the OCI bundle and
  * the monitor's config. Anything already written is removed if a later step
  * fails, so a failed create leaves nothing behind.
  */
 export async function createContainer(ctx: EngineContext, options: ContainerCreateOptions): Promise<ContainerCreateReport> {
+  if (options.name !== undefined) checkContainerName(options.name);
   // Checked before anything is written, so a bad signal fails the create and not a later stop (podman: "invalid signal: X").
   if (options.stopSignal !== undefined) parseSignal(options.stopSignal);
   const image = await resolveImage(ctx, options.image);
@@ -69,9 +86,6 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
 
   const store = new ContainerStore(ctx.layout);
   const id = newId();
-  if (options.name !== undefined && !NAME_PATTERN.test(options.name)) {
-    throw new InvalidArgumentError(`invalid container name "${options.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
-  }
   const dir = ctx.layout.containerDir(id);
   // Private: config.json and the bundle hold the container's environment (passwords, tokens).
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });

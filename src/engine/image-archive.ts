@@ -108,11 +108,14 @@ export interface ImageLoadOptions {
 
 /**
  * Loads images from an archive (`skiff load`). Runs inside the user
- * namespace, as root of it, so layer files get their owners.
+ * namespace, as root of it, so layer files get their owners. Temp data
+ * that killed commands left behind is removed first.
  *
  * @returns the loaded images with the names the archive gave them.
  */
 export async function loadImages(ctx: EngineContext, options: ImageLoadOptions): Promise<ImageRecord[]> {
+  const { removeOrphanedTemp } = await import('../store/temp.js');
+  await removeOrphanedTemp(ctx.layout).catch(() => undefined);
   const { loadArchive } = await import('../image/archive/load.js');
   const source = options.input !== undefined ? { path: options.input } : options.stdin ? { stream: options.stdin } : undefined;
   if (!source) throw new InvalidArgumentError('no input for load');

@@ -1,9 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import type { Image, Manifest } from '../oci/image-spec.js';
-import { localImageName } from '../image/reference.js';
+import { localImageName, parseReference } from '../image/reference.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
-import { SkiffError } from '../util/errors.js';
+import { removeOrphanedTemp } from '../store/temp.js';
+import { InvalidArgumentError, SkiffError } from '../util/errors.js';
 import { withLock } from '../util/lock.js';
 import type { EngineContext } from './context.js';
 import { listContainers } from './container-record.js';
@@ -20,8 +21,15 @@ export class ImageInUseError extends SkiffError {
   }
 }
 
-/** Adds names to an image (`skiff tag`); short names go under localhost/, as podman does. */
+/**
+ * Adds names to an image (`skiff tag`); short names go under localhost/, as
+ * podman does. A name with a digest is refused: a digest names content, and
+ * a local name cannot make the image have another one.
+ */
 export async function tagImage(ctx: EngineContext, source: string, targets: string[]): Promise<ImageRecord> {
+  for (const target of targets) {
+    if (parseReference(target).digest) throw new InvalidArgumentError(`${target}: tag by digest not supported`);
+  }
   const { record } = await resolveImage(ctx, source);
   const names = targets.map((t) => localImageName(t));
   return new ImageStore(ctx.layout).add({ ...record, names });
@@ -131,8 +139,13 @@ export async function imageHistory(ctx: EngineContext, nameOrId: string): Promis
   return entries;
 }
 
-/** `skiff image prune`: dangling images, or with `all` every image no container uses. */
+/**
+ * `skiff image prune`: dangling images, or with `all` every image no
+ * container uses; also the temp data of killed commands (removeOrphanedTemp).
+ * Runs in the user namespace.
+ */
 export async function pruneImages(ctx: EngineContext, options: { all: boolean }): Promise<string[]> {
+  await removeOrphanedTemp(ctx.layout);
   const used = new Set((await listContainers(ctx)).map((c) => c.record.image.id));
   const candidates = (await new ImageStore(ctx.layout).list()).filter((i) => !used.has(i.id) && (options.all || i.names.length === 0));
   const removed: string[] = [];

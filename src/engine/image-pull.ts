@@ -6,6 +6,7 @@ import { formatReference, parseReference, repositoryName, type ImageReference } 
 import type { PullProgress, RegistrySource } from '../image/pull.js';
 import type { ImageRecord } from '../store/images.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
+import { NoSpaceError } from '../util/no-space.js';
 import type { EngineContext } from './context.js';
 import { goArch } from './images.js';
 
@@ -86,9 +87,12 @@ export function pullPlatform(options: Pick<ImagePullOptions, 'os' | 'arch' | 'va
  * (its `location`); a `blocked` registry is refused; an `insecure` one is
  * contacted without TLS verification (plain http allowed) unless
  * --tls-verify was given. The image is named after the requested (or
- * candidate) reference, never after a mirror.
+ * candidate) reference, never after a mirror. Temp data that killed
+ * commands left behind is removed first.
  */
 export async function pullImageFromRegistry(ctx: EngineContext, options: ImagePullOptions & { platform?: string }): Promise<ImageRecord> {
+  const { removeOrphanedTemp } = await import('../store/temp.js');
+  await removeOrphanedTemp(ctx.layout).catch(() => undefined);
   const conf = loadRegistriesConf();
   const candidates = shortNameCandidates(options.reference, conf);
   const failures: Array<{ name: string; error: unknown }> = [];
@@ -98,6 +102,8 @@ export async function pullImageFromRegistry(ctx: EngineContext, options: ImagePu
     try {
       return await pullCandidate(ctx, conf, ref, options);
     } catch (error) {
+      // A full disk is ours, not the registry's: another candidate would fail the same way.
+      if (error instanceof NoSpaceError) throw error;
       failures.push({ name, error });
     }
   }
@@ -136,6 +142,7 @@ async function pullCandidate(ctx: EngineContext, conf: RegistriesConf, ref: Imag
         progress: options.progress,
       });
     } catch (error) {
+      if (error instanceof NoSpaceError) throw error;
       failures.push({ endpoint, error });
     } finally {
       client.close();

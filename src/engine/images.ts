@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { arch } from 'node:os';
@@ -9,7 +8,9 @@ import type { ImportProgress } from '../image/import-tarball.js';
 import { localImageName, parseReference, formatReference, repositoryName } from '../image/reference.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
+import { removeOrphanedTemp, tempName } from '../store/temp.js';
 import { InvalidArgumentError, SkiffError } from '../util/errors.js';
+import { reportingNoSpace } from '../util/no-space.js';
 import type { EngineContext } from './context.js';
 import { NoSuchImageError } from './errors.js';
 
@@ -36,15 +37,19 @@ export function goArch(): string {
  * Imports a rootfs tarball as an image (`skiff import`). Runs inside the
  * user namespace (the CLI re-executes there) so file owners map correctly.
  * An http(s) URL is downloaded to the store's tmp dir first, as podman does,
- * and the temp file removed whatever happens.
+ * and the temp file removed whatever happens. Temp data that killed
+ * commands left behind is removed first.
  */
 export async function importImage(ctx: EngineContext, options: ImageImportOptions): Promise<ImageRecord> {
+  await removeOrphanedTemp(ctx.layout).catch(() => undefined);
   const names = options.reference ? [localImageName(options.reference)] : [];
   const config = applyChanges({}, options.changes);
   // tar-stream and the extractor load only for imports, not on every run.
   const { importTarball } = await import('../image/import-tarball.js');
   const isUrl = /^https?:\/\//i.test(options.source);
-  const file = isUrl ? await downloadToTemp(options.source, ctx.layout.tmpDir) : options.source;
+  const file = isUrl
+    ? await reportingNoSpace(`cannot import "${options.source}": writing to ${ctx.layout.graphRoot}`, () => downloadToTemp(options.source, ctx.layout.tmpDir))
+    : options.source;
   try {
     return await importTarball(ctx.layout, {
       source: file,
@@ -68,7 +73,7 @@ const URL_IDLE_TIMEOUT_MS = 60_000;
 /** Streams `url` (following up to 5 redirects) into a new file under `dir`; nothing is left on failure. */
 async function downloadToTemp(url: string, dir: string): Promise<string> {
   await fsp.mkdir(dir, { recursive: true });
-  const path = join(dir, `import-${randomBytes(8).toString('hex')}`);
+  const path = join(dir, tempName('import'));
   let current = url;
   try {
     for (let redirects = 0; ; redirects++) {

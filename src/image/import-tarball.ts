@@ -6,6 +6,7 @@ import { LayerStore } from '../store/layers.js';
 import type { StoreLayout } from '../store/layout.js';
 import { DigestStream } from '../util/digest-stream.js';
 import { SkiffError, isErrno } from '../util/errors.js';
+import { reportingNoSpace } from '../util/no-space.js';
 import * as mediaTypes from '../oci/media-types.js';
 import type { Image, Manifest } from '../oci/image-spec.js';
 import { extractLayer } from './layer/extract.js';
@@ -37,8 +38,14 @@ export interface ImportTarballOptions {
  * Imports a root filesystem tarball (plain, gzip or zstd) as a single-layer image,
  * as `podman import` does: the layer blob is stored as given, extracted
  * inside the (namespaced) root, and described by a new config and manifest.
+ * A full disk is reported as NoSpaceError.
  */
 export async function importTarball(layout: StoreLayout, options: ImportTarballOptions): Promise<ImageRecord> {
+  // A full disk fails writes deep inside extraction, which would otherwise call the tarball invalid.
+  return reportingNoSpace(`cannot import ${sourceLabel(options)}: writing to ${layout.graphRoot}`, () => importInto(layout, options));
+}
+
+async function importInto(layout: StoreLayout, options: ImportTarballOptions): Promise<ImageRecord> {
   const blobs = new BlobStore(layout);
   let input: Readable;
   try {
@@ -54,6 +61,11 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
 
   // Store the blob first; then extract from the stored copy (stdin can be read once only).
   const layerBlob = await blobs.putStream(input);
+  if (layerBlob.size === 0) {
+    // podman imports it as an image with an empty layer; an empty file is a mistake, not a root filesystem.
+    if (!(await blobReferenced(layout, layerBlob.digest))) await blobs.remove(layerBlob.digest);
+    throw new SkiffError('EEMPTY', `cannot import ${sourceLabel(options)}: it is empty, not a tar archive`);
+  }
   const compression = await detectCompression(blobs.path(layerBlob.digest));
   let layer;
   try {
@@ -108,6 +120,10 @@ export async function importTarball(layout: StoreLayout, options: ImportTarballO
     size: layer.size,
     created,
   });
+}
+
+function sourceLabel(options: ImportTarballOptions): string {
+  return options.source === '-' ? 'stdin' : `"${options.sourceName ?? options.source}"`;
 }
 
 /** True when an image's manifest lists the blob (an earlier import of the same tarball). */

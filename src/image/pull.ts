@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { DigestStream } from '../util/digest-stream.js';
-import type { Descriptor, Image, Index, Manifest, Platform } from '../oci/image-spec.js';
+import type { Descriptor, Manifest, Platform } from '../oci/image-spec.js';
 import * as mediaTypes from '../oci/media-types.js';
 import { BlobStore } from '../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../store/images.js';
 import { LayerStore } from '../store/layers.js';
 import type { StoreLayout } from '../store/layout.js';
 import { SkiffError } from '../util/errors.js';
+import { reportingNoSpace } from '../util/no-space.js';
+import { checkImageConfig, checkIndex, checkManifest, parseJsonDocument } from './json-shapes.js';
 import { extractLayer } from './layer/extract.js';
 import { openDecompressed } from './layer/compression.js';
 import { formatReference, type ImageReference } from './reference.js';
@@ -52,9 +54,15 @@ const LAYER_TYPES = new Set([
  * digest before it is stored and each layer's content against its diff id.
  * Blobs and layers already present are reused, so an interrupted pull is
  * finished by the next one, and the image record is written last: a
- * failed pull never leaves a half image.
+ * failed pull never leaves a half image. A full disk is reported as
+ * NoSpaceError.
  */
 export async function pullImage(layout: StoreLayout, source: RegistrySource, ref: ImageReference, options: PullOptions): Promise<ImageRecord> {
+  // A full disk fails writes deep inside extraction, which would otherwise call the layer corrupt.
+  return reportingNoSpace(`cannot pull ${formatReference(ref)}: writing to ${layout.graphRoot}`, () => pullInto(layout, source, ref, options));
+}
+
+async function pullInto(layout: StoreLayout, source: RegistrySource, ref: ImageReference, options: PullOptions): Promise<ImageRecord> {
   const repo = ref.path;
   const blobs = new BlobStore(layout);
   const { manifest, manifestDigest, manifestBytes } = await resolveManifest(source, repo, ref.digest ?? ref.tag ?? 'latest', options.platform);
@@ -68,7 +76,7 @@ export async function pullImage(layout: StoreLayout, source: RegistrySource, ref
   // Config first: it holds the diff ids the layers are checked against.
   const configBytes = await fetchBlob(source, blobs, repo, manifest.config);
   options.progress?.({ kind: 'config', digest: manifest.config.digest });
-  const config = parseJson<Image>(configBytes, 'image config');
+  const config = checkImageConfig(parseJsonDocument(configBytes, 'the image config'), 'the image config');
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) {
     throw new SkiffError('ECORRUPT', `the image config lists ${diffIds.length} layers but the manifest ${manifest.layers.length}`);
@@ -127,9 +135,10 @@ export async function pullImage(layout: StoreLayout, source: RegistrySource, ref
 /** Fetches the manifest; through an index or manifest list, the one for `platform`. */
 async function resolveManifest(source: RegistrySource, repo: string, reference: string, platform: PullOptions['platform']): Promise<{ manifest: Manifest; manifestDigest: string; manifestBytes: Buffer }> {
   const first = await source.getManifest(repo, reference, ACCEPT);
-  const mediaType = first.mediaType || parseJson<{ mediaType?: string }>(first.body, 'manifest').mediaType || '';
+  const sniffed = first.mediaType ? undefined : parseJsonDocument(first.body, 'the manifest');
+  const mediaType = first.mediaType || (typeof sniffed === 'object' && sniffed !== null && 'mediaType' in sniffed && typeof sniffed.mediaType === 'string' ? sniffed.mediaType : '');
   if (mediaType === mediaTypes.OCI_INDEX || mediaType === mediaTypes.DOCKER_MANIFEST_LIST) {
-    const index = parseJson<Index>(first.body, 'image index');
+    const index = checkIndex(parseJsonDocument(first.body, 'the image index'), 'the image index');
     const chosen = choosePlatform(index.manifests, platform);
     if (!chosen) {
       const available = index.manifests.map((m) => platformName(m.platform)).join(', ');
@@ -138,12 +147,12 @@ async function resolveManifest(source: RegistrySource, repo: string, reference: 
       });
     }
     const next = await source.getManifest(repo, chosen.digest, ACCEPT);
-    return { manifest: checkManifest(parseJson<Manifest>(next.body, 'manifest')), manifestDigest: next.digest, manifestBytes: next.body };
+    return { manifest: checkManifest(parseJsonDocument(next.body, 'the manifest'), 'the manifest'), manifestDigest: next.digest, manifestBytes: next.body };
   }
   if (mediaType !== mediaTypes.OCI_MANIFEST && mediaType !== mediaTypes.DOCKER_MANIFEST) {
     throw new SkiffError('EMEDIATYPE', `unsupported manifest media type "${mediaType}"`);
   }
-  return { manifest: checkManifest(parseJson<Manifest>(first.body, 'manifest')), manifestDigest: first.digest, manifestBytes: first.body };
+  return { manifest: checkManifest(parseJsonDocument(first.body, 'the manifest'), 'the manifest'), manifestDigest: first.digest, manifestBytes: first.body };
 }
 
 /** The index entry for os/arch(/variant), as containers/image matches it: an exact variant first, then none. */
@@ -160,11 +169,6 @@ function defaultVariant(arch: string): string | undefined {
 function platformName(p?: Partial<Platform>): string {
   if (!p) return 'unknown';
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-
-function checkManifest(m: Manifest): Manifest {
-  if (!m.config?.digest || !Array.isArray(m.layers)) throw new SkiffError('ECORRUPT', 'the manifest has no config or no layers');
-  return m;
 }
 
 async function fetchBlob(source: RegistrySource, blobs: BlobStore, repo: string, desc: Descriptor): Promise<Buffer> {
@@ -199,14 +203,6 @@ function countingStream(onBytes: (done: number) => void): Transform {
     },
   });
   return counter;
-}
-
-function parseJson<T>(body: Buffer, what: string): T {
-  try {
-    return JSON.parse(body.toString('utf8')) as T;
-  } catch {
-    throw new SkiffError('ECORRUPT', `the ${what} is not valid JSON`);
-  }
 }
 
 function sha256Hex(text: string): string {

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from '../util/exec.js';
 import { SkiffError } from '../util/errors.js';
@@ -112,6 +112,7 @@ export async function chooseRuntime(
   probe: (name: RuntimeName, path: string) => Promise<string | undefined>,
 ): Promise<RuntimeChoice> {
   if (requested) {
+    if (requested.includes('/')) await checkExecutable(requested);
     const name = basenameRuntime(requested);
     const path = requested.includes('/') ? requested : await which(requested);
     if (!path) throw new SkiffError('ENORUNTIME', `the OCI runtime "${requested}" was not found`, { hint: 'install crun or runc, or pass --runtime with a path' });
@@ -137,6 +138,24 @@ export async function chooseRuntime(
     return choice;
   }
   throw new SkiffError('ENORUNTIME', `no usable OCI runtime: ${notes.join('; ')}`, { hint: 'install crun or runc (apt-get install crun runc)' });
+}
+
+/** Throws ENORUNTIME, in podman's words, unless `path` is an executable regular file. */
+async function checkExecutable(path: string): Promise<void> {
+  const refuse = (why: string) => new SkiffError('ENORUNTIME', `no valid executable found for OCI runtime ${path}: ${why}`, {
+    hint: 'pass --runtime the path of an installed crun or runc, or its name',
+  });
+  let stat;
+  try {
+    stat = await fsp.stat(path);
+    await fsp.access(path, fsConstants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw refuse('no such file or directory');
+    if (code === 'EACCES') throw refuse('permission denied');
+    throw refuse((err as Error).message);
+  }
+  if (!stat.isFile()) throw refuse('not a regular file');
 }
 
 function basenameRuntime(requested: string): RuntimeName {

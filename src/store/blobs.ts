@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { DigestStream } from '../util/digest-stream.js';
-import { randomBytes } from 'node:crypto';
 import { SkiffError, isErrno } from '../util/errors.js';
 import type { StoreLayout } from './layout.js';
+import { tempName } from './temp.js';
 
 export class DigestMismatchError extends SkiffError {
   constructor(expected: string, actual: string) {
@@ -54,8 +54,13 @@ export class BlobStore {
     const digest = 'sha256:' + createHash('sha256').update(buf).digest('hex');
     if (await this.has(digest)) return { digest, size: buf.length };
     const tmp = await this.tempPath();
-    await fsp.writeFile(tmp, buf, { mode: 0o644 });
-    await fsp.rename(tmp, this.path(digest));
+    try {
+      await fsp.writeFile(tmp, buf, { mode: 0o644 });
+      await fsp.rename(tmp, this.path(digest));
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
     return { digest, size: buf.length };
   }
 
@@ -82,6 +87,6 @@ export class BlobStore {
   private async tempPath(): Promise<string> {
     await fsp.mkdir(this.layout.blobsDir, { recursive: true });
     await fsp.mkdir(this.layout.tmpDir, { recursive: true });
-    return join(this.layout.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
+    return join(this.layout.tmpDir, tempName('blob'));
   }
 }

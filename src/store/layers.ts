@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readJsonIfExists, writeJsonAtomic, pathExists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { StoreLayout } from './layout.js';
+import { LAYER_STAGING_KIND, tempName } from './temp.js';
 
 /** One extracted layer: layers/<id>/diff holds its files. */
 export interface LayerRecord {
@@ -46,7 +46,7 @@ export class LayerStore {
    */
   async createStaged(fill: (dir: string) => Promise<{ id: string; diffId: string; size: number; parent?: string }>): Promise<LayerRecord> {
     await fsp.mkdir(this.layout.layersDir, { recursive: true });
-    const staging = join(this.layout.layersDir, `.tmp-${randomBytes(8).toString('hex')}`);
+    const staging = join(this.layout.layersDir, tempName(LAYER_STAGING_KIND));
     await fsp.mkdir(join(staging, 'diff'), { recursive: true });
     try {
       const result = await fill(join(staging, 'diff'));

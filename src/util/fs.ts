@@ -10,8 +10,8 @@ import { isErrno } from './errors.js';
  */
 export async function writeJsonAtomic(path: string, data: unknown, mode = 0o644): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  await fsp.writeFile(tmp, JSON.stringify(data, null, 2) + '\n', { mode });
   try {
+    await fsp.writeFile(tmp, JSON.stringify(data, null, 2) + '\n', { mode });
     await fsp.rename(tmp, path);
   } catch (err) {
     await fsp.rm(tmp, { force: true });

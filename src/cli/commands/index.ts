@@ -25,6 +25,7 @@ import { pushCommand } from './image/push.js';
 import { loginCommand } from './system/login.js';
 import { logoutCommand } from './system/logout.js';
 import { infoCommand } from './system/info.js';
+import { systemPruneCommand } from './system/prune.js';
 import { versionCommand } from './system/version.js';
 
 /**
@@ -61,6 +62,7 @@ export const COMMANDS: CommandDefinition[] = [
   loadCommand,
   exportCommand,
   infoCommand,
+  systemPruneCommand,
   versionCommand,
 ];
 

@@ -4,15 +4,18 @@ import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { Descriptor, Image, Index, Manifest } from '../../oci/image-spec.js';
+import type { Descriptor, Manifest } from '../../oci/image-spec.js';
 import * as mediaTypes from '../../oci/media-types.js';
 import { BlobStore } from '../../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../../store/images.js';
 import { LayerStore } from '../../store/layers.js';
 import type { StoreLayout } from '../../store/layout.js';
+import { tempName } from '../../store/temp.js';
 import { DigestStream } from '../../util/digest-stream.js';
 import { SkiffError, isErrno } from '../../util/errors.js';
 import { withLock } from '../../util/lock.js';
+import { reportingNoSpace } from '../../util/no-space.js';
+import { checkDockerArchiveManifest, checkImageConfig, checkIndex, checkManifest, parseJsonDocument } from '../json-shapes.js';
 import { extractLayer } from '../layer/extract.js';
 import { detectCompression, openDecompressed } from '../layer/compression.js';
 import { resolveInRoot } from '../layer/secure-path.js';
@@ -65,12 +68,19 @@ interface PlannedImage {
  * verified against its digest and every layer against its diff id. Image
  * records are written only once all images are complete: on any error the
  * blobs and layers this load added are removed again and no image appears.
+ * A full disk is reported as NoSpaceError, whatever step it stopped.
  *
  * @returns the image records, in archive order, with the names given to them.
  */
 export async function loadArchive(layout: StoreLayout, source: LoadSource, options: LoadOptions): Promise<ImageRecord[]> {
+  // A full disk fails writes deep inside unpacking and extraction, which would otherwise call the archive corrupt.
+  return reportingNoSpace(`cannot load the archive: writing to ${layout.graphRoot}`, () => loadArchiveInto(layout, source, options));
+}
+
+async function loadArchiveInto(layout: StoreLayout, source: LoadSource, options: LoadOptions): Promise<ImageRecord[]> {
   await fsp.mkdir(layout.tmpDir, { recursive: true });
-  const work = await fsp.mkdtemp(join(layout.tmpDir, 'load-'));
+  const work = join(layout.tmpDir, tempName('load'));
+  await fsp.mkdir(work, { mode: 0o700 });
   try {
     let tree: ArchiveTree;
     if ('path' in source && (await isDirectory(source.path))) {
@@ -250,13 +260,8 @@ function corrupt(err: unknown): SkiffError {
   return new SkiffError('ECORRUPT', `the archive is corrupt or truncated: ${(err as Error).message}`, { cause: err });
 }
 
-async function readJson<T>(tree: ArchiveTree, member: string): Promise<{ value: T; bytes: Buffer }> {
-  const bytes = await fsp.readFile(await tree.resolve(member));
-  try {
-    return { value: JSON.parse(bytes.toString('utf8')) as T, bytes };
-  } catch {
-    throw new SkiffError('ECORRUPT', `"${member}" in the archive is not valid JSON`);
-  }
+async function readJson(tree: ArchiveTree, member: string): Promise<unknown> {
+  return parseJsonDocument(await fsp.readFile(await tree.resolve(member)), `"${member}" in the archive`);
 }
 
 async function planImages(tree: ArchiveTree, options: LoadOptions): Promise<PlannedImage[]> {
@@ -280,14 +285,14 @@ async function readVerifiedBlob(tree: ArchiveTree, digest: string, what: string)
 }
 
 async function planOci(tree: ArchiveTree, options: LoadOptions): Promise<PlannedImage[]> {
-  const { value: index } = await readJson<Index>(tree, 'index.json');
-  if (!Array.isArray(index.manifests)) throw new SkiffError('ECORRUPT', 'index.json in the archive has no manifests');
+  const index = checkIndex(await readJson(tree, 'index.json'), '"index.json" in the archive');
   const byDigest = new Map<string, PlannedImage>();
   for (const entry of index.manifests) {
     let desc: Descriptor | undefined = entry;
     if (entry.mediaType === mediaTypes.OCI_INDEX || entry.mediaType === mediaTypes.DOCKER_MANIFEST_LIST) {
-      const nested = JSON.parse((await readVerifiedBlob(tree, entry.digest, 'image index')).toString('utf8')) as Index;
-      desc = choosePlatform(nested.manifests ?? [], options.platform);
+      const what = `the image index ${entry.digest} in the archive`;
+      const nested = checkIndex(parseJsonDocument(await readVerifiedBlob(tree, entry.digest, 'image index'), what), what);
+      desc = choosePlatform(nested.manifests, options.platform);
       if (!desc) throw new SkiffError('ENOPLATFORM', `no image in the archive's index ${entry.digest} is for ${options.platform.os}/${options.platform.architecture}`);
     }
     const names = [entry.annotations?.[REF_NAME_ANNOTATION], entry.annotations?.['io.containerd.image.name']]
@@ -300,13 +305,8 @@ async function planOci(tree: ArchiveTree, options: LoadOptions): Promise<Planned
       continue;
     }
     const manifestBytes = await readVerifiedBlob(tree, desc.digest, 'manifest');
-    let manifest: Manifest;
-    try {
-      manifest = JSON.parse(manifestBytes.toString('utf8')) as Manifest;
-    } catch {
-      throw new SkiffError('ECORRUPT', `the manifest ${desc.digest} in the archive is not valid JSON`);
-    }
-    if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new SkiffError('ECORRUPT', `the manifest ${desc.digest} has no config or no layers`);
+    const what = `the manifest ${desc.digest} in the archive`;
+    const manifest = checkManifest(parseJsonDocument(manifestBytes, what), what);
     const configBytes = await readVerifiedBlob(tree, manifest.config.digest, 'config');
     const layers = [];
     for (const layer of manifest.layers) layers.push({ path: await tree.resolve(blobMember(layer.digest)), digest: layer.digest, mediaType: layer.mediaType });
@@ -317,15 +317,14 @@ async function planOci(tree: ArchiveTree, options: LoadOptions): Promise<Planned
 }
 
 async function planDocker(tree: ArchiveTree, options: LoadOptions): Promise<PlannedImage[]> {
-  const { value: entries } = await readJson<Array<{ Config?: string; RepoTags?: string[] | null; Layers?: string[] }>>(tree, 'manifest.json');
-  if (!Array.isArray(entries) || entries.length === 0) throw new SkiffError('ECORRUPT', 'manifest.json in the archive lists no image');
+  const entries = checkDockerArchiveManifest(await readJson(tree, 'manifest.json'), '"manifest.json" in the archive');
+  if (entries.length === 0) throw new SkiffError('ECORRUPT', 'manifest.json in the archive lists no image');
   const planned: PlannedImage[] = [];
   for (const entry of entries) {
-    if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) throw new SkiffError('ECORRUPT', 'manifest.json in the archive has an entry without Config or Layers');
     const configBytes = await fsp.readFile(await tree.resolve(entry.Config));
     const layers = [];
-    for (const layer of entry.Layers) layers.push({ path: await tree.resolve(String(layer)) });
-    const names = (entry.RepoTags ?? []).map((n) => options.normalizeName(String(n), 'docker')).filter((n): n is string => n !== undefined);
+    for (const layer of entry.Layers) layers.push({ path: await tree.resolve(layer) });
+    const names = entry.RepoTags.map((n) => options.normalizeName(n, 'docker')).filter((n): n is string => n !== undefined);
     planned.push({ configDigest: sha256(configBytes), configBytes, names: [...new Set(names)], layers });
   }
   return planned;
@@ -367,12 +366,8 @@ async function storeImages(layout: StoreLayout, planned: PlannedImage[], options
         records.push({ ...already, names: image.names });
         continue;
       }
-      let config: Image;
-      try {
-        config = JSON.parse(image.configBytes.toString('utf8')) as Image;
-      } catch {
-        throw new SkiffError('ECORRUPT', `the image config ${image.configDigest} in the archive is not valid JSON`);
-      }
+      const what = `the image config ${image.configDigest} in the archive`;
+      const config = checkImageConfig(parseJsonDocument(image.configBytes, what), what);
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== image.layers.length) {
         throw new SkiffError('ECORRUPT', `the image config ${image.configDigest.slice(7, 19)} lists ${diffIds.length} layers but the archive ${image.layers.length}`);
