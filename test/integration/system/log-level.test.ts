@@ -42,7 +42,7 @@ test.serial('debug prints the paths in use and the command lines skiff runs, on 
   // The level reaches the copy of skiff that runs inside the user namespace, and the runtime's command line is shown.
   const stopped = await env.skiff(['stop', '--log-level', 'debug', '-t', '5', name]);
   t.is(stopped.stdout, name);
-  t.regex(stopped.stderr, new RegExp(`^DEBU\\[\\d{4}\\] Running \\S*(crun|runc) --root \\S+ kill ${id} TERM$`, 'm'));
+  t.regex(stopped.stderr, new RegExp(`^DEBU\\[\\d{4}\\] Running \\S*(crun|runc) --root \\S+ kill ${id} (TERM|15)$`, 'm'));
   const quiet = await env.skiff(['rm', name]);
   t.is(quiet.stderr, '');
 });

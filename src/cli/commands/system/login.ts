@@ -96,8 +96,10 @@ async function promptLine(prompt: string): Promise<string> {
 function promptSecret(prompt: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) needTerminal('password');
-  process.stderr.write(prompt);
+  // Echo goes off before the prompt shows: input typed (or pasted) right
+  // after the prompt must never reach the screen.
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.resume();
   return new Promise((resolve, reject) => {
     let secret = '';
