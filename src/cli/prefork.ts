@@ -1,5 +1,5 @@
 import type { GlobalOptions } from '../config/global-options.js';
-import type { MonitorFork } from '../engine/container-start.js';
+import type { MonitorFork } from '../engine/container/start.js';
 
 /**
  * `skiff run` spends most of its time booting two Node processes, the CLI
@@ -15,7 +15,7 @@ export function preforkMonitor(global: GlobalOptions): void {
   pending = {
     runroot: global.runroot,
     fork: (async () => {
-      const [{ EngineContext }, { forkMonitor }] = await Promise.all([import('../engine/context.js'), import('../engine/container-start.js')]);
+      const [{ EngineContext }, { forkMonitor }] = await Promise.all([import('../engine/context.js'), import('../engine/container/start.js')]);
       return forkMonitor(new EngineContext(global));
     })().catch(() => undefined), // run forks again and reports the error itself
   };

@@ -1,4 +1,4 @@
-import type { AttachStreams } from '../engine/container-start.js';
+import type { AttachStreams } from '../engine/container/start.js';
 
 /**
  * Wires the user's terminal to an attached container: raw mode for -t (so

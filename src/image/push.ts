@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { Descriptor, Manifest } from '../oci/image-spec.js';
 import * as mediaTypes from '../oci/media-types.js';
 import { BlobStore } from '../store/blobs.js';

@@ -1,4 +1,4 @@
-import type { ContainerCreateOptions } from '../../engine/container-create.js';
+import type { ContainerCreateOptions } from '../../engine/container/create.js';
 import type { OptionSpec, ParsedArgs } from '../command.js';
 
 /** Flags shared by run and create, as podman's DefineCreateFlags. */

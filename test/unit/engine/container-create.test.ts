@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { mergeEnv, readEnvFiles, resolveUser } from '../../../src/engine/container-create.js';
+import { mergeEnv, readEnvFiles, resolveUser } from '../../../src/engine/container/create.js';
 import type { ContainerSpec } from '../../../src/runtime/spec/container-spec.js';
 import { generateRuntimeSpec } from '../../../src/runtime/spec/generate.js';
 

@@ -5,7 +5,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { tailStart } from '../../../src/engine/container-logs.js';
+import { tailStart } from '../../../src/engine/container/logs.js';
 import { LogWriter } from '../../../src/monitor/log-writer.js';
 
 /** The same answer, the slow way: the offset after the (n+1)-th full record from the end. */

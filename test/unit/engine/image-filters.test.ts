@@ -1,6 +1,6 @@
 import test from 'ava';
-import type { ImageSummary } from '../../../src/engine/images.js';
-import { filterImages, globToRegExp, parseImageFilters, referenceMatches, sortImageRows } from '../../../src/engine/image-filters.js';
+import type { ImageSummary } from '../../../src/engine/image/images.js';
+import { filterImages, globToRegExp, parseImageFilters, referenceMatches, sortImageRows } from '../../../src/engine/image/filters.js';
 import { SkiffError } from '../../../src/util/errors.js';
 
 function image(id: string, names: string[], created: string, size: number, labels?: Record<string, string>): ImageSummary {

@@ -4,7 +4,7 @@
 // (normalize.go's splitDockerDomain); docker.io's one-part names get
 // library/ when the registry is qualified.
 import test from 'ava';
-import { normalizeReference, shortNameCandidates } from '../../../src/engine/image-pull.js';
+import { normalizeReference, shortNameCandidates } from '../../../src/engine/image/pull.js';
 import { formatReference, localImageName, parseReference, type ImageReference } from '../../../src/image/reference.js';
 
 const F64 = 'f'.repeat(64);

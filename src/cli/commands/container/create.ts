@@ -15,8 +15,8 @@ export const createCommand: CommandDefinition = {
   positionals: { min: 1 },
   stopAfterPositionals: 1,
   async run(args, global) {
-    const { createContainer } = await import('../../../engine/container-create.js');
-    const { imageExists } = await import('../../../engine/images.js');
+    const { createContainer } = await import('../../../engine/container/create.js');
+    const { imageExists } = await import('../../../engine/image/images.js');
     const ctx = await engineContext(global);
     await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
     const created = await createContainer(ctx, toCreateOptions(args, args.tty ? consoleSize() : undefined));

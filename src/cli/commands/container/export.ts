@@ -22,7 +22,7 @@ export const exportCommand: CommandDefinition = {
     if (!output && process.stdout.isTTY) {
       throw new InvalidArgumentError('refusing to export to terminal. Use -o flag or redirect');
     }
-    const { exportContainer } = await import('../../../engine/image-archive.js');
+    const { exportContainer } = await import('../../../engine/container/export.js');
     const ctx = await engineContext(global);
     await exportContainer(ctx, { container: args._[0], output, stdout: process.stdout });
     return 0;

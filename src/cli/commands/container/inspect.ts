@@ -15,25 +15,15 @@ const INSPECT_OPTIONS: Record<string, OptionSpec> = {
  */
 async function inspect(kind: 'container' | 'image' | 'any', targets: string[], format: string | undefined, global: Parameters<CommandDefinition['run']>[1]): Promise<number> {
   const ctx = await engineContext(global);
-  const { resolveContainer } = await import('../../../engine/container-record.js');
-  const { resolveImage } = await import('../../../engine/images.js');
-  const { containerInspectReport, imageInspectReport } = await import('../../../engine/inspect.js');
+  const { inspectTarget } = await import('../../../engine/container/inspect.js');
   const docs: unknown[] = [];
   let code = 0;
   for (const target of targets) {
     try {
-      if (kind !== 'image') {
-        try {
-          docs.push(containerInspectReport(ctx, await resolveContainer(ctx, target)));
-          continue;
-        } catch (err) {
-          if (kind === 'container' || !(err instanceof SkiffError) || err.code !== 'ENOCONTAINER') throw err;
-        }
-      }
-      docs.push(imageInspectReport(await resolveImage(ctx, target), await ctx.storageDriver()));
+      docs.push(await inspectTarget(ctx, kind, target));
     } catch (err) {
       if (!(err instanceof SkiffError)) throw err;
-      printError(kind === 'any' ? `no such object: "${target}"` : err.message);
+      printError(err.message);
       code = 125;
     }
   }

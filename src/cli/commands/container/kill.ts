@@ -14,7 +14,7 @@ export const killCommand: CommandDefinition = {
   positionals: { min: 1 },
   userns: true,
   async run(args, global) {
-    const { killContainerBySignal, parseSignal } = await import('../../../engine/container-lifecycle.js');
+    const { killContainerBySignal, parseSignal } = await import('../../../engine/container/lifecycle.js');
     parseSignal(String(args.signal)); // a bad signal is one error, not one per container
     const ctx = await engineContext(global);
     return forEachTarget('container kill', args._, async (target) => {

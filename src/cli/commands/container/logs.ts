@@ -16,7 +16,7 @@ export const logsCommand: CommandDefinition = {
   },
   positionals: { min: 1, max: 1 },
   async run(args, global) {
-    const { containerLogs } = await import('../../../engine/container-logs.js');
+    const { containerLogs } = await import('../../../engine/container/logs.js');
     const tail = Number(args.tail);
     if (!Number.isInteger(tail)) throw new InvalidArgumentError(`invalid --tail value "${args.tail}"`);
     const ctx = await engineContext(global);

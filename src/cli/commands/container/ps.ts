@@ -23,12 +23,10 @@ export const psCommand: CommandDefinition = {
   },
   positionals: { min: 0, max: 0 },
   async run(args, global) {
-    const { listContainers } = await import('../../../engine/container-record.js');
+    const { listContainers } = await import('../../../engine/container/record.js');
     const { ContainerListView, CONTAINER_COLUMNS } = await import('../../output/views/container-list-view.js');
     const ctx = await engineContext(global);
-    let containers = await listContainers(ctx);
-    if (!args.all) containers = containers.filter((c) => c.state.status === 'running');
-    if (args.latest) containers = containers.slice(0, 1);
+    const containers = await listContainers(ctx, { all: Boolean(args.all), latest: Boolean(args.latest) });
     const views = containers.map((c) => new ContainerListView(c, Boolean(args['no-trunc'])));
     printText(await renderListing(views, CONTAINER_COLUMNS, {
       format: args.format as string | undefined,

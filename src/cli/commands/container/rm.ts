@@ -16,11 +16,11 @@ export const rmCommand: CommandDefinition = {
   positionals: { min: 0 },
   userns: true,
   async run(args, global) {
-    const { removeContainer } = await import('../../../engine/container-lifecycle.js');
+    const { removeContainer } = await import('../../../engine/container/lifecycle.js');
     const ctx = await engineContext(global);
     let targets = args._;
     if (args.all) {
-      const { containerIds } = await import('../../../engine/container-record.js');
+      const { containerIds } = await import('../../../engine/container/record.js');
       targets = await containerIds(ctx, { includeRemoving: true });
     } else if (targets.length === 0) {
       const { InvalidArgumentError } = await import('../../../util/errors.js');

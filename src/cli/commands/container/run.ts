@@ -27,15 +27,15 @@ export const runCommand: CommandDefinition = {
     // The monitor is forked first (by main, or here), before the pull check
     // and the create code load: its Node start-up (~100 ms) then overlaps
     // all of the CLI's remaining work.
-    const { forkMonitor, startContainer } = await import('../../../engine/container-start.js');
+    const { forkMonitor, startContainer } = await import('../../../engine/container/start.js');
     const ctx = await engineContext(global);
     const monitor = (await takePreforkedMonitor(global.runroot)) ?? (await forkMonitor(ctx));
     let created;
     try {
-      const { imageExists } = await import('../../../engine/images.js');
+      const { imageExists } = await import('../../../engine/image/images.js');
       await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
       const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
-      const { createContainer } = await import('../../../engine/container-create.js');
+      const { createContainer } = await import('../../../engine/container/create.js');
       created = await createContainer(ctx, options);
     } catch (err) {
       monitor.abort();

@@ -15,11 +15,11 @@ export const startCommand: CommandDefinition = {
   },
   positionals: { min: 1 },
   async run(args, global) {
-    const { startContainer } = await import('../../../engine/container-start.js');
+    const { startContainer } = await import('../../../engine/container/start.js');
     const ctx = await engineContext(global);
     if (args.attach) {
       if (args._.length !== 1) throw new (await import('../../../util/errors.js')).InvalidArgumentError('you cannot start and attach multiple containers at once');
-      const { resolveContainer } = await import('../../../engine/container-record.js');
+      const { resolveContainer } = await import('../../../engine/container/record.js');
       const info = await resolveContainer(ctx, args._[0]);
       // As podman (containers/podman#4259): stdin is attached when the container was
       // created with -i, whether or not start has -i; without -a, -i changes nothing.

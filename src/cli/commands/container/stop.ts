@@ -14,7 +14,7 @@ export const stopCommand: CommandDefinition = {
   positionals: { min: 1 },
   userns: true,
   async run(args, global) {
-    const { stopContainer } = await import('../../../engine/container-lifecycle.js');
+    const { stopContainer } = await import('../../../engine/container/lifecycle.js');
     const ctx = await engineContext(global);
     return forEachTarget('container stop', args._, async (target) => {
       await stopContainer(ctx, target, args.time as number | undefined);

@@ -11,7 +11,7 @@ export const waitCommand: CommandDefinition = {
   options: {},
   positionals: { min: 1 },
   async run(args, global) {
-    const { waitContainer } = await import('../../../engine/container-lifecycle.js');
+    const { waitContainer } = await import('../../../engine/container/lifecycle.js');
     const ctx = await engineContext(global);
     return forEachTarget('container wait', args._, async (target) => {
       const code = await waitContainer(ctx, target);

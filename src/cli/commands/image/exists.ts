@@ -10,7 +10,7 @@ export const imageExistsCommand: CommandDefinition = {
   options: {},
   positionals: { min: 1, max: 1 },
   async run(args, global) {
-    const { imageExists } = await import('../../../engine/images.js');
+    const { imageExists } = await import('../../../engine/image/images.js');
     return (await imageExists(await engineContext(global), args._[0])) ? 0 : 1;
   },
 };

@@ -17,7 +17,7 @@ export const historyCommand: CommandDefinition = {
   },
   positionals: { min: 1, max: 1 },
   async run(args, global) {
-    const { imageHistory } = await import('../../../engine/image-manage.js');
+    const { imageHistory } = await import('../../../engine/image/manage.js');
     const { HistoryView, HISTORY_COLUMNS } = await import('../../output/views/history-view.js');
     const entries = await imageHistory(await engineContext(global), args._[0]);
     const views = entries.map((e) => new HistoryView(e, Boolean(args['no-trunc']), args.human !== false));

@@ -21,7 +21,7 @@ export const importCommand: CommandDefinition = {
   // Extraction must chown files to the tar's owners: root in the user namespace.
   userns: true,
   async run(args, global) {
-    const { importImage } = await import('../../../engine/images.js');
+    const { importImage } = await import('../../../engine/image/images.js');
     const { blobDoneLine, configDoneLine, copyLines, WRITING_MANIFEST } = await import('../../output/progress.js');
     const ctx = await engineContext(global);
     // As podman: the copy progress on stderr unless -q; the id alone on stdout.

@@ -32,8 +32,8 @@ export const imagesCommand: CommandDefinition = {
   },
   positionals: { min: 0, max: 1 },
   async run(args, global) {
-    const { listImages, matchImage } = await import('../../../engine/images.js');
-    const { filterImages, parseImageFilters, sortImageRows } = await import('../../../engine/image-filters.js');
+    const { listImages, matchImage } = await import('../../../engine/image/images.js');
+    const { filterImages, parseImageFilters, sortImageRows } = await import('../../../engine/image/filters.js');
     const { ImageListView, imageColumns } = await import('../../output/views/image-list-view.js');
     const filters = parseImageFilters(((args.filter as string[] | undefined) ?? []).map(String));
     const sortKey = String(args.sort ?? 'created') as 'created' | 'id' | 'repository' | 'size' | 'tag';

@@ -20,7 +20,7 @@ export const imagePruneCommand: CommandDefinition = {
       const what = args.all ? 'all images not used by at least one container' : 'all dangling images';
       if (!(await confirm(`WARNING! This command removes ${what}.\nAre you sure you want to continue? [y/N] `))) return 0;
     }
-    const { pruneImages } = await import('../../../engine/image-manage.js');
+    const { pruneImages } = await import('../../../engine/image/manage.js');
     printLines(await pruneImages(await engineContext(global), { all: Boolean(args.all) }));
     return 0;
   },

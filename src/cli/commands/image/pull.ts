@@ -25,7 +25,7 @@ export const pullCommand: CommandDefinition = {
   // Layers are extracted with their owners: root of the user namespace.
   userns: true,
   async run(args, global) {
-    const { pullImageFromRegistry } = await import('../../../engine/image-pull.js');
+    const { pullImageFromRegistry } = await import('../../../engine/image/pull.js');
     const ctx = await engineContext(global);
     const mode = progressMode(Boolean(args.quiet), process.stderr.isTTY);
     // On a terminal, bars redrawn in place; otherwise podman's plain lines.

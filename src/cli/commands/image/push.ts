@@ -20,7 +20,7 @@ export const pushCommand: CommandDefinition = {
   },
   positionals: { min: 1, max: 2 },
   async run(args, global) {
-    const { pushImageToRegistry } = await import('../../../engine/image-push.js');
+    const { pushImageToRegistry } = await import('../../../engine/image/push.js');
     const ctx = await engineContext(global);
     const quiet = Boolean(args.quiet);
     const say = (line: string) => {

@@ -17,11 +17,11 @@ export const rmiCommand: CommandDefinition = {
   // Layer files belong to sub-ids: deleting them needs the user namespace.
   userns: true,
   async run(args, global) {
-    const { removeImage } = await import('../../../engine/image-manage.js');
+    const { removeImage } = await import('../../../engine/image/manage.js');
     const ctx = await engineContext(global);
     let targets = args._;
     if (args.all) {
-      const { listImages } = await import('../../../engine/images.js');
+      const { listImages } = await import('../../../engine/image/images.js');
       targets = (await listImages(ctx)).map((i) => i.record.id);
     } else if (targets.length === 0) {
       const { InvalidArgumentError } = await import('../../../util/errors.js');

@@ -10,7 +10,7 @@ export const tagCommand: CommandDefinition = {
   options: {},
   positionals: { min: 2 },
   async run(args, global) {
-    const { tagImage } = await import('../../../engine/image-manage.js');
+    const { tagImage } = await import('../../../engine/image/manage.js');
     await tagImage(await engineContext(global), args._[0], args._.slice(1));
     return 0;
   },

@@ -10,7 +10,7 @@ export const untagCommand: CommandDefinition = {
   options: {},
   positionals: { min: 1 },
   async run(args, global) {
-    const { untagImage } = await import('../../../engine/image-manage.js');
+    const { untagImage } = await import('../../../engine/image/manage.js');
     await untagImage(await engineContext(global), args._[0], args._.slice(1));
     return 0;
   },

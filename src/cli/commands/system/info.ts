@@ -14,7 +14,7 @@ export const infoCommand: CommandDefinition = {
   },
   positionals: { min: 0, max: 0 },
   async run(args, global) {
-    const { systemInfo } = await import('../../../engine/system.js');
+    const { systemInfo } = await import('../../../engine/system/info.js');
     const ctx = await engineContext(global);
     const info = await systemInfo(ctx);
     printWarnings(ctx);

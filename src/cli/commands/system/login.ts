@@ -25,7 +25,7 @@ export const loginCommand: CommandDefinition = {
   },
   positionals: { min: 1, max: 1 },
   async run(args) {
-    const { checkStoredLogin, login, registryAccess, registryKey, storedLogin } = await import('../../../engine/registry-login.js');
+    const { checkStoredLogin, login, registryAccess, registryKey, storedLogin } = await import('../../../engine/system/login.js');
     const fromStdin = Boolean(args['password-stdin']);
     let username = args.username as string | undefined;
     let password = args.password as string | undefined;

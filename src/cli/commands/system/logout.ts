@@ -17,7 +17,7 @@ export const logoutCommand: CommandDefinition = {
   },
   positionals: { min: 0, max: 1 },
   async run(args) {
-    const { logout } = await import('../../../engine/registry-login.js');
+    const { logout } = await import('../../../engine/system/login.js');
     const all = Boolean(args.all);
     if (all && args._.length) throw new InvalidArgumentError('--all takes no registry');
     if (!all && !args._.length) throw new InvalidArgumentError('a registry must be given, or --all');

@@ -13,7 +13,7 @@ export const versionCommand: CommandDefinition = {
   },
   positionals: { min: 0, max: 0 },
   async run(args) {
-    const { versionReport } = await import('../../../engine/system.js');
+    const { versionReport } = await import('../../../engine/system/info.js');
     const client = versionReport();
     if (args.format) {
       printText(await renderDocument({ Client: client }, args.format as string));

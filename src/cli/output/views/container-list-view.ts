@@ -1,4 +1,4 @@
-import type { ContainerInfo } from '../../../engine/container-record.js';
+import type { ContainerInfo } from '../../../engine/container/record.js';
 import { humanDuration, timeAgo } from '../humanize.js';
 
 /**

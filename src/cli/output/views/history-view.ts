@@ -1,4 +1,4 @@
-import type { ImageHistoryEntry } from '../../../engine/image-manage.js';
+import type { ImageHistoryEntry } from '../../../engine/image/manage.js';
 import { humanSize, timeAgo } from '../humanize.js';
 
 /**

@@ -1,4 +1,4 @@
-import { imageRepoDigests, type ImageSummary } from '../../../engine/images.js';
+import { imageRepoDigests, type ImageSummary } from '../../../engine/image/images.js';
 import { humanSize, timeAgo } from '../humanize.js';
 
 /** One row of `skiff images` per name (podman prints a row per repository:tag). */

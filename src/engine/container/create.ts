@@ -1,20 +1,20 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Image } from '../oci/image-spec.js';
-import type { MonitorConfig, StorageMount } from '../monitor/protocol.js';
-import { SLIRP } from '../network/slirp4netns.js';
-import { hostsFile, resolvConf } from '../network/etc-files.js';
-import { generateRuntimeSpec, CapabilityError } from '../runtime/spec/generate.js';
-import type { ContainerSpec, NetworkMode } from '../runtime/spec/container-spec.js';
-import { ContainerStore } from '../store/containers.js';
-import { InvalidArgumentError, SkiffError } from '../util/errors.js';
-import { writeJsonAtomic } from '../util/fs.js';
-import { newId, randomName, NAME_PATTERN } from '../util/ids.js';
-import type { EngineContext } from './context.js';
-import type { ContainerRecord } from './container-record.js';
-import { parseSignal } from './container-lifecycle.js';
-import { resolveImage } from './images.js';
-import { readImageFile } from '../image/layer/read-file.js';
+import type { Image } from '../../oci/image-spec.js';
+import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
+import { SLIRP } from '../../network/slirp4netns.js';
+import { hostsFile, resolvConf } from '../../network/etc-files.js';
+import { generateRuntimeSpec, CapabilityError } from '../../runtime/spec/generate.js';
+import type { ContainerSpec, NetworkMode } from '../../runtime/spec/container-spec.js';
+import { ContainerStore } from '../../store/containers.js';
+import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
+import { writeJsonAtomic } from '../../util/fs.js';
+import { newId, randomName, NAME_PATTERN } from '../../util/ids.js';
+import type { EngineContext } from '../context.js';
+import type { ContainerRecord } from './record.js';
+import { parseSignal } from './lifecycle.js';
+import { resolveImage } from '../image/images.js';
+import { readImageFile } from '../../image/layer/read-file.js';
 
 export interface ContainerCreateOptions {
   image: string;

@@ -3,16 +3,16 @@ import type { IncomingMessage } from 'node:http';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Image } from '../oci/image-spec.js';
-import type { ImportProgress } from '../image/import-tarball.js';
-import { localImageName, parseReference, formatReference, repositoryName } from '../image/reference.js';
-import { BlobStore } from '../store/blobs.js';
-import { ImageStore, type ImageRecord } from '../store/images.js';
-import { removeOrphanedTemp, tempName } from '../store/temp.js';
-import { InvalidArgumentError, SkiffError } from '../util/errors.js';
-import { reportingNoSpace } from '../util/no-space.js';
-import type { EngineContext } from './context.js';
-import { NoSuchImageError } from './errors.js';
+import type { Image } from '../../oci/image-spec.js';
+import type { ImportProgress } from '../../image/import-tarball.js';
+import { localImageName, parseReference, formatReference, repositoryName } from '../../image/reference.js';
+import { BlobStore } from '../../store/blobs.js';
+import { ImageStore, type ImageRecord } from '../../store/images.js';
+import { removeOrphanedTemp, tempName } from '../../store/temp.js';
+import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
+import { reportingNoSpace } from '../../util/no-space.js';
+import type { EngineContext } from '../context.js';
+import { NoSuchImageError } from '../errors.js';
 
 export interface ImageImportOptions {
   source: string;
@@ -45,7 +45,7 @@ export async function importImage(ctx: EngineContext, options: ImageImportOption
   const names = options.reference ? [localImageName(options.reference)] : [];
   const config = applyChanges({}, options.changes);
   // tar-stream and the extractor load only for imports, not on every run.
-  const { importTarball } = await import('../image/import-tarball.js');
+  const { importTarball } = await import('../../image/import-tarball.js');
   const isUrl = /^https?:\/\//i.test(options.source);
   const file = isUrl
     ? await reportingNoSpace(`cannot import "${options.source}": writing to ${ctx.layout.graphRoot}`, () => downloadToTemp(options.source, ctx.layout.tmpDir))

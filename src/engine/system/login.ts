@@ -1,6 +1,6 @@
-import type { RegistryCredentials } from '../image/registry/auth-file.js';
-import { InvalidArgumentError, SkiffError } from '../util/errors.js';
-import { defaultCertDir } from './image-pull.js';
+import type { RegistryCredentials } from '../../image/registry/auth-file.js';
+import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
+import { defaultCertDir } from '../image/pull.js';
 
 export interface LoginOptions {
   /** `host[:port]`, or `host[:port]/namespace/repo` for repository-scoped credentials. */
@@ -28,7 +28,7 @@ export interface LogoutOptions {
  * --tls-verify (`tlsVerify`) was given. Mirrors and `location` apply to pulls only.
  */
 export async function registryAccess(repository: string, tlsVerify: boolean | undefined, verb: 'push to' | 'log in to'): Promise<{ tlsVerify: boolean }> {
-  const { findRegistry, loadRegistriesConf } = await import('../config/registries-conf.js');
+  const { findRegistry, loadRegistriesConf } = await import('../../config/registries-conf.js');
   const entry = findRegistry(loadRegistriesConf(), repository);
   if (entry?.blocked) {
     throw new SkiffError('EBLOCKED', `registry ${entry.prefix} is blocked in registries.conf`, {
@@ -46,9 +46,9 @@ export async function login(options: LoginOptions): Promise<string> {
   const key = registryKey(options.registry);
   if (options.username === '') throw new InvalidArgumentError('the username is empty');
   if (options.password === '') throw new InvalidArgumentError('the password is empty');
-  const { RegistryClient } = await import('../image/registry/client.js');
-  const { readCertDir } = await import('../image/registry/trust.js');
-  const { authFileForWrite, storeCredentials } = await import('../image/registry/auth-file.js');
+  const { RegistryClient } = await import('../../image/registry/client.js');
+  const { readCertDir } = await import('../../image/registry/trust.js');
+  const { authFileForWrite, storeCredentials } = await import('../../image/registry/auth-file.js');
   const host = key.split('/')[0]!;
   const { tlsVerify } = await registryAccess(key, options.tlsVerify, 'log in to');
   const client = new RegistryClient({
@@ -72,7 +72,7 @@ export async function login(options: LoginOptions): Promise<string> {
  */
 export async function storedLogin(registry: string, authFile?: string): Promise<{ key: string; username?: string; credentials: RegistryCredentials } | undefined> {
   const key = registryKey(registry);
-  const { lookupCredentials } = await import('../image/registry/auth-file.js');
+  const { lookupCredentials } = await import('../../image/registry/auth-file.js');
   const env = authFile ? { ...process.env, REGISTRY_AUTH_FILE: authFile } : process.env;
   const credentials = lookupCredentials(key, env);
   if (!credentials) return undefined;
@@ -84,9 +84,9 @@ export async function storedLogin(registry: string, authFile?: string): Promise<
  * with no username or password checks them first: "Already logged in").
  */
 export async function checkStoredLogin(options: { key: string; credentials: RegistryCredentials; tlsVerify?: boolean; certDir?: string }): Promise<boolean> {
-  const { RegistryClient } = await import('../image/registry/client.js');
-  const { readCertDir } = await import('../image/registry/trust.js');
-  const { RegistryUnauthorizedError } = await import('../image/registry/errors.js');
+  const { RegistryClient } = await import('../../image/registry/client.js');
+  const { readCertDir } = await import('../../image/registry/trust.js');
+  const { RegistryUnauthorizedError } = await import('../../image/registry/errors.js');
   const host = options.key.split('/')[0]!;
   const { tlsVerify } = await registryAccess(options.key, options.tlsVerify, 'log in to');
   const client = new RegistryClient({
@@ -108,7 +108,7 @@ export async function checkStoredLogin(options: { key: string; credentials: Regi
 
 /** `skiff logout`: removes the registry's entry (or all) from the auth file. Returns the key removed. */
 export async function logout(options: LogoutOptions): Promise<string | undefined> {
-  const { authFileForWrite, removeAllCredentials, removeCredentials } = await import('../image/registry/auth-file.js');
+  const { authFileForWrite, removeAllCredentials, removeCredentials } = await import('../../image/registry/auth-file.js');
   const file = options.authFile ?? authFileForWrite();
   if (options.all) {
     await removeAllCredentials(file);

@@ -1,8 +1,9 @@
-import { namespaceAddresses } from '../network/addresses.js';
-import type { Image } from '../oci/image-spec.js';
-import type { EngineContext } from './context.js';
-import type { ContainerInfo } from './container-record.js';
-import { imageRepoDigests, type ImageSummary } from './images.js';
+import { SkiffError } from '../../util/errors.js';
+import { namespaceAddresses } from '../../network/addresses.js';
+import type { EngineContext } from '../context.js';
+import { NoSuchContainerError } from '../errors.js';
+import { inspectImage } from '../image/inspect.js';
+import { resolveContainer, type ContainerInfo } from './record.js';
 
 /** `skiff container inspect`, with podman's JSON field names for what skiff has. */
 export function containerInspectReport(ctx: EngineContext, info: ContainerInfo): Record<string, unknown> {
@@ -96,37 +97,30 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo):
   };
 }
 
-/** `skiff image inspect`, with podman's JSON field names; `graphDriver` is the store's storage driver. */
-export function imageInspectReport(summary: ImageSummary, graphDriver: string): Record<string, unknown> {
-  const { record, config } = summary;
-  const repoTags = record.names.filter((n) => !n.includes('@'));
-  return {
-    Id: record.id,
-    Digest: record.manifestDigest,
-    RepoTags: repoTags,
-    RepoDigests: imageRepoDigests(record),
-    Parent: '',
-    Comment: config.history?.[config.history.length - 1]?.comment ?? '',
-    Created: config.created ?? record.created,
-    Config: imageConfigView(config),
-    Version: '',
-    Author: config.author ?? '',
-    Architecture: config.architecture,
-    Os: config.os,
-    Size: record.size,
-    VirtualSize: record.size,
-    GraphDriver: { Name: graphDriver, Data: {} },
-    RootFS: { Type: config.rootfs.type, Layers: config.rootfs.diff_ids },
-    Labels: config.config?.Labels ?? null,
-    Annotations: {},
-    ManifestType: 'application/vnd.oci.image.manifest.v1+json',
-    User: config.config?.User ?? '',
-    History: config.history ?? [],
-    NamesHistory: [],
-  };
+export type InspectKind = 'container' | 'image' | 'any';
+
+export class NoSuchObjectError extends SkiffError {
+  constructor(target: string) {
+    super('ENOOBJECT', `no such object: "${target}"`);
+  }
 }
 
-function imageConfigView(config: Image): Record<string, unknown> {
-  const c = config.config ?? {};
-  return { ...c, Env: c.Env ?? [], Cmd: c.Cmd, Entrypoint: c.Entrypoint, WorkingDir: c.WorkingDir ?? '', Labels: c.Labels ?? null };
+/**
+ * The inspect document of `target`: a container, an image, or for `any`
+ * (podman's generic `inspect`) a container first and then an image. Throws
+ * NoSuchContainerError, NoSuchImageError, or NoSuchObjectError for `any`.
+ */
+export async function inspectTarget(ctx: EngineContext, kind: InspectKind, target: string): Promise<Record<string, unknown>> {
+  if (kind === 'image') return inspectImage(ctx, target);
+  try {
+    return containerInspectReport(ctx, await resolveContainer(ctx, target));
+  } catch (err) {
+    if (kind === 'container' || !(err instanceof NoSuchContainerError)) throw err;
+  }
+  try {
+    return await inspectImage(ctx, target);
+  } catch (err) {
+    if (err instanceof SkiffError && err.code === 'ENOIMAGE') throw new NoSuchObjectError(target);
+    throw err;
+  }
 }

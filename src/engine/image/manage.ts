@@ -1,15 +1,15 @@
 import { promises as fsp } from 'node:fs';
-import type { Image, Manifest } from '../oci/image-spec.js';
-import { localImageName, parseReference } from '../image/reference.js';
-import { BlobStore } from '../store/blobs.js';
-import { ImageStore, type ImageRecord } from '../store/images.js';
-import { removeOrphanedTemp } from '../store/temp.js';
-import { InvalidArgumentError, SkiffError } from '../util/errors.js';
-import { withLock } from '../util/lock.js';
-import type { EngineContext } from './context.js';
-import { listContainers } from './container-record.js';
-import { removeContainer } from './container-lifecycle.js';
-import { NoSuchImageError } from './errors.js';
+import type { Image, Manifest } from '../../oci/image-spec.js';
+import { localImageName, parseReference } from '../../image/reference.js';
+import { BlobStore } from '../../store/blobs.js';
+import { ImageStore, type ImageRecord } from '../../store/images.js';
+import { removeOrphanedTemp } from '../../store/temp.js';
+import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
+import { withLock } from '../../util/lock.js';
+import type { EngineContext } from '../context.js';
+import { listContainers } from '../container/record.js';
+import { removeContainer } from '../container/lifecycle.js';
+import { NoSuchImageError } from '../errors.js';
 import { matchImage, resolveImage } from './images.js';
 
 /** An image a container uses cannot be removed without --force (podman's exit code 2). */

@@ -1,19 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ArchiveFormat, SaveItem, SaveProgress } from '../image/archive/save.js';
-import type { LoadProgress } from '../image/archive/load.js';
-import { formatReference, localImageName, parseReference } from '../image/reference.js';
-import type { MonitorConfig } from '../monitor/protocol.js';
-import { ImageStore, type ImageRecord } from '../store/images.js';
-import { nonEnding, writeFileAtomically } from '../util/atomic-output.js';
-import { InvalidArgumentError, SkiffError, isErrno } from '../util/errors.js';
-import { exec } from '../util/exec.js';
-import type { EngineContext } from './context.js';
-import { resolveContainer } from './container-record.js';
-import { NoSuchImageError } from './errors.js';
-import { pullPlatform } from './image-pull.js';
+import type { ArchiveFormat, SaveItem, SaveProgress } from '../../image/archive/save.js';
+import type { LoadProgress } from '../../image/archive/load.js';
+import { formatReference, localImageName, parseReference } from '../../image/reference.js';
+import { ImageStore, type ImageRecord } from '../../store/images.js';
+import { nonEnding, writeFileAtomically } from '../../util/atomic-output.js';
+import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
+import type { EngineContext } from '../context.js';
+import { NoSuchImageError } from '../errors.js';
+import { pullPlatform } from './pull.js';
 import { matchImage } from './images.js';
 
 export interface ImageSaveOptions {
@@ -33,7 +30,7 @@ export interface ImageSaveOptions {
  * (temp + rename); to stdout the tar streams as it is made.
  */
 export async function saveImages(ctx: EngineContext, options: ImageSaveOptions): Promise<void> {
-  const { saveArchive, saveOciDir } = await import('../image/archive/save.js');
+  const { saveArchive, saveOciDir } = await import('../../image/archive/save.js');
   const items = await saveItems(ctx, options);
   const { format, output, progress } = options;
   if (format === 'oci-dir') {
@@ -114,9 +111,9 @@ export interface ImageLoadOptions {
  * @returns the loaded images with the names the archive gave them.
  */
 export async function loadImages(ctx: EngineContext, options: ImageLoadOptions): Promise<ImageRecord[]> {
-  const { removeOrphanedTemp } = await import('../store/temp.js');
+  const { removeOrphanedTemp } = await import('../../store/temp.js');
   await removeOrphanedTemp(ctx.layout).catch(() => undefined);
-  const { loadArchive } = await import('../image/archive/load.js');
+  const { loadArchive } = await import('../../image/archive/load.js');
   const source = options.input !== undefined ? { path: options.input } : options.stdin ? { stream: options.stdin } : undefined;
   if (!source) throw new InvalidArgumentError('no input for load');
   return loadArchive(ctx.layout, source, {
@@ -141,88 +138,5 @@ export function archiveImageName(name: string): string | undefined {
     return localImageName(formatReference({ ...ref, digest: undefined }));
   } catch {
     return undefined;
-  }
-}
-
-export interface ContainerExportOptions {
-  container: string;
-  /** A file; stdout when undefined. */
-  output?: string;
-  stdout?: NodeJS.WritableStream;
-}
-
-/**
- * Writes a container's root filesystem as a tar (`skiff export`): the merged
- * view, with the container's changes and deletions. A running container is
- * read through its mounted rootfs; otherwise its layers are mounted
- * read-only for the duration. Runs as root of the user namespace, so every
- * file is readable and owners appear as the container sees them.
- */
-export async function exportContainer(ctx: EngineContext, options: ContainerExportOptions): Promise<void> {
-  const { packDirectory } = await import('../image/layer/pack.js');
-  const info = await resolveContainer(ctx, options.container);
-  const id = info.record.id;
-  let monitor: MonitorConfig;
-  try {
-    monitor = JSON.parse(readFileSync(join(ctx.layout.containerDir(id), 'monitor.json'), 'utf8')) as MonitorConfig;
-  } catch (err) {
-    throw new SkiffError('ECORRUPT', `container ${id.slice(0, 12)} has no storage configuration: ${(err as Error).message}`, { cause: err });
-  }
-  await withRootfs(ctx, monitor.storage, async (root) => {
-    if (options.output) {
-      await writeFileAtomically(options.output, (out) => packDirectory(root, out));
-    } else {
-      if (!options.stdout) throw new InvalidArgumentError('no output for export');
-      await packDirectory(root, nonEnding(options.stdout));
-    }
-  });
-}
-
-/** Runs `use` on a directory that shows the container's root filesystem; undoes any mount or copy it made. */
-async function withRootfs(ctx: EngineContext, storage: MonitorConfig['storage'], use: (root: string) => Promise<void>): Promise<void> {
-  if (storage.driver === 'vfs') {
-    if (await fsp.access(`${storage.rootfsDir}.complete`).then(() => true, () => false)) return use(storage.rootfsDir);
-    if (storage.lowerDirs.length === 1) return use(storage.lowerDirs[0]);
-    // Never started: no copy yet. Make one as start would, whiteouts applied.
-    const { applyLayers } = await import('../store/drivers/vfs.js');
-    const tmp = join(ctx.layout.tmpDir, `export-${randomBytes(4).toString('hex')}`);
-    await fsp.mkdir(tmp, { recursive: true });
-    try {
-      await applyLayers(storage.lowerDirs, tmp);
-      return await use(tmp);
-    } finally {
-      await fsp.rm(tmp, { recursive: true, force: true });
-    }
-  }
-  if (isMountPoint(storage.mergedDir)) return use(storage.mergedDir);
-  // overlay wants the top-most first; the container's upper dir is the top.
-  const dirs = [...storage.lowerDirs].reverse();
-  const hasUpper = await fsp.access(storage.upperDir).then(() => true, () => false);
-  if (hasUpper) dirs.unshift(storage.upperDir);
-  if (dirs.length === 1) return use(dirs[0]);
-  const target = join(ctx.global.runroot, `export-${randomBytes(4).toString('hex')}`);
-  await fsp.mkdir(target, { recursive: true });
-  try {
-    // Read-only with no upper dir: nothing is written, and the container's own upper stays free for a start meanwhile.
-    const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
-    const mounted = await exec('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${dirs.join(':')}${userxattr}`, target]);
-    if (mounted.exitCode !== 0) throw new SkiffError('EMOUNT', `cannot mount the container's root filesystem: ${mounted.stderr.trim()}`);
-    try {
-      await use(target);
-    } finally {
-      await exec('umount', [target]).then((r) => (r.exitCode === 0 ? r : exec('umount', ['-l', target])));
-    }
-  } finally {
-    await fsp.rmdir(target).catch(() => undefined);
-  }
-}
-
-/** True when `path` is a mount point in this mount namespace. */
-function isMountPoint(path: string): boolean {
-  try {
-    const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => unescape(line.split(' ')[4] ?? '') === path);
-  } catch {
-    return false;
   }
 }

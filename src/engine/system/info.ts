@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { hostname, release, cpus, totalmem, freemem } from 'node:os';
-import type { EngineContext } from './context.js';
-import { listContainers } from './container-record.js';
-import { goArch, listImages } from './images.js';
-import { readJsonIfExists } from '../util/fs.js';
-import { readSubIds } from '../userns/subid.js';
+import type { EngineContext } from '../context.js';
+import { listContainers } from '../container/record.js';
+import { goArch, listImages } from '../image/images.js';
+import { readJsonIfExists } from '../../util/fs.js';
+import { readSubIds } from '../../userns/subid.js';
 import { userInfo } from 'node:os';
 
 export const SKIFF_VERSION = '0.1.0';
@@ -106,7 +106,7 @@ export interface SystemPruneReport {
  */
 export async function systemPrune(ctx: EngineContext, options: SystemPruneOptions): Promise<SystemPruneReport> {
   const [{ removeContainer }, { pruneImages }, { removeOrphanedTemp }, { ImageStore }, { ContainerStateError }] = await Promise.all([
-    import('./container-lifecycle.js'), import('./image-manage.js'), import('../store/temp.js'), import('../store/images.js'), import('./errors.js'),
+    import('../container/lifecycle.js'), import('../image/manage.js'), import('../../store/temp.js'), import('../../store/images.js'), import('../errors.js'),
   ]);
   const containers: string[] = [];
   for (const c of await listContainers(ctx)) {

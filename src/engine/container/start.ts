@@ -3,13 +3,13 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type LaunchMessage, type SyncMessage } from '../monitor/protocol.js';
-import { ContainerGoneError, ContainerStore } from '../store/containers.js';
-import { SkiffError } from '../util/errors.js';
-import { nodeChildEnv } from '../util/exec.js';
-import type { EngineContext } from './context.js';
-import { loadContainer, resolveContainer } from './container-record.js';
-import { ContainerStartError, NoSuchContainerError } from './errors.js';
+import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type LaunchMessage, type SyncMessage } from '../../monitor/protocol.js';
+import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
+import { SkiffError } from '../../util/errors.js';
+import { nodeChildEnv } from '../../util/exec.js';
+import type { EngineContext } from '../context.js';
+import { loadContainer, resolveContainer } from './record.js';
+import { ContainerStartError, NoSuchContainerError } from '../errors.js';
 
 /** The caller's side of an attached container: where output goes and input comes from. */
 export interface AttachStreams {
@@ -78,7 +78,7 @@ export interface ContainerStartReport {
   exitCode?: number;
 }
 
-const MONITOR_MAIN = fileURLToPath(new URL('../monitor/main.js', import.meta.url));
+const MONITOR_MAIN = fileURLToPath(new URL('../../monitor/main.js', import.meta.url));
 
 /**
  * Starts a created or exited container by forking its monitor, detached, in

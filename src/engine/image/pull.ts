@@ -1,13 +1,12 @@
-import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { loadRegistriesConf, pullEndpoints, repositoryHost, type PullEndpoint, type RegistriesConf } from '../config/registries-conf.js';
-import { formatReference, parseReference, repositoryName, type ImageReference } from '../image/reference.js';
-import type { PullProgress, RegistrySource } from '../image/pull.js';
-import type { ImageRecord } from '../store/images.js';
-import { InvalidArgumentError, SkiffError } from '../util/errors.js';
-import { NoSpaceError } from '../util/no-space.js';
-import type { EngineContext } from './context.js';
+import { loadRegistriesConf, pullEndpoints, repositoryHost, type PullEndpoint, type RegistriesConf } from '../../config/registries-conf.js';
+import { formatReference, parseReference, repositoryName, type ImageReference } from '../../image/reference.js';
+import type { PullProgress, RegistrySource } from '../../image/pull.js';
+import type { ImageRecord } from '../../store/images.js';
+import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
+import { NoSpaceError } from '../../util/no-space.js';
+import type { EngineContext } from '../context.js';
 import { goArch } from './images.js';
 
 export interface ImagePullOptions {
@@ -91,7 +90,7 @@ export function pullPlatform(options: Pick<ImagePullOptions, 'os' | 'arch' | 'va
  * commands left behind is removed first.
  */
 export async function pullImageFromRegistry(ctx: EngineContext, options: ImagePullOptions & { platform?: string }): Promise<ImageRecord> {
-  const { removeOrphanedTemp } = await import('../store/temp.js');
+  const { removeOrphanedTemp } = await import('../../store/temp.js');
   await removeOrphanedTemp(ctx.layout).catch(() => undefined);
   const conf = loadRegistriesConf();
   const candidates = shortNameCandidates(options.reference, conf);
@@ -114,10 +113,10 @@ export async function pullImageFromRegistry(ctx: EngineContext, options: ImagePu
 
 /** One fully qualified reference: its mirrors in order, then the registry; the first success wins. */
 async function pullCandidate(ctx: EngineContext, conf: RegistriesConf, ref: ImageReference, options: ImagePullOptions & { platform?: string }): Promise<ImageRecord> {
-  const { RegistryClient } = await import('../image/registry/client.js');
-  const { lookupCredentials } = await import('../image/registry/auth-file.js');
-  const { pullImage } = await import('../image/pull.js');
-  const { readCertDir } = await import('../image/registry/trust.js');
+  const { RegistryClient } = await import('../../image/registry/client.js');
+  const { lookupCredentials } = await import('../../image/registry/auth-file.js');
+  const { pullImage } = await import('../../image/pull.js');
+  const { readCertDir } = await import('../../image/registry/trust.js');
   const endpoints = pullEndpoints(conf, repositoryName(ref), ref.digest !== undefined);
   const failures: Array<{ endpoint: PullEndpoint; error: unknown }> = [];
   for (const endpoint of endpoints) {

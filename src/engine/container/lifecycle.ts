@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MonitorConfig } from '../monitor/protocol.js';
-import { removeNetns } from '../network/netns.js';
-import { deleteContainer, killContainer } from '../runtime/driver.js';
-import { ContainerGoneError, ContainerStore } from '../store/containers.js';
-import { unmountAll } from '../store/mounts.js';
-import { InvalidArgumentError, isErrno } from '../util/errors.js';
-import { processAlive, sleep } from '../util/fs.js';
-import { parseSignal as parseSignalName } from '../util/signals.js';
-import type { EngineContext } from './context.js';
-import { loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './container-record.js';
-import { ContainerStateError, NoSuchContainerError } from './errors.js';
+import type { MonitorConfig } from '../../monitor/protocol.js';
+import { removeNetns } from '../../network/netns.js';
+import { deleteContainer, killContainer } from '../../runtime/driver.js';
+import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
+import { unmountAll } from '../../store/mounts.js';
+import { InvalidArgumentError, isErrno } from '../../util/errors.js';
+import { processAlive, sleep } from '../../util/fs.js';
+import { parseSignal as parseSignalName } from '../../util/signals.js';
+import type { EngineContext } from '../context.js';
+import { loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './record.js';
+import { ContainerStateError, NoSuchContainerError } from '../errors.js';
 
 /** Normalises SIGTERM / TERM / term / 15 / RTMIN+3 to its name (TERM) as podman's kill -s accepts them. */
 export function parseSignal(input: string): string {

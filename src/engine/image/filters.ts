@@ -8,9 +8,9 @@
  * Different keys must all match; several reference= filters match when any
  * does, several label= filters when all do.
  */
-import { parseReference, repositoryName } from '../image/reference.js';
-import { InvalidArgumentError } from '../util/errors.js';
-import { NoSuchImageError } from './errors.js';
+import { parseReference, repositoryName } from '../../image/reference.js';
+import { InvalidArgumentError } from '../../util/errors.js';
+import { NoSuchImageError } from '../errors.js';
 import { matchImage, type ImageSummary } from './images.js';
 
 export const IMAGE_FILTER_KEYS = ['dangling', 'reference', 'label', 'before', 'since'] as const;

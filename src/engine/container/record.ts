@@ -1,9 +1,9 @@
-import type { ContainerSpec } from '../runtime/spec/container-spec.js';
-import type { RuntimeName } from '../runtime/driver.js';
-import { ContainerStore, type ContainerState } from '../store/containers.js';
-import { pathExists, processAlive } from '../util/fs.js';
-import type { EngineContext } from './context.js';
-import { NoSuchContainerError } from './errors.js';
+import type { ContainerSpec } from '../../runtime/spec/container-spec.js';
+import type { RuntimeName } from '../../runtime/driver.js';
+import { ContainerStore, type ContainerState } from '../../store/containers.js';
+import { pathExists, processAlive } from '../../util/fs.js';
+import type { EngineContext } from '../context.js';
+import { NoSuchContainerError } from '../errors.js';
 
 /** The immutable half of a container: containers/<id>/config.json. */
 export interface ContainerRecord {
@@ -100,8 +100,19 @@ export async function containerIds(ctx: EngineContext, options: { includeRemovin
   return ids.filter((_, i) => keep[i]);
 }
 
-export async function listContainers(ctx: EngineContext): Promise<ContainerInfo[]> {
+export interface ContainerListOptions {
+  /** Containers in every state; only running ones otherwise (`ps` without -a). */
+  all?: boolean;
+  /** Only the most recently created one (`ps -l`). */
+  latest?: boolean;
+}
+
+/** The containers, newest first; every one unless `options` narrows it (ps's -a and -l). */
+export async function listContainers(ctx: EngineContext, options: ContainerListOptions = { all: true }): Promise<ContainerInfo[]> {
   const ids = await new ContainerStore(ctx.layout).ids();
   const infos = await Promise.all(ids.map((id) => loadContainer(ctx, id)));
-  return infos.filter((i): i is ContainerInfo => i !== undefined).sort((a, b) => b.record.created.localeCompare(a.record.created));
+  let list = infos.filter((i): i is ContainerInfo => i !== undefined).sort((a, b) => b.record.created.localeCompare(a.record.created));
+  if (!options.all) list = list.filter((c) => c.state.status === 'running');
+  if (options.latest) list = list.slice(0, 1);
+  return list;
 }

@@ -1,10 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { parseLogLine, type LogStream } from '../monitor/log-writer.js';
-import { isErrno } from '../util/errors.js';
-import { sleep } from '../util/fs.js';
-import type { EngineContext } from './context.js';
-import { loadContainer, resolveContainer } from './container-record.js';
+import { parseLogLine, type LogStream } from '../../monitor/log-writer.js';
+import { isErrno } from '../../util/errors.js';
+import { sleep } from '../../util/fs.js';
+import type { EngineContext } from '../context.js';
+import { loadContainer, resolveContainer } from './record.js';
 
 export interface ContainerLogsOptions {
   follow: boolean;

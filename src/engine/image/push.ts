@@ -1,13 +1,13 @@
 import { promises as fsp } from 'node:fs';
-import { formatReference, parseReference } from '../image/reference.js';
-import type { PushProgress } from '../image/push.js';
-import { InvalidArgumentError, SkiffError } from '../util/errors.js';
-import type { EngineContext } from './context.js';
-import { defaultCertDir, normalizeReference, parseCreds } from './image-pull.js';
+import { formatReference, parseReference } from '../../image/reference.js';
+import type { PushProgress } from '../../image/push.js';
+import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
+import type { EngineContext } from '../context.js';
+import { defaultCertDir, normalizeReference, parseCreds } from './pull.js';
 import { matchImage } from './images.js';
-import { NoSuchImageError } from './errors.js';
-import { registryAccess } from './registry-login.js';
-import { ImageStore, type ImageRecord } from '../store/images.js';
+import { NoSuchImageError } from '../errors.js';
+import { registryAccess } from '../system/login.js';
+import { ImageStore, type ImageRecord } from '../../store/images.js';
 
 export interface ImagePushOptions {
   /** Local image name or id. */
@@ -41,10 +41,10 @@ export async function pushImageToRegistry(ctx: EngineContext, options: ImagePush
   if (!record) throw new NoSuchImageError(options.image);
   const ref = normalizeReference(destinationOf(options, record));
 
-  const { RegistryClient } = await import('../image/registry/client.js');
-  const { readCertDir } = await import('../image/registry/trust.js');
-  const { lookupCredentials } = await import('../image/registry/auth-file.js');
-  const { pushImage } = await import('../image/push.js');
+  const { RegistryClient } = await import('../../image/registry/client.js');
+  const { readCertDir } = await import('../../image/registry/trust.js');
+  const { lookupCredentials } = await import('../../image/registry/auth-file.js');
+  const { pushImage } = await import('../../image/push.js');
   const domain = ref.domain!;
   const { tlsVerify } = await registryAccess(`${domain}/${ref.path}`, options.tlsVerify, 'push to');
   const client = new RegistryClient({
