@@ -26,7 +26,7 @@ export const loadCommand: CommandDefinition = {
     if (input === undefined && process.stdin.isTTY) {
       throw new InvalidArgumentError('cannot read from terminal, use command-line redirection or the --input flag');
     }
-    const { loadImages } = await import('../../../engine/image/archive.js');
+    const { loadImages } = await import('../../../engine/image/load.js');
     const ctx = await engineContext(global);
     const quiet = Boolean(args.quiet);
     const say = copyLines(quiet);

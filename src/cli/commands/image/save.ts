@@ -27,7 +27,7 @@ export const saveCommand: CommandDefinition = {
     if (!output && process.stdout.isTTY) {
       throw new InvalidArgumentError('refusing to save to terminal. Use -o flag or redirect');
     }
-    const { saveImages } = await import('../../../engine/image/archive.js');
+    const { saveImages } = await import('../../../engine/image/save.js');
     const ctx = await engineContext(global);
     const quiet = Boolean(args.quiet);
     const say = copyLines(quiet);
