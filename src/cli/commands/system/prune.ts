@@ -21,7 +21,7 @@ export const systemPruneCommand: CommandDefinition = {
       const question = `WARNING! This command removes:\n\t- all stopped containers\n\t- ${images}\n\t- temporary data left by interrupted commands\n\nAre you sure you want to continue? [y/N] `;
       if (!(await confirm(question))) return 0;
     }
-    const [{ systemPrune }, { humanSize }] = await Promise.all([import('../../../engine/system/info.js'), import('../../output/humanize.js')]);
+    const [{ systemPrune }, { humanSize }] = await Promise.all([import('../../../engine/system/prune.js'), import('../../output/humanize.js')]);
     const report = await systemPrune(await engineContext(global), { all: Boolean(args.all) });
     let out = '';
     if (report.containers.length) out += `Deleted Containers\n${report.containers.join('\n')}\n`;
