@@ -28,6 +28,8 @@ test.serial('a FUSE mount made on the host after the pause process started is se
   const fields = await mountOf(env.dir);
   const optional = fields.slice(6, fields.indexOf('-'));
   if (!optional.some((o) => o.startsWith('shared:'))) {
+    // CI makes / shared (.ci/run), as systemd does: there this case must run.
+    if (process.env.CI) t.fail(`${fields[4]} is not a shared mount: .ci/run makes / shared, so propagation can be checked`);
     t.log(`${fields[4]} is not a shared mount here: mounts cannot propagate to any namespace, nothing to check`);
     t.pass();
     return;
