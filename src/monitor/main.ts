@@ -8,56 +8,58 @@
  * It reports start-up on fd 3 (the sync pipe, see protocol.ts) when the
  * engine passed one, then closes it so the engine can return.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fsp, appendFileSync, fstatSync, readFileSync } from 'node:fs';
-import { Socket, createServer, type Server } from 'node:net';
+import { appendFileSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
 import { startSlirp4netns } from '../network/slirp4netns.js';
-import { killContainer, runArgs, runtimeLogError, startFailureExitCode } from '../runtime/driver.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
 import { StoreLayout } from '../store/layout.js';
-import { signalExitCode, signalNumber } from '../util/signals.js';
-import { processStartTime, sleep } from '../util/fs.js';
+import { processStartTime } from '../util/fs.js';
+import { AttachServer } from './attach-server.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
-import { LogWriter, type LogStream } from './log-writer.js';
-import { Frame, FrameDecoder, encodeFrame, type LaunchMessage, type MonitorConfig, type SyncMessage } from './protocol.js';
+import { ContainerStdio, spawnWithPipes, spawnWithPty } from './container-io.js';
+import { LogWriter } from './log-writer.js';
+import type { LaunchMessage, MonitorConfig, SyncMessage } from './protocol.js';
+import { RuntimeProcess } from './runtime-process.js';
+import { SyncChannel } from './sync-channel.js';
 
-const SYNC_FD = 3;
-/** How long a monitor started for an attached run waits for its client. */
-const ATTACH_WAIT_MS = 30_000;
-
-/** The container's stdio, whichever way it is wired. */
-interface ContainerIo {
-  /** False when the container's stdin is full: stop feeding it until `onInputDrain`. */
-  write(data: Buffer): boolean;
-  onInputDrain(listener: () => void): void;
-  endInput(): void;
-  resize(rows: number, cols: number): void;
-  /** Stop and restart reading the container's output: it then blocks, as on a full pipe. */
-  pauseOutput(): void;
-  resumeOutput(): void;
-}
-
+/**
+ * One container run, start to end: it wires the container's stdio
+ * (container-io.ts) to the log and the attach server (attach-server.ts),
+ * drives the runtime (runtime-process.ts), and records the state through
+ * ContainerStore.
+ */
 class Monitor {
-  private readonly clients = new Set<Socket>();
-  /** Clients whose socket buffer is full; the container's output waits for them. */
-  private readonly congested = new Set<Socket>();
-  private server?: Server;
-  private log!: LogWriter;
+  private readonly log: LogWriter;
+  private readonly stdio: ContainerStdio;
+  private readonly attachServer: AttachServer;
+  private readonly runtime: RuntimeProcess;
   private slirp?: ChildProcess;
-  private io?: ContainerIo;
-  private firstClient?: () => void;
   /** The container's init, once the runtime has started it. */
   private pid?: number;
   private terminating = false;
 
-  constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel) {}
+  constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel) {
+    this.log = new LogWriter(config.logFile);
+    this.runtime = new RuntimeProcess(config);
+    this.stdio = new ContainerStdio({
+      output: (stream, data) => {
+        this.log.write(stream, data);
+        this.attachServer.broadcast(stream, data);
+      },
+      signal: (signal) => {
+        this.runtime.kill(signal).catch((err: Error) => {
+          diagnostic(`forwarding signal ${signal} failed: ${err.message}`);
+        });
+      },
+    });
+    this.attachServer = new AttachServer(config.attachSocket, this.stdio);
+  }
 
   async run(): Promise<number> {
     const c = this.config;
-    this.log = new LogWriter(c.logFile);
-    await this.listen();
+    await this.attachServer.listen();
     this.sync({ event: 'listening' });
     // Prepare the rootfs and network while the client attaches: both are on
     // the critical path of every `skiff run`.
@@ -67,7 +69,7 @@ class Monitor {
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     });
     prepared.catch(() => undefined);
-    if (this.attach) await this.waitForClient();
+    if (this.attach) await this.attachServer.waitForClient();
 
     let exitCode: number;
     let error: string | undefined;
@@ -92,7 +94,7 @@ class Monitor {
     }
     this.log.close();
     await this.recordExit(exitCode, error);
-    await this.broadcastExit(exitCode, error);
+    await this.attachServer.close(exitCode, error);
     return exitCode;
   }
 
@@ -104,12 +106,12 @@ class Monitor {
   terminate(): void {
     if (this.terminating) return;
     this.terminating = true;
-    this.firstClient?.();
+    this.attachServer.stopWaiting();
     if (this.pid !== undefined) this.killForTermination();
   }
 
   private killForTermination(): void {
-    killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, 'KILL').catch((err: Error) => {
+    this.runtime.kill('KILL').catch((err: Error) => {
       diagnostic(`killing the container on SIGTERM failed: ${err.message}`);
     });
   }
@@ -126,24 +128,20 @@ class Monitor {
   /** Runs the runtime in the foreground; resolves with the container's exit code. */
   private async runContainer(): Promise<{ exitCode: number; error?: string }> {
     const c = this.config;
-    const runtimeLog = `${dirname(c.logFile)}/runtime.log`;
-    const pidFile = `${dirname(c.logFile)}/pidfile`;
-    await fsp.rm(runtimeLog, { force: true });
-    await fsp.rm(pidFile, { force: true });
-    const args = runArgs({ ...c.runtime, version: '', notes: [] }, `${c.runRoot}/runtime`, { id: c.id, bundle: c.bundle, pidFile, logFile: runtimeLog });
-
-    const pty = c.terminal ? await this.spawnWithPty(c.runtime.path, args) : undefined;
-    const exited = pty ? pty.exited : this.spawnWithPipes(c.runtime.path, args);
-    let pid = await Promise.race([waitForPidFile(pidFile), exited.then(() => undefined)]);
-    // A container that exits at once can beat the pid file poll; the runtime wrote it all the same.
-    pid ??= await readPidFile(pidFile);
+    const { path, args } = await this.runtime.command();
+    const onOutput = this.stdio.output.bind(this.stdio);
+    const spawned = c.terminal
+      ? await spawnWithPty(path, args, c.consoleSize ?? { rows: 24, cols: 80 }, onOutput)
+      : spawnWithPipes(path, args, c.stdin, onOutput);
+    if (!c.terminal) this.stdio.connect(spawned.io);
+    const pid = await this.runtime.waitForPid(spawned.exited);
     if (pid !== undefined) {
       this.pid = pid;
       // Input waits for the container: until the runtime has put our pty in
       // raw mode, the pty would echo it (a second time, besides the container's own pty).
-      if (pty) this.setIo(pty.io);
+      if (c.terminal) this.stdio.connect(spawned.io);
       if (this.terminating) this.killForTermination();
-      this.flushHeldOutput();
+      this.stdio.releaseOutput();
       // No lock: our starter holds the container's lock until we report `started`.
       const state = (await this.store.readState(c.id)) ?? { status: 'created' };
       await this.store.writeState(c.id, {
@@ -160,238 +158,16 @@ class Monitor {
       } satisfies ContainerState);
       this.sync({ event: 'started', pid });
     }
-    const code = await exited;
-    // Only a failure to start leaves an error in the runtime's log.
-    const failure = pid === undefined || code !== 0 ? await runtimeLogError(runtimeLog) : undefined;
-    if (failure && pid === undefined) {
-      const exitCode = startFailureExitCode(failure);
-      const message = startFailureMessage(c.runtime.name, failure, exitCode);
-      this.sync({ event: 'error', message, exitCode });
-      return { exitCode, error: message };
-    }
+    const code = await spawned.exited;
     if (pid === undefined) {
+      const failure = await this.runtime.startFailure();
+      if (failure) {
+        this.sync({ event: 'error', ...failure });
+        return { exitCode: failure.exitCode, error: failure.message };
+      }
       this.sync({ event: 'error', message: `${c.runtime.name} exited with code ${code} before starting the container`, exitCode: 125 });
     }
     return { exitCode: code };
-  }
-
-  private spawnWithPipes(path: string, args: string[]): Promise<number> {
-    const child = spawn(path, args, { stdio: [this.config.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    this.setIo({
-      write: (data) => child.stdin?.write(data) ?? true,
-      onInputDrain: (listener) => child.stdin?.once('drain', listener),
-      endInput: () => child.stdin?.end(),
-      resize: () => undefined,
-      pauseOutput: () => {
-        child.stdout!.pause();
-        child.stderr!.pause();
-      },
-      resumeOutput: () => {
-        child.stdout!.resume();
-        child.stderr!.resume();
-      },
-    });
-    child.stdin?.on('error', () => undefined); // the container may close stdin early
-    let open = 2;
-    const done = new Promise<void>((resolve) => {
-      const onEnd = () => { if (--open === 0) resolve(); };
-      child.stdout!.on('end', onEnd);
-      child.stderr!.on('end', onEnd);
-    });
-    child.stdout!.on('data', (d: Buffer) => this.output('stdout', d));
-    child.stderr!.on('data', (d: Buffer) => this.output('stderr', d));
-    return new Promise((resolve) => {
-      child.once('error', () => resolve(125));
-      // 'close' waits for the pipes too, so no output is lost after exit.
-      child.once('close', (code, signal) => {
-        void done.then(() => resolve(code ?? signalExitCode(signal!)));
-      });
-    });
-  }
-
-  private async spawnWithPty(path: string, args: string[]): Promise<{ exited: Promise<number>; io: ContainerIo }> {
-    // node-pty is native and heavy: only terminal containers load it.
-    const pty = (await import('node-pty')).default;
-    const size = this.config.consoleSize ?? { rows: 24, cols: 80 };
-    const term = pty.spawn(path, args, {
-      name: 'xterm',
-      rows: size.rows,
-      cols: size.cols,
-      cwd: '/',
-      env: process.env as Record<string, string>,
-      encoding: null,
-    } as Parameters<typeof pty.spawn>[2]);
-    let lastByte = 0x0a;
-    const io: ContainerIo = {
-      // node-pty queues writes without telling how full the queue is.
-      write: (data) => {
-        if (data.length) lastByte = data[data.length - 1]!;
-        term.write(data as unknown as string);
-        return true;
-      },
-      onInputDrain: () => undefined,
-      // A terminal has no EOF of its own: type what a user would, ^D (EOT).
-      // After an unfinished line the first ^D only ends the line, as in a terminal.
-      endInput: () => term.write(lastByte === 0x0a || lastByte === 0x0d ? '\x04' : '\x04\x04'),
-      resize: (rows, cols) => term.resize(cols, rows),
-      pauseOutput: () => term.pause(),
-      resumeOutput: () => term.resume(),
-    };
-    term.onData((d) => this.output('stdout', Buffer.isBuffer(d) ? d : Buffer.from(d)));
-    // Wrapped in an object: an awaited Promise<Promise<number>> would flatten.
-    return {
-      io,
-      exited: new Promise((resolve) => {
-        term.onExit(({ exitCode, signal }) => {
-          // node-pty reports exit before the last output is read: give it a tick.
-          setTimeout(() => resolve(signal ? signalExitCode(signal) : exitCode), 20);
-        });
-      }),
-    };
-  }
-
-  /**
-   * Until the container has started, everything on its stdio is the
-   * runtime's own (error) output: hold it back, so a failed start is one
-   * `Error:` line from the CLI rather than the runtime's text twice.
-   */
-  private held: Array<[LogStream, Buffer]> | undefined = [];
-
-  private flushHeldOutput(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const [stream, data] of held) this.output(stream, data);
-  }
-
-  private output(stream: LogStream, data: Buffer): void {
-    if (this.held) {
-      this.held.push([stream, data]);
-      return;
-    }
-    this.log.write(stream, data);
-    const frame = encodeFrame(stream === 'stdout' ? Frame.Stdout : Frame.Stderr, data);
-    for (const client of this.clients) {
-      if (!client.write(frame)) this.congest(client);
-    }
-  }
-
-  /**
-   * A client that reads slowly holds the container back (as a pipe would)
-   * instead of its output piling up here without bound.
-   */
-  private congest(client: Socket): void {
-    if (this.congested.has(client)) return;
-    this.congested.add(client);
-    this.io?.pauseOutput();
-    client.once('drain', () => this.decongest(client));
-  }
-
-  private decongest(client: Socket): void {
-    if (!this.congested.delete(client)) return;
-    if (this.congested.size === 0) this.io?.resumeOutput();
-  }
-
-  private async listen(): Promise<void> {
-    const path = this.config.attachSocket;
-    await fsp.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await fsp.rm(path, { force: true });
-    this.server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(path, () => resolve());
-    });
-  }
-
-  private accept(socket: Socket): void {
-    this.clients.add(socket);
-    this.firstClient?.();
-    const decoder = new FrameDecoder();
-    socket.on('data', (chunk: Buffer) => {
-      let full = false;
-      for (const frame of decoder.push(chunk)) {
-        if (!this.input(frame.type, frame.payload)) full = true;
-      }
-      // The container's stdin (or the queue before it exists) is full: read
-      // no more from this client until it has room, so the client blocks too.
-      if (full) {
-        socket.pause();
-        this.whenInputDrains(() => socket.resume());
-      }
-    });
-    const gone = () => {
-      this.clients.delete(socket);
-      this.decongest(socket);
-    };
-    socket.on('error', gone);
-    socket.on('close', gone);
-  }
-
-  private inputWaiters: Array<() => void> = [];
-
-  private whenInputDrains(listener: () => void): void {
-    if (this.io) this.io.onInputDrain(listener);
-    else this.inputWaiters.push(listener);
-  }
-
-  /**
-   * An attached client may send input before the runtime is spawned; it is
-   * queued, never dropped (an early EOF would otherwise be lost too).
-   */
-  private pendingInput: Array<[number, Buffer]> = [];
-
-  /** Handles one frame from a client; false when the container's stdin cannot take more for now. */
-  private input(type: number, payload: Buffer): boolean {
-    if (!this.io) {
-      this.pendingInput.push([type, Buffer.from(payload)]);
-      return type !== Frame.Stdin;
-    }
-    if (type === Frame.Stdin) return this.io.write(payload);
-    else if (type === Frame.StdinEof) this.io.endInput();
-    else if (type === Frame.Resize) {
-      const { rows, cols } = JSON.parse(payload.toString()) as { rows: number; cols: number };
-      this.io.resize(rows, cols);
-    } else if (type === Frame.Signal) {
-      const signal = payload.toString();
-      if (signalNumber(signal) !== undefined) {
-        killContainer(this.config.runtime, `${this.config.runRoot}/runtime`, this.config.id, signal).catch((err: Error) => {
-          diagnostic(`forwarding signal ${signal} failed: ${err.message}`);
-        });
-      }
-    }
-    return true;
-  }
-
-  private setIo(io: ContainerIo): void {
-    this.io = io;
-    let full = false;
-    for (const [type, payload] of this.pendingInput.splice(0)) {
-      if (!this.input(type, payload)) full = true;
-    }
-    const waiters = this.inputWaiters.splice(0);
-    if (full) io.onInputDrain(() => waiters.forEach((w) => w()));
-    else waiters.forEach((w) => w());
-  }
-
-  private waitForClient(): Promise<void> {
-    if (this.clients.size > 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ATTACH_WAIT_MS);
-      this.firstClient = () => {
-        clearTimeout(timer);
-        this.firstClient = undefined;
-        resolve();
-      };
-    });
-  }
-
-  private async broadcastExit(exitCode: number, error?: string): Promise<void> {
-    const frame = encodeFrame(Frame.Exit, JSON.stringify({ exitCode, error }));
-    await Promise.all([...this.clients].map((client) => new Promise<void>((resolve) => {
-      client.end(frame, () => resolve());
-      setTimeout(resolve, 1000);
-    })));
-    this.server?.close();
-    await fsp.rm(this.config.attachSocket, { force: true });
   }
 
   private get store(): ContainerStore {
@@ -442,92 +218,6 @@ class Monitor {
       return;
     }
     this.syncChannel.send(message);
-  }
-}
-
-/**
- * The sync pipe (fd 3, a socketpair from the engine): one launch line in,
- * start-up messages out, closed after `started` or `error` so the engine can
- * return. One net.Socket owns the fd for both directions.
- */
-class SyncChannel {
-  private socket?: Socket;
-  private closed?: Promise<void>;
-
-  constructor() {
-    try {
-      fstatSync(SYNC_FD);
-      this.socket = new Socket({ fd: SYNC_FD, readable: true, writable: true });
-      this.socket.on('error', () => undefined);
-    } catch {
-      this.socket = undefined; // started by hand, without an engine
-    }
-  }
-
-  /** The first line the engine sends, or undefined at EOF. */
-  readLine(): Promise<string | undefined> {
-    const socket = this.socket;
-    if (!socket) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      let text = '';
-      const onData = (chunk: Buffer) => {
-        text += chunk.toString();
-        const nl = text.indexOf('\n');
-        if (nl < 0) return;
-        socket.off('data', onData);
-        socket.pause();
-        resolve(text.slice(0, nl));
-      };
-      socket.on('data', onData);
-      socket.once('end', () => resolve(undefined));
-    });
-  }
-
-  send(message: SyncMessage): void {
-    const socket = this.socket;
-    if (!socket) return;
-    const line = JSON.stringify(message) + '\n';
-    if (message.event === 'listening') {
-      socket.write(line);
-      return;
-    }
-    this.socket = undefined;
-    this.closed = new Promise((resolve) => socket.end(line, () => resolve()));
-  }
-
-  /** Resolves once a final message has been written out. */
-  async flush(): Promise<void> {
-    await this.closed;
-  }
-}
-
-async function readPidFile(path: string): Promise<number | undefined> {
-  try {
-    const pid = Number((await fsp.readFile(path, 'utf8')).trim());
-    return pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** podman's wording, so scripts matching its errors keep working. */
-function startFailureMessage(runtime: string, failure: string, exitCode: number): string {
-  const text = failure.startsWith(runtime) ? failure : `${runtime}: ${failure}`;
-  if (exitCode === 127) return `${text}: OCI runtime attempted to invoke a command that was not found`;
-  if (exitCode === 126) return `${text}: OCI runtime permission denied error`;
-  return text;
-}
-
-async function waitForPidFile(path: string): Promise<number> {
-  for (;;) {
-    try {
-      const text = await fsp.readFile(path, 'utf8');
-      const pid = Number(text.trim());
-      if (pid > 0) return pid;
-    } catch {
-      // not there yet
-    }
-    await sleep(3);
   }
 }
 
