@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // A real OCI registry for pull/push tests: Debian's docker-registry
 // (distribution 2.8) on 127.0.0.1 with a free port, run as the current user
 // with its storage in a fresh temp dir; optionally with TLS (a self-signed
@@ -76,6 +77,7 @@ export interface RegistryRequestOptions {
   /** Send basic auth: true uses the registry's own credentials. */
   auth?: boolean | RegistryAuth;
   timeout?: number;
+  body?: Buffer;
 }
 
 // Registries left running when the test process ends anyway are killed here.
@@ -351,6 +353,7 @@ export function registryRequest(reg: TestRegistry, path: string, opts: RegistryR
   const creds = opts.auth === true ? reg.auth : opts.auth || undefined;
   if (opts.auth === true && !reg.auth) return Promise.reject(new Error('registryRequest: auth requested but the registry has none'));
   if (creds) headers.Authorization = basicAuth(creds);
+  if (opts.body) headers['Content-Length'] = String(opts.body.length);
   const url = new URL(path, reg.url);
   const common = { method: opts.method ?? 'GET', headers, timeout: opts.timeout ?? 10_000 };
   return new Promise((resolve, reject) => {
@@ -369,8 +372,30 @@ export function registryRequest(reg: TestRegistry, path: string, opts: RegistryR
       : httpRequest(url, common, onResponse);
     req.on('timeout', () => req.destroy(new Error(`${common.method} ${url.href} timed out`)));
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
+}
+
+const sha256 = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+
+/**
+ * Uploads `bytes` as a blob exactly as they are (the registry checks only
+ * the digest): crafted layers and configs for bad-content tests. Returns
+ * the descriptor to put in a manifest.
+ */
+export async function uploadRawBlob(reg: TestRegistry, repo: string, bytes: Buffer, mediaType: string): Promise<{ mediaType: string; digest: string; size: number }> {
+  const start = await registryRequest(reg, `/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const location = new URL(String(start.headers.location), reg.url);
+  location.searchParams.set('digest', sha256(bytes));
+  const put = await registryRequest(reg, location.pathname + location.search, { method: 'PUT', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+  if (put.status !== 201) throw new Error(`blob upload failed: ${put.status}`);
+  return { mediaType, digest: sha256(bytes), size: bytes.length };
+}
+
+/** Puts `manifest` (bytes as they are) under `repo:tag`. */
+export async function putRawManifest(reg: TestRegistry, repo: string, tag: string, manifest: Buffer, mediaType: string): Promise<void> {
+  const put = await registryRequest(reg, `/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': mediaType } });
+  if (put.status !== 201) throw new Error(`manifest put failed: ${put.status} ${put.body.toString()}`);
 }
 
 export interface PushOptions {

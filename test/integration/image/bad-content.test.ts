@@ -3,13 +3,12 @@
 // layer that does not match its diff id. Each must fail with one clear
 // error, exit 125, and leave no image and no layer behind.
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { hostOciArch } from '../../fixtures/oci-image.js';
-import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
+import { putRawManifest, startRegistry, uploadRawBlob, type TestRegistry } from '../../helpers/registry.js';
 import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
 
 let env: TestEnv;
@@ -26,40 +25,19 @@ test.after.always(async () => {
 
 const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-function http(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { 'Content-Length': String(body?.length ?? 0), ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Uploads a blob as it is (the registry checks only its digest) and returns its descriptor. */
-async function uploadBlob(repo: string, bytes: Buffer, mediaType: string) {
-  const start = await http('POST', `${reg.url}/v2/${repo}/blobs/uploads/`);
-  const location = new URL(start.location!, reg.url);
-  location.searchParams.set('digest', sha(bytes));
-  const put = await http('PUT', location.href, bytes, { 'Content-Type': 'application/octet-stream' });
-  if (put.status !== 201) throw new Error(`blob upload failed: ${put.status}`);
-  return { mediaType, digest: sha(bytes), size: bytes.length };
-}
 
 /** Pushes an image made of raw layer bytes with the given media types and diff ids. */
 async function pushRaw(repo: string, layers: Array<{ bytes: Buffer; mediaType: string; diffId: string }>): Promise<string> {
   const layerDescs = [];
-  for (const l of layers) layerDescs.push(await uploadBlob(repo, l.bytes, l.mediaType));
+  for (const l of layers) layerDescs.push(await uploadRawBlob(reg, repo, l.bytes, l.mediaType));
   const config = Buffer.from(JSON.stringify({ architecture: hostOciArch(), os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }));
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: await uploadBlob(repo, config, 'application/vnd.oci.image.config.v1+json'),
+    config: await uploadRawBlob(reg, repo, config, 'application/vnd.oci.image.config.v1+json'),
     layers: layerDescs,
   }));
-  const put = await http('PUT', `${reg.url}/v2/${repo}/manifests/latest`, manifest, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' });
-  if (put.status !== 201) throw new Error(`manifest upload failed: ${put.status}`);
+  await putRawManifest(reg, repo, 'latest', manifest, 'application/vnd.oci.image.manifest.v1+json');
   return `${reg.host}/${repo}:latest`;
 }
 

@@ -72,7 +72,7 @@ async function inNamespace(script: string): Promise<string> {
 
 /** Runs `fn` with the graph root on a fresh tmpfs of `mib` MiB, as skiff's namespace sees it. */
 async function withFullRoot(mib: number, fn: () => Promise<void>): Promise<void> {
-  await inNamespace(`mkdir -p '${env.root}' && mount -t tmpfs -o size=${mib}m tmpfs '${env.root}'`);
+  await inNamespace(`mkdir -p '${env.root}' && mount -t tmpfs -o size=${mib}m,mode=0700 tmpfs '${env.root}'`);
   try {
     await fn();
   } finally {

@@ -2,12 +2,10 @@
 // shape (`null`, an array, a number, a null rootfs). The registry stores a
 // config as an opaque blob, so only skiff can refuse it: one clear `Error:`
 // line with exit 125, never a TypeError, and no image or layer stored.
-import { createHash } from 'node:crypto';
-import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
+import { putRawManifest, startRegistry, uploadRawBlob, type TestRegistry } from '../../helpers/registry.js';
 import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
 
 let env: TestEnv;
@@ -22,39 +20,18 @@ test.after.always(async () => {
   await reg?.stop();
 });
 
-const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-function http(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { 'Content-Length': String(body?.length ?? 0), ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function uploadBlob(repo: string, bytes: Buffer, mediaType: string) {
-  const start = await http('POST', `${reg.url}/v2/${repo}/blobs/uploads/`);
-  const location = new URL(start.location!, reg.url);
-  location.searchParams.set('digest', sha(bytes));
-  const put = await http('PUT', location.href, bytes, { 'Content-Type': 'application/octet-stream' });
-  if (put.status !== 201) throw new Error(`blob upload failed: ${put.status}`);
-  return { mediaType, digest: sha(bytes), size: bytes.length };
-}
 
 /** Pushes an image with one empty layer and `config` as its config blob. */
 async function pushWithConfig(repo: string, config: string): Promise<string> {
-  const layer = await uploadBlob(repo, Buffer.alloc(1024), 'application/vnd.oci.image.layer.v1.tar');
+  const layer = await uploadRawBlob(reg, repo, Buffer.alloc(1024), 'application/vnd.oci.image.layer.v1.tar');
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: await uploadBlob(repo, Buffer.from(config), 'application/vnd.oci.image.config.v1+json'),
+    config: await uploadRawBlob(reg, repo, Buffer.from(config), 'application/vnd.oci.image.config.v1+json'),
     layers: [layer],
   }));
-  const put = await http('PUT', `${reg.url}/v2/${repo}/manifests/latest`, manifest, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' });
-  if (put.status !== 201) throw new Error(`manifest upload failed: ${put.status}`);
+  await putRawManifest(reg, repo, 'latest', manifest, 'application/vnd.oci.image.manifest.v1+json');
   return `${reg.host}/${repo}:latest`;
 }
 
