@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { signalNumber } from '../util/signals.js';
 import type { InputEvent } from './container-io.js';
-import type { LogStream } from './log-writer.js';
+import type { LogStream } from '../store/container-log.js';
 import { Frame, FrameDecoder, encodeFrame } from './protocol.js';
 
 /** How long a monitor started for an attached run waits for its client. */

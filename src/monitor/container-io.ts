@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { signalExitCode } from '../util/signals.js';
-import type { LogStream } from './log-writer.js';
+import type { LogStream } from '../store/container-log.js';
 
 /** The container's stdio, whichever way it is wired. */
 export interface ContainerIo {

@@ -19,7 +19,7 @@ import { processStartTime } from '../util/fs.js';
 import { AttachServer } from './attach-server.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
 import { ContainerStdio, spawnWithPipes, spawnWithPty } from './container-io.js';
-import { LogWriter } from './log-writer.js';
+import { LogWriter } from '../store/container-log.js';
 import type { LaunchMessage, MonitorConfig, SyncMessage } from './protocol.js';
 import { RuntimeProcess } from './runtime-process.js';
 import { SyncChannel } from './sync-channel.js';

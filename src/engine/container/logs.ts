@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { parseLogLine, type LogStream } from '../../monitor/log-writer.js';
+import { parseLogLine, type LogStream } from '../../store/container-log.js';
 import { isErrno } from '../../util/errors.js';
 import { sleep } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { tailStart } from '../../../src/engine/container/logs.js';
-import { LogWriter } from '../../../src/monitor/log-writer.js';
+import { LogWriter } from '../../../src/store/container-log.js';
 
 /** The same answer, the slow way: the offset after the (n+1)-th full record from the end. */
 function expectedStart(log: Buffer, n: number): number {

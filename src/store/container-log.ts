@@ -1,5 +1,11 @@
 import { openSync, writeSync, closeSync } from 'node:fs';
 
+/*
+ * A container's log file (containers/<id>/ctr.log): the monitor writes it,
+ * `skiff logs` reads it. The format lives here, with the rest of the
+ * container's on-disk state, so neither side knows the other's internals.
+ */
+
 export type LogStream = 'stdout' | 'stderr';
 
 /**
