@@ -24,6 +24,8 @@ export class StoreLayout {
   containerDir(id: string): string { return join(this.containersDir, id); }
   containerConfig(id: string): string { return join(this.containerDir(id), 'config.json'); }
   containerState(id: string): string { return join(this.containerDir(id), 'state.json'); }
+  /** What the monitor is told to run (monitor/protocol.ts's MonitorConfig), written by create. */
+  containerMonitorConfig(id: string): string { return join(this.containerDir(id), 'monitor.json'); }
   containerLog(id: string): string { return join(this.containerDir(id), 'ctr.log'); }
   containerBundle(id: string): string { return join(this.containerDir(id), 'bundle'); }
   containerUserData(id: string): string { return join(this.containerDir(id), 'userdata'); }

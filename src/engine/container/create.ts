@@ -187,7 +187,7 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       netnsFile,
       consoleSize: spec.consoleSize,
     };
-    await writeJsonAtomic(join(dir, 'monitor.json'), monitor, 0o600);
+    await writeJsonAtomic(ctx.layout.containerMonitorConfig(id), monitor, 0o600);
     await store.writeState(id, { status: 'created' });
     // config.json last: a container without it is not listed, so readers never see half a create
     // (and config.json without state.json means an interrupted removal, see ContainerStore).

@@ -29,7 +29,7 @@ export async function exportContainer(ctx: EngineContext, options: ContainerExpo
   const id = info.record.id;
   let monitor: MonitorConfig;
   try {
-    monitor = JSON.parse(readFileSync(join(ctx.layout.containerDir(id), 'monitor.json'), 'utf8')) as MonitorConfig;
+    monitor = JSON.parse(readFileSync(ctx.layout.containerMonitorConfig(id), 'utf8')) as MonitorConfig;
   } catch (err) {
     throw new SkiffError('ECORRUPT', `container ${id.slice(0, 12)} has no storage configuration: ${(err as Error).message}`, { cause: err });
   }

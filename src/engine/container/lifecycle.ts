@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { MonitorConfig } from '../../monitor/protocol.js';
 import { removeNetns } from '../../network/netns.js';
 import { deleteContainer, killContainer } from '../../runtime/driver.js';
@@ -218,7 +217,7 @@ async function teardown(monitor: MonitorConfig): Promise<void> {
 /** The monitor's config (monitor.json), gone once a removal got past it. */
 function readMonitorConfig(ctx: EngineContext, id: string): MonitorConfig | undefined {
   try {
-    return JSON.parse(readFileSync(join(ctx.layout.containerDir(id), 'monitor.json'), 'utf8')) as MonitorConfig;
+    return JSON.parse(readFileSync(ctx.layout.containerMonitorConfig(id), 'utf8')) as MonitorConfig;
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;

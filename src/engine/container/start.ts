@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type LaunchMessage, type SyncMessage } from '../../monitor/protocol.js';
@@ -105,7 +104,7 @@ export async function startContainer(ctx: EngineContext, nameOrId: string, optio
       return {};
     }
     const monitor = options.monitor ?? (await forkMonitor(ctx));
-    const sync = monitor.launch({ config: join(ctx.layout.containerDir(id), 'monitor.json'), attach: Boolean(options.attach) });
+    const sync = monitor.launch({ config: ctx.layout.containerMonitorConfig(id), attach: Boolean(options.attach) });
 
     const first = await sync.next();
     if (first.event === 'error') throw new ContainerStartError(first.message, first.exitCode);
