@@ -38,6 +38,48 @@ export async function registryAccess(repository: string, tlsVerify: boolean | un
   return { tlsVerify: tlsVerify ?? !entry?.insecure };
 }
 
+/** How `skiff login` talks to the person at the terminal; the engine never prints. */
+export interface LoginInteraction {
+  /** Asks for the username (called only when none was given). */
+  askUsername(): Promise<string>;
+  /** Asks for the password without echo (called only when none was given). */
+  askPassword(): Promise<string>;
+  /** A progress line podman prints (e.g. "Authenticating with existing credentials for ..."). */
+  say(line: string): void;
+}
+
+export interface LoginFlowOptions extends Omit<LoginOptions, 'username' | 'password'> {
+  username?: string;
+  password?: string;
+}
+
+/**
+ * podman's login flow: with neither a username nor a password given, the
+ * stored credentials are checked first and, when the registry still accepts
+ * them, nothing more happens ('already'); otherwise whatever is missing is
+ * asked for and the login is checked and stored ('stored'). A blocked
+ * registry is refused before anything is asked.
+ */
+export async function loginFlow(options: LoginFlowOptions, ui: LoginInteraction): Promise<'already' | 'stored'> {
+  await registryAccess(registryKey(options.registry), options.tlsVerify, 'log in to');
+  const tls = { tlsVerify: options.tlsVerify, certDir: options.certDir };
+  if (!options.username && options.password === undefined) {
+    const stored = await storedLogin(options.registry, options.authFile);
+    if (stored) {
+      ui.say(`Authenticating with existing credentials for ${stored.key}`);
+      if (await checkStoredLogin({ key: stored.key, credentials: stored.credentials, ...tls })) {
+        ui.say(`Existing credentials are valid. Already logged in to ${stored.key}`);
+        return 'already';
+      }
+      ui.say('Existing credentials are invalid, please enter valid username and password');
+    }
+  }
+  const username = options.username || (await ui.askUsername());
+  const password = options.password ?? (await ui.askPassword());
+  await login({ ...options, username, password });
+  return 'stored';
+}
+
 /**
  * `skiff login`: checks the credentials against the registry and, only when
  * it accepts them, stores them in the auth file. Returns the key stored.

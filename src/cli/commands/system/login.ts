@@ -25,11 +25,10 @@ export const loginCommand: CommandDefinition = {
   },
   positionals: { min: 1, max: 1 },
   async run(args) {
-    const { checkStoredLogin, login, registryAccess, registryKey, storedLogin } = await import('../../../engine/system/login.js');
+    const { loginFlow, storedLogin } = await import('../../../engine/system/login.js');
     const fromStdin = Boolean(args['password-stdin']);
-    let username = args.username as string | undefined;
+    const username = args.username as string | undefined;
     let password = args.password as string | undefined;
-    const tls = { tlsVerify: args['tls-verify'] as boolean | undefined, certDir: args['cert-dir'] as string | undefined };
     if (fromStdin && password !== undefined) throw new InvalidArgumentError("can't specify both --password-stdin and --password");
     if (fromStdin && !username) throw new InvalidArgumentError('must provide --username with --password-stdin');
     if (args['get-login']) {
@@ -38,33 +37,20 @@ export const loginCommand: CommandDefinition = {
       printText(`${stored.username}\n`);
       return 0;
     }
-    // A blocked registry is refused before any prompt.
-    await registryAccess(registryKey(args._[0]), tls.tlsVerify, 'log in to');
-    // As podman: with neither username nor password given, stored credentials are tried first.
-    if (!username && password === undefined && !fromStdin) {
-      const stored = await storedLogin(args._[0], args.authfile as string | undefined);
-      if (stored) {
-        printText(`Authenticating with existing credentials for ${stored.key}\n`);
-        if (await checkStoredLogin({ key: stored.key, credentials: stored.credentials, ...tls })) {
-          printText(`Existing credentials are valid. Already logged in to ${stored.key}\n`);
-          return 0;
-        }
-        printText('Existing credentials are invalid, please enter valid username and password\n');
-      }
-    }
-    if (fromStdin) {
-      password = (await readAll(process.stdin)).replace(/\r?\n$/, '');
-    } else {
-      if (!username) username = await promptLine('Username: ');
-      if (password === undefined) password = await promptSecret('Password: ');
-    }
-    await login({
+    if (fromStdin) password = (await readAll(process.stdin)).replace(/\r?\n$/, '');
+    const outcome = await loginFlow({
       registry: args._[0],
-      username: username!,
+      username,
       password,
-      ...tls,
+      tlsVerify: args['tls-verify'] as boolean | undefined,
+      certDir: args['cert-dir'] as string | undefined,
       authFile: args.authfile as string | undefined,
+    }, {
+      askUsername: () => promptLine('Username: '),
+      askPassword: () => promptSecret('Password: '),
+      say: (line) => printText(`${line}\n`),
     });
+    if (outcome === 'already') return 0;
     printText('Login Succeeded!\n');
     return 0;
   },
