@@ -49,7 +49,8 @@ export function terminalStreams(options: TerminalOptions): { streams: AttachStre
       : (listener) => {
           for (const signal of PROXIED_SIGNALS) process.on(signal, () => listener(signal.slice(3)));
         },
-    detach: options.detachKeys?.length ? new DetachKeyMatcher(options.detachKeys) : undefined,
+    // Only keys a user types: bytes piped in (`run -i < file`) are data and go through whole.
+    detach: options.detachKeys?.length && stdin.isTTY ? new DetachKeyMatcher(options.detachKeys) : undefined,
   };
   return {
     streams,

@@ -121,6 +121,11 @@ test.serial('a partial detach sequence followed by other keys is passed through'
   }
 });
 
+test.serial('piped stdin is data: ctrl-p ctrl-q in it reach the container, no detach', async (t) => {
+  const r = await env.skiff(['run', '-i', '--rm', '--network', 'none', BUSYBOX_IMAGE, 'wc', '-c'], { stdin: 'a\x10\x11b\n' });
+  t.is(r.stdout.trim(), '5');
+});
+
 test.serial('--detach-keys ctrl-a,x detaches; ctrl-p ctrl-q then are plain keys', async (t) => {
   const name = uniqueName('att');
   const s = ptySkiff(env, ['run', '-it', '--detach-keys', 'ctrl-a,x', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'sh']);
