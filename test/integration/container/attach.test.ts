@@ -183,32 +183,50 @@ test.serial('attach to a container that is not running: podman\'s error, exit 12
 /** A container that prints `got-usr1` for each SIGUSR1 its shell receives. */
 const TRAPS_USR1 = ['sh', '-c', 'trap "echo got-usr1" USR1; echo ready; while :; do sleep 0.1; done'];
 
-async function runTrapping(extra: string[]): Promise<{ name: string; cli: ReturnType<typeof execa>; out: () => string }> {
+/** `run` (or `create` then `start -a`) of a TRAPS_USR1 container, with the CLI attached; resolves once the container printed ready. */
+async function runTrapping(extra: string[], via: 'run' | 'start -a' = 'run'): Promise<{ name: string; cli: ReturnType<typeof execa>; out: () => string }> {
   const name = uniqueName('sig');
-  const cli = execa(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'run', ...extra, '--name', name, '--network', 'none', BUSYBOX_IMAGE, ...TRAPS_USR1], { reject: false, stdin: 'ignore', timeout: 60_000 });
+  const container = ['--name', name, '--network', 'none', BUSYBOX_IMAGE, ...TRAPS_USR1];
+  let argv = ['run', ...extra, ...container];
+  if (via === 'start -a') {
+    await env.skiff(['create', ...container]);
+    argv = ['start', '-a', ...extra, name];
+  }
+  const cli = execa(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, ...argv], { reject: false, stdin: 'ignore', timeout: 60_000 });
   let out = '';
   cli.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   if (!(await poll(async () => out.includes('ready'), 30_000))) throw new Error(`${name} never got ready; stdout: ${JSON.stringify(out)}`);
   return { name, cli, out: () => out };
 }
 
-test.serial('sig-proxy: SIGUSR1 to run reaches the container', async (t) => {
-  const { name, cli, out } = await runTrapping([]);
-  cli.kill('SIGUSR1');
-  t.true(await poll(async () => out().includes('got-usr1'), 10_000), out());
-  await env.skiff(['rm', '-f', '-t', '0', name]);
-  await cli;
+const proxies = test.macro({
+  async exec(t, via: 'run' | 'start -a') {
+    const { name, cli, out } = await runTrapping([], via);
+    cli.kill('SIGUSR1');
+    t.true(await poll(async () => out().includes('got-usr1'), 10_000), out());
+    await env.skiff(['rm', '-f', '-t', '0', name]);
+    await cli;
+  },
+  title: (_p, via: string) => `sig-proxy: SIGUSR1 to ${via} reaches the container`,
 });
 
-test.serial('--sig-proxy=false: SIGUSR1 to run is not delivered, and run stays attached', async (t) => {
-  const { name, cli, out } = await runTrapping(['--sig-proxy=false']);
-  cli.kill('SIGUSR1');
-  await sleep(1500);
-  t.is(cli.exitCode, null, 'run ended on SIGUSR1');
-  t.false(out().includes('got-usr1'), out());
-  // The container itself still takes the signal: the trap works.
-  await env.skiff(['kill', '-s', 'USR1', name]);
-  t.true(await poll(async () => out().includes('got-usr1'), 10_000), out());
-  await env.skiff(['rm', '-f', '-t', '0', name]);
-  await cli;
+const doesNotProxy = test.macro({
+  async exec(t, via: 'run' | 'start -a') {
+    const { name, cli, out } = await runTrapping(['--sig-proxy=false'], via);
+    cli.kill('SIGUSR1');
+    await sleep(1500);
+    t.is(cli.exitCode, null, `${via} ended on SIGUSR1`);
+    t.false(out().includes('got-usr1'), out());
+    // The container itself still takes the signal: the trap works.
+    await env.skiff(['kill', '-s', 'USR1', name]);
+    t.true(await poll(async () => out().includes('got-usr1'), 10_000), out());
+    await env.skiff(['rm', '-f', '-t', '0', name]);
+    await cli;
+  },
+  title: (_p, via: string) => `--sig-proxy=false: SIGUSR1 to ${via} is not delivered, and it stays attached`,
 });
+
+test.serial(proxies, 'run');
+test.serial(doesNotProxy, 'run');
+test.serial(proxies, 'start -a');
+test.serial(doesNotProxy, 'start -a');
