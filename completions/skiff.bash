@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "container create export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
-    "container") echo "create export inspect kill list logs ls ps remove rm run start stop wait" ;;
+    "") echo "attach container create export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
+    "container") echo "attach create export inspect kill list logs ls ps remove rm run start stop wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info prune version" ;;
   esac
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "container"|"container create"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
+    "attach"|"container"|"container attach"|"container create"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -22,9 +22,10 @@ __skiff_known() {
 # The flags of the command named by $1, with the global flags.
 __skiff_flags() {
   case "$1" in
-    "container run"|"run") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --pull --tls-verify --cert-dir --creds --platform --arch --variant --detach -d --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container run"|"run") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --pull --tls-verify --cert-dir --creds --platform --arch --variant --detach -d --detach-keys --sig-proxy --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container create"|"create") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --pull --tls-verify --cert-dir --creds --platform --arch --variant --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container start"|"start") echo "--attach -a --interactive -i --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container start"|"start") echo "--attach -a --detach-keys --interactive -i --sig-proxy --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container attach"|"attach") echo "--detach-keys --no-stdin --sig-proxy --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container stop"|"stop") echo "--time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container rm"|"rm"|"container remove") echo "--force -f --all -a --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -59,8 +60,10 @@ __skiff_flags() {
 # Succeeds when flag $2 of the command named by $1 takes a value.
 __skiff_takes_value() {
   case "$1|$2" in
-    "container run|--name"|"container run|--env"|"container run|-e"|"container run|--env-file"|"container run|--workdir"|"container run|-w"|"container run|--user"|"container run|-u"|"container run|--entrypoint"|"container run|--hostname"|"container run|-h"|"container run|--network"|"container run|--net"|"container run|--cap-add"|"container run|--cap-drop"|"container run|--label"|"container run|-l"|"container run|--stop-signal"|"container run|--stop-timeout"|"container run|--pull"|"container run|--cert-dir"|"container run|--creds"|"container run|--platform"|"container run|--arch"|"container run|--variant"|"run|--name"|"run|--env"|"run|-e"|"run|--env-file"|"run|--workdir"|"run|-w"|"run|--user"|"run|-u"|"run|--entrypoint"|"run|--hostname"|"run|-h"|"run|--network"|"run|--net"|"run|--cap-add"|"run|--cap-drop"|"run|--label"|"run|-l"|"run|--stop-signal"|"run|--stop-timeout"|"run|--pull"|"run|--cert-dir"|"run|--creds"|"run|--platform"|"run|--arch"|"run|--variant") return 0 ;;
+    "container run|--name"|"container run|--env"|"container run|-e"|"container run|--env-file"|"container run|--workdir"|"container run|-w"|"container run|--user"|"container run|-u"|"container run|--entrypoint"|"container run|--hostname"|"container run|-h"|"container run|--network"|"container run|--net"|"container run|--cap-add"|"container run|--cap-drop"|"container run|--label"|"container run|-l"|"container run|--stop-signal"|"container run|--stop-timeout"|"container run|--pull"|"container run|--cert-dir"|"container run|--creds"|"container run|--platform"|"container run|--arch"|"container run|--variant"|"container run|--detach-keys"|"run|--name"|"run|--env"|"run|-e"|"run|--env-file"|"run|--workdir"|"run|-w"|"run|--user"|"run|-u"|"run|--entrypoint"|"run|--hostname"|"run|-h"|"run|--network"|"run|--net"|"run|--cap-add"|"run|--cap-drop"|"run|--label"|"run|-l"|"run|--stop-signal"|"run|--stop-timeout"|"run|--pull"|"run|--cert-dir"|"run|--creds"|"run|--platform"|"run|--arch"|"run|--variant"|"run|--detach-keys") return 0 ;;
     "container create|--name"|"container create|--env"|"container create|-e"|"container create|--env-file"|"container create|--workdir"|"container create|-w"|"container create|--user"|"container create|-u"|"container create|--entrypoint"|"container create|--hostname"|"container create|-h"|"container create|--network"|"container create|--net"|"container create|--cap-add"|"container create|--cap-drop"|"container create|--label"|"container create|-l"|"container create|--stop-signal"|"container create|--stop-timeout"|"container create|--pull"|"container create|--cert-dir"|"container create|--creds"|"container create|--platform"|"container create|--arch"|"container create|--variant"|"create|--name"|"create|--env"|"create|-e"|"create|--env-file"|"create|--workdir"|"create|-w"|"create|--user"|"create|-u"|"create|--entrypoint"|"create|--hostname"|"create|-h"|"create|--network"|"create|--net"|"create|--cap-add"|"create|--cap-drop"|"create|--label"|"create|-l"|"create|--stop-signal"|"create|--stop-timeout"|"create|--pull"|"create|--cert-dir"|"create|--creds"|"create|--platform"|"create|--arch"|"create|--variant") return 0 ;;
+    "container start|--detach-keys"|"start|--detach-keys") return 0 ;;
+    "container attach|--detach-keys"|"attach|--detach-keys") return 0 ;;
     "container stop|--time"|"container stop|-t"|"stop|--time"|"stop|-t") return 0 ;;
     "container kill|--signal"|"container kill|-s"|"kill|--signal"|"kill|-s") return 0 ;;
     "container rm|--time"|"container rm|-t"|"rm|--time"|"rm|-t"|"container remove|--time"|"container remove|-t") return 0 ;;

@@ -1,4 +1,5 @@
 import type { CommandDefinition } from '../command.js';
+import { attachCommand } from './container/attach.js';
 import { createCommand } from './container/create.js';
 import { containerInspectCommand, imageInspectCommand, inspectCommand } from './container/inspect.js';
 import { killCommand } from './container/kill.js';
@@ -37,6 +38,7 @@ export const COMMANDS: CommandDefinition[] = [
   runCommand,
   createCommand,
   startCommand,
+  attachCommand,
   stopCommand,
   killCommand,
   rmCommand,

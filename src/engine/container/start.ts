@@ -20,7 +20,17 @@ export interface AttachStreams {
   onResize?: (listener: (size: { rows: number; cols: number }) => void) => void;
   /** Registers a callback for signals to forward to the container (podman's --sig-proxy). */
   onSignal?: (listener: (signal: string) => void) => void;
+  /** Watches stdin for the detach keys; a match ends the session and leaves the container running. */
+  detach?: DetachDetector;
 }
+
+/** Finds the detach sequence in the input; `pass` is what goes on to the container. */
+export interface DetachDetector {
+  feed(chunk: Buffer): { pass: Buffer; detached: boolean };
+}
+
+/** How an attach session ended: the container exited with `exitCode`, or the user detached. */
+export type AttachOutcome = { exitCode: number; detached?: undefined } | { detached: true; exitCode?: undefined };
 
 export interface ContainerStartOptions {
   attach?: AttachStreams;
@@ -73,8 +83,10 @@ export async function forkMonitor(ctx: EngineContext): Promise<MonitorFork> {
 export interface ContainerStartReport {
   id: string;
   name: string;
-  /** The container's exit code, when attached. */
+  /** The container's exit code, when attached and it exited. */
   exitCode?: number;
+  /** The attached user detached; the container is still running. */
+  detached?: boolean;
 }
 
 const MONITOR_MAIN = fileURLToPath(new URL('../../monitor/main.js', import.meta.url));
@@ -108,7 +120,7 @@ export async function startContainer(ctx: EngineContext, nameOrId: string, optio
 
     const first = await sync.next();
     if (first.event === 'error') throw new ContainerStartError(first.message, first.exitCode);
-    let attached: Promise<number> | undefined;
+    let attached: Promise<AttachOutcome> | undefined;
     if (options.attach) attached = attachSession(ctx.layout.attachSocket(id), options.attach, info.record.interactive);
     // A failed start still sends an exit frame to the attached session: silence it.
     attached?.catch(() => undefined);
@@ -123,7 +135,7 @@ export async function startContainer(ctx: EngineContext, nameOrId: string, optio
     throw err;
   });
   if (!session.attached) return { id, name };
-  return { id, name, exitCode: await session.attached };
+  return { id, name, ...(await session.attached) };
 }
 
 /** Reads the monitor's JSON lines from its sync pipe, in order. */
@@ -157,31 +169,46 @@ function readSyncMessages(pipe: Readable): SyncReader {
 
 /**
  * Connects to a monitor's attach socket and pumps frames until the exit
- * frame; resolves with the container's exit code. Both directions keep
+ * frame; resolves with the container's exit code, or `detached` when the
+ * detach keys were typed (the socket is then closed without an EOF, so the
+ * container keeps its stdin and runs on). Both directions keep
  * backpressure: stdin is read no faster than the socket takes it, and the
  * socket no faster than stdout/stderr take the output, so the monitor (and
  * in turn the container) waits rather than anyone buffering without bound.
  */
-export function attachSession(socketPath: string, streams: AttachStreams, forwardStdin: boolean): Promise<number> {
+export function attachSession(socketPath: string, streams: AttachStreams, forwardStdin: boolean): Promise<AttachOutcome> {
   return new Promise((resolve, reject) => {
     const socket: Socket = connect(socketPath);
     const decoder = new FrameDecoder();
     let exit: ExitFrame | undefined;
+    let detached = false;
     socket.on('connect', () => {
       streams.onResize?.((size) => socket.write(encodeFrame(Frame.Resize, JSON.stringify(size))));
       streams.onSignal?.((signal) => socket.write(encodeFrame(Frame.Signal, signal)));
       const stdin = streams.stdin;
       if (forwardStdin && stdin) {
         stdin.on('data', (d: Buffer) => {
-          if (!socket.write(encodeFrame(Frame.Stdin, d))) {
+          if (detached) return;
+          const { pass, detached: detach } = streams.detach ? streams.detach.feed(d) : { pass: d, detached: false };
+          const flowing = pass.length === 0 || socket.write(encodeFrame(Frame.Stdin, pass));
+          if (detach) {
+            detached = true;
+            stdin.pause();
+            socket.end();
+            return;
+          }
+          if (!flowing) {
             stdin.pause();
             socket.once('drain', () => stdin.resume());
           }
         });
-        stdin.on('end', () => socket.write(encodeFrame(Frame.StdinEof)));
+        stdin.on('end', () => {
+          if (!detached) socket.write(encodeFrame(Frame.StdinEof));
+        });
       }
     });
     socket.on('data', (chunk: Buffer) => {
+      if (detached) return;
       let full: Writable | undefined;
       for (const frame of decoder.push(chunk)) {
         const out = frame.type === Frame.Stdout ? streams.stdout : frame.type === Frame.Stderr ? streams.stderr : undefined;
@@ -197,7 +224,8 @@ export function attachSession(socketPath: string, streams: AttachStreams, forwar
     socket.on('error', (err) => reject(new SkiffError('EATTACH', `cannot attach to the container: ${err.message}`, { cause: err })));
     socket.on('close', () => {
       streams.stdin?.pause();
-      if (exit) resolve(exit.exitCode);
+      if (exit) resolve({ exitCode: exit.exitCode });
+      else if (detached) resolve({ detached: true });
       else reject(new SkiffError('EATTACH', 'the container monitor went away before the container exited'));
     });
   });

@@ -2,6 +2,8 @@ import type { CommandDefinition } from '../../command.js';
 import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
 import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
 import { consoleSize, terminalStreams } from '../../terminal.js';
+import { parseDetachKeys } from '../../detach-keys.js';
+import { DETACH_KEYS_OPTION, SIG_PROXY_OPTION } from '../../options/attach-options.js';
 import { engineContext, printWarnings } from '../../context.js';
 import { printText } from '../../output/print.js';
 import { takePreforkedMonitor } from '../../prefork.js';
@@ -15,11 +17,14 @@ export const runCommand: CommandDefinition = {
     ['skiff run --rm localhost/bb echo hello', 'run a command and remove the container afterwards'],
     ['skiff run -it --rm localhost/bb sh', 'an interactive shell with a terminal'],
     ['skiff run -d --name web localhost/bb httpd -f -p 8080', 'a detached server; prints its id'],
+    ['skiff run -it --detach-keys ctrl-a,x --name box localhost/bb sh', 'ctrl-a then x detaches, leaving the shell running'],
   ],
   options: {
     ...CREATE_OPTIONS,
     ...PULL_OPTIONS,
     detach: { alias: 'd', type: 'boolean', default: false, describe: 'Run the container in the background and print its ID' },
+    'detach-keys': DETACH_KEYS_OPTION,
+    'sig-proxy': SIG_PROXY_OPTION,
   },
   positionals: { min: 1 },
   stopAfterPositionals: 1,
@@ -31,7 +36,10 @@ export const runCommand: CommandDefinition = {
     const ctx = await engineContext(global);
     const monitor = (await takePreforkedMonitor(global.runroot)) ?? (await forkMonitor(ctx));
     let created;
+    let detachKeys: Buffer;
     try {
+      // Checked before anything is created: a bad spec leaves nothing behind.
+      detachKeys = parseDetachKeys(String(args['detach-keys']));
       const { imageExists } = await import('../../../engine/image/images.js');
       await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
       const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
@@ -49,9 +57,10 @@ export const runCommand: CommandDefinition = {
       printText(created.id + '\n');
       return 0;
     }
-    const terminal = terminalStreams({ tty: options.tty, interactive: options.interactive });
+    const terminal = terminalStreams({ ...options, detachKeys, sigProxy: Boolean(args['sig-proxy']) });
     try {
       const report = await startContainer(ctx, created.id, { attach: terminal.streams, monitor });
+      // Detached: podman prints nothing and exits 0; the container runs on.
       return report.exitCode ?? 0;
     } finally {
       terminal.restore();
