@@ -44,7 +44,7 @@ export async function diff(ctx: EngineContext, options: DiffOptions): Promise<Di
   try {
     image = await resolveImage(ctx, options.target);
   } catch (err) {
-    if (err instanceof NoSuchImageError) throw new SkiffError('ENOTFOUND', `${options.target} not found: no such container or image`);
+    if (err instanceof NoSuchImageError) throw new SkiffError('ENOTFOUND', `${options.target} not found: layer not known`);
     throw err;
   }
   const dirs = image.record.layers.map((id) => ctx.layout.layerDiff(id));

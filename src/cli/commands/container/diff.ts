@@ -20,17 +20,17 @@ export const diffCommand: CommandDefinition = {
   userns: true,
   async run(args, global) {
     const format = args.format as string | undefined;
-    if (format !== undefined && format !== 'json') throw new InvalidArgumentError(`format ${format} is not supported: only json is`);
+    if (format !== undefined && format !== 'json') throw new InvalidArgumentError("only supported value for '--format' is 'json'");
     const { diff } = await import('../../../engine/container/diff.js');
     const report = await diff(await engineContext(global), { target: args._[0] });
     if (format === 'json') {
-      // podman's ChangesReportJSON: empty lists are left out.
+      // podman's ChangesReportJSON: each list sorted, empty ones left out, five-space indent.
       const body: Record<string, string[]> = {};
       for (const [key, kind] of [['changed', 'C'], ['added', 'A'], ['deleted', 'D']] as const) {
-        const paths = report.changes.filter((c) => c.kind === kind).map((c) => c.path);
+        const paths = report.changes.filter((c) => c.kind === kind).map((c) => c.path).sort();
         if (paths.length) body[key] = paths;
       }
-      printText(JSON.stringify(body, null, 4) + '\n');
+      printText(JSON.stringify(body, null, 5) + '\n');
     } else {
       printText(report.changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
     }
