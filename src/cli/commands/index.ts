@@ -18,6 +18,7 @@ import { saveCommand } from './image/save.js';
 import { loadCommand } from './image/load.js';
 import { exportCommand } from './container/export.js';
 import { diffCommand } from './container/diff.js';
+import { commitCommand } from './container/commit.js';
 import { rmiCommand } from './image/rm.js';
 import { tagCommand } from './image/tag.js';
 import { untagCommand } from './image/untag.js';
@@ -63,6 +64,7 @@ export const COMMANDS: CommandDefinition[] = [
   loadCommand,
   exportCommand,
   diffCommand,
+  commitCommand,
   infoCommand,
   systemPruneCommand,
   versionCommand,
