@@ -3,7 +3,6 @@ import { PassThrough } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { History, Image, Manifest } from '../../oci/image-spec.js';
 import * as mediaTypes from '../../oci/media-types.js';
-import { SkiffError } from '../../util/errors.js';
 import { DigestStream } from '../../util/digest-stream.js';
 import { reportingNoSpace } from '../../util/no-space.js';
 import type { EngineContext } from '../context.js';
@@ -126,43 +125,51 @@ const OCI_LAYER_TYPES: Record<string, string> = {
 
 /**
  * Packs the container's changes on top of layer `parent` (or, without a
- * parent, its whole root filesystem), stores the gzip blob and extracts it
- * as a new layer. Returns the layer's id, diff id, size and blob.
+ * parent, its whole root filesystem) and, in one pass over the tar, stores
+ * it gzip-compressed as a blob and extracts it into a staged layer, named
+ * by its chain id once the tar's digest (the diff id) is known. Returns the
+ * layer's id, diff id, size and blob.
  */
 async function storeLayer(ctx: EngineContext, storage: Awaited<ReturnType<typeof containerStorage>> & object, parent: string | undefined) {
   const { packChanges, packDirectory } = await import('../../image/layer/pack.js');
   const { BlobStore } = await import('../../store/blobs.js');
-  const blobs = new BlobStore(ctx.layout);
-  const diff = new DigestStream();
-  const tarStream = new PassThrough();
-  let packed: Promise<void>;
-  if (parent) {
-    const { containerChanges } = await import('../../store/changes.js');
-    const top = await containerTop(storage);
-    const changes = top ? (await containerChanges(storage.lowerDirs, top)).filter((c) => !RUNTIME_MOUNT_POINTS.has(c.path)) : [];
-    packed = top ? packChanges(top.dir, changes, tarStream) : packChanges('/', [], tarStream);
-  } else {
-    const { withRootfs } = await import('./export.js');
-    packed = withRootfs(ctx, storage, (root) => packDirectory(root, tarStream));
-  }
-  packed.catch((err: Error) => tarStream.destroy(err));
-  const gzip = createGzip();
-  tarStream.on('error', (err) => diff.destroy(err));
-  diff.on('error', (err) => gzip.destroy(err));
-  const blob = await blobs.putStream(tarStream.pipe(diff).pipe(gzip));
-  await packed;
-  const diffId = diff.digest();
-  const id = parent ? createHash('sha256').update(`sha256:${parent} ${diffId}`).digest('hex') : diffId.slice('sha256:'.length);
   const { LayerStore } = await import('../../store/layers.js');
-  const { openDecompressed } = await import('../../image/layer/compression.js');
   const { extractLayer } = await import('../../image/layer/extract.js');
-  const record = await new LayerStore(ctx.layout).create(id, async (dir) => {
-    const plain = await openDecompressed(blobs.path(blob.digest));
-    const counter = new DigestStream();
-    plain.on('error', (err) => counter.destroy(err));
-    await extractLayer(plain.pipe(counter), dir, { chown: process.getuid?.() === 0, whiteouts: !parent ? 'none' : ctx.rootless ? 'user' : 'trusted' });
-    if (counter.digest() !== diffId) throw new SkiffError('EDIGEST', `the committed layer reads back as ${counter.digest()}, not ${diffId}`);
-    return { diffId, size: counter.size(), parent };
+  const blobs = new BlobStore(ctx.layout);
+  let blob: { digest: string; size: number } | undefined;
+  const record = await new LayerStore(ctx.layout).createStaged(async (dir) => {
+    const diff = new DigestStream();
+    const tarStream = new PassThrough();
+    let packed: Promise<void>;
+    if (parent) {
+      const { containerChanges } = await import('../../store/changes.js');
+      const top = await containerTop(storage);
+      const changes = top ? (await containerChanges(storage.lowerDirs, top)).filter((c) => !RUNTIME_MOUNT_POINTS.has(c.path)) : [];
+      packed = top ? packChanges(top.dir, changes, tarStream) : packChanges('/', [], tarStream);
+    } else {
+      const { withRootfs } = await import('./export.js');
+      packed = withRootfs(ctx, storage, (root) => packDirectory(root, tarStream));
+    }
+    const gzip = createGzip();
+    const toExtract = new PassThrough();
+    packed.catch((err: Error) => tarStream.destroy(err));
+    tarStream.on('error', (err) => diff.destroy(err));
+    diff.on('error', (err) => {
+      gzip.destroy(err);
+      toExtract.destroy(err);
+    });
+    tarStream.pipe(diff);
+    diff.pipe(gzip);
+    diff.pipe(toExtract);
+    const [stored] = await Promise.all([
+      blobs.putStream(gzip),
+      extractLayer(toExtract, dir, { chown: process.getuid?.() === 0, whiteouts: !parent ? 'none' : ctx.rootless ? 'user' : 'trusted' }),
+      packed,
+    ]);
+    blob = stored;
+    const diffId = diff.digest();
+    const id = parent ? createHash('sha256').update(`sha256:${parent} ${diffId}`).digest('hex') : diffId.slice('sha256:'.length);
+    return { id, diffId, size: diff.size(), parent };
   });
-  return { id: record.id, diffId, size: record.size, blob };
+  return { id: record.id, diffId: record.diffId, size: record.size, blob: blob! };
 }
