@@ -18,6 +18,8 @@ const CHANGES = [
   'rm /etc/passwd',
   // An opaque directory: removed and made again, with new content.
   'rm -rf /home/user', 'mkdir /home/user', 'echo new > /home/user/new',
+  // Archived as a link, never followed into the host.
+  'ln -s / /tmp/host',
 ].join('; ');
 
 /** Checks, in a container of `image` on `driver`, that the changes are there and the deleted files stay deleted. */
@@ -27,8 +29,9 @@ const CHECK = [
   'test ! -e /etc/passwd && echo passwd-gone',
   'test ! -e /home/user/owned-by-1000 && echo opaque-hid',
   'cat /home/user/new',
+  'test -L /tmp/host && echo link',
 ].join('; ');
-const CHECKED = ['hi', 'more', 'passwd-gone', 'opaque-hid', 'new'];
+const CHECKED = ['hi', 'more', 'passwd-gone', 'opaque-hid', 'new', 'link'];
 
 interface StoredImage { id: string; names: string[]; manifestDigest: string; layers: string[] }
 
