@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "attach container create export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
-    "container") echo "attach create export inspect kill list logs ls ps remove rm run start stop wait" ;;
+    "") echo "attach commit container create diff export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
+    "container") echo "attach commit create diff export inspect kill list logs ls ps remove rm run start stop wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info prune version" ;;
   esac
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"container"|"container attach"|"container create"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container create"|"container diff"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"diff"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -50,6 +50,8 @@ __skiff_flags() {
     "image save"|"save") echo "--output -o --format --multi-image-archive -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image load"|"load") echo "--input -i --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container diff"|"diff") echo "--format --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -82,6 +84,8 @@ __skiff_takes_value() {
     "image save|--output"|"image save|-o"|"image save|--format"|"save|--output"|"save|-o"|"save|--format") return 0 ;;
     "image load|--input"|"image load|-i"|"load|--input"|"load|-i") return 0 ;;
     "container export|--output"|"container export|-o"|"export|--output"|"export|-o") return 0 ;;
+    "container diff|--format"|"diff|--format") return 0 ;;
+    "container commit|--change"|"container commit|-c"|"container commit|--message"|"container commit|-m"|"container commit|--author"|"container commit|-a"|"container commit|--format"|"container commit|-f"|"commit|--change"|"commit|-c"|"commit|--message"|"commit|-m"|"commit|--author"|"commit|-a"|"commit|--format"|"commit|-f") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
     *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--log-level") return 0 ;;

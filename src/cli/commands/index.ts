@@ -18,6 +18,8 @@ import { imagePruneCommand } from './image/prune.js';
 import { saveCommand } from './image/save.js';
 import { loadCommand } from './image/load.js';
 import { exportCommand } from './container/export.js';
+import { diffCommand } from './container/diff.js';
+import { commitCommand } from './container/commit.js';
 import { rmiCommand } from './image/rm.js';
 import { tagCommand } from './image/tag.js';
 import { untagCommand } from './image/untag.js';
@@ -63,6 +65,8 @@ export const COMMANDS: CommandDefinition[] = [
   saveCommand,
   loadCommand,
   exportCommand,
+  diffCommand,
+  commitCommand,
   infoCommand,
   systemPruneCommand,
   versionCommand,

@@ -43,8 +43,8 @@ export async function exportContainer(ctx: EngineContext, options: ContainerExpo
   });
 }
 
-/** Runs `use` on a directory that shows the container's root filesystem; undoes any mount or copy it made. */
-async function withRootfs(ctx: EngineContext, storage: MonitorConfig['storage'], use: (root: string) => Promise<void>): Promise<void> {
+/** Runs `use` on a directory that shows the container's root filesystem; undoes any mount or copy it made. Runs as root of the user namespace. */
+export async function withRootfs(ctx: EngineContext, storage: MonitorConfig['storage'], use: (root: string) => Promise<void>): Promise<void> {
   if (storage.driver === 'vfs') {
     if (await fsp.access(`${storage.rootfsDir}.complete`).then(() => true, () => false)) return use(storage.rootfsDir);
     if (storage.lowerDirs.length === 1) return use(storage.lowerDirs[0]);

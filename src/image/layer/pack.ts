@@ -21,16 +21,97 @@ import { SkiffError, isErrno } from '../../util/errors.js';
  * out; a file that shrinks while read is padded with zeros (as GNU tar does).
  */
 export async function packDirectory(root: string, out: Writable): Promise<void> {
+  await packing(out, async (writer) => {
+    const top = DirHandle.open(root);
+    try {
+      await writer.walk(top, '');
+    } finally {
+      top.close();
+    }
+  });
+}
+
+/** One entry of a layer diff: a path relative to the root (`etc/hosts`), and how it changed. */
+export interface LayerChange {
+  kind: 'A' | 'C' | 'D';
+  path: string;
+  /** A directory that hides what lower layers put in it. */
+  opaque?: boolean;
+}
+
+/**
+ * Writes a layer diff as an OCI layer tar into `out` (ended on success): the
+ * entries added or changed, as packDirectory reads them from `root` (a
+ * directory is one entry, its contents come as their own changes), a
+ * deleted path as a `.wh.NAME` whiteout and an opaque directory followed by
+ * `.wh..wh..opq` (the reverse of extract.ts). `changes` must list a
+ * directory before what is in it. The same confinement as packDirectory:
+ * `root` is entered through directory fds, component by component, never
+ * following a symlink; a path that vanished meanwhile is left out.
+ */
+export async function packChanges(root: string, changes: LayerChange[], out: Writable): Promise<void> {
+  await packing(out, async (writer) => {
+    const top = DirHandle.open(root);
+    try {
+      for (const change of changes) {
+        const rel = change.path.replace(/^\/+/, '');
+        const parts = rel.split('/');
+        const name = parts.pop()!;
+        const prefix = parts.length ? parts.join('/') + '/' : '';
+        if (change.kind === 'D') {
+          await writer.add({ name: `${prefix}.wh.${name}`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
+          continue;
+        }
+        const dir = openPath(top, parts);
+        if (!dir) continue;
+        try {
+          for (let tries = 0; tries < 3; tries++) if (await writer.addEntry(dir, name, rel, false)) break;
+        } finally {
+          if (dir !== top) dir.close();
+        }
+        if (change.opaque) await writer.add({ name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
+      }
+    } finally {
+      top.close();
+    }
+  });
+}
+
+/** Opens directory `parts` below `top` one component at a time; undefined when one is gone or not a directory. */
+function openPath(top: DirHandle, parts: string[]): DirHandle | undefined {
+  let dir = top;
+  for (const part of parts) {
+    const next = dir.openDir(part);
+    if (dir !== top) dir.close();
+    if (!next) return undefined;
+    dir = next;
+  }
+  return dir;
+}
+
+interface TarWriter {
+  add(header: Partial<tar.Header> & { name: string }): Promise<void>;
+  /** Archives entry `name` of `dir` (with what it holds when `descend`); false when it changed type meanwhile (try again). */
+  addEntry(dir: DirHandle, name: string, rel: string, descend: boolean): Promise<boolean>;
+  walk(dir: DirHandle, prefix: string): Promise<void>;
+}
+
+/** Runs `fill` on a tar writer piped into `out`, then ends the archive; on error the stream is destroyed. */
+async function packing(out: Writable, fill: (writer: TarWriter) => Promise<void>): Promise<void> {
   const pack = tar.pack();
   const writing = pipeline(pack, out);
   writing.catch(() => undefined);
   const seen = new Map<string, string>();
+  // A file entry without a buffer waits for its data: an empty one (a whiteout) gets an empty buffer.
   const add = (header: Partial<tar.Header> & { name: string }) =>
-    new Promise<void>((resolve, reject) => pack.entry(header, (err?: Error | null) => (err ? reject(err) : resolve())));
+    new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (header.type === 'file') pack.entry({ ...header, size: 0 }, Buffer.alloc(0), done);
+      else pack.entry(header, done);
+    });
   const header = (name: string, st: Stats) => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
 
-  /** Archives entry `name` of `dir`; false when it changed type between the lstat and the open (try again). */
-  const addEntry = async (dir: DirHandle, name: string, rel: string): Promise<boolean> => {
+  const addEntry = async (dir: DirHandle, name: string, rel: string, descend: boolean): Promise<boolean> => {
     const st = lstatSync(dir.entryPath(name), { throwIfNoEntry: false });
     if (!st) return true; // removed by the running container meanwhile
     if (st.isDirectory()) {
@@ -38,7 +119,7 @@ export async function packDirectory(root: string, out: Writable): Promise<void> 
       if (!sub) return false;
       try {
         await add({ ...header(rel + '/', sub.stat()), type: 'directory' });
-        await walk(sub, rel + '/');
+        if (descend) await walk(sub, rel + '/');
       } finally {
         sub.close();
       }
@@ -89,17 +170,12 @@ export async function packDirectory(root: string, out: Writable): Promise<void> 
       throw new SkiffError('EEXPORT', `cannot read "/${prefix}": ${(err as Error).message}`, { cause: err });
     }
     for (const name of names) {
-      for (let tries = 0; tries < 3; tries++) if (await addEntry(dir, name, prefix + name)) break;
+      for (let tries = 0; tries < 3; tries++) if (await addEntry(dir, name, prefix + name, true)) break;
     }
   };
 
   try {
-    const top = DirHandle.open(root);
-    try {
-      await walk(top, '');
-    } finally {
-      top.close();
-    }
+    await fill({ add, addEntry, walk });
     pack.finalize();
     await writing;
   } catch (err) {

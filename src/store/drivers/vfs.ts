@@ -113,8 +113,12 @@ function removeEntry(path: string, st: Stats | undefined = lstatSync(path, { thr
   else unlinkSync(path);
 }
 
-/** The layer's opaque directories (relative, '' for the layer root) with the opaque xattr names each carries. */
-async function opaqueDirs(layerDir: string): Promise<Map<string, string[]>> {
+/**
+ * The opaque directories under `layerDir` (relative, '' for the top) with the
+ * opaque xattr names each carries. getfattr walks physically (-P) and never
+ * follows a symlink.
+ */
+export async function opaqueDirs(layerDir: string): Promise<Map<string, string[]>> {
   const result = await exec('getfattr', ['-R', '-P', '-h', '--absolute-names', '-m', OPAQUE_XATTR_PATTERN, '--', layerDir]);
   if (result.exitCode !== 0 && !/not supported/i.test(result.stderr)) {
     throw new SkiffError('EVFSCOPY', `cannot read the opaque directories of layer ${layerDir}: ${result.stderr.trim() || `getfattr exited ${result.exitCode}`}`, {

@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { History, Image, Manifest } from '../../oci/image-spec.js';
+import * as mediaTypes from '../../oci/media-types.js';
+import { DigestStream } from '../../util/digest-stream.js';
+import { reportingNoSpace } from '../../util/no-space.js';
+import type { EngineContext } from '../context.js';
+import { NoSuchContainerError } from '../errors.js';
+import { containerStorage, containerTop, RUNTIME_MOUNT_POINTS } from './diff.js';
+import { resolveContainer } from './record.js';
+
+export interface ContainerCommitOptions {
+  container: string;
+  /** The new image's name; none leaves it dangling. */
+  reference?: string;
+  /** Containerfile instructions applied to the config (CMD, ENV, LABEL...). */
+  changes: string[];
+  message?: string;
+  author?: string;
+  /** podman's -p: pause a running container while its files are read. */
+  pause: boolean;
+  format: 'oci' | 'docker';
+  /** One layer holding the whole root filesystem instead of a layer on top of the image's. */
+  squash: boolean;
+  progress?: (event: { kind: 'blob' | 'config'; digest: string } | { kind: 'writing' }) => void;
+}
+
+export interface ContainerCommitReport {
+  /** The new image's id (hex, no sha256:). */
+  id: string;
+  /** True when the container ran and could not be paused (see commitContainer). */
+  pauseSkipped: boolean;
+}
+
+/**
+ * `skiff commit`: a new image of the container's image plus its changes as
+ * one more layer (diff.ts's changes, packed as an OCI layer with whiteouts
+ * and gzip-compressed), or with --squash a single layer of its whole root
+ * filesystem. Runs as root of the user namespace.
+ *
+ * Atomicity: the layer blob is written under an owned temp name and renamed
+ * when its digest is known (store/blobs.ts), the layer is extracted into an
+ * owned staging directory and renamed when complete (store/layers.ts), and
+ * the image index, with the name, is written last. A commit killed at any
+ * point leaves no image and no name; what it staged is removed by the next
+ * command that cleans temp data.
+ *
+ * Pausing: rootless containers have no cgroup freezer here (cgroup v1), so
+ * a running container is not paused; its files are read as they are, each
+ * one without following links, and `pauseSkipped` says so.
+ */
+export async function commitContainer(ctx: EngineContext, options: ContainerCommitOptions): Promise<ContainerCommitReport> {
+  const { removeOrphanedTemp } = await import('../../store/temp.js');
+  await removeOrphanedTemp(ctx.layout).catch(() => undefined);
+  const info = await resolveContainer(ctx, options.container);
+  const storage = await containerStorage(ctx, options.container);
+  if (!storage) throw new NoSuchContainerError(options.container);
+  const { resolveImage, applyChanges, goArch } = await import('../image/images.js');
+  const { localImageName } = await import('../../image/reference.js');
+  const names = options.reference ? [localImageName(options.reference)] : [];
+  const base = await resolveImage(ctx, info.record.image.id);
+  const config = applyChanges(base.config.config ?? {}, options.changes);
+  const { BlobStore } = await import('../../store/blobs.js');
+  const blobs = new BlobStore(ctx.layout);
+  const baseManifest = JSON.parse((await blobs.get(base.record.manifestDigest)).toString()) as Manifest;
+
+  const layer = await reportingNoSpace(`cannot commit ${options.container}: writing to ${ctx.layout.graphRoot}`, () =>
+    storeLayer(ctx, storage, options.squash ? undefined : base.record.layers.at(-1)));
+  options.progress?.({ kind: 'blob', digest: layer.blob.digest });
+
+  const created = new Date().toISOString();
+  const docker = options.format === 'docker';
+  const entry: History = {
+    created,
+    created_by: [...info.record.entrypoint, ...info.record.cmd].join(' '),
+    ...(options.author ? { author: options.author } : {}),
+    ...(options.message ? { comment: options.message } : {}),
+  };
+  const image: Image = {
+    ...base.config,
+    created,
+    architecture: base.config.architecture ?? goArch(),
+    os: base.config.os ?? 'linux',
+    config,
+    rootfs: { type: 'layers', diff_ids: options.squash ? [layer.diffId] : [...base.config.rootfs.diff_ids, layer.diffId] },
+    history: options.squash ? [entry] : [...(base.config.history ?? []), entry],
+  };
+  if (options.author) image.author = options.author;
+  else delete image.author;
+  const configBlob = await blobs.putBytes(JSON.stringify(image));
+  options.progress?.({ kind: 'config', digest: configBlob.digest });
+  const layerType = (mediaType: string) => (docker ? DOCKER_LAYER_TYPES[mediaType] ?? mediaType : OCI_LAYER_TYPES[mediaType] ?? mediaType);
+  const newLayer = { mediaType: docker ? mediaTypes.DOCKER_LAYER_GZIP : mediaTypes.OCI_LAYER_GZIP, digest: layer.blob.digest, size: layer.blob.size };
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: docker ? mediaTypes.DOCKER_MANIFEST : mediaTypes.OCI_MANIFEST,
+    config: { mediaType: docker ? mediaTypes.DOCKER_CONFIG : mediaTypes.OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
+    layers: options.squash ? [newLayer] : [...baseManifest.layers.map((l) => ({ ...l, mediaType: layerType(l.mediaType) })), newLayer],
+  };
+  options.progress?.({ kind: 'writing' });
+  const manifestBlob = await blobs.putBytes(JSON.stringify(manifest));
+  const { ImageStore } = await import('../../store/images.js');
+  const layers = options.squash ? [layer.id] : [...base.record.layers, layer.id];
+  const record = await new ImageStore(ctx.layout).add({
+    id: configBlob.digest.slice('sha256:'.length),
+    names,
+    manifestDigest: manifestBlob.digest,
+    configDigest: configBlob.digest,
+    layers,
+    size: (options.squash ? 0 : base.record.size) + layer.size,
+    created,
+  });
+  return { id: record.id, pauseSkipped: options.pause && info.state.status === 'running' };
+}
+
+const DOCKER_LAYER_TYPES: Record<string, string> = {
+  [mediaTypes.OCI_LAYER_GZIP]: mediaTypes.DOCKER_LAYER_GZIP,
+  [mediaTypes.OCI_LAYER]: 'application/vnd.docker.image.rootfs.diff.tar',
+};
+const OCI_LAYER_TYPES: Record<string, string> = {
+  [mediaTypes.DOCKER_LAYER_GZIP]: mediaTypes.OCI_LAYER_GZIP,
+  'application/vnd.docker.image.rootfs.diff.tar': mediaTypes.OCI_LAYER,
+};
+
+/**
+ * Packs the container's changes on top of layer `parent` (or, without a
+ * parent, its whole root filesystem) and, in one pass over the tar, stores
+ * it gzip-compressed as a blob and extracts it into a staged layer, named
+ * by its chain id once the tar's digest (the diff id) is known. Returns the
+ * layer's id, diff id, size and blob.
+ */
+async function storeLayer(ctx: EngineContext, storage: Awaited<ReturnType<typeof containerStorage>> & object, parent: string | undefined) {
+  const { packChanges, packDirectory } = await import('../../image/layer/pack.js');
+  const { BlobStore } = await import('../../store/blobs.js');
+  const { LayerStore } = await import('../../store/layers.js');
+  const { extractLayer } = await import('../../image/layer/extract.js');
+  const blobs = new BlobStore(ctx.layout);
+  let blob: { digest: string; size: number } | undefined;
+  const record = await new LayerStore(ctx.layout).createStaged(async (dir) => {
+    const diff = new DigestStream();
+    const tarStream = new PassThrough();
+    let packed: Promise<void>;
+    if (parent) {
+      const { containerChanges } = await import('../../store/changes.js');
+      const top = await containerTop(storage);
+      const changes = top ? (await containerChanges(storage.lowerDirs, top)).filter((c) => !RUNTIME_MOUNT_POINTS.has(c.path)) : [];
+      packed = top ? packChanges(top.dir, changes, tarStream) : packChanges('/', [], tarStream);
+    } else {
+      const { withRootfs } = await import('./export.js');
+      packed = withRootfs(ctx, storage, (root) => packDirectory(root, tarStream));
+    }
+    const gzip = createGzip();
+    const toExtract = new PassThrough();
+    packed.catch((err: Error) => tarStream.destroy(err));
+    tarStream.on('error', (err) => diff.destroy(err));
+    diff.on('error', (err) => {
+      gzip.destroy(err);
+      toExtract.destroy(err);
+    });
+    tarStream.pipe(diff);
+    diff.pipe(gzip);
+    diff.pipe(toExtract);
+    const [stored] = await Promise.all([
+      blobs.putStream(gzip),
+      extractLayer(toExtract, dir, { chown: process.getuid?.() === 0, whiteouts: !parent ? 'none' : ctx.rootless ? 'user' : 'trusted' }),
+      packed,
+    ]);
+    blob = stored;
+    const diffId = diff.digest();
+    const id = parent ? createHash('sha256').update(`sha256:${parent} ${diffId}`).digest('hex') : diffId.slice('sha256:'.length);
+    return { id, diffId, size: diff.size(), parent };
+  });
+  return { id: record.id, diffId: record.diffId, size: record.size, blob: blob! };
+}
