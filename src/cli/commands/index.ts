@@ -9,6 +9,7 @@ import { runCommand } from './container/run.js';
 import { startCommand } from './container/start.js';
 import { stopCommand } from './container/stop.js';
 import { waitCommand } from './container/wait.js';
+import { containerExistsCommand } from './container/exists.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -43,6 +44,7 @@ export const COMMANDS: CommandDefinition[] = [
   psCommand,
   logsCommand,
   waitCommand,
+  containerExistsCommand,
   containerInspectCommand,
   inspectCommand,
   importCommand,
