@@ -10,6 +10,7 @@ import { startCommand } from './container/start.js';
 import { stopCommand } from './container/stop.js';
 import { waitCommand } from './container/wait.js';
 import { containerExistsCommand } from './container/exists.js';
+import { restartCommand } from './container/restart.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -44,6 +45,7 @@ export const COMMANDS: CommandDefinition[] = [
   psCommand,
   logsCommand,
   waitCommand,
+  restartCommand,
   containerExistsCommand,
   containerInspectCommand,
   inspectCommand,
