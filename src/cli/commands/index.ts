@@ -11,6 +11,7 @@ import { stopCommand } from './container/stop.js';
 import { waitCommand } from './container/wait.js';
 import { containerExistsCommand } from './container/exists.js';
 import { restartCommand } from './container/restart.js';
+import { renameCommand } from './container/rename.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -46,6 +47,7 @@ export const COMMANDS: CommandDefinition[] = [
   logsCommand,
   waitCommand,
   restartCommand,
+  renameCommand,
   containerExistsCommand,
   containerInspectCommand,
   inspectCommand,

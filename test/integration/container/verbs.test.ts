@@ -98,3 +98,93 @@ test.serial('restart: unknown container, no target, names with --all, a bad filt
   const bad = await env.skiff(['restart', '--filter', 'colour=red'], { exit: 125 });
   t.regex(bad.stderr, /^Error: colour is an invalid filter/);
 });
+
+// ---- rename ----
+
+async function names(): Promise<string[]> {
+  return (await env.skiff(['ps', '-a', '--format', '{{.Names}}'])).lines;
+}
+
+test.serial('rename: the new name resolves, the old one is free for a new container; prints nothing', async (t) => {
+  const old = uniqueName('old');
+  const renamed = uniqueName('new');
+  const id = (await env.skiff(['create', '--network', 'none', '--name', old, IMG, 'true'])).stdout.trim();
+  const r = await env.skiff(['rename', old, renamed]);
+  t.is(r.stdout + r.stderr, '');
+  await env.skiff(['container', 'exists', old], { exit: 1 });
+  t.is(await inspect(renamed, '{{.Id}}'), id);
+  t.is(await inspect(id, '{{.Name}}'), renamed);
+  t.true((await names()).includes(renamed));
+  t.false((await names()).includes(old));
+  const other = (await env.skiff(['create', '--network', 'none', '--name', old, IMG, 'true'])).stdout.trim();
+  t.not(other, id);
+  // Renaming to its own name is a no-op, as podman's.
+  await env.skiff(['container', 'rename', renamed, renamed]);
+  await env.skiff(['rm', old, renamed]);
+});
+
+test.serial('rename a running container: it keeps running, and stop and rm find it by the new name', async (t) => {
+  const old = uniqueName('rold');
+  const renamed = uniqueName('rnew');
+  await runDetached(old);
+  const pid = await inspect(old, '{{.State.Pid}}');
+  await env.skiff(['rename', old, renamed]);
+  t.is(await inspect(renamed, '{{.State.Status}}'), 'running');
+  t.is(await inspect(renamed, '{{.State.Pid}}'), pid);
+  await env.skiff(['stop', renamed]);
+  t.is(await inspect(renamed, '{{.State.Status}}'), 'exited');
+  await env.skiff(['rm', renamed]);
+  await env.skiff(['container', 'exists', renamed], { exit: 1 });
+});
+
+test.serial('rename a running --rm container: its removal on exit frees the new name', async (t) => {
+  const old = uniqueName('rmold');
+  const renamed = uniqueName('rmnew');
+  await runDetached(old, QUICK_STOP, ['--rm']);
+  await env.skiff(['rename', old, renamed]);
+  await env.skiff(['stop', renamed]);
+  await env.skiff(['container', 'exists', renamed], { exit: 1 });
+  await env.skiff(['create', '--network', 'none', '--name', renamed, IMG, 'true']);
+  await env.skiff(['create', '--network', 'none', '--name', old, IMG, 'true']);
+  await env.skiff(['rm', renamed, old]);
+  t.pass();
+});
+
+test.serial('rename to a taken name is 125 with podman\'s error, and both containers keep their names', async (t) => {
+  const a = uniqueName('ta');
+  const b = uniqueName('tb');
+  const aId = (await env.skiff(['create', '--network', 'none', '--name', a, IMG, 'true'])).stdout.trim();
+  const bId = (await env.skiff(['create', '--network', 'none', '--name', b, IMG, 'true'])).stdout.trim();
+  const r = await env.skiff(['rename', a, b], { exit: 125 });
+  t.is(r.stderr.trim(), `Error: renaming container ${aId}: name ${b} already in use, cannot rename container ${aId}: container already exists`);
+  t.is(await inspect(a, '{{.Id}}'), aId);
+  t.is(await inspect(b, '{{.Id}}'), bId);
+  await env.skiff(['rm', a, b]);
+});
+
+test.serial('two renames to one name at once: exactly one wins, the other keeps its old name', async (t) => {
+  const a = uniqueName('ca');
+  const b = uniqueName('cb');
+  const target = uniqueName('won');
+  await env.skiff(['create', '--network', 'none', '--name', a, IMG, 'true']);
+  await env.skiff(['create', '--network', 'none', '--name', b, IMG, 'true']);
+  const results = await Promise.allSettled([env.skiff(['rename', a, target]), env.skiff(['rename', b, target])]);
+  t.is(results.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(results.map((r) => r.status === 'rejected' ? String(r.reason) : 'ok')));
+  const listed = await names();
+  t.true(listed.includes(target));
+  t.is(listed.filter((n) => n === a || n === b).length, 1, listed.join(','));
+  await env.skiff(['rm', target, listed.includes(a) ? a : b]);
+});
+
+test.serial('rename: unknown container, bad name, wrong argument count are 125', async (t) => {
+  const name = uniqueName('bad');
+  await env.skiff(['create', '--network', 'none', '--name', name, IMG, 'true']);
+  const unknown = await env.skiff(['rename', 'no-such-ctr', 'x'], { exit: 125 });
+  t.is(unknown.stderr.trim(), 'Error: no container with name or ID "no-such-ctr" found: no such container');
+  const bad = await env.skiff(['rename', name, 'bad name'], { exit: 125 });
+  t.regex(bad.stderr, /^Error: invalid container name "bad name": names must match/);
+  await env.skiff(['rename', name], { exit: 125 });
+  await env.skiff(['rename', name, 'a', 'b'], { exit: 125 });
+  t.is(await inspect(name, '{{.Name}}'), name);
+  await env.skiff(['rm', name]);
+});
