@@ -17,6 +17,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container rm', 'container remove', 'rm',
   'container export', 'export',
   'container restart', 'restart',
+  'container prune',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

@@ -12,6 +12,7 @@ import { waitCommand } from './container/wait.js';
 import { containerExistsCommand } from './container/exists.js';
 import { restartCommand } from './container/restart.js';
 import { renameCommand } from './container/rename.js';
+import { containerPruneCommand } from './container/prune.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -48,6 +49,7 @@ export const COMMANDS: CommandDefinition[] = [
   waitCommand,
   restartCommand,
   renameCommand,
+  containerPruneCommand,
   containerExistsCommand,
   containerInspectCommand,
   inspectCommand,

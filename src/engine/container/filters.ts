@@ -64,7 +64,7 @@ export function parseUntil(value: string, now = Date.now()): number {
     const at = Date.parse(value);
     if (!Number.isNaN(at)) return at;
   }
-  throw new InvalidArgumentError(`invalid until filter "${value}": expected a duration (10m, 2h), a timestamp or Unix seconds`);
+  throw new InvalidArgumentError(`failed to parse value as time or duration: "${value}"`, { hint: 'until= takes a duration (10m, 2h), a timestamp (2024-05-01T00:00:00Z) or Unix seconds' });
 }
 
 const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

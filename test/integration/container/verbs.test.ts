@@ -1,9 +1,10 @@
 // The small container verbs, end to end as a podman user types them:
 // container exists, restart, rename, port, container prune.
 import test from 'ava';
+import pty from 'node-pty';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
-import { uniqueName } from '../../helpers/skiff.js';
+import { PROJECT_ROOT, SKIFF_BIN, uniqueName } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;
 const env = useBusyboxEnv();
@@ -187,4 +188,107 @@ test.serial('rename: unknown container, bad name, wrong argument count are 125',
   await env.skiff(['rename', name, 'a', 'b'], { exit: 125 });
   t.is(await inspect(name, '{{.Name}}'), name);
   await env.skiff(['rm', name]);
+});
+
+// ---- container prune ----
+
+/** Creates a container labelled `label` that is created (never started), or exited when `run`. */
+async function labelled(label: string, state: 'created' | 'exited' | 'running'): Promise<string> {
+  const name = uniqueName(state);
+  if (state === 'running') return runDetached(name, QUICK_STOP, ['--label', label]);
+  const id = (await env.skiff(['create', '--network', 'none', '--name', name, '--label', label, IMG, 'true'])).stdout.trim();
+  if (state === 'exited') await env.skiff(['start', '-a', id]);
+  return id;
+}
+
+async function allIds(): Promise<string[]> {
+  return (await env.skiff(['ps', '-a', '-q', '--no-trunc'])).lines;
+}
+
+test.serial('container prune -f removes created and exited containers, keeps running ones, prints the full ids', async (t) => {
+  const created = await labelled('p1', 'created');
+  const exited = await labelled('p1', 'exited');
+  const running = await labelled('p1', 'running');
+  const r = await env.skiff(['container', 'prune', '-f']);
+  t.true(r.lines.includes(created) && r.lines.includes(exited), r.stdout);
+  t.false(r.lines.includes(running));
+  for (const line of r.lines) t.regex(line, /^[0-9a-f]{64}$/);
+  const left = await allIds();
+  t.deepEqual(left.filter((id) => id === created || id === exited), []);
+  t.true(left.includes(running));
+  // Nothing left to prune: no output.
+  t.is((await env.skiff(['container', 'prune', '-f'])).stdout, '');
+  await env.skiff(['rm', '-f', '-t', '0', running]);
+});
+
+test.serial('container prune --filter: label=, label!= and until= narrow what is removed', async (t) => {
+  const tag = uniqueName('lbl');
+  const mine = await labelled(`grp=${tag}`, 'exited');
+  const theirs = await labelled(`grp=${tag}-other`, 'exited');
+  const byLabel = await env.skiff(['container', 'prune', '-f', '--filter', `label=grp=${tag}`]);
+  t.deepEqual(byLabel.lines, [mine]);
+  t.true((await allIds()).includes(theirs));
+  // Created just now: not older than an hour, so until=1h keeps it.
+  t.deepEqual((await env.skiff(['container', 'prune', '-f', '--filter', 'until=1h'])).lines, []);
+  t.true((await allIds()).includes(theirs));
+  const keepMe = await labelled(`grp=${tag}`, 'created');
+  const notMine = await env.skiff(['container', 'prune', '-f', '--filter', `label!=grp=${tag}`, '--filter', 'until=0s']);
+  t.true(notMine.lines.includes(theirs));
+  t.false(notMine.lines.includes(keepMe));
+  t.true((await allIds()).includes(keepMe));
+  await env.skiff(['rm', keepMe]);
+});
+
+/** Runs skiff in a pty; answers `reply` once `prompt` shows; resolves with the terminal's output and the exit code. */
+function inPty(args: string[], prompt: string, reply: string, ms = 30_000): Promise<{ output: string; exitCode: number }> {
+  const term = pty.spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, ...args], {
+    name: 'xterm', cols: 100, rows: 30, cwd: PROJECT_ROOT, env: { ...process.env, TERM: 'xterm' } as Record<string, string>,
+  });
+  let output = '';
+  let answered = false;
+  term.onData((d) => {
+    output += d;
+    if (!answered && output.includes(prompt)) {
+      answered = true;
+      term.write(`${reply}\r`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      term.kill();
+      reject(new Error(`timed out after ${ms} ms; pty output:\n${JSON.stringify(output)}`));
+    }, ms);
+    term.onExit(({ exitCode }) => {
+      clearTimeout(timer);
+      setTimeout(() => resolve({ output, exitCode }), 100);
+    });
+  });
+}
+
+test.serial('container prune without -f asks first: N keeps everything, y removes; without a terminal nothing is removed', async (t) => {
+  const tag = uniqueName('ask');
+  const id = await labelled(`grp=${tag}`, 'exited');
+  const prompt = 'Are you sure you want to continue? [y/N] ';
+  const no = await inPty(['container', 'prune', '--filter', `label=grp=${tag}`], prompt, 'N');
+  t.is(no.exitCode, 0);
+  t.true(no.output.includes('WARNING! This will remove all non running containers.'), no.output);
+  t.true((await allIds()).includes(id));
+  const quiet = await env.skiff(['container', 'prune', '--filter', `label=grp=${tag}`]);
+  t.is(quiet.stdout, '');
+  t.true((await allIds()).includes(id));
+  const yes = await inPty(['container', 'prune', '--filter', `label=grp=${tag}`], prompt, 'y');
+  t.is(yes.exitCode, 0);
+  t.true(yes.output.includes(id), yes.output);
+  t.false((await allIds()).includes(id));
+});
+
+test.serial('container prune: a bad filter or an argument is 125 before any prompt, and nothing is removed', async (t) => {
+  const id = await labelled('bad', 'exited');
+  const unknown = await env.skiff(['container', 'prune', '--filter', 'status=exited'], { exit: 125 });
+  t.is(unknown.stderr.trim(), 'Error: status is an invalid filter');
+  const until = await env.skiff(['container', 'prune', '-f', '--filter', 'until=abc'], { exit: 125 });
+  t.is(until.stderr.trim(), 'Error: failed to parse value as time or duration: "abc"');
+  await env.skiff(['container', 'prune', '-f', id], { exit: 125 });
+  t.true((await allIds()).includes(id));
+  await env.skiff(['rm', id]);
 });
