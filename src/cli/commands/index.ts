@@ -13,6 +13,7 @@ import { containerExistsCommand } from './container/exists.js';
 import { restartCommand } from './container/restart.js';
 import { renameCommand } from './container/rename.js';
 import { containerPruneCommand } from './container/prune.js';
+import { portCommand } from './container/port.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -50,6 +51,7 @@ export const COMMANDS: CommandDefinition[] = [
   restartCommand,
   renameCommand,
   containerPruneCommand,
+  portCommand,
   containerExistsCommand,
   containerInspectCommand,
   inspectCommand,

@@ -292,3 +292,35 @@ test.serial('container prune: a bad filter or an argument is 125 before any prom
   t.true((await allIds()).includes(id));
   await env.skiff(['rm', id]);
 });
+
+// ---- port ----
+
+test.serial('port: a container without published ports prints nothing and exits 0, as podman', async (t) => {
+  const name = uniqueName('port');
+  const id = await runDetached(name);
+  for (const args of [['port', name], ['port', name, '80'], ['port', name, '53/udp'], ['container', 'port', id.slice(0, 12)], ['port', '-l', '80']]) {
+    const r = await env.skiff(args);
+    t.is(r.stdout + r.stderr, '', args.join(' '));
+  }
+  const all = await env.skiff(['port', '-a']);
+  t.false(all.stdout.includes(id.slice(0, 12)));
+  t.is(all.stderr, '');
+  await env.skiff(['rm', '-f', '-t', '0', name]);
+  const created = uniqueName('portc');
+  await env.skiff(['create', '--network', 'none', '--name', created, IMG, 'true']);
+  t.is((await env.skiff(['port', created])).stdout, '');
+  await env.skiff(['rm', created]);
+});
+
+test.serial('port: unknown container, no container, names with -a, a bad port are 125', async (t) => {
+  const unknown = await env.skiff(['port', 'no-such-ctr'], { exit: 125 });
+  t.is(unknown.stderr.trim(), 'Error: no container with name or ID "no-such-ctr" found: no such container');
+  t.is((await env.skiff(['port'], { exit: 125 })).stderr.trim(), 'Error: you must supply a running container name or id');
+  t.is((await env.skiff(['port', '-a', 'x'], { exit: 125 })).stderr.trim(), 'Error: no arguments are needed with --all');
+  const name = uniqueName('portbad');
+  await env.skiff(['create', '--network', 'none', '--name', name, IMG, 'true']);
+  const bad = await env.skiff(['port', name, 'abc'], { exit: 125 });
+  t.regex(bad.stderr, /^Error: invalid port "abc"/);
+  await env.skiff(['port', name, '80', 'x'], { exit: 125 });
+  await env.skiff(['rm', name]);
+});
