@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "container create export history image images import info inspect kill load login logout logs port ps pull push rename restart rm rmi run save start stop system tag untag version wait" ;;
-    "container") echo "create exists export inspect kill list logs ls port prune ps remove rename restart rm run start stop wait" ;;
+    "") echo "container create export history image images import info inspect kill load login logout logs port ps pull push rename restart rm rmi run save start stop system tag top untag version wait" ;;
+    "container") echo "create exists export inspect kill list logs ls port prune ps remove rename restart rm run start stop top wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info prune version" ;;
   esac
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "container"|"container create"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
+    "container"|"container create"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stop"|"container top"|"container wait"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -35,6 +35,7 @@ __skiff_flags() {
     "container rename"|"rename") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container prune") echo "--force -f --filter --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container port"|"port") echo "--all -a --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container top"|"top") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container exists") echo "--external --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -111,6 +112,7 @@ __skiff_flag_positionals() {
   case "$1" in
     "container run"|"run") echo 1 ;;
     "container create"|"create") echo 1 ;;
+    "container top"|"top") echo 1 ;;
     *) echo 0 ;;
   esac
 }

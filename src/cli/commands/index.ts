@@ -14,6 +14,7 @@ import { restartCommand } from './container/restart.js';
 import { renameCommand } from './container/rename.js';
 import { containerPruneCommand } from './container/prune.js';
 import { portCommand } from './container/port.js';
+import { topCommand } from './container/top.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -52,6 +53,7 @@ export const COMMANDS: CommandDefinition[] = [
   renameCommand,
   containerPruneCommand,
   portCommand,
+  topCommand,
   containerExistsCommand,
   containerInspectCommand,
   inspectCommand,

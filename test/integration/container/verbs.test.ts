@@ -1,10 +1,12 @@
 // The small container verbs, end to end as a podman user types them:
 // container exists, restart, rename, port, container prune.
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import test from 'ava';
 import pty from 'node-pty';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
-import { PROJECT_ROOT, SKIFF_BIN, uniqueName } from '../../helpers/skiff.js';
+import { PROJECT_ROOT, SKIFF_BIN, sleep, uniqueName } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;
 const env = useBusyboxEnv();
@@ -322,5 +324,72 @@ test.serial('port: unknown container, no container, names with -a, a bad port ar
   const bad = await env.skiff(['port', name, 'abc'], { exit: 125 });
   t.regex(bad.stderr, /^Error: invalid port "abc"/);
   await env.skiff(['port', name, '80', 'x'], { exit: 125 });
+  await env.skiff(['rm', name]);
+});
+
+// ---- top ----
+
+/** Splits `skiff top` output into rows of cells (no cell but COMMAND holds spaces here; it comes last). */
+function topRows(stdout: string, columns: number): string[][] {
+  return stdout.split('\n').map((l) => {
+    const cells = l.trim().split(/\s+/);
+    return [...cells.slice(0, columns - 1), cells.slice(columns - 1).join(' ')];
+  });
+}
+
+test.serial('top: podman\'s default columns, one row per process of the container, init first as PID 1', async (t) => {
+  const name = uniqueName('top');
+  await runDetached(name, ['sh', '-c', 'sleep 1000 & sleep 2000 & wait']);
+  await sleep(300);
+  const r = await env.skiff(['top', name]);
+  t.regex(r.lines[0], /^USER {8}PID {9}PPID {8}%CPU {8}ELAPSED +TTY +TIME +COMMAND$/);
+  const rows = topRows(r.stdout, 8).slice(1);
+  t.is(rows.length, 3, r.stdout);
+  t.deepEqual(rows[0].slice(0, 3), ['root', '1', '0']);
+  t.is(rows[0][7], 'sh -c sleep 1000 & sleep 2000 & wait');
+  t.deepEqual(rows.slice(1).map((row) => [row[0], row[2], row[5], row[7]]).sort(), [['root', '1', '?', 'sleep 1000'], ['root', '1', '?', 'sleep 2000']]);
+  for (const row of rows) t.regex(row[3], /^\d+\.\d{3}$/);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
+});
+
+test.serial('top with descriptors: container and host ids side by side; users named from the container\'s /etc/passwd; AIX codes', async (t) => {
+  const name = uniqueName('topd');
+  await runDetached(name, ['sh', '-c', 'sleep 1000 & wait'], ['-u', '1000:1000']);
+  await sleep(300);
+  const hostInit = await inspect(name, '{{.State.Pid}}');
+  const r = await env.skiff(['top', name, 'pid', 'hpid', 'user', 'huser', 'group', 'comm']);
+  t.deepEqual(r.lines[0].trim().split(/\s+/), ['PID', 'HPID', 'USER', 'HUSER', 'GROUP', 'COMMAND']);
+  const rows = topRows(r.stdout, 6).slice(1);
+  t.deepEqual(rows[0].slice(0, 2), ['1', hostInit]);
+  // uid 1000 in the container is the user's sub-id range start + 999 on the host.
+  const me = userInfo().username;
+  const range = readFileSync('/etc/subuid', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === me || f[0] === String(process.getuid!()));
+  const expectedHostUid = range ? String(Number(range[1]) + 999) : '1000';
+  for (const row of rows) t.deepEqual([row[2], row[3], row[4]], ['user', expectedHostUid, 'user']);
+  const aix = await env.skiff(['top', name, '%p', '%a']);
+  t.deepEqual(aix.lines[0].trim().split(/\s+/), ['PID', 'COMMAND']);
+  t.regex(aix.lines[1], /^1 +sh -c sleep 1000 & wait$/);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
+});
+
+test.serial('top with ps(1) options: the host\'s ps, limited to the container\'s processes', async (t) => {
+  const name = uniqueName('topps');
+  await runDetached(name, ['sh', '-c', 'sleep 1000 & wait']);
+  await sleep(300);
+  const hostInit = await inspect(name, '{{.State.Pid}}');
+  const r = await env.skiff(['top', name, '-ef']);
+  t.regex(r.lines[0], /^UID +PID +PPID/);
+  t.is(r.lines.length, 3, r.stdout);
+  t.true(r.lines.some((l) => l.split(/\s+/)[1] === hostInit), r.stdout);
+  t.true(r.lines.slice(1).every((l) => /sh -c sleep 1000 & wait$|sleep 1000$/.test(l)), r.stdout);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
+});
+
+test.serial('top: a container that is not running, or unknown, is 125', async (t) => {
+  const name = uniqueName('topc');
+  await env.skiff(['create', '--network', 'none', '--name', name, IMG, 'true']);
+  t.is((await env.skiff(['top', name], { exit: 125 })).stderr.trim(), 'Error: top can only be used on running containers');
+  t.is((await env.skiff(['top', 'no-such-ctr'], { exit: 125 })).stderr.trim(), 'Error: no container with name or ID "no-such-ctr" found: no such container');
+  await env.skiff(['top'], { exit: 125 });
   await env.skiff(['rm', name]);
 });
