@@ -102,6 +102,17 @@ test.serial('restart: unknown container, no target, names with --all, a bad filt
   t.regex(bad.stderr, /^Error: colour is an invalid filter/);
 });
 
+test.serial('restart of a running --rm container is refused with 125 and leaves it running (its monitor would remove it on stop)', async (t) => {
+  const name = uniqueName('rsrm');
+  await runDetached(name, QUICK_STOP, ['--rm']);
+  const pid = await inspect(name, '{{.State.Pid}}');
+  const r = await env.skiff(['restart', name], { exit: 125 });
+  t.is(r.stderr.trim(), `Error: cannot restart container ${name}: it was created with --rm and is removed when it stops`);
+  t.is(await inspect(name, '{{.State.Status}}'), 'running');
+  t.is(await inspect(name, '{{.State.Pid}}'), pid);
+  await env.skiff(['stop', name]);
+});
+
 // ---- rename ----
 
 async function names(): Promise<string[]> {
