@@ -18,6 +18,9 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container export', 'export',
   'container diff', 'diff',
   'container commit', 'commit',
+  'container restart', 'restart',
+  'container prune',
+  'container top', 'top',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

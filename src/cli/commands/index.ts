@@ -10,6 +10,12 @@ import { runCommand } from './container/run.js';
 import { startCommand } from './container/start.js';
 import { stopCommand } from './container/stop.js';
 import { waitCommand } from './container/wait.js';
+import { containerExistsCommand } from './container/exists.js';
+import { restartCommand } from './container/restart.js';
+import { renameCommand } from './container/rename.js';
+import { containerPruneCommand } from './container/prune.js';
+import { portCommand } from './container/port.js';
+import { topCommand } from './container/top.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -47,6 +53,12 @@ export const COMMANDS: CommandDefinition[] = [
   psCommand,
   logsCommand,
   waitCommand,
+  restartCommand,
+  renameCommand,
+  containerPruneCommand,
+  portCommand,
+  topCommand,
+  containerExistsCommand,
   containerInspectCommand,
   inspectCommand,
   importCommand,

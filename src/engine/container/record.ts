@@ -23,6 +23,20 @@ export interface ContainerRecord {
   stopTimeout: number;
   /** The --network value as given (none, host, slirp4netns[:opts]). */
   networkMode: string;
+  /** Published ports (-p), as podman's PortMapping; `create` publishes none yet, so records have none. */
+  ports?: PortMapping[];
+}
+
+/** One published port range: host HOSTIP:HOSTPORT.. → container CONTAINERPORT.. for each protocol. */
+export interface PortMapping {
+  /** Empty for every address. */
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  /** One protocol, or several joined by commas (tcp,udp). */
+  protocol: string;
+  /** How many consecutive ports, at least 1. */
+  range: number;
 }
 
 /** A container's record with its observed state. */

@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, isErrno } from '../../util/errors.js';
+import type { EngineContext } from '../context.js';
+import { ContainerStateError } from '../errors.js';
+import { filterContainers, type ContainerFilter } from './filters.js';
+import { stopContainer } from './lifecycle.js';
+import { listContainers, resolveContainer } from './record.js';
+import { startContainer } from './start.js';
+
+export interface ContainerRestartTargetsOptions {
+  /** Every container (`-a`). */
+  all?: boolean;
+  /** Only the running ones among the targets, named or selected. */
+  running?: boolean;
+  latest?: boolean;
+  filters?: ContainerFilter[];
+  /** Files holding a container id each (`--cidfile`). */
+  cidFiles?: string[];
+}
+
+/**
+ * The containers a `restart` acts on, as podman picks them: the named ones
+ * plus those in --cidfile files, or with --all / --running / --filter /
+ * --latest the matching containers (full ids, newest first); with
+ * --running only those that run. A name that does not resolve is kept, so
+ * the restart reports it.
+ */
+export async function restartTargets(ctx: EngineContext, names: string[], options: ContainerRestartTargetsOptions): Promise<string[]> {
+  const targets = [...names];
+  for (const file of options.cidFiles ?? []) {
+    const text = await readFile(file, 'utf8').catch((err: unknown) => {
+      if (isErrno(err, 'ENOENT')) throw new InvalidArgumentError(`reading CIDFile: open ${file}: no such file or directory`);
+      throw err;
+    });
+    targets.push(text.trim());
+  }
+  const selecting = options.all || options.latest || (options.filters?.length ?? 0) > 0;
+  if (!selecting) {
+    if (!options.running) return targets;
+    const running = await Promise.all(targets.map((t) => resolveContainer(ctx, t).then((c) => c.state.status === 'running', () => true)));
+    return targets.filter((_, i) => running[i]);
+  }
+  let list = await listContainers(ctx, { all: true });
+  if (options.running) list = list.filter((c) => c.state.status === 'running');
+  list = filterContainers(list, options.filters ?? []);
+  if (options.latest) list = list.slice(0, 1);
+  return list.map((c) => c.record.id);
+}
+
+/**
+ * Restarts a container as podman does: a running one is stopped (its stop
+ * signal, then SIGKILL after `timeout` seconds, default its stop timeout)
+ * and started again; one that is not running is just started. A running
+ * --rm container is refused, untouched (its monitor would remove it on stop). Runs in the
+ * user namespace (stop needs it); takes the container's lock through stop
+ * and start, never across both, so the monitor can record the exit between.
+ */
+export async function restartContainer(ctx: EngineContext, nameOrId: string, timeout?: number): Promise<void> {
+  const { record, state } = await resolveContainer(ctx, nameOrId);
+  // podman restarts these in place; here the monitor removes a --rm container when it exits, so a stop would destroy it.
+  if (record.autoRemove && state.status === 'running') {
+    throw new ContainerStateError(`cannot restart container ${record.name}: it was created with --rm and is removed when it stops`, 'stop it and run it again');
+  }
+  const stopped = await stopContainer(ctx, nameOrId, timeout);
+  await startContainer(ctx, stopped.record.id);
+}
