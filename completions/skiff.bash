@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "container create export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
-    "container") echo "create export inspect kill list logs ls ps remove rm run start stop wait" ;;
+    "") echo "container create exec export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
+    "container") echo "create exec export inspect kill list logs ls ps remove rm run start stop wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info prune version" ;;
   esac
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "container"|"container create"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
+    "container"|"container create"|"container exec"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -31,6 +31,7 @@ __skiff_flags() {
     "container ps"|"ps"|"container ls"|"container list") echo "--all -a --quiet -q --no-trunc --format --noheading -n --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container logs"|"logs") echo "--follow -f --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container exec"|"exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --latest -l --privileged --tty -t --user -u --workdir -w --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -66,6 +67,7 @@ __skiff_takes_value() {
     "container rm|--time"|"container rm|-t"|"rm|--time"|"rm|-t"|"container remove|--time"|"container remove|-t") return 0 ;;
     "container ps|--format"|"ps|--format"|"container ls|--format"|"container list|--format") return 0 ;;
     "container logs|--tail"|"logs|--tail") return 0 ;;
+    "container exec|--detach-keys"|"container exec|--env"|"container exec|-e"|"container exec|--env-file"|"container exec|--user"|"container exec|-u"|"container exec|--workdir"|"container exec|-w"|"exec|--detach-keys"|"exec|--env"|"exec|-e"|"exec|--env-file"|"exec|--user"|"exec|-u"|"exec|--workdir"|"exec|-w") return 0 ;;
     "container inspect|--format"|"container inspect|-f") return 0 ;;
     "inspect|--format"|"inspect|-f") return 0 ;;
     "image import|--change"|"image import|-c"|"image import|--message"|"image import|-m"|"import|--change"|"import|-c"|"import|--message"|"import|-m") return 0 ;;
@@ -104,6 +106,7 @@ __skiff_flag_positionals() {
   case "$1" in
     "container run"|"run") echo 1 ;;
     "container create"|"create") echo 1 ;;
+    "container exec"|"exec") echo 1 ;;
     *) echo 0 ;;
   esac
 }

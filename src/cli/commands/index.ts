@@ -16,6 +16,7 @@ import { historyCommand } from './image/history.js';
 import { imagePruneCommand } from './image/prune.js';
 import { saveCommand } from './image/save.js';
 import { loadCommand } from './image/load.js';
+import { execCommand } from './container/exec.js';
 import { exportCommand } from './container/export.js';
 import { rmiCommand } from './image/rm.js';
 import { tagCommand } from './image/tag.js';
@@ -43,6 +44,7 @@ export const COMMANDS: CommandDefinition[] = [
   psCommand,
   logsCommand,
   waitCommand,
+  execCommand,
   containerInspectCommand,
   inspectCommand,
   importCommand,
