@@ -2,6 +2,7 @@
 // engine, 126 not executable, 127 not found), the container's environment
 // with -e/-w/-u on top, stdin to EOF with -i, a real pty with -t that
 // follows resizes, -d sessions that outlive the CLI, and ExecIDs.
+import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
@@ -207,6 +208,19 @@ test('--detach with --tty is refused before anything runs', async (t) => {
 test('-l acts on the latest container (here the one that is not running)', async (t) => {
   const r = await env.skiff(['exec', '-l', 'echo', 'hi'], { exit: 125 });
   t.regex(r.stderr, /^Error: can only create exec sessions on running containers/);
+});
+
+test('a signal to skiff reaches the process, and its exit code comes back', async (t) => {
+  const child = spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'exec', CTR, 'sh', '-c', 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await until(async () => {
+    if (!out.includes('ready')) throw new Error(`not ready: ${out}`);
+  }, 30_000);
+  child.kill('SIGTERM');
+  t.is(await exited, 9, out);
 });
 
 test('container exec is the same command', async (t) => {
