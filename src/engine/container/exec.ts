@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Process, Spec } from '../../oci/runtime-spec.js';
@@ -160,8 +160,8 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
 
     const out = streams ?? { stdout: globalThis.process.stdout, stderr: globalThis.process.stderr };
     // Until the process runs, everything the runtime prints is its own error text: held back, so
-    // a failed exec is one `Error:` line; the pid file tells that the process has started.
-    const started = () => existsSync(files.pidFile);
+    // a failed exec is one `Error:` line.
+    const started = () => commandStarted(files.pidFile, record.runtime.name);
     const running = options.tty
       ? await runOnPty(argv, childEnv, out, options, started)
       : runOnPipes(argv, childEnv, out, options, started);
@@ -174,7 +174,11 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
     }
     running.held.flush();
     return { execId, exitCode: code };
+  } catch (err) {
+    await store.removeExecSession(record.id, execId);
+    throw err;
   } finally {
+    // A detached session that started keeps its record (pruned once its process is gone).
     if (!options.detach) await store.removeExecSession(record.id, execId);
     else await fsp.rm(files.processFile, { force: true });
   }
@@ -293,6 +297,22 @@ class HeldOutput {
   private stopTimer(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+}
+
+/**
+ * Whether the exec'd command runs: the runtime has written the pid file and
+ * that process has executed the command. runc writes the pid file before its
+ * init (`runc:[2:INIT]`) calls execve, which may still fail; crun's child is
+ * named crun until then.
+ */
+function commandStarted(pidFile: string, runtime: string): boolean {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!(pid > 0)) return false;
+    return !readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith(runtime);
+  } catch {
+    return false;
   }
 }
 

@@ -226,3 +226,19 @@ test('a signal to skiff reaches the process, and its exit code comes back', asyn
 test('container exec is the same command', async (t) => {
   t.is((await env.skiff(['container', 'exec', CTR, 'echo', 'hi'])).stdout, 'hi');
 });
+
+test.serial('a failed -d exec leaves no session behind', async (t) => {
+  await env.skiff(['exec', '-d', CTR, 'nosuchcommand'], { exit: 127 });
+  const dirs = await fsp.readdir(join(env.root, 'containers', await containerId(), 'exec')).catch((): string[] => []);
+  const leftovers = [];
+  for (const d of dirs) {
+    const files = await fsp.readdir(join(env.root, 'containers', await containerId(), 'exec', d)).catch((): string[] => []);
+    // Only a session that runs has a session.json (the -d tests may have left one running).
+    if (!files.includes('session.json')) leftovers.push(`${d}: ${files.join(',')}`);
+  }
+  t.deepEqual(leftovers, []);
+});
+
+async function containerId(): Promise<string> {
+  return (await env.skiff(['inspect', '--format', '{{.Id}}', CTR])).stdout;
+}
