@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "attach commit container create diff export history image images import info inspect kill load login logout logs port ps pull push rename restart rm rmi run save start stop system tag top untag version wait" ;;
-    "container") echo "attach commit create diff exists export inspect kill list logs ls port prune ps remove rename restart rm run start stop top wait" ;;
+    "") echo "attach commit container create diff exec export history image images import info inspect kill load login logout logs port ps pull push rename restart rm rmi run save start stop system tag top untag version wait" ;;
+    "container") echo "attach commit create diff exec exists export inspect kill list logs ls port prune ps remove rename restart rm run start stop top wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info prune version" ;;
   esac
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container create"|"container diff"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stop"|"container top"|"container wait"|"create"|"diff"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"untag"|"version"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stop"|"container top"|"container wait"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -32,6 +32,7 @@ __skiff_flags() {
     "container ps"|"ps"|"container ls"|"container list") echo "--all -a --quiet -q --no-trunc --format --noheading -n --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container logs"|"logs") echo "--follow -f --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container exec"|"exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --latest -l --privileged --tty -t --user -u --workdir -w --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container restart"|"restart") echo "--all -a --running --latest -l --filter -f --cidfile --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container rename"|"rename") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container prune") echo "--force -f --filter --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -77,6 +78,7 @@ __skiff_takes_value() {
     "container rm|--time"|"container rm|-t"|"rm|--time"|"rm|-t"|"container remove|--time"|"container remove|-t") return 0 ;;
     "container ps|--format"|"ps|--format"|"container ls|--format"|"container list|--format") return 0 ;;
     "container logs|--tail"|"logs|--tail") return 0 ;;
+    "container exec|--detach-keys"|"container exec|--env"|"container exec|-e"|"container exec|--env-file"|"container exec|--user"|"container exec|-u"|"container exec|--workdir"|"container exec|-w"|"exec|--detach-keys"|"exec|--env"|"exec|-e"|"exec|--env-file"|"exec|--user"|"exec|-u"|"exec|--workdir"|"exec|-w") return 0 ;;
     "container restart|--filter"|"container restart|-f"|"container restart|--cidfile"|"container restart|--time"|"container restart|-t"|"restart|--filter"|"restart|-f"|"restart|--cidfile"|"restart|--time"|"restart|-t") return 0 ;;
     "container prune|--filter") return 0 ;;
     "container inspect|--format"|"container inspect|-f") return 0 ;;
@@ -119,6 +121,7 @@ __skiff_flag_positionals() {
   case "$1" in
     "container run"|"run") echo 1 ;;
     "container create"|"create") echo 1 ;;
+    "container exec"|"exec") echo 1 ;;
     "container top"|"top") echo 1 ;;
     *) echo 0 ;;
   esac

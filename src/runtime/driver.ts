@@ -32,6 +32,30 @@ export function runArgs(choice: RuntimeChoice, runtimeRoot: string, opts: { id: 
   ];
 }
 
+/**
+ * argv for `RUNTIME exec`: runs the process described by `processFile` (an
+ * OCI process object) in the running container `id`. In the foreground the
+ * runtime lives until the process exits and exits with its code; with
+ * `detach` it exits once the process has started. Errors go to `logFile`.
+ */
+export function execArgs(choice: { name: RuntimeName }, runtimeRoot: string, opts: { id: string; processFile: string; pidFile: string; logFile: string; detach: boolean }): string[] {
+  return [
+    '--root', runtimeStateRoot(runtimeRoot, choice.name),
+    '--log', opts.logFile, '--log-format', 'json',
+    'exec', '--process', opts.processFile, '--pid-file', opts.pidFile,
+    ...(opts.detach ? ['--detach'] : []),
+    opts.id,
+  ];
+}
+
+/** podman's wording for a failed exec (126/127 from startFailureExitCode), so scripts matching its errors keep working. */
+export function execFailureMessage(runtime: RuntimeName, failure: string, exitCode: number): string {
+  const text = failure.startsWith(runtime) ? failure : `${runtime}: ${failure}`;
+  if (exitCode === 127) return `${text}: OCI runtime attempted to invoke a command that was not found`;
+  if (exitCode === 126) return `${text}: OCI permission denied`;
+  return text;
+}
+
 export class RuntimeError extends SkiffError {
   constructor(message: string, readonly exitCode: number, cause?: unknown) {
     super('ERUNTIME', message, { cause });

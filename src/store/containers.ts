@@ -23,6 +23,20 @@ export interface ContainerState {
   error?: string;
 }
 
+/**
+ * A process started in a running container by `exec`: exec/<execId>/session.json.
+ * `pid` and `pidStartTime` name the process that lives as long as the
+ * session (the runtime in the foreground, the command itself with -d), so a
+ * session whose process is gone is stale whoever failed to remove it.
+ */
+export interface ExecSession {
+  id: string;
+  command: string[];
+  pid: number;
+  pidStartTime: number;
+  detached: boolean;
+}
+
 export class NameInUseError extends SkiffError {
   constructor(name: string, holder: string) {
     super('ENAMEINUSE', `the container name "${name}" is already in use by ${holder}`, {
@@ -157,6 +171,40 @@ export class ContainerStore {
    */
   async writeState(id: string, state: ContainerState): Promise<void> {
     await writeJsonAtomic(this.layout.containerState(id), state, 0o600);
+  }
+
+  /** Makes the private directory of a new exec session and returns its path. */
+  async createExecSessionDir(id: string, execId: string): Promise<string> {
+    const dir = this.layout.execSessionDir(id, execId);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  /** Records a started exec session (atomic); it is listed from then on. No lock: each session has its own file. */
+  async writeExecSession(id: string, session: ExecSession): Promise<void> {
+    await writeJsonAtomic(join(this.layout.execSessionDir(id, session.id), 'session.json'), session, 0o600);
+  }
+
+  /**
+   * The recorded exec sessions of a container, stale ones included (the
+   * caller checks their processes). Directories without a session.json are
+   * sessions being started or that failed to start, and are skipped.
+   */
+  async execSessions(id: string): Promise<ExecSession[]> {
+    let entries: string[];
+    try {
+      entries = await fsp.readdir(this.layout.containerExecDir(id));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw err;
+    }
+    const sessions = await Promise.all(entries.map((e) => readJsonIfExists<ExecSession>(join(this.layout.containerExecDir(id), e, 'session.json'))));
+    return sessions.filter((s): s is ExecSession => s !== undefined);
+  }
+
+  /** Deletes an exec session's directory; a session already gone is fine. */
+  async removeExecSession(id: string, execId: string): Promise<void> {
+    await fsp.rm(this.layout.execSessionDir(id, execId), { recursive: true, force: true });
   }
 
   /** True when a removal of the container started and did not finish (config.json without state.json). */

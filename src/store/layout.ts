@@ -31,6 +31,9 @@ export class StoreLayout {
   containerUserData(id: string): string { return join(this.containerDir(id), 'userdata'); }
   /** Overlay upper/work/merged, or the vfs copy, of a container's rootfs. */
   containerRootfsDir(id: string): string { return join(this.containerDir(id), 'rootfs'); }
+  /** One directory per exec session: its process spec, pid file, runtime log and session.json. */
+  containerExecDir(id: string): string { return join(this.containerDir(id), 'exec'); }
+  execSessionDir(id: string, execId: string): string { return join(this.containerExecDir(id), execId); }
   get namesDir(): string { return join(this.containersDir, '.names'); }
   nameFile(name: string): string { return join(this.namesDir, name); }
   /** Guards reclaiming and releasing names (a first claim needs no lock). */

@@ -23,6 +23,7 @@ import { historyCommand } from './image/history.js';
 import { imagePruneCommand } from './image/prune.js';
 import { saveCommand } from './image/save.js';
 import { loadCommand } from './image/load.js';
+import { execCommand } from './container/exec.js';
 import { exportCommand } from './container/export.js';
 import { diffCommand } from './container/diff.js';
 import { commitCommand } from './container/commit.js';
@@ -53,6 +54,7 @@ export const COMMANDS: CommandDefinition[] = [
   psCommand,
   logsCommand,
   waitCommand,
+  execCommand,
   restartCommand,
   renameCommand,
   containerPruneCommand,

@@ -3,10 +3,14 @@ import { namespaceAddresses } from '../../network/addresses.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
+import { liveExecSessions } from './exec-sessions.js';
 import { resolveContainer, type ContainerInfo } from './record.js';
 
-/** `skiff container inspect`, with podman's JSON field names for what skiff has. */
-export function containerInspectReport(ctx: EngineContext, info: ContainerInfo): Record<string, unknown> {
+/**
+ * `skiff container inspect`, with podman's JSON field names for what skiff
+ * has. `execIds`: the container's running exec sessions.
+ */
+export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, execIds: string[] = []): Record<string, unknown> {
   const { record, state } = info;
   const spec = record.spec;
   const command = [...record.entrypoint, ...record.cmd];
@@ -52,7 +56,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo):
     AppArmorProfile: '',
     EffectiveCaps: null,
     BoundingCaps: null,
-    ExecIDs: [],
+    ExecIDs: execIds,
     GraphDriver: { Name: record.storageDriver, Data: { RootfsPath: spec.rootfs } },
     Mounts: [],
     Dependencies: [],
@@ -113,7 +117,9 @@ export class NoSuchObjectError extends SkiffError {
 export async function inspectTarget(ctx: EngineContext, kind: InspectKind, target: string): Promise<Record<string, unknown>> {
   if (kind === 'image') return inspectImage(ctx, target);
   try {
-    return containerInspectReport(ctx, await resolveContainer(ctx, target));
+    const info = await resolveContainer(ctx, target);
+    const sessions = info.state.status === 'running' ? await liveExecSessions(ctx, info.record.id) : [];
+    return containerInspectReport(ctx, info, sessions.map((s) => s.id));
   } catch (err) {
     if (kind === 'container' || !(err instanceof NoSuchContainerError)) throw err;
   }

@@ -1,0 +1,244 @@
+// `skiff exec` end to end: podman's exit codes (the command's own, 125
+// engine, 126 not executable, 127 not found), the container's environment
+// with -e/-w/-u on top, stdin to EOF with -i, a real pty with -t that
+// follows resizes, -d sessions that outlive the CLI, and ExecIDs.
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import pty from 'node-pty';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
+import { PROJECT_ROOT, SKIFF_BIN, sleep } from '../../helpers/skiff.js';
+
+const env = useBusyboxEnv();
+const CTR = 'exectarget';
+
+// Made by the first test that needs them (hooks run concurrently with the env's own).
+let containers: Promise<unknown> | undefined;
+function ready(): Promise<unknown> {
+  containers ??= (async () => {
+    await env.skiff(['run', '-d', '--network', 'none', '--name', CTR, '-e', 'FROM_RUN=yes', BUSYBOX_IMAGE, 'sleep', '1000']);
+    await env.skiff(['create', '--network', 'none', '--name', 'notrunning', BUSYBOX_IMAGE, 'true']);
+  })();
+  return containers;
+}
+test.beforeEach(() => ready());
+
+/** Calls `probe` until it stops throwing; throws its last error after `ms`. */
+async function until<T>(probe: () => Promise<T>, ms: number, every = 100): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await sleep(every);
+  }
+}
+
+async function execIds(): Promise<string[]> {
+  const r = await env.skiff(['inspect', '--format', '{{json .ExecIDs}}', CTR]);
+  return JSON.parse(r.stdout) as string[];
+}
+
+const exitCodes = test.macro(async (t, args: string[], exit: number, stderr?: RegExp) => {
+  const r = await env.skiff(['exec', ...args], { exit });
+  t.is(r.exitCode, exit);
+  if (stderr) {
+    t.regex(r.stderr, stderr);
+    // One `Error:` line: the runtime's own text is not printed a second time.
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+test('exit code 0', exitCodes, [CTR, 'true'], 0);
+test('the command\'s own exit code: 3', exitCodes, [CTR, 'sh', '-c', 'exit 3'], 3);
+test('127 when the command is not found', exitCodes, [CTR, 'nosuchcommand'], 127,
+  /^Error: \w+: .*nosuchcommand.*: OCI runtime attempted to invoke a command that was not found$/);
+test('126 when the command cannot be executed', exitCodes, [CTR, '/etc/passwd'], 126,
+  /^Error: \w+: .*\/etc\/passwd.*permission denied: OCI permission denied$/);
+test('125 for an unknown container', exitCodes, ['nosuchcontainer', 'true'], 125,
+  /^Error: no container with name or ID "nosuchcontainer" found: no such container$/);
+test('125 with podman\'s message for a container that is not running', exitCodes, ['notrunning', 'true'], 125,
+  /^Error: can only create exec sessions on running containers: container state improper$/);
+test('125 without a command', exitCodes, [CTR], 125, /^Error: .*must provide a non-empty command/);
+test('125 for an unsupported --detach-keys', exitCodes, ['--detach-keys', 'ctrl-x', CTR, 'true'], 125, /^Error: --detach-keys "ctrl-x" is not supported/);
+test('125 for a user the image does not know', exitCodes, ['-u', 'nosuchuser', CTR, 'true'], 125, /^Error: unable to find user nosuchuser/);
+
+test('stdout and stderr stay apart; flags after the command belong to it', async (t) => {
+  const r = await env.skiff(['exec', CTR, 'sh', '-c', 'echo out; echo err >&2', '-x']);
+  t.is(r.stdout, 'out');
+  t.is(r.stderr, 'err');
+});
+
+test('the container\'s environment, with -e and --env-file on top', async (t) => {
+  const file = join(env.dir, 'exec.env');
+  await fsp.writeFile(file, '# comment\nFROM_FILE=file\nFOO=from-file\n');
+  const r = await env.skiff(['exec', '--env-file', file, '-e', 'FOO=bar', CTR, 'env']);
+  t.true(r.lines.includes('FROM_RUN=yes'), r.stdout);
+  t.true(r.lines.includes('FROM_FILE=file'), r.stdout);
+  t.true(r.lines.includes('FOO=bar'), r.stdout);
+  t.true(r.lines.some((l) => l.startsWith('PATH=')), r.stdout);
+});
+
+test('-w sets the working directory; the default is the container\'s', async (t) => {
+  t.is((await env.skiff(['exec', CTR, 'pwd'])).stdout, '/');
+  t.is((await env.skiff(['exec', '-w', '/etc', CTR, 'pwd'])).stdout, '/etc');
+});
+
+test('-u resolves names against the image; the default is the container\'s user', async (t) => {
+  t.is((await env.skiff(['exec', CTR, 'id'])).stdout, 'uid=0(root) gid=0(root)');
+  t.regex((await env.skiff(['exec', '-u', 'user', CTR, 'id'])).stdout, /^uid=1000\(user\) gid=1000\(user\)/);
+  t.regex((await env.skiff(['exec', '-u', '1000:tty', CTR, 'id'])).stdout, /^uid=1000\(user\) gid=5\(tty\)/);
+});
+
+test('--privileged gives every capability; the default is the container\'s set', async (t) => {
+  const caps = async (args: string[]) => (await env.skiff(['exec', ...args, CTR, 'sh', '-c', 'grep CapEff /proc/self/status'])).stdout.split(/\s+/)[1];
+  const base = await caps([]);
+  const privileged = await caps(['--privileged']);
+  t.not(base, privileged);
+  t.true(BigInt(`0x${privileged}`) > BigInt(`0x${base}`));
+  t.is((BigInt(`0x${privileged}`) & (1n << 21n)), 1n << 21n, 'CAP_SYS_ADMIN');
+});
+
+test('-i streams piped stdin to EOF', async (t) => {
+  const input = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+  const r = await env.skiff(['exec', '-i', CTR, 'cat'], { stdin: input });
+  t.is(r.stdout + '\n', input);
+  const hi = await env.skiff(['exec', '-i', CTR, 'cat'], { stdin: 'hi\n' });
+  t.is(hi.stdout, 'hi');
+});
+
+test('without -i the command gets no stdin', async (t) => {
+  const r = await env.skiff(['exec', CTR, 'cat'], { stdin: 'not for cat\n', timeout: 20_000 });
+  t.is(r.stdout, '');
+});
+
+test.serial('-d returns at once, the process outlives the CLI, and ExecIDs lists it while it runs', async (t) => {
+  const r = await env.skiff(['exec', '-d', CTR, 'sh', '-c', 'sleep 3; touch /tmp/detached-done']);
+  t.regex(r.stdout, /^[0-9a-f]{64}$/);
+  t.deepEqual(await execIds(), [r.stdout]);
+  // The CLI has exited; the process finishes its work on its own.
+  await until(async () => {
+    await env.skiff(['exec', CTR, 'test', '-e', '/tmp/detached-done']);
+  }, 20_000, 300);
+  await until(async () => {
+    if ((await execIds()).length !== 0) throw new Error('ExecIDs still lists the finished session');
+  }, 10_000, 200);
+  t.pass();
+});
+
+test.serial('ExecIDs lists a foreground session while it runs and drops it after', async (t) => {
+  const running = env.skiff(['exec', CTR, 'sleep', '3']);
+  const ids = await until(async () => {
+    const now = await execIds();
+    if (now.length !== 1) throw new Error(`ExecIDs: ${JSON.stringify(now)}`);
+    return now;
+  }, 10_000, 100);
+  t.regex(ids[0]!, /^[0-9a-f]{64}$/);
+  await running;
+  t.deepEqual(await execIds(), []);
+});
+
+test.serial('a session whose CLI was killed with -9 is not listed once its process is gone', async (t) => {
+  const child = pty.spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'exec', CTR, 'sleep', '4'], { cwd: PROJECT_ROOT, env: process.env as Record<string, string> });
+  await until(async () => {
+    if ((await execIds()).length !== 1) throw new Error('not listed yet');
+  }, 10_000, 100);
+  // Nobody removes the session's record now; the runtime ends with the process.
+  child.kill('SIGKILL');
+  await until(async () => {
+    const now = await execIds();
+    if (now.length !== 0) throw new Error(`ExecIDs: ${JSON.stringify(now)}`);
+  }, 15_000, 200);
+  t.pass();
+});
+
+test.serial('-it: a real pty whose size follows the terminal, and the exit code', async (t) => {
+  const term = pty.spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'exec', '-it', CTR, 'sh'], {
+    name: 'xterm', cols: 100, rows: 30, cwd: PROJECT_ROOT, env: { ...process.env, TERM: 'xterm' } as Record<string, string>,
+  });
+  let out = '';
+  term.onData((d) => { out += d; });
+  const exited = new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
+  const expect = (re: RegExp, from: number, ms = 15_000) => until(async () => {
+    const m = re.exec(out.slice(from));
+    if (!m) throw new Error(`no ${re} in ${JSON.stringify(out.slice(from))}`);
+    return from + m.index + m[0].length;
+  }, ms, 50);
+  try {
+    await expect(/\/ # /, 0, 30_000);
+    let from = out.length;
+    term.write('tty\r');
+    await expect(/\/dev\/pts\/\d+/, from);
+    from = out.length;
+    term.write('stty size\r');
+    await expect(/30 100/, from);
+    term.resize(120, 40);
+    // The resize travels asynchronously (SIGWINCH → skiff → runtime): ask until it shows.
+    await until(async () => {
+      const mark = out.length;
+      term.write('stty size\r');
+      await expect(/stty size\r*\n\d+ \d+\r*\n/, mark, 2_000);
+      if (!/\n40 120\r*\n/.test(out.slice(mark))) throw new Error('not resized yet');
+    }, 15_000, 100);
+    term.write('exit 7\r');
+    t.is(await exited, 7, out);
+  } finally {
+    try {
+      term.kill();
+    } catch {
+      // already gone
+    }
+  }
+});
+
+test('-t without -i: a terminal, no input', async (t) => {
+  const r = await env.skiff(['exec', '-t', CTR, 'tty']);
+  t.regex(r.stdout, /^\/dev\/pts\/\d+\r?$/);
+});
+
+test('--detach with --tty is refused before anything runs', async (t) => {
+  const r = await env.skiff(['exec', '-dt', CTR, 'true'], { exit: 125 });
+  t.regex(r.stderr, /^Error: --detach and --tty cannot be used together/);
+});
+
+test('-l acts on the latest container (here the one that is not running)', async (t) => {
+  const r = await env.skiff(['exec', '-l', 'echo', 'hi'], { exit: 125 });
+  t.regex(r.stderr, /^Error: can only create exec sessions on running containers/);
+});
+
+test('a signal to skiff reaches the process, and its exit code comes back', async (t) => {
+  const child = spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'exec', CTR, 'sh', '-c', 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await until(async () => {
+    if (!out.includes('ready')) throw new Error(`not ready: ${out}`);
+  }, 30_000);
+  child.kill('SIGTERM');
+  t.is(await exited, 9, out);
+});
+
+test('container exec is the same command', async (t) => {
+  t.is((await env.skiff(['container', 'exec', CTR, 'echo', 'hi'])).stdout, 'hi');
+});
+
+test.serial('a failed -d exec leaves no session behind', async (t) => {
+  await env.skiff(['exec', '-d', CTR, 'nosuchcommand'], { exit: 127 });
+  const dirs = await fsp.readdir(join(env.root, 'containers', await containerId(), 'exec')).catch((): string[] => []);
+  const leftovers = [];
+  for (const d of dirs) {
+    const files = await fsp.readdir(join(env.root, 'containers', await containerId(), 'exec', d)).catch((): string[] => []);
+    // Only a session that runs has a session.json (the -d tests may have left one running).
+    if (!files.includes('session.json')) leftovers.push(`${d}: ${files.join(',')}`);
+  }
+  t.deepEqual(leftovers, []);
+});
+
+async function containerId(): Promise<string> {
+  return (await env.skiff(['inspect', '--format', '{{.Id}}', CTR])).stdout;
+}
