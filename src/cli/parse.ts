@@ -119,8 +119,10 @@ export function normalizeFlagTokens(tokens: string[], options: Record<string, Op
       const name = byName.get(token.slice(2, eq < 0 ? undefined : eq));
       const spec = name === undefined ? undefined : options[name];
       if (spec?.type === 'boolean' && eq >= 0) out.push(`--${name}=${toBool(token.slice(eq + 1), `--${name}`)}`);
+      // pflag's booleans never take the next token (`exec -l true` runs true): yargs' would.
+      else if (spec?.type === 'boolean') out.push(`--${name}=true`);
       // A value flag's next token is its value, whatever it looks like (`--env --x`).
-      else if (spec && spec.type !== 'boolean' && eq < 0 && i + 1 < tokens.length) out.push(`--${name}=${tokens[++i]}`);
+      else if (spec && eq < 0 && i + 1 < tokens.length) out.push(`--${name}=${tokens[++i]}`);
       else out.push(token);
       continue;
     }
@@ -142,7 +144,7 @@ export function normalizeFlagTokens(tokens: string[], options: Record<string, Op
           out.push(`--${name}=${toBool(rest.slice(1), `-${letter}`)}`);
           break;
         }
-        out.push(`--${name}`);
+        out.push(`--${name}=true`);
         continue;
       }
       if (rest !== '') out.push(`--${name}=${rest.startsWith('=') ? rest.slice(1) : rest}`);

@@ -105,3 +105,9 @@ test('toCreateOptions: image, command, labels and lists from the parsed flags', 
   t.is(opts.user, '1000:10');
   t.is(opts.network, 'slirp4netns');
 });
+
+// --- a boolean never takes the next word (pflag): `exec -l true` runs `true` ---
+const EXEC = command('container exec');
+test('a short boolean does not swallow a following "true"', parsesTo, EXEC, ['-l', 'true'], { latest: true, _: ['true'] });
+test('a long boolean does not swallow a following "false"', parsesTo, RM, ['--force', 'false'], { force: true, _: ['false'] });
+test('a boolean in a cluster does not swallow the next word either', parsesTo, RUN, ['-dt', 'false', 'x'], { detach: true, tty: true, _: ['false', 'x'] });
