@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "container create export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
-    "container") echo "create export inspect kill list logs ls ps remove rm run start stop wait" ;;
+    "") echo "container cp create export history image images import info inspect kill load login logout logs ps pull push rm rmi run save start stop system tag untag version wait" ;;
+    "container") echo "cp create export inspect kill list logs ls ps remove rm run start stop wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info prune version" ;;
   esac
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "container"|"container create"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
+    "container"|"container cp"|"container create"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container ps"|"container remove"|"container rm"|"container run"|"container start"|"container stop"|"container wait"|"cp"|"create"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"ps"|"pull"|"push"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -49,6 +49,7 @@ __skiff_flags() {
     "image save"|"save") echo "--output -o --format --multi-image-archive -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image load"|"load") echo "--input -i --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container cp"|"cp") echo "--archive -a --overwrite --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;

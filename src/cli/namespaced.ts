@@ -16,6 +16,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container kill', 'kill',
   'container rm', 'container remove', 'rm',
   'container export', 'export',
+  'container cp', 'cp',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

@@ -17,6 +17,7 @@ import { imagePruneCommand } from './image/prune.js';
 import { saveCommand } from './image/save.js';
 import { loadCommand } from './image/load.js';
 import { exportCommand } from './container/export.js';
+import { cpCommand } from './container/cp.js';
 import { rmiCommand } from './image/rm.js';
 import { tagCommand } from './image/tag.js';
 import { untagCommand } from './image/untag.js';
@@ -61,6 +62,7 @@ export const COMMANDS: CommandDefinition[] = [
   saveCommand,
   loadCommand,
   exportCommand,
+  cpCommand,
   infoCommand,
   systemPruneCommand,
   versionCommand,

@@ -21,6 +21,29 @@ import { SkiffError, isErrno } from '../../util/errors.js';
  * out; a file that shrinks while read is padded with zeros (as GNU tar does).
  */
 export async function packDirectory(root: string, out: Writable): Promise<void> {
+  const top = DirHandle.open(root);
+  try {
+    await packTree(out, (packer) => packer.walk(top, ''));
+  } finally {
+    top.close();
+  }
+}
+
+/** What packTree's `fill` adds entries with; names are the tar names to give them. */
+export interface TreePacker {
+  /** Archives entry `name` of `dir` (a whole tree when it is a directory) as `rel`. */
+  entry(dir: DirHandle, name: string, rel: string): Promise<void>;
+  /** Archives what `dir` holds, each entry named `prefix` + its name. */
+  walk(dir: DirHandle, prefix: string): Promise<void>;
+}
+
+/**
+ * Writes a tar stream into `out` (ended on success) of what `fill` adds,
+ * with packDirectory's walk: through directory fds, never following a
+ * symlink. `fill` may add several entries; the caller keeps the handles it
+ * passes and closes them.
+ */
+export async function packTree(out: Writable, fill: (packer: TreePacker) => Promise<void>): Promise<void> {
   const pack = tar.pack();
   const writing = pipeline(pack, out);
   writing.catch(() => undefined);
@@ -93,13 +116,12 @@ export async function packDirectory(root: string, out: Writable): Promise<void> 
     }
   };
 
+  const entry = async (dir: DirHandle, name: string, rel: string): Promise<void> => {
+    for (let tries = 0; tries < 3; tries++) if (await addEntry(dir, name, rel)) break;
+  };
+
   try {
-    const top = DirHandle.open(root);
-    try {
-      await walk(top, '');
-    } finally {
-      top.close();
-    }
+    await fill({ entry, walk });
     pack.finalize();
     await writing;
   } catch (err) {
