@@ -8,7 +8,7 @@ import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js'
 import { exec } from '../../util/exec.js';
 import { nonEnding } from '../../util/atomic-output.js';
 import type { EngineContext } from '../context.js';
-import { resolveContainer, type ContainerInfo } from './record.js';
+import { loadContainer, resolveContainer, type ContainerInfo } from './record.js';
 
 export interface ContainerCopyOptions {
   /** `[CONTAINER:]PATH`, or `-` for a tar stream on `stdin`. */
@@ -95,7 +95,8 @@ async function withSide<T>(
   const store = new ContainerStore(ctx.layout);
   return store.withContainerLock(info.record.id, async () => {
     const storage = readStorage(ctx, info.record.id);
-    return withWritableRootfs(storage, (root) => use({ root, path: side.path, where, info }).catch((err) => {
+    const running = (await loadContainer(ctx, info.record.id))?.state.status === 'running';
+    return withWritableRootfs(storage, running, (root) => use({ root, path: side.path, where, info }).catch((err) => {
       // An errno error escaping here would read as the container's removal (withContainerLock maps ENOENT so).
       if (err instanceof SkiffError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
       throw new SkiffError('ECOPY', `copying to or from ${where}: ${(err as Error).message}`, { cause: err });
@@ -118,19 +119,22 @@ function readStorage(ctx: EngineContext, id: string): MonitorConfig['storage'] {
  * container's lock, so no start mounts it meanwhile), or its vfs copy, made
  * first if the container never ran.
  */
-async function withWritableRootfs<T>(storage: MonitorConfig['storage'], use: (root: string) => Promise<T>): Promise<T> {
+async function withWritableRootfs<T>(storage: MonitorConfig['storage'], running: boolean, use: (root: string) => Promise<T>): Promise<T> {
   if (storage.driver === 'vfs') {
     const { prepareVfsRootfs } = await import('../../store/drivers/vfs.js');
     return use(await prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir));
   }
-  if (mountsOn(storage.mergedDir, readFileSync('/proc/self/mountinfo', 'utf8')) > 0) return use(storage.mergedDir);
+  const mounted = mountsOn(storage.mergedDir, readFileSync('/proc/self/mountinfo', 'utf8')) > 0;
+  if (running && mounted) return use(storage.mergedDir);
+  // Left mounted by a cp killed with -9: mounting again would stack a second overlay on the same upper dir.
+  if (mounted) await unmountAll(storage.mergedDir);
   await fsp.mkdir(storage.upperDir, { recursive: true });
   await fsp.mkdir(storage.workDir, { recursive: true });
   await fsp.mkdir(storage.mergedDir, { recursive: true });
   const lower = [...storage.lowerDirs].reverse().join(':');
   const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
-  const mounted = await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`, storage.mergedDir]);
-  if (mounted.exitCode !== 0) throw new SkiffError('EMOUNT', `cannot mount the container's root filesystem: ${mounted.stderr.trim()}`);
+  const mount = await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`, storage.mergedDir]);
+  if (mount.exitCode !== 0) throw new SkiffError('EMOUNT', `cannot mount the container's root filesystem: ${mount.stderr.trim()}`);
   try {
     return await use(storage.mergedDir);
   } finally {
