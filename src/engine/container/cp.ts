@@ -224,7 +224,8 @@ async function pipe(
   into: DirHandle,
   options: Parameters<typeof unpackBeneath>[2],
 ): Promise<void> {
-  const stream = new PassThrough();
+  // A deep buffer lets the packer run ahead of the unpacker instead of handing over one small entry at a time.
+  const stream = new PassThrough({ highWaterMark: 8 << 20 });
   const unpacking = unpackBeneath(stream, into, options);
   const packing = packTree(stream as Writable, fill);
   const [unpacked, packed] = await Promise.allSettled([unpacking.catch((err) => { stream.destroy(err as Error); throw err; }), packing]);

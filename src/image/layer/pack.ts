@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, read as fsRead, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, read as fsRead, readSync, readlinkSync, type Stats } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -48,8 +48,12 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
   const writing = pipeline(pack, out);
   writing.catch(() => undefined);
   const seen = new Map<string, string>();
-  const add = (header: Partial<tar.Header> & { name: string }) =>
-    new Promise<void>((resolve, reject) => pack.entry(header, (err?: Error | null) => (err ? reject(err) : resolve())));
+  const add = (header: Partial<tar.Header> & { name: string }, content?: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (content) pack.entry(header, content, done);
+      else pack.entry(header, done);
+    });
   const header = (name: string, st: Stats) => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
 
   /** Archives entry `name` of `dir`; false when it changed type between the lstat and the open (try again). */
@@ -87,6 +91,11 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
           return true;
         }
         if (fst.nlink > 1) seen.set(key, rel);
+        if (fst.size <= SMALL_FILE) {
+          // One read and one entry: a stream pipeline per small file cost more than the copy itself.
+          await add({ ...header(rel, fst), type: 'file', size: fst.size }, readSmall(file.fd, fst.size));
+          return true;
+        }
         handedOver = true; // readExactly closes it from here
         await new Promise<void>((resolve, reject) => {
           const entry = pack.entry({ ...header(rel, fst), type: 'file', size: fst.size }, (err) => (err ? reject(err) : resolve()));
@@ -132,6 +141,19 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
 }
 
 const CHUNK = 1 << 16;
+const SMALL_FILE = 1 << 20;
+
+/** Reads `size` bytes of a small file at once; zeros stand in for bytes it lost while being read (as readExactly). */
+function readSmall(fd: number, size: number): Buffer {
+  const buffer = Buffer.alloc(size);
+  let done = 0;
+  while (done < size) {
+    const n = readSync(fd, buffer, done, size - done, done);
+    if (n === 0) break;
+    done += n;
+  }
+  return buffer;
+}
 const read = promisify(fsRead);
 
 /** Reads `size` bytes from `fd` and closes it; zeros stand in for bytes a file lost while being read. */
