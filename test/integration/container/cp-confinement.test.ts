@@ -202,18 +202,21 @@ for (const driver of ['overlay', 'vfs'] as const) {
       await mkdir(join(payload, 'd'), { recursive: true });
       for (let n = 1; n <= 5; n++) await writeFile(join(payload, 'd', `p${n}`), 'payload\n');
       await writeFile(join(payload, 'f'), 'payload\n');
+      // Entries that alternate between d/ and the top, so each one looks d up again: many chances per copy for a swap to land between a check and a use.
+      const alternating = await makeTar(Array.from({ length: 1000 }, (_, i) => ({ name: i % 2 ? `top${i}` : `d/p${i}`, type: 'file' as const, content: 'payload\n' })));
       const deadline = Date.now() + RACE_FOR_MS;
       let rounds = 0;
       let leaked = 0;
       let copiedOut = 0;
       while (Date.now() < deadline || rounds < 3) {
         const out = join(work, `${name}-out-${rounds}`);
-        const r = await env.skiff(['cp', `${name}:/w`, out], {}).catch((err: Error) => err);
+        const r = await env.skiff(['cp', `${name}:/w`, out]).catch((err: Error) => err);
         if (!(r instanceof Error)) copiedOut++;
         for (const [, content] of await filesUnder(out).catch(() => [])) if (content.includes(SECRET)) leaked++;
         // Into the swapping directory, and a tree whose d/ and f meet the swapped entries (refusals are fine).
-        await env.skiff(['cp', join(payload, 'f'), `${name}:/w/d/`], {}).catch(() => undefined);
-        await env.skiff(['cp', '--overwrite', `${payload}/.`, `${name}:/w`], {}).catch(() => undefined);
+        await env.skiff(['cp', join(payload, 'f'), `${name}:/w/d/`]).catch(() => undefined);
+        await env.skiff(['cp', '--overwrite', `${payload}/.`, `${name}:/w`]).catch(() => undefined);
+        await execa(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'cp', '-', `${name}:/w`], { input: alternating, reject: false });
         await rm(out, { recursive: true, force: true });
         rounds++;
         if (Date.now() > deadline + 20_000) break;
