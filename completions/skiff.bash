@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "attach commit container create diff exec export history image images import info inspect kill load login logout logs port ps pull push rename restart rm rmi run save start stop system tag top untag version wait" ;;
-    "container") echo "attach commit create diff exec exists export inspect kill list logs ls port prune ps remove rename restart rm run start stop top wait" ;;
+    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs port ps pull push rename restart rm rmi run save start stop system tag top untag version wait" ;;
+    "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls port prune ps remove rename restart rm run start stop top wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info prune version" ;;
   esac
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stop"|"container top"|"container wait"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"untag"|"version"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stop"|"container top"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -59,6 +59,7 @@ __skiff_flags() {
     "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container diff"|"diff") echo "--format --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container cp"|"cp") echo "--archive -a --overwrite --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;

@@ -21,6 +21,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container restart', 'restart',
   'container prune',
   'container top', 'top',
+  'container cp', 'cp',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

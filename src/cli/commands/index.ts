@@ -27,6 +27,7 @@ import { execCommand } from './container/exec.js';
 import { exportCommand } from './container/export.js';
 import { diffCommand } from './container/diff.js';
 import { commitCommand } from './container/commit.js';
+import { cpCommand } from './container/cp.js';
 import { rmiCommand } from './image/rm.js';
 import { tagCommand } from './image/tag.js';
 import { untagCommand } from './image/untag.js';
@@ -81,6 +82,7 @@ export const COMMANDS: CommandDefinition[] = [
   exportCommand,
   diffCommand,
   commitCommand,
+  cpCommand,
   infoCommand,
   systemPruneCommand,
   versionCommand,

@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, read as fsRead, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, read as fsRead, readSync, readlinkSync, type Stats } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -21,14 +21,12 @@ import { SkiffError, isErrno } from '../../util/errors.js';
  * out; a file that shrinks while read is padded with zeros (as GNU tar does).
  */
 export async function packDirectory(root: string, out: Writable): Promise<void> {
-  await packing(out, async (writer) => {
-    const top = DirHandle.open(root);
-    try {
-      await writer.walk(top, '');
-    } finally {
-      top.close();
-    }
-  });
+  const top = DirHandle.open(root);
+  try {
+    await packTree(out, (packer) => packer.walk(top, ''));
+  } finally {
+    top.close();
+  }
 }
 
 /** One entry of a layer diff: a path relative to the root (`etc/hosts`), and how it changed. */
@@ -50,7 +48,7 @@ export interface LayerChange {
  * following a symlink; a path that vanished meanwhile is left out.
  */
 export async function packChanges(root: string, changes: LayerChange[], out: Writable): Promise<void> {
-  await packing(out, async (writer) => {
+  await packTree(out, async (packer) => {
     const top = DirHandle.open(root);
     try {
       for (const change of changes) {
@@ -59,17 +57,17 @@ export async function packChanges(root: string, changes: LayerChange[], out: Wri
         const name = parts.pop()!;
         const prefix = parts.length ? parts.join('/') + '/' : '';
         if (change.kind === 'D') {
-          await writer.add({ name: `${prefix}.wh.${name}`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
+          await packer.add({ name: `${prefix}.wh.${name}`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
           continue;
         }
         const dir = openPath(top, parts);
         if (!dir) continue;
         try {
-          for (let tries = 0; tries < 3; tries++) if (await writer.addEntry(dir, name, rel, false)) break;
+          await packer.entry(dir, name, rel, false);
         } finally {
           if (dir !== top) dir.close();
         }
-        if (change.opaque) await writer.add({ name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
+        if (change.opaque) await packer.add({ name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
       }
     } finally {
       top.close();
@@ -89,28 +87,37 @@ function openPath(top: DirHandle, parts: string[]): DirHandle | undefined {
   return dir;
 }
 
-interface TarWriter {
+/** What packTree's `fill` adds entries with; names are the tar names to give them. */
+export interface TreePacker {
+  /** Archives entry `name` of `dir` as `rel`: a whole tree when it is a directory, unless `descend` is false. */
+  entry(dir: DirHandle, name: string, rel: string, descend?: boolean): Promise<void>;
+  /** Adds an entry with no content of its own (a directory, a link, an empty file such as a whiteout). */
   add(header: Partial<tar.Header> & { name: string }): Promise<void>;
-  /** Archives entry `name` of `dir` (with what it holds when `descend`); false when it changed type meanwhile (try again). */
-  addEntry(dir: DirHandle, name: string, rel: string, descend: boolean): Promise<boolean>;
+  /** Archives what `dir` holds, each entry named `prefix` + its name. */
   walk(dir: DirHandle, prefix: string): Promise<void>;
 }
 
-/** Runs `fill` on a tar writer piped into `out`, then ends the archive; on error the stream is destroyed. */
-async function packing(out: Writable, fill: (writer: TarWriter) => Promise<void>): Promise<void> {
+/**
+ * Writes a tar stream into `out` (ended on success) of what `fill` adds,
+ * with packDirectory's walk: through directory fds, never following a
+ * symlink. `fill` may add several entries; the caller keeps the handles it
+ * passes and closes them.
+ */
+export async function packTree(out: Writable, fill: (packer: TreePacker) => Promise<void>): Promise<void> {
   const pack = tar.pack();
   const writing = pipeline(pack, out);
   writing.catch(() => undefined);
   const seen = new Map<string, string>();
-  // A file entry without a buffer waits for its data: an empty one (a whiteout) gets an empty buffer.
-  const add = (header: Partial<tar.Header> & { name: string }) =>
+  const add = (header: Partial<tar.Header> & { name: string }, content?: Buffer) =>
     new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (header.type === 'file') pack.entry({ ...header, size: 0 }, Buffer.alloc(0), done);
+      // A file entry without a buffer waits for its data: an empty one (a whiteout) gets an empty buffer.
+      if (content || header.type === 'file') pack.entry(header, content ?? Buffer.alloc(0), done);
       else pack.entry(header, done);
     });
   const header = (name: string, st: Stats) => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
 
+  /** Archives entry `name` of `dir`; false when it changed type between the lstat and the open (try again). */
   const addEntry = async (dir: DirHandle, name: string, rel: string, descend: boolean): Promise<boolean> => {
     const st = lstatSync(dir.entryPath(name), { throwIfNoEntry: false });
     if (!st) return true; // removed by the running container meanwhile
@@ -145,6 +152,11 @@ async function packing(out: Writable, fill: (writer: TarWriter) => Promise<void>
           return true;
         }
         if (fst.nlink > 1) seen.set(key, rel);
+        if (fst.size <= SMALL_FILE) {
+          // One read and one entry: a stream pipeline per small file cost more than the copy itself.
+          await add({ ...header(rel, fst), type: 'file', size: fst.size }, readSmall(file.fd, fst.size));
+          return true;
+        }
         handedOver = true; // readExactly closes it from here
         await new Promise<void>((resolve, reject) => {
           const entry = pack.entry({ ...header(rel, fst), type: 'file', size: fst.size }, (err) => (err ? reject(err) : resolve()));
@@ -174,8 +186,12 @@ async function packing(out: Writable, fill: (writer: TarWriter) => Promise<void>
     }
   };
 
+  const entry = async (dir: DirHandle, name: string, rel: string, descend = true): Promise<void> => {
+    for (let tries = 0; tries < 3; tries++) if (await addEntry(dir, name, rel, descend)) break;
+  };
+
   try {
-    await fill({ add, addEntry, walk });
+    await fill({ entry, walk, add: (h) => add(h) });
     pack.finalize();
     await writing;
   } catch (err) {
@@ -186,6 +202,19 @@ async function packing(out: Writable, fill: (writer: TarWriter) => Promise<void>
 }
 
 const CHUNK = 1 << 16;
+const SMALL_FILE = 1 << 20;
+
+/** Reads `size` bytes of a small file at once; zeros stand in for bytes it lost while being read (as readExactly). */
+function readSmall(fd: number, size: number): Buffer {
+  const buffer = Buffer.alloc(size);
+  let done = 0;
+  while (done < size) {
+    const n = readSync(fd, buffer, done, size - done, done);
+    if (n === 0) break;
+    done += n;
+  }
+  return buffer;
+}
 const read = promisify(fsRead);
 
 /** Reads `size` bytes from `fd` and closes it; zeros stand in for bytes a file lost while being read. */

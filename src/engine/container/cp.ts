@@ -1,0 +1,298 @@
+import { promises as fsp, readFileSync } from 'node:fs';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { MonitorConfig } from '../../monitor/protocol.js';
+import { ContainerStore } from '../../store/containers.js';
+import { mountsOn, unmountAll } from '../../store/mounts.js';
+import { DirHandle, resolveBeneath } from '../../util/dir-handle.js';
+import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
+import { exec } from '../../util/exec.js';
+import { nonEnding } from '../../util/atomic-output.js';
+import type { EngineContext } from '../context.js';
+import { loadContainer, resolveContainer, type ContainerInfo } from './record.js';
+
+export interface ContainerCopyOptions {
+  /** `[CONTAINER:]PATH`, or `-` for a tar stream on `stdin`. */
+  source: string;
+  /** `[CONTAINER:]PATH`, or `-` for a tar stream on `stdout`. */
+  destination: string;
+  /** Chown what is copied into a container to its primary uid/gid (podman's default); otherwise keep the archive's ids. */
+  archive: boolean;
+  /** Allow a directory to replace a non-directory and the reverse. */
+  overwrite: boolean;
+  stdin?: Readable;
+  stdout?: NodeJS.WritableStream;
+}
+
+/** One side of a copy as given on the command line. */
+type Side = { kind: 'stdio' } | { kind: 'host'; path: string } | { kind: 'container'; container: string; path: string };
+
+/** A side made concrete: a root directory to resolve the path inside, and how the side is named in messages. */
+interface OpenSide {
+  root: string;
+  path: string;
+  where: string;
+  info?: ContainerInfo;
+}
+
+/**
+ * Parses `[CONTAINER:]PATH` as podman does: a path that starts with `/` or
+ * `.` is the host's even when it holds a colon; otherwise what comes before
+ * the first colon names a container.
+ */
+export function parseCopySide(arg: string): Side {
+  if (arg === '-') return { kind: 'stdio' };
+  if (arg.startsWith('/') || arg.startsWith('.')) return { kind: 'host', path: arg };
+  const colon = arg.indexOf(':');
+  if (colon <= 0) return { kind: 'host', path: arg };
+  return { kind: 'container', container: arg.slice(0, colon), path: arg.slice(colon + 1) || '/' };
+}
+
+/**
+ * Copies files between a container and the host, or between two
+ * containers (`skiff cp`), with podman's path rules: a file onto a file
+ * overwrites it, into a directory keeps its name, to a missing path takes
+ * that name; a directory ending in `/.` gives its contents. `-` is a tar
+ * stream on stdin or stdout.
+ *
+ * Safety: every path is resolved inside its root one component at a time
+ * through directory fds (util/dir-handle.ts resolveBeneath), as the
+ * container itself would see it, and the copy itself reads and writes only
+ * through directory fds with O_NOFOLLOW (pack.ts, unpack-beneath.ts), so no
+ * link of the container's, even one swapped in during the copy, leads
+ * outside its root. Holds each container's lock for the copy; a stopped
+ * container's root filesystem is mounted meanwhile (overlay) at its usual
+ * place, which start and rm unmount should this process die. Runs as root
+ * of the user namespace.
+ */
+export async function copyContainerFiles(ctx: EngineContext, options: ContainerCopyOptions): Promise<void> {
+  const src = parseCopySide(options.source);
+  const dst = parseCopySide(options.destination);
+  if (src.kind === 'stdio' && dst.kind === 'stdio') throw new InvalidArgumentError('invalid arguments -, -: only one of SRC and DEST may be "-"');
+  if (src.kind !== 'container' && dst.kind !== 'container') {
+    throw new InvalidArgumentError(`invalid arguments ${options.source}, ${options.destination} you must use at least one container`);
+  }
+  for (const side of [src, dst]) {
+    if (side.kind === 'container' && side.path === '') throw new InvalidArgumentError('a container path must not be empty');
+  }
+  // Resolved before anything is locked, so a typo fails fast with podman's message.
+  const ids = new Map<string, ContainerInfo>();
+  for (const side of [src, dst]) if (side.kind === 'container') ids.set(side.container, await resolveContainer(ctx, side.container));
+
+  await withSide(ctx, src, ids, undefined, (from) =>
+    withSide(ctx, dst, ids, from, (to) => runCopy(options, src, dst, from, to)));
+}
+
+/** Runs `use` with the side opened: a host path (root `/`), or a container's root filesystem under its lock. */
+async function withSide<T>(
+  ctx: EngineContext, side: Side, ids: Map<string, ContainerInfo>, other: OpenSide | undefined, use: (open: OpenSide | undefined) => Promise<T>,
+): Promise<T> {
+  if (side.kind === 'stdio') return use(undefined);
+  if (side.kind === 'host') return use({ root: '/', path: side.path, where: 'the host' });
+  const info = ids.get(side.container)!;
+  const where = `container ${side.container}`;
+  // Both sides in one container: its lock is already held and its root open.
+  if (other?.info?.record.id === info.record.id) return use({ ...other, path: side.path, where });
+  const store = new ContainerStore(ctx.layout);
+  return store.withContainerLock(info.record.id, async () => {
+    const storage = readStorage(ctx, info.record.id);
+    const running = (await loadContainer(ctx, info.record.id))?.state.status === 'running';
+    return withWritableRootfs(storage, running, (root) => use({ root, path: side.path, where, info }).catch((err) => {
+      // An errno error escaping here would read as the container's removal (withContainerLock maps ENOENT so).
+      if (err instanceof SkiffError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+      throw new SkiffError('ECOPY', `copying to or from ${where}: ${(err as Error).message}`, { cause: err });
+    }));
+  });
+}
+
+function readStorage(ctx: EngineContext, id: string): MonitorConfig['storage'] {
+  try {
+    return (JSON.parse(readFileSync(ctx.layout.containerMonitorConfig(id), 'utf8')) as MonitorConfig).storage;
+  } catch (err) {
+    throw new SkiffError('ECORRUPT', `container ${id.slice(0, 12)} has no storage configuration: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Runs `use` on the container's root filesystem as it runs it: the mounted
+ * overlay of a running container; for a stopped one, its overlay mounted
+ * read-write at the same place for the duration (the caller holds the
+ * container's lock, so no start mounts it meanwhile), or its vfs copy, made
+ * first if the container never ran.
+ */
+async function withWritableRootfs<T>(storage: MonitorConfig['storage'], running: boolean, use: (root: string) => Promise<T>): Promise<T> {
+  if (storage.driver === 'vfs') {
+    const { prepareVfsRootfs } = await import('../../store/drivers/vfs.js');
+    return use(await prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir));
+  }
+  const mounted = mountsOn(storage.mergedDir, readFileSync('/proc/self/mountinfo', 'utf8')) > 0;
+  if (running && mounted) return use(storage.mergedDir);
+  // Left mounted by a cp killed with -9: mounting again would stack a second overlay on the same upper dir.
+  if (mounted) await unmountAll(storage.mergedDir);
+  await fsp.mkdir(storage.upperDir, { recursive: true });
+  await fsp.mkdir(storage.workDir, { recursive: true });
+  await fsp.mkdir(storage.mergedDir, { recursive: true });
+  const lower = [...storage.lowerDirs].reverse().join(':');
+  const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
+  const mount = await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`, storage.mergedDir]);
+  if (mount.exitCode !== 0) throw new SkiffError('EMOUNT', `cannot mount the container's root filesystem: ${mount.stderr.trim()}`);
+  try {
+    return await use(storage.mergedDir);
+  } finally {
+    await unmountAll(storage.mergedDir);
+  }
+}
+
+/** What the source path names, opened. */
+interface Source {
+  parent: DirHandle;
+  /** The entry in `parent`; undefined when the source is the directory `parent` itself (a root, a path ending in `/.`). */
+  name: string | undefined;
+  isDir: boolean;
+}
+
+async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Side, from: OpenSide | undefined, to: OpenSide | undefined): Promise<void> {
+  const { packTree } = await import('../../image/layer/pack.js');
+  const { unpackBeneath } = await import('../../image/layer/unpack-beneath.js');
+  const owner = dstSide.kind !== 'container' ? 'none' as const
+    : options.archive ? { uid: to!.info!.record.spec.user.uid, gid: to!.info!.record.spec.user.gid } : 'keep' as const;
+  const unpackOptions = { owner, overwrite: options.overwrite };
+
+  if (!from) {
+    // A tar stream from stdin, unpacked into an existing directory.
+    const dest = openDestination(to!);
+    try {
+      if (!dest.existing) throw notFound(to!, 'ENOENT');
+      if (!dest.existing.isDirectory()) throw new InvalidArgumentError(`destination "${to!.path}" must be a directory when copying from stdin`);
+      const dir = dest.name === undefined ? dest.parent.dup() : dest.parent.openDir(dest.name);
+      if (!dir) throw new InvalidArgumentError(`destination "${to!.path}" must be a directory when copying from stdin`);
+      try {
+        await unpackBeneath(options.stdin!, dir, unpackOptions);
+      } finally {
+        dir.close();
+      }
+    } finally {
+      dest.parent.close();
+    }
+    return;
+  }
+
+  const source = openSource(from);
+  try {
+    // A directory named by a path ending in `/.` (or a root): its contents are copied, not itself.
+    const contents = source.name === undefined;
+    if (!to) {
+      await packTree(nonEnding(options.stdout!), (p) => (contents ? p.walk(source.parent, '') : p.entry(source.parent, source.name!, source.name!)));
+      return;
+    }
+    const dest = openDestination(to);
+    try {
+      const existing = dest.existing;
+      let into: DirHandle;
+      let fill: Parameters<typeof packTree>[1];
+      if (existing?.isDirectory()) {
+        into = dest.name === undefined ? dest.parent.dup() : mustOpenDir(dest.parent, dest.name, to);
+        fill = contents ? (p) => p.walk(source.parent, '') : (p) => p.entry(source.parent, source.name!, source.name!);
+      } else if (existing) {
+        if (source.isDir) throw new InvalidArgumentError(`destination "${to.path}" must be a directory when copying a directory`);
+        into = dest.parent.dup();
+        fill = (p) => p.entry(source.parent, source.name!, dest.name!);
+      } else {
+        if (/\/$/.test(to.path) && !source.isDir) throw notFound(to, 'ENOENT');
+        into = dest.parent.dup();
+        const as = dest.name!;
+        fill = contents ? (p) => p.walk(source.parent, `${as}/`) : (p) => p.entry(source.parent, source.name!, as);
+        if (contents) dest.parent.mkdir(as, 0o755);
+      }
+      try {
+        await pipe(packTree, unpackBeneath, fill, into, unpackOptions);
+      } finally {
+        into.close();
+      }
+    } finally {
+      dest.parent.close();
+    }
+  } finally {
+    source.parent.close();
+  }
+}
+
+/** Streams what `fill` packs straight into `unpack`: no temp file, back-pressure end to end. */
+async function pipe(
+  packTree: typeof import('../../image/layer/pack.js').packTree,
+  unpackBeneath: typeof import('../../image/layer/unpack-beneath.js').unpackBeneath,
+  fill: Parameters<typeof packTree>[1],
+  into: DirHandle,
+  options: Parameters<typeof unpackBeneath>[2],
+): Promise<void> {
+  // A deep buffer lets the packer run ahead of the unpacker instead of handing over one small entry at a time.
+  const stream = new PassThrough({ highWaterMark: 8 << 20 });
+  const unpacking = unpackBeneath(stream, into, options);
+  const packing = packTree(stream as Writable, fill);
+  const [unpacked, packed] = await Promise.allSettled([unpacking.catch((err) => { stream.destroy(err as Error); throw err; }), packing]);
+  if (unpacked.status === 'rejected') throw unpacked.reason;
+  if (packed.status === 'rejected') throw packed.reason;
+}
+
+function openSource(side: OpenSide): Source {
+  const root = DirHandle.open(side.root);
+  let resolved;
+  try {
+    resolved = resolveBeneath(root, side.path, true);
+  } catch (err) {
+    throw notFound(side, errnoOf(err), err);
+  } finally {
+    root.close();
+  }
+  if (resolved.name === undefined) return { parent: resolved.parent, name: undefined, isDir: true };
+  const st = resolved.parent.lstat(resolved.name);
+  if (!st) {
+    resolved.parent.close();
+    throw notFound(side, 'ENOENT');
+  }
+  if (st.isDirectory()) {
+    // Copying a directory walks it; keep a handle on it and name it as the root of the copy.
+    const dir = resolved.parent.openDir(resolved.name);
+    if (dir && /\/\.$/.test(side.path)) {
+      resolved.parent.close();
+      return { parent: dir, name: undefined, isDir: true };
+    }
+    dir?.close();
+  }
+  return { parent: resolved.parent, name: resolved.name, isDir: st.isDirectory() };
+}
+
+function openDestination(side: OpenSide): { parent: DirHandle; name: string | undefined; existing: ReturnType<DirHandle['lstat']> } {
+  const root = DirHandle.open(side.root);
+  let resolved;
+  try {
+    resolved = resolveBeneath(root, side.path, true);
+  } catch (err) {
+    throw notFound(side, errnoOf(err), err);
+  } finally {
+    root.close();
+  }
+  const existing = resolved.name === undefined ? resolved.parent.stat() : resolved.parent.lstat(resolved.name);
+  return { ...resolved, existing };
+}
+
+function mustOpenDir(parent: DirHandle, name: string, side: OpenSide): DirHandle {
+  const dir = parent.openDir(name);
+  if (!dir) throw new SkiffError('ECOPY', `"${side.path}" on ${side.where} changed while being copied to`);
+  return dir;
+}
+
+function errnoOf(err: unknown): string {
+  for (const code of ['ENOENT', 'ENOTDIR', 'ELOOP']) if (isErrno(err, code)) return code;
+  throw err;
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+/** podman's wording: `"/etc/nope" could not be found on container web: no such file or directory`. */
+function notFound(side: OpenSide, code: string, cause?: unknown): SkiffError {
+  return new SkiffError('ENOTFOUND', `"${side.path}" could not be found on ${side.where}: ${ERRNO_TEXT[code]}`, { cause });
+}
