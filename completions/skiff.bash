@@ -27,8 +27,8 @@ __skiff_flags() {
     "container start"|"start") echo "--attach -a --interactive -i --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container stop"|"stop") echo "--time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container rm"|"rm"|"container remove") echo "--force -f --all -a --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --quiet -q --no-trunc --format --noheading -n --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container rm"|"rm"|"container remove") echo "--force -f --all -a --ignore -i --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --quiet -q --no-trunc --format --noheading -n --latest -l --external --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container logs"|"logs") echo "--follow -f --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -42,7 +42,7 @@ __skiff_flags() {
     "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "image untag"|"untag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image rm"|"rmi"|"image remove") echo "--force -f --all -a --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image rm"|"rmi"|"image remove") echo "--force -f --ignore -i --all -a --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image exists") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "image history"|"history") echo "--no-trunc --quiet -q --format --human -H --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;

@@ -20,6 +20,8 @@ export const psCommand: CommandDefinition = {
     format: { type: 'string', describe: "Pretty-print containers to JSON or using a Go template ('json', 'table {{.ID}}\\t{{.Names}}')" },
     noheading: { alias: 'n', type: 'boolean', default: false, describe: 'Do not print headers' },
     latest: { alias: 'l', type: 'boolean', default: false, describe: 'Show only the latest container created' },
+    // podman lists here the containers other tools (buildah) keep in its storage; skiff's store is its own, so there are none to add.
+    external: { type: 'boolean', default: false, describe: 'Show containers in storage not controlled by skiff (none: no other tool shares its store)' },
   },
   positionals: { min: 0, max: 0 },
   async run(args, global) {
