@@ -28,7 +28,7 @@ __skiff_flags() {
     "container stop"|"stop") echo "--time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container rm"|"rm"|"container remove") echo "--force -f --all -a --ignore -i --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --quiet -q --no-trunc --format --noheading -n --latest -l --external --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container logs"|"logs") echo "--follow -f --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -64,7 +64,7 @@ __skiff_takes_value() {
     "container stop|--time"|"container stop|-t"|"stop|--time"|"stop|-t") return 0 ;;
     "container kill|--signal"|"container kill|-s"|"kill|--signal"|"kill|-s") return 0 ;;
     "container rm|--time"|"container rm|-t"|"rm|--time"|"rm|-t"|"container remove|--time"|"container remove|-t") return 0 ;;
-    "container ps|--format"|"ps|--format"|"container ls|--format"|"container list|--format") return 0 ;;
+    "container ps|--filter"|"container ps|-f"|"container ps|--format"|"container ps|--last"|"container ps|-n"|"container ps|--sort"|"ps|--filter"|"ps|-f"|"ps|--format"|"ps|--last"|"ps|-n"|"ps|--sort"|"container ls|--filter"|"container ls|-f"|"container ls|--format"|"container ls|--last"|"container ls|-n"|"container ls|--sort"|"container list|--filter"|"container list|-f"|"container list|--format"|"container list|--last"|"container list|-n"|"container list|--sort") return 0 ;;
     "container logs|--tail"|"logs|--tail") return 0 ;;
     "container inspect|--format"|"container inspect|-f") return 0 ;;
     "inspect|--format"|"inspect|-f") return 0 ;;
@@ -91,6 +91,7 @@ __skiff_choices() {
   case "$1|$2" in
     "container run|--pull"|"run|--pull") echo "always missing never newer" ;;
     "container create|--pull"|"create|--pull") echo "always missing never newer" ;;
+    "container ps|--sort"|"ps|--sort"|"container ls|--sort"|"container list|--sort") echo "command created id image names runningfor size status" ;;
     "image list|--sort"|"images|--sort"|"image ls|--sort") echo "created id repository size tag" ;;
     "image push|--compression-format"|"push|--compression-format") echo "gzip zstd" ;;
     "image save|--format"|"save|--format") echo "docker-archive oci-archive oci-dir" ;;

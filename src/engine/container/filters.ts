@@ -1,0 +1,152 @@
+/**
+ * `skiff ps --filter`, `--sort` and `--last`, as podman's: pure functions
+ * over the listed containers (no store access), so they are unit-tested
+ * directly.
+ *
+ * Filters: id=PREFIX, name=REGEX, label=KEY or KEY=VALUE, status=STATE,
+ * exited=CODE, ancestor=IMAGE, before=CONTAINER, since=CONTAINER,
+ * volume=NAME, network=MODE, health=STATE. Several values of one key match
+ * when any does (label=: when all do); different keys must all match.
+ */
+import { InvalidArgumentError } from '../../util/errors.js';
+import { NoSuchContainerError } from '../errors.js';
+import type { ContainerInfo } from './record.js';
+
+export const CONTAINER_FILTER_KEYS = ['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since', 'volume', 'network', 'health'] as const;
+export type ContainerFilterKey = (typeof CONTAINER_FILTER_KEYS)[number];
+
+export interface ContainerFilter {
+  key: ContainerFilterKey;
+  value: string;
+}
+
+/** podman's container states for status=; skiff's containers are never paused, removing or dead, but the values are valid. */
+const STATUSES = ['created', 'running', 'paused', 'stopped', 'exited', 'unknown', 'removing', 'dead'];
+const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
+
+/** Parses `--filter` values; an unknown key or a malformed value is an error (exit 125). */
+export function parseContainerFilters(specs: string[]): ContainerFilter[] {
+  return specs.map((spec) => {
+    const eq = spec.indexOf('=');
+    const key = eq < 0 ? spec : spec.slice(0, eq);
+    if (!(CONTAINER_FILTER_KEYS as readonly string[]).includes(key)) {
+      throw new InvalidArgumentError(`invalid filter "${key}"`, { hint: `filters are ${CONTAINER_FILTER_KEYS.map((k) => `${k}=`).join(', ')}` });
+    }
+    const value = eq < 0 ? '' : spec.slice(eq + 1);
+    if (value === '') throw new InvalidArgumentError(`invalid filter "${spec}": expected ${key}=VALUE`);
+    if (key === 'status' && !STATUSES.includes(value)) {
+      throw new InvalidArgumentError(`${value} is not a valid status`, { hint: `status is one of ${STATUSES.join(', ')}` });
+    }
+    if (key === 'exited' && !/^-?\d+$/.test(value)) throw new InvalidArgumentError(`exited code out of range "${value}"`);
+    if (key === 'health' && !HEALTH.includes(value)) {
+      throw new InvalidArgumentError(`${value} is not a valid health state`, { hint: `health is one of ${HEALTH.join(', ')}` });
+    }
+    if (key === 'name') {
+      try {
+        new RegExp(value);
+      } catch {
+        throw new InvalidArgumentError(`invalid filter "${spec}": not a regular expression`);
+      }
+    }
+    return { key: key as ContainerFilterKey, value };
+  });
+}
+
+/**
+ * The containers that pass every filter. `all` is every container: before=
+ * and since= are looked up in it by id, id prefix or name (an unknown one
+ * is an error).
+ */
+export function filterContainers(list: ContainerInfo[], filters: ContainerFilter[], all: ContainerInfo[] = list): ContainerInfo[] {
+  if (filters.length === 0) return list;
+  const byKey = (key: ContainerFilterKey) => filters.filter((f) => f.key === key).map((f) => f.value);
+  const checks: Array<(c: ContainerInfo) => boolean> = [];
+  const any = (key: ContainerFilterKey, match: (c: ContainerInfo, value: string) => boolean) => {
+    const values = byKey(key);
+    if (values.length) checks.push((c) => values.some((v) => match(c, v)));
+  };
+
+  any('id', (c, v) => c.record.id.startsWith(v));
+  // podman matches name= as a regular expression (so `name=web` also finds web2).
+  any('name', (c, v) => new RegExp(v).test(c.record.name));
+  any('status', (c, v) => c.state.status === v || (v === 'exited' && c.state.status === 'stopped'));
+  any('exited', (c, v) => (c.state.status === 'exited' || c.state.status === 'stopped') && (c.state.exitCode ?? 0) === Number(v));
+  any('ancestor', (c, v) => ancestorMatches(c, v));
+  any('network', (c, v) => c.record.spec.network.mode === v);
+  // skiff has neither volumes nor healthchecks yet: no container uses one.
+  any('volume', () => false);
+  any('health', () => false);
+  for (const value of byKey('label')) {
+    const eq = value.indexOf('=');
+    const key = eq < 0 ? value : value.slice(0, eq);
+    checks.push((c) => {
+      const labels = c.record.spec.labels ?? {};
+      if (!Object.hasOwn(labels, key)) return false;
+      return eq < 0 || labels[key] === value.slice(eq + 1);
+    });
+  }
+  for (const [key, older] of [['before', true], ['since', false]] as const) {
+    for (const value of byKey(key)) {
+      const found = findContainer(all, value);
+      if (!found) throw new NoSuchContainerError(value);
+      const at = createdTime(found);
+      checks.push((c) => (older ? createdTime(c) < at : createdTime(c) > at));
+    }
+  }
+  return list.filter((c) => checks.every((check) => check(c)));
+}
+
+/** ancestor=: the image's id (or a prefix of it), its full or short name (with or without tag), or a regular expression on the name, as podman. */
+function ancestorMatches(c: ContainerInfo, value: string): boolean {
+  const { id, name } = c.record.image;
+  const hex = value.replace(/^sha256:/, '');
+  if (/^[0-9a-f]{3,64}$/.test(hex) && id.startsWith(hex)) return true;
+  if (name === value || name.endsWith(`/${value}`) || name.endsWith(`/${value}:latest`) || name === `${value}:latest`) return true;
+  const repo = name.includes('@') ? name.slice(0, name.indexOf('@')) : name.slice(0, name.lastIndexOf(':'));
+  if (repo === value || repo.endsWith(`/${value}`)) return true;
+  try {
+    return new RegExp(`^${value}$`).test(name);
+  } catch {
+    return false;
+  }
+}
+
+function findContainer(all: ContainerInfo[], nameOrId: string): ContainerInfo | undefined {
+  const exact = all.find((c) => c.record.id === nameOrId || c.record.name === nameOrId);
+  if (exact) return exact;
+  const prefixed = all.filter((c) => c.record.id.startsWith(nameOrId));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+function createdTime(c: ContainerInfo): number {
+  return Date.parse(c.record.created);
+}
+
+export const CONTAINER_SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'] as const;
+export type ContainerSortKey = (typeof CONTAINER_SORT_KEYS)[number];
+
+/**
+ * Sorts as podman's `ps --sort`: created (newest first, the default) and
+ * runningfor (the same order), command, id, image, names, status (each
+ * ascending). size keeps the default order: skiff does not measure it.
+ * Stable, with newest-first as the tie-break.
+ */
+export function sortContainers(list: ContainerInfo[], key: ContainerSortKey = 'created'): ContainerInfo[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const newest = (a: ContainerInfo, b: ContainerInfo) => createdTime(b) - createdTime(a);
+  const compare: Record<ContainerSortKey, (a: ContainerInfo, b: ContainerInfo) => number> = {
+    created: newest,
+    runningfor: newest,
+    size: () => 0,
+    command: (a, b) => cmp([...a.record.entrypoint, ...a.record.cmd].join(' '), [...b.record.entrypoint, ...b.record.cmd].join(' ')),
+    id: (a, b) => cmp(a.record.id, b.record.id),
+    image: (a, b) => cmp(a.record.image.name, b.record.image.name),
+    names: (a, b) => cmp(a.record.name, b.record.name),
+    status: (a, b) => cmp(a.state.status, b.state.status),
+  };
+  const by = compare[key];
+  return list
+    .map((c, index) => ({ c, index }))
+    .sort((a, b) => by(a.c, b.c) || newest(a.c, b.c) || a.index - b.index)
+    .map((x) => x.c);
+}
