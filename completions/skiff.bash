@@ -29,7 +29,7 @@ __skiff_flags() {
     "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container rm"|"rm"|"container remove") echo "--force -f --all -a --ignore -i --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container logs"|"logs") echo "--follow -f --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container logs"|"logs") echo "--follow -f --latest -l --names -n --since --until --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -65,7 +65,7 @@ __skiff_takes_value() {
     "container kill|--signal"|"container kill|-s"|"kill|--signal"|"kill|-s") return 0 ;;
     "container rm|--time"|"container rm|-t"|"rm|--time"|"rm|-t"|"container remove|--time"|"container remove|-t") return 0 ;;
     "container ps|--filter"|"container ps|-f"|"container ps|--format"|"container ps|--last"|"container ps|-n"|"container ps|--sort"|"ps|--filter"|"ps|-f"|"ps|--format"|"ps|--last"|"ps|-n"|"ps|--sort"|"container ls|--filter"|"container ls|-f"|"container ls|--format"|"container ls|--last"|"container ls|-n"|"container ls|--sort"|"container list|--filter"|"container list|-f"|"container list|--format"|"container list|--last"|"container list|-n"|"container list|--sort") return 0 ;;
-    "container logs|--tail"|"logs|--tail") return 0 ;;
+    "container logs|--since"|"container logs|--until"|"container logs|--tail"|"logs|--since"|"logs|--until"|"logs|--tail") return 0 ;;
     "container inspect|--format"|"container inspect|-f") return 0 ;;
     "inspect|--format"|"inspect|-f") return 0 ;;
     "image import|--change"|"image import|-c"|"image import|--message"|"image import|-m"|"import|--change"|"import|-c"|"import|--message"|"import|-m") return 0 ;;
