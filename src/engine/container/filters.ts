@@ -69,7 +69,9 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
   any('id', (c, v) => c.record.id.startsWith(v));
   // podman matches name= as a regular expression (so `name=web` also finds web2).
   any('name', (c, v) => new RegExp(v).test(c.record.name));
-  any('status', (c, v) => c.state.status === v || (v === 'exited' && c.state.status === 'stopped'));
+  // podman counts a stopped container as exited, and status=stopped means status=exited.
+  const exitedOrStopped = (s: string) => (s === 'stopped' ? 'exited' : s);
+  any('status', (c, v) => exitedOrStopped(c.state.status) === exitedOrStopped(v));
   any('exited', (c, v) => (c.state.status === 'exited' || c.state.status === 'stopped') && (c.state.exitCode ?? 0) === Number(v));
   any('ancestor', (c, v) => ancestorMatches(c, v));
   any('network', (c, v) => c.record.spec.network.mode === v);

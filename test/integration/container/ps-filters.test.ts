@@ -50,6 +50,7 @@ test.serial('ps --filter: status, exited, name, id, label, ancestor, before, sin
   // Without -a only running ones; a status= filter implies -a, as podman.
   t.deepEqual(await f(), [up]);
   t.deepEqual(await f('status=exited'), [bad, ok].sort());
+  t.deepEqual(await f('status=stopped'), [bad, ok].sort());
   t.deepEqual(await f('status=created'), [fresh]);
   t.deepEqual(await f('status=created', 'status=running'), [fresh, up].sort());
   t.deepEqual(await names('-a', '--filter', 'exited=3', '--filter', mine[0]), [bad]);

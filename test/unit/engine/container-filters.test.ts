@@ -31,6 +31,9 @@ test('name= is a regular expression, id= a prefix', (t) => {
 test('status=, exited=, label=, ancestor=, network=, before=, since=', (t) => {
   t.is(run('status=running', 'status=created'), 'db,web');
   t.is(run('exited=3'), 'web2');
+  // podman: status=stopped is status=exited.
+  t.is(run('status=stopped'), 'web2');
+  t.is(run('status=exited'), 'web2');
   t.is(run('label=tier=front', 'label=x'), 'web2');
   t.is(run('ancestor=postgres'), 'db');
   t.is(run('ancestor=localhost/bb'), 'web,web2');
