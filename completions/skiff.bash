@@ -28,9 +28,9 @@ __skiff_flags() {
     "container attach"|"attach") echo "--detach-keys --no-stdin --sig-proxy --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container stop"|"stop") echo "--time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container rm"|"rm"|"container remove") echo "--force -f --all -a --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --quiet -q --no-trunc --format --noheading -n --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container logs"|"logs") echo "--follow -f --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container rm"|"rm"|"container remove") echo "--force -f --all -a --ignore -i --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container logs"|"logs") echo "--follow -f --latest -l --names -n --since --until --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container exec"|"exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --latest -l --privileged --tty -t --user -u --workdir -w --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container restart"|"restart") echo "--all -a --running --latest -l --filter -f --cidfile --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -50,7 +50,7 @@ __skiff_flags() {
     "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "image untag"|"untag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image rm"|"rmi"|"image remove") echo "--force -f --all -a --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "image rm"|"rmi"|"image remove") echo "--force -f --ignore -i --all -a --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image exists") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "image history"|"history") echo "--no-trunc --quiet -q --format --human -H --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -77,8 +77,8 @@ __skiff_takes_value() {
     "container stop|--time"|"container stop|-t"|"stop|--time"|"stop|-t") return 0 ;;
     "container kill|--signal"|"container kill|-s"|"kill|--signal"|"kill|-s") return 0 ;;
     "container rm|--time"|"container rm|-t"|"rm|--time"|"rm|-t"|"container remove|--time"|"container remove|-t") return 0 ;;
-    "container ps|--format"|"ps|--format"|"container ls|--format"|"container list|--format") return 0 ;;
-    "container logs|--tail"|"logs|--tail") return 0 ;;
+    "container ps|--filter"|"container ps|-f"|"container ps|--format"|"container ps|--last"|"container ps|-n"|"container ps|--sort"|"ps|--filter"|"ps|-f"|"ps|--format"|"ps|--last"|"ps|-n"|"ps|--sort"|"container ls|--filter"|"container ls|-f"|"container ls|--format"|"container ls|--last"|"container ls|-n"|"container ls|--sort"|"container list|--filter"|"container list|-f"|"container list|--format"|"container list|--last"|"container list|-n"|"container list|--sort") return 0 ;;
+    "container logs|--since"|"container logs|--until"|"container logs|--tail"|"logs|--since"|"logs|--until"|"logs|--tail") return 0 ;;
     "container exec|--detach-keys"|"container exec|--env"|"container exec|-e"|"container exec|--env-file"|"container exec|--user"|"container exec|-u"|"container exec|--workdir"|"container exec|-w"|"exec|--detach-keys"|"exec|--env"|"exec|-e"|"exec|--env-file"|"exec|--user"|"exec|-u"|"exec|--workdir"|"exec|-w") return 0 ;;
     "container restart|--filter"|"container restart|-f"|"container restart|--cidfile"|"container restart|--time"|"container restart|-t"|"restart|--filter"|"restart|-f"|"restart|--cidfile"|"restart|--time"|"restart|-t") return 0 ;;
     "container prune|--filter") return 0 ;;
@@ -109,6 +109,7 @@ __skiff_choices() {
   case "$1|$2" in
     "container run|--pull"|"run|--pull") echo "always missing never newer" ;;
     "container create|--pull"|"create|--pull") echo "always missing never newer" ;;
+    "container ps|--sort"|"ps|--sort"|"container ls|--sort"|"container list|--sort") echo "command created id image names runningfor size status" ;;
     "image list|--sort"|"images|--sort"|"image ls|--sort") echo "created id repository size tag" ;;
     "image push|--compression-format"|"push|--compression-format") echo "gzip zstd" ;;
     "image save|--format"|"save|--format") echo "docker-archive oci-archive oci-dir" ;;

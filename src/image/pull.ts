@@ -123,7 +123,8 @@ async function pullInto(layout: StoreLayout, source: RegistrySource, ref: ImageR
   const configDigest = manifest.config.digest;
   return new ImageStore(layout).add({
     id: configDigest.replace(/^sha256:/, ''),
-    names: ref.digest && !ref.tag ? [] : [formatReference({ ...ref, digest: undefined })],
+    // Pulled by digest only: named REPOSITORY@DIGEST, as containers/storage names it.
+    names: [formatReference(ref.digest && !ref.tag ? ref : { ...ref, digest: undefined })],
     manifestDigest,
     configDigest,
     layers: layerIds,

@@ -1,17 +1,20 @@
 /**
- * Container `--filter` values as podman's (`restart --filter`,
- * `container prune --filter`): pure functions over listed containers, so
- * they are unit-tested directly.
+ * Container `--filter` (ps, restart, container prune), `--sort` and
+ * `--last`, as podman's: pure functions over the listed containers (no
+ * store access), so they are unit-tested directly.
  *
- * Keys: id=PREFIX, name=REGEX, label=KEY[=VALUE], label!=KEY[=VALUE],
- * status=created|running|exited|stopped, until=TIMESTAMP|DURATION (created
- * before). Different keys must all match; several values of one key match
- * when any does, except label= (all must match) and label!= (none may).
+ * Filters: id=PREFIX, name=REGEX, label=KEY or KEY=VALUE, label!=KEY[=VALUE],
+ * status=STATE, exited=CODE, ancestor=IMAGE, before=CONTAINER,
+ * since=CONTAINER, until=TIMESTAMP|DURATION (created before), volume=NAME,
+ * network=MODE, health=STATE. Several values of one key match when any does
+ * (label=: when all do; label!=: when none does); different keys must all
+ * match. A command may accept only some keys (podman's prune: label, until).
  */
 import { InvalidArgumentError } from '../../util/errors.js';
+import { NoSuchContainerError } from '../errors.js';
 import type { ContainerInfo } from './record.js';
 
-export const CONTAINER_FILTER_KEYS = ['id', 'name', 'label', 'label!', 'status', 'until'] as const;
+export const CONTAINER_FILTER_KEYS = ['id', 'name', 'label', 'label!', 'status', 'exited', 'ancestor', 'before', 'since', 'until', 'volume', 'network', 'health'] as const;
 export type ContainerFilterKey = (typeof CONTAINER_FILTER_KEYS)[number];
 
 export interface ContainerFilter {
@@ -19,25 +22,30 @@ export interface ContainerFilter {
   value: string;
 }
 
-const STATUSES = ['created', 'running', 'exited', 'stopped'];
+/** podman's container states for status=; skiff's containers are never paused, removing or dead, but the values are valid. */
+const STATUSES = ['created', 'running', 'paused', 'stopped', 'exited', 'unknown', 'removing', 'dead'];
+const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 
 /**
- * Parses `--filter` values, allowing only `keys` (a command accepts a
- * subset, as podman's prune takes label and until only). An unknown key or
- * a malformed value is an InvalidArgumentError (exit 125).
+ * Parses `--filter` values, allowing only `keys` (all by default); an
+ * unknown key or a malformed value is an InvalidArgumentError (exit 125).
  */
 export function parseContainerFilters(specs: string[], keys: readonly ContainerFilterKey[] = CONTAINER_FILTER_KEYS, now = Date.now()): ContainerFilter[] {
   return specs.map((spec) => {
     const eq = spec.indexOf('=');
-    if (eq <= 0) throw new InvalidArgumentError(`invalid filter "${spec}": expected KEY=VALUE`);
-    const key = spec.slice(0, eq);
-    const value = spec.slice(eq + 1);
+    const key = eq < 0 ? spec : spec.slice(0, eq);
     if (!(keys as readonly string[]).includes(key)) {
       throw new InvalidArgumentError(`${key} is an invalid filter`, { hint: `filters are ${keys.map((k) => `${k}=`).join(', ')}` });
     }
+    if (eq < 0) throw new InvalidArgumentError(`invalid filter "${spec}": expected KEY=VALUE`);
+    const value = spec.slice(eq + 1);
     if (value === '') throw new InvalidArgumentError(`invalid filter "${spec}": the value is empty`);
     if (key === 'status' && !STATUSES.includes(value)) {
-      throw new InvalidArgumentError(`invalid status filter "${value}"`, { hint: `statuses are ${STATUSES.join(', ')}` });
+      throw new InvalidArgumentError(`invalid status filter "${value}"`, { hint: `status is one of ${STATUSES.join(', ')}` });
+    }
+    if (key === 'exited' && !/^-?\d+$/.test(value)) throw new InvalidArgumentError(`exited code out of range "${value}"`);
+    if (key === 'health' && !HEALTH.includes(value)) {
+      throw new InvalidArgumentError(`${value} is not a valid health state`, { hint: `health is one of ${HEALTH.join(', ')}` });
     }
     if (key === 'name') {
       try {
@@ -77,30 +85,108 @@ function parseGoDuration(value: string): number | undefined {
   return total;
 }
 
-/** The containers that pass every filter (status as observed, so a container whose monitor died counts as exited). */
-export function filterContainers(containers: ContainerInfo[], filters: ContainerFilter[], now = Date.now()): ContainerInfo[] {
-  if (filters.length === 0) return containers;
+/**
+ * The containers that pass every filter. `all` is every container: before=
+ * and since= are looked up in it by id, id prefix or name (an unknown one
+ * is an error); until= is measured back from `now`.
+ */
+export function filterContainers(list: ContainerInfo[], filters: ContainerFilter[], all: ContainerInfo[] = list, now = Date.now()): ContainerInfo[] {
+  if (filters.length === 0) return list;
   const byKey = (key: ContainerFilterKey) => filters.filter((f) => f.key === key).map((f) => f.value);
   const checks: Array<(c: ContainerInfo) => boolean> = [];
-  const ids = byKey('id');
-  if (ids.length) checks.push((c) => ids.some((prefix) => c.record.id.startsWith(prefix)));
-  const names = byKey('name');
-  if (names.length) checks.push((c) => names.some((pattern) => new RegExp(pattern).test(c.record.name)));
-  const statuses = byKey('status');
-  if (statuses.length) checks.push((c) => statuses.includes(c.state.status));
+  const any = (key: ContainerFilterKey, match: (c: ContainerInfo, value: string) => boolean) => {
+    const values = byKey(key);
+    if (values.length) checks.push((c) => values.some((v) => match(c, v)));
+  };
+
+  any('id', (c, v) => c.record.id.startsWith(v));
+  // podman matches name= as a regular expression (so `name=web` also finds web2).
+  any('name', (c, v) => new RegExp(v).test(c.record.name));
+  // podman counts a stopped container as exited, and status=stopped means status=exited.
+  const exitedOrStopped = (s: string) => (s === 'stopped' ? 'exited' : s);
+  any('status', (c, v) => exitedOrStopped(c.state.status) === exitedOrStopped(v));
+  any('exited', (c, v) => (c.state.status === 'exited' || c.state.status === 'stopped') && (c.state.exitCode ?? 0) === Number(v));
+  any('ancestor', (c, v) => ancestorMatches(c, v));
+  any('network', (c, v) => c.record.spec.network.mode === v);
+  // skiff has neither volumes nor healthchecks yet: no container uses one.
+  any('volume', () => false);
+  any('health', () => false);
   for (const value of byKey('label')) checks.push((c) => labelMatches(c, value));
   for (const value of byKey('label!')) checks.push((c) => !labelMatches(c, value));
   for (const value of byKey('until')) {
     const at = parseUntil(value, now);
-    checks.push((c) => Date.parse(c.record.created) < at);
+    checks.push((c) => createdTime(c) < at);
   }
-  return containers.filter((c) => checks.every((check) => check(c)));
+  for (const [key, older] of [['before', true], ['since', false]] as const) {
+    for (const value of byKey(key)) {
+      const found = findContainer(all, value);
+      if (!found) throw new NoSuchContainerError(value);
+      const at = createdTime(found);
+      checks.push((c) => (older ? createdTime(c) < at : createdTime(c) > at));
+    }
+  }
+  return list.filter((c) => checks.every((check) => check(c)));
+}
+
+/** ancestor=: the image's id (or a prefix of it), its full or short name (with or without tag), or a regular expression on the name, as podman. */
+function ancestorMatches(c: ContainerInfo, value: string): boolean {
+  const { id, name } = c.record.image;
+  const hex = value.replace(/^sha256:/, '');
+  if (/^[0-9a-f]{3,64}$/.test(hex) && id.startsWith(hex)) return true;
+  if (name === value || name.endsWith(`/${value}`) || name.endsWith(`/${value}:latest`) || name === `${value}:latest`) return true;
+  const repo = name.includes('@') ? name.slice(0, name.indexOf('@')) : name.slice(0, name.lastIndexOf(':'));
+  if (repo === value || repo.endsWith(`/${value}`)) return true;
+  try {
+    return new RegExp(`^${value}$`).test(name);
+  } catch {
+    return false;
+  }
 }
 
 function labelMatches(c: ContainerInfo, value: string): boolean {
   const labels = c.record.spec.labels ?? {};
   const eq = value.indexOf('=');
   const key = eq < 0 ? value : value.slice(0, eq);
-  if (!(key in labels)) return false;
+  if (!Object.hasOwn(labels, key)) return false;
   return eq < 0 || labels[key] === value.slice(eq + 1);
+}
+
+function findContainer(all: ContainerInfo[], nameOrId: string): ContainerInfo | undefined {
+  const exact = all.find((c) => c.record.id === nameOrId || c.record.name === nameOrId);
+  if (exact) return exact;
+  const prefixed = all.filter((c) => c.record.id.startsWith(nameOrId));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+function createdTime(c: ContainerInfo): number {
+  return Date.parse(c.record.created);
+}
+
+export const CONTAINER_SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'] as const;
+export type ContainerSortKey = (typeof CONTAINER_SORT_KEYS)[number];
+
+/**
+ * Sorts as podman's `ps --sort`: created (newest first, the default) and
+ * runningfor (the same order), command, id, image, names, status (each
+ * ascending). size keeps the default order: skiff does not measure it.
+ * Stable, with newest-first as the tie-break.
+ */
+export function sortContainers(list: ContainerInfo[], key: ContainerSortKey = 'created'): ContainerInfo[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const newest = (a: ContainerInfo, b: ContainerInfo) => createdTime(b) - createdTime(a);
+  const compare: Record<ContainerSortKey, (a: ContainerInfo, b: ContainerInfo) => number> = {
+    created: newest,
+    runningfor: newest,
+    size: () => 0,
+    command: (a, b) => cmp([...a.record.entrypoint, ...a.record.cmd].join(' '), [...b.record.entrypoint, ...b.record.cmd].join(' ')),
+    id: (a, b) => cmp(a.record.id, b.record.id),
+    image: (a, b) => cmp(a.record.image.name, b.record.image.name),
+    names: (a, b) => cmp(a.record.name, b.record.name),
+    status: (a, b) => cmp(a.state.status, b.state.status),
+  };
+  const by = compare[key];
+  return list
+    .map((c, index) => ({ c, index }))
+    .sort((a, b) => by(a.c, b.c) || newest(a.c, b.c) || a.index - b.index)
+    .map((x) => x.c);
 }

@@ -50,6 +50,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     LogTag: '',
     Name: record.name,
     RestartCount: 0,
+    Pod: '',
+    IsService: false,
     Driver: record.storageDriver,
     MountLabel: '',
     ProcessLabel: '',
@@ -97,6 +99,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       CapAdd: spec.capAdd,
       CapDrop: spec.capDrop,
       PortBindings: {},
+      // podman's place for the log file (LogPath above is docker's).
+      LogConfig: { Type: 'k8s-file', Config: null, Path: ctx.layout.containerLog(record.id), Tag: '', Size: '0B' },
     },
   };
 }

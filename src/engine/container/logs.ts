@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { parseLogLine, type LogStream } from '../../store/container-log.js';
-import { isErrno } from '../../util/errors.js';
+import { InvalidArgumentError, isErrno } from '../../util/errors.js';
 import { sleep } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
 import { loadContainer, resolveContainer } from './record.js';
@@ -11,6 +11,12 @@ export interface ContainerLogsOptions {
   /** Only the last N lines; undefined for all. */
   tail?: number;
   timestamps: boolean;
+  /** Only records written at or after this time (ms since the epoch). */
+  since?: number;
+  /** Only records written at or before this time (ms since the epoch); following ends then too. */
+  until?: number;
+  /** Put before every line, as podman's logs of several containers ("ID " or "NAME "). */
+  prefix?: string;
 }
 
 export interface LogChunk {
@@ -39,6 +45,7 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
     // No log file yet means no history: whatever appears later is new output.
     let offset = handle && options.tail !== undefined ? await tailStart(handle, (await handle.stat()).size, options.tail) : 0;
     let pending: Buffer = Buffer.alloc(0);
+    const line = { start: true };
     for (;;) {
       handle ??= await openIfExists(path);
       if (handle) {
@@ -50,10 +57,10 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
           const data = pending.length ? Buffer.concat([pending, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
           const end = data.lastIndexOf(0x0a) + 1;
           pending = Buffer.from(data.subarray(end));
-          yield* recordsIn(data.subarray(0, end), options.timestamps);
+          yield* recordsIn(data.subarray(0, end), options, line);
         }
       }
-      if (!options.follow) return;
+      if (!options.follow || (options.until !== undefined && Date.now() > options.until)) return;
       const current = await loadContainer(ctx, info.record.id);
       if (!current || current.state.status !== 'running') {
         // One last pass picks up what was written just before the exit.
@@ -67,8 +74,13 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
   }
 }
 
-/** The records in whole lines of log text, merged into one chunk per run of the same stream. */
-function* recordsIn(lines: Buffer, timestamps: boolean): Generator<LogChunk> {
+/**
+ * The records in whole lines of log text, merged into one chunk per run of
+ * the same stream; those outside since/until are left out. `line.start`
+ * carries over calls: whether the next record begins a line (and so gets
+ * the prefix and the timestamp).
+ */
+function* recordsIn(lines: Buffer, options: ContainerLogsOptions, line: { start: boolean }): Generator<LogChunk> {
   let stream: LogStream | undefined;
   let parts: Buffer[] = [];
   let start = 0;
@@ -76,16 +88,48 @@ function* recordsIn(lines: Buffer, timestamps: boolean): Generator<LogChunk> {
     const record = parseLogLine(lines.subarray(start, nl));
     start = nl + 1;
     if (!record) continue;
+    if (options.since !== undefined || options.until !== undefined) {
+      const at = Date.parse(record.time);
+      if ((options.since !== undefined && at < options.since) || (options.until !== undefined && at > options.until)) continue;
+    }
     if (record.stream !== stream && parts.length) {
       yield { stream: stream!, data: Buffer.concat(parts) };
       parts = [];
     }
     stream = record.stream;
-    if (timestamps) parts.push(Buffer.from(`${record.time} `));
+    if (line.start && options.prefix) parts.push(Buffer.from(options.prefix));
+    if (line.start && options.timestamps) parts.push(Buffer.from(`${record.time} `));
     // The record's own newline ends a full line; a partial one continues in the next record.
     parts.push(record.partial ? record.content : lines.subarray(start - record.content.length - 1, start));
+    line.start = !record.partial;
   }
   if (parts.length) yield { stream: stream!, data: Buffer.concat(parts) };
+}
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A --since/--until TIMESTAMP as podman reads it, in ms since the epoch: an
+ * RFC 3339 time or date (local time without a zone), a Unix time in
+ * seconds, or a Go duration back from now (since) or on from now (until).
+ * Throws InvalidArgumentError for anything else.
+ */
+export function parseInputTime(input: string, since: boolean, now = Date.now()): number {
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.test(input)) {
+    const t = Date.parse(input.replace(' ', 'T'));
+    if (!Number.isNaN(t)) return t;
+  }
+  if (/^\d+(\.\d*)?$/.test(input)) return Math.floor(Number(input)) * 1000;
+  const duration = /^[+-]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(input) ? parseGoDuration(input) : undefined;
+  if (duration === undefined) throw new InvalidArgumentError(`unable to interpret time value "${input}"`, { hint: 'use an RFC 3339 time (2024-05-01T10:00:00Z), Unix seconds, or a duration such as 10m' });
+  return since ? now - duration : now + duration;
+}
+
+function parseGoDuration(input: string): number {
+  const sign = input.startsWith('-') ? -1 : 1;
+  let ms = 0;
+  for (const m of input.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  return sign * ms;
 }
 
 /**

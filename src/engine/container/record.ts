@@ -117,16 +117,20 @@ export async function containerIds(ctx: EngineContext, options: { includeRemovin
 export interface ContainerListOptions {
   /** Containers in every state; only running ones otherwise (`ps` without -a). */
   all?: boolean;
-  /** Only the most recently created one (`ps -l`). */
+  /** Only the most recently created one, whatever its state (`ps -l`). */
   latest?: boolean;
 }
 
-/** The containers, newest first; every one unless `options` narrows it (ps's -a and -l). */
+/**
+ * The containers, newest first; every one unless `options` narrows it (ps's
+ * -a and -l). As podman, -l implies -a: the latest created container is
+ * shown even when an older one is the latest running.
+ */
 export async function listContainers(ctx: EngineContext, options: ContainerListOptions = { all: true }): Promise<ContainerInfo[]> {
   const ids = await new ContainerStore(ctx.layout).ids();
   const infos = await Promise.all(ids.map((id) => loadContainer(ctx, id)));
   let list = infos.filter((i): i is ContainerInfo => i !== undefined).sort((a, b) => b.record.created.localeCompare(a.record.created));
+  if (options.latest) return list.slice(0, 1);
   if (!options.all) list = list.filter((c) => c.state.status === 'running');
-  if (options.latest) list = list.slice(0, 1);
   return list;
 }

@@ -109,6 +109,36 @@ export function referenceMatches(image: ImageSummary, pattern: string, all: Imag
 }
 
 /**
+ * `skiff images IMAGE`: the image IMAGE names (id, name, digest reference),
+ * or any image in a repository IMAGE names, short or full, with or without
+ * tag (`layered`, `lookup/layered:v1` and `HOST/lookup/layered` all list
+ * HOST/lookup/layered:v1), or a reference= glob.
+ */
+export function imageArgMatches(image: ImageSummary, arg: string, all: ImageSummary[] = [image]): boolean {
+  if (referenceMatches(image, arg, all)) return true;
+  let want;
+  try {
+    want = parseReference(arg);
+  } catch {
+    return false;
+  }
+  if (want.digest) return false;
+  const wantRepo = repositoryName(want);
+  return image.record.names.some((name) => {
+    let ref;
+    try {
+      ref = parseReference(name);
+    } catch {
+      return false;
+    }
+    if (want.tag && ref.tag !== want.tag) return false;
+    const repo = repositoryName(ref);
+    if (want.domain) return repo === wantRepo;
+    return repo.endsWith(`/${want.path}`) || repo.endsWith(`/library/${want.path}`);
+  });
+}
+
+/**
  * Go's path.Match as a RegExp: `*` any run of non-/ characters, `?` one
  * non-/ character, `[...]` a class (`[^...]` negated), `\` escapes. A
  * malformed class matches its characters literally.
@@ -152,8 +182,9 @@ export interface ImageRow {
  * (smallest first). Stable, with newest-first as the tie-break.
  */
 export function sortImageRows<R extends ImageRow>(rows: R[], key: ImageSortKey = 'created'): R[] {
-  const repo = (r: ImageRow) => (r.name ? r.name.slice(0, r.name.lastIndexOf(':')) : '<none>');
-  const tag = (r: ImageRow) => (r.name ? r.name.slice(r.name.lastIndexOf(':') + 1) : '<none>');
+  // A name by digest (REPOSITORY@DIGEST) has the tag <none>.
+  const repo = (r: ImageRow) => (!r.name ? '<none>' : r.name.includes('@') ? r.name.slice(0, r.name.indexOf('@')) : r.name.slice(0, r.name.lastIndexOf(':')));
+  const tag = (r: ImageRow) => (r.name && !r.name.includes('@') ? r.name.slice(r.name.lastIndexOf(':') + 1) : '<none>');
   const cmpStr = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const newest = (a: ImageRow, b: ImageRow) => createdTime(b.image) - createdTime(a.image);
   const compare: Record<ImageSortKey, (a: ImageRow, b: ImageRow) => number> = {

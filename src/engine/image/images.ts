@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Image } from '../../oci/image-spec.js';
 import type { ImportProgress } from '../../image/import-tarball.js';
-import { localImageName, parseReference, formatReference, repositoryName } from '../../image/reference.js';
+import { localImageName, parseReference, formatReference, repositoryName, type ImageReference } from '../../image/reference.js';
 import { BlobStore } from '../../store/blobs.js';
 import { ImageStore, type ImageRecord } from '../../store/images.js';
 import { removeOrphanedTemp, tempName } from '../../store/temp.js';
@@ -195,6 +195,12 @@ export async function imageExists(ctx: EngineContext, nameOrId: string): Promise
   return matchImage(await new ImageStore(ctx.layout).list(), nameOrId) !== undefined;
 }
 
+/**
+ * Finds an image record by id or id prefix (3 or more hex digits), by full
+ * or short name, or by a digest reference: REPOSITORY@DIGEST matches an
+ * image named in that repository whose manifest (or the digest it was pulled
+ * by) is DIGEST, as podman matches repo digests.
+ */
 export function matchImage(images: ImageRecord[], nameOrId: string): ImageRecord | undefined {
   const id = nameOrId.replace(/^sha256:/, '');
   if (/^[0-9a-f]{3,64}$/.test(id)) {
@@ -210,10 +216,28 @@ export function matchImage(images: ImageRecord[], nameOrId: string): ImageRecord
   const full = formatReference(ref);
   const exact = images.find((i) => i.names.includes(full));
   if (exact) return exact;
+  if (ref.digest) {
+    const digest = ref.digest;
+    return images.find((i) => (i.manifestDigest === digest || i.names.some((n) => n.endsWith(`@${digest}`)))
+      && i.names.some((n) => repositoryMatches(n, ref)));
+  }
   if (!ref.domain) {
     // Short name: any registry, and docker.io's library/ namespace.
     const suffix = '/' + formatReference(ref);
     return images.find((i) => i.names.some((n) => n.endsWith(suffix) || n.endsWith('/library' + suffix)));
   }
   return undefined;
+}
+
+/** True when stored name `name` is in the repository of `ref` (a short `ref` matches any registry, and docker.io's library/). */
+function repositoryMatches(name: string, ref: ImageReference): boolean {
+  let stored;
+  try {
+    stored = parseReference(name);
+  } catch {
+    return false;
+  }
+  const repo = repositoryName(stored);
+  if (ref.domain) return repo === repositoryName(ref);
+  return repo.endsWith(`/${ref.path}`) || repo.endsWith(`/library/${ref.path}`);
 }

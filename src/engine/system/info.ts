@@ -17,7 +17,13 @@ export async function cgroupSetup(): Promise<{ version: 'v1' | 'v2'; hybrid: boo
   return { version: v2Root ? 'v2' : 'v1', hybrid };
 }
 
-/** `skiff info`: podman's field names (Host, Store, Version) for what skiff knows. */
+/**
+ * `skiff info`: podman's document for what skiff knows. Its enumerable keys
+ * are podman's JSON names (`host.security.rootless`, `store.graphRoot`), so
+ * `--format json` prints what podman prints; each object also answers to the
+ * Go field names podman's templates use (`{{.Host.OCIRuntime.Name}}`), as
+ * non-enumerable aliases.
+ */
 export async function systemInfo(ctx: EngineContext): Promise<Record<string, unknown>> {
   const [runtime, driver, containers, images, cgroups] = await Promise.all([
     ctx.runtime(), ctx.storageDriver(), listContainers(ctx), listImages(ctx), cgroupSetup(),
@@ -32,42 +38,87 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
   const os = readFileSync('/etc/os-release', 'utf8');
   const distro = (key: string) => new RegExp(`^${key}="?([^"\\n]*)"?`, 'm').exec(os)?.[1] ?? '';
   const probe = await readJsonIfExists<{ reason?: string }>(ctx.layout.storageProbeFile);
-  return {
-    Host: {
-      Arch: goArch(),
-      BuildahVersion: '',
-      CgroupManager: 'cgroupfs',
-      CgroupsVersion: cgroups.version,
-      CgroupControllers: [],
+  const doc = {
+    host: {
+      arch: goArch(),
+      buildahVersion: '',
+      cgroupManager: 'cgroupfs',
+      cgroupVersion: cgroups.version,
+      cgroupControllers: [],
       // Rootless limits need cgroup v2 with delegation; say so rather than pretend.
-      CgroupNote: rootless && cgroups.version !== 'v2' ? 'resource limits (--memory, --cpus, --pids-limit) cannot be enforced for rootless containers on a cgroup v1 or hybrid host' : '',
-      Conmon: { Package: 'skiff', Path: 'skiff monitor (built in)', Version: `skiff monitor ${SKIFF_VERSION}` },
-      CPUs: cpus().length,
-      Distribution: { Distribution: distro('ID'), Version: distro('VERSION_ID'), Codename: distro('VERSION_CODENAME') },
-      Hostname: hostname(),
-      IDMappings: rootless ? { uidmap: idMap('/etc/subuid', process.getuid!()), gidmap: idMap('/etc/subgid', process.getgid!()) } : {},
-      Kernel: release(),
-      MemFree: freemem(),
-      MemTotal: totalmem(),
-      NetworkBackend: 'slirp4netns',
-      OCIRuntime: { Name: runtime.name, Package: '', Path: runtime.path, Version: runtime.version, Notes: runtime.notes },
-      OS: 'linux',
-      Security: { Rootless: rootless, SECCOMPEnabled: false, SELinuxEnabled: false, AppArmorEnabled: false },
-      Uptime: readFileSync('/proc/uptime', 'utf8').split(' ')[0] + 's',
+      cgroupNote: rootless && cgroups.version !== 'v2' ? 'resource limits (--memory, --cpus, --pids-limit) cannot be enforced for rootless containers on a cgroup v1 or hybrid host' : '',
+      conmon: { package: 'skiff', path: 'skiff monitor (built in)', version: `skiff monitor ${SKIFF_VERSION}` },
+      cpus: cpus().length,
+      distribution: { distribution: distro('ID'), version: distro('VERSION_ID'), codename: distro('VERSION_CODENAME') },
+      eventLogger: 'none',
+      hostname: hostname(),
+      idMappings: rootless ? { gidmap: idMap('/etc/subgid', process.getgid!()), uidmap: idMap('/etc/subuid', process.getuid!()) } : {},
+      kernel: release(),
+      logDriver: 'k8s-file',
+      memFree: freemem(),
+      memTotal: totalmem(),
+      networkBackend: 'slirp4netns',
+      ociRuntime: { name: runtime.name, package: '', path: runtime.path, version: runtime.version, notes: runtime.notes },
+      os: 'linux',
+      serviceIsRemote: false,
+      security: { apparmorEnabled: false, rootless, seccompEnabled: false, selinuxEnabled: false },
+      uptime: readFileSync('/proc/uptime', 'utf8').split(' ')[0] + 's',
     },
-    Store: {
-      ConfigFile: '',
-      ContainerStore: { number: containers.length, paused: 0, running, stopped: containers.length - running },
-      GraphDriverName: driver,
-      GraphOptions: {},
-      GraphRoot: ctx.global.root,
-      GraphStatus: driver === 'vfs' && probe?.reason ? { 'Overlay Refused': probe.reason } : {},
-      ImageStore: { number: images.length },
-      RunRoot: ctx.global.runroot,
-      VolumePath: `${ctx.global.root}/volumes`,
+    store: {
+      configFile: '',
+      containerStore: { number: containers.length, paused: 0, running, stopped: containers.length - running },
+      graphDriverName: driver,
+      graphOptions: {},
+      graphRoot: ctx.global.root,
+      graphStatus: driver === 'vfs' && probe?.reason ? { 'Overlay Refused': probe.reason } : {},
+      imageStore: { number: images.length },
+      runRoot: ctx.global.runroot,
+      volumePath: `${ctx.global.root}/volumes`,
     },
-    Version: versionReport(),
+    version: versionReport(),
   };
+  return withGoFieldNames(doc, INFO_GO_NAMES, ['graphOptions', 'graphStatus']);
+}
+
+/** JSON keys of `podman info` whose Go field name is not the key capitalized. */
+const INFO_GO_NAMES: Record<string, string> = {
+  cgroupVersion: 'CgroupsVersion',
+  cpus: 'CPUs',
+  idMappings: 'IDMappings',
+  uidmap: 'UIDMap',
+  gidmap: 'GIDMap',
+  container_id: 'ContainerID',
+  host_id: 'HostID',
+  ociRuntime: 'OCIRuntime',
+  os: 'OS',
+  apparmorEnabled: 'AppArmorEnabled',
+  seccompEnabled: 'SECCOMPEnabled',
+  selinuxEnabled: 'SELinuxEnabled',
+};
+
+/**
+ * Adds to every object in `doc` (in place) a non-enumerable alias per key,
+ * named as the Go field: `irregular[key]`, else the key capitalized. Objects
+ * under a key in `maps` are Go maps: their keys stay as they are.
+ */
+export function withGoFieldNames<T>(doc: T, irregular: Record<string, string>, maps: string[] = []): T {
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      value.forEach(visit);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (!maps.includes(key)) visit(record[key]);
+      const goName = irregular[key] ?? key.charAt(0).toUpperCase() + key.slice(1);
+      if (goName !== key && !Object.hasOwn(record, goName)) {
+        Object.defineProperty(record, goName, { get: () => record[key], enumerable: false });
+      }
+    }
+  };
+  visit(doc);
+  return doc;
 }
 
 export function versionReport(): Record<string, unknown> {

@@ -23,15 +23,42 @@ test.serial('info: OCI runtime is crun or runc', async (t) => {
   t.true(['crun', 'runc'].includes(r.stdout), r.stdout);
 });
 
-test.serial('info --format json parses; OCIRuntime.Notes is an array', async (t) => {
+test.serial('info --format json parses; ociRuntime.notes is an array', async (t) => {
   const r = await env.skiff(['info', '--format', 'json']);
-  const info = JSON.parse(r.stdout) as { Host: { OCIRuntime: { Name: string; Notes: unknown } } };
-  t.true(['crun', 'runc'].includes(info.Host.OCIRuntime.Name));
-  t.true(Array.isArray(info.Host.OCIRuntime.Notes), JSON.stringify(info.Host.OCIRuntime));
+  const info = JSON.parse(r.stdout) as { host: { ociRuntime: { name: string; notes: unknown } } };
+  t.true(['crun', 'runc'].includes(info.host.ociRuntime.name));
+  t.true(Array.isArray(info.host.ociRuntime.notes), JSON.stringify(info.host.ociRuntime));
   // podman's preference: crun when it is installed and works; otherwise a note says why not.
-  if (info.Host.OCIRuntime.Name === 'runc') {
-    t.true((info.Host.OCIRuntime.Notes as string[]).some((n) => n.startsWith('crun: ')), JSON.stringify(info.Host.OCIRuntime));
+  if (info.host.ociRuntime.name === 'runc') {
+    t.true((info.host.ociRuntime.notes as string[]).some((n) => n.startsWith('crun: ')), JSON.stringify(info.host.ociRuntime));
   }
+});
+
+// podman's JSON uses its json tags, its templates the Go field names (the
+// JSON once carried the Go names: "Host", "Store").
+test.serial('info --format json has podman\'s keys; templates take the Go field names', async (t) => {
+  const r = await env.skiff(['info', '--format', 'json']);
+  const info = JSON.parse(r.stdout) as Record<string, Record<string, unknown>>;
+  t.deepEqual(Object.keys(info), ['host', 'store', 'version']);
+  const host = info.host as { security: { rootless: boolean }; idMappings: { uidmap: Array<{ container_id: number; host_id: number; size: number }> }; cgroupVersion: string; cpus: number; os: string };
+  t.is(host.security.rootless, true);
+  t.is(host.idMappings.uidmap[0].container_id, 0);
+  t.is(host.os, 'linux');
+  t.true(host.cpus > 0);
+  t.true(['v1', 'v2'].includes(host.cgroupVersion));
+  const store = info.store as { graphRoot: string; runRoot: string; graphDriverName: string; imageStore: { number: number }; containerStore: { number: number } };
+  t.is(store.graphRoot, env.root);
+  t.is(store.runRoot, env.runroot);
+  t.is(store.imageStore.number, 1);
+  t.is(typeof store.containerStore.number, 'number');
+  t.is((info.version as { Version: string }).Version.length > 0, true);
+  for (const key of ['Host', 'Store', 'OCIRuntime', 'GraphRoot', 'IDMappings']) t.false(r.stdout.includes(`"${key}"`), key);
+
+  const tpl = await env.skiff(['info', '--format',
+    '{{.Host.Security.Rootless}} {{.Store.GraphRoot}} {{.Host.CgroupsVersion}} {{(index .Host.IDMappings.UIDMap 0).HostID}} {{.Store.ImageStore.Number}} {{.Host.OS}} {{.Version.Version}}']);
+  t.is(tpl.stdout, `true ${env.root} ${host.cgroupVersion} ${host.idMappings.uidmap[0].host_id} 1 linux ${(info.version as { Version: string }).Version}`);
+  const sub = await env.skiff(['info', '--format', '{{json .Host.Security}}']);
+  t.deepEqual(Object.keys(JSON.parse(sub.stdout) as object).sort(), ['apparmorEnabled', 'rootless', 'seccompEnabled', 'selinuxEnabled']);
 });
 
 test.serial('images -q lists the imported id', async (t) => {

@@ -2,6 +2,7 @@ import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { printText } from '../../output/print.js';
 import { renderListing } from '../../output/render.js';
+import { InvalidArgumentError } from '../../../util/errors.js';
 
 export const psCommand: CommandDefinition = {
   path: ['container', 'ps'],
@@ -12,21 +13,45 @@ export const psCommand: CommandDefinition = {
     ['skiff ps -a', 'all containers, running or not'],
     ["skiff ps -a --format '{{.ID}} {{.Names}} {{.Status}}'", 'chosen fields through a Go template'],
     ['skiff ps -aq', 'only the ids, for scripts'],
+    ['skiff ps --filter status=exited --filter exited=0', 'containers that ended well'],
+    ["skiff ps -a --filter 'name=^web' --filter label=tier=front --sort names", 'by name and label, sorted by name'],
+    ['skiff ps -n 3', 'the 3 containers created last, in any state'],
   ],
   options: {
     all: { alias: 'a', type: 'boolean', default: false, describe: 'Show all the containers, default is only running containers' },
+    filter: {
+      alias: 'f',
+      type: 'string',
+      array: true,
+      describe: 'Filter output based on conditions given: id=, name= (a regular expression), label=KEY[=VALUE], status=, exited=CODE, ancestor=IMAGE, before=, since=CONTAINER, volume=, network=, health=',
+    },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Print the numeric IDs of the containers only' },
     'no-trunc': { type: 'boolean', default: false, describe: 'Display the extended information' },
     format: { type: 'string', describe: "Pretty-print containers to JSON or using a Go template ('json', 'table {{.ID}}\\t{{.Names}}')" },
-    noheading: { alias: 'n', type: 'boolean', default: false, describe: 'Do not print headers' },
+    noheading: { type: 'boolean', default: false, describe: 'Do not print headers' },
+    last: { alias: 'n', type: 'number', default: -1, describe: 'Print the n last created containers (all states)' },
     latest: { alias: 'l', type: 'boolean', default: false, describe: 'Show only the latest container created' },
+    sort: { type: 'string', default: 'created', choices: ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'], describe: 'Sort output by: command, created, id, image, names, runningfor, size, status' },
+    // podman lists here the containers other tools (buildah) keep in its storage; skiff's store is its own, so there are none to add.
+    external: { type: 'boolean', default: false, describe: 'Show containers in storage not controlled by skiff (none: no other tool shares its store)' },
   },
   positionals: { min: 0, max: 0 },
   async run(args, global) {
     const { listContainers } = await import('../../../engine/container/record.js');
+    const { filterContainers, parseContainerFilters, sortContainers } = await import('../../../engine/container/filters.js');
     const { ContainerListView, CONTAINER_COLUMNS } = await import('../../output/views/container-list-view.js');
+    const filters = parseContainerFilters(((args.filter as string[] | undefined) ?? []).map(String));
+    const last = Number(args.last);
+    if (!Number.isInteger(last)) throw new InvalidArgumentError(`invalid argument "${String(args.last)}" for "-n, --last" flag`);
+    if (last >= 0 && args.latest) throw new InvalidArgumentError('--last and --latest cannot be used together');
     const ctx = await engineContext(global);
-    const containers = await listContainers(ctx, { all: Boolean(args.all), latest: Boolean(args.latest) });
+    const every = await listContainers(ctx, { all: true });
+    // As podman: -n, -l and a status= filter each imply --all.
+    const all = Boolean(args.all) || last > 0 || Boolean(args.latest) || filters.some((f) => f.key === 'status');
+    let containers = filterContainers(all ? every : every.filter((c) => c.state.status === 'running'), filters, every);
+    if (args.latest) containers = containers.slice(0, 1);
+    if (last >= 0) containers = containers.slice(0, last);
+    containers = sortContainers(containers, String(args.sort ?? 'created') as Parameters<typeof sortContainers>[1]);
     const views = containers.map((c) => new ContainerListView(c, Boolean(args['no-trunc'])));
     printText(await renderListing(views, CONTAINER_COLUMNS, {
       format: args.format as string | undefined,

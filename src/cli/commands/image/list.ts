@@ -32,19 +32,20 @@ export const imagesCommand: CommandDefinition = {
   },
   positionals: { min: 0, max: 1 },
   async run(args, global) {
-    const { listImages, matchImage } = await import('../../../engine/image/images.js');
-    const { filterImages, parseImageFilters, sortImageRows } = await import('../../../engine/image/filters.js');
-    const { ImageListView, imageColumns } = await import('../../output/views/image-list-view.js');
+    const { listImages } = await import('../../../engine/image/images.js');
+    const { filterImages, imageArgMatches, parseImageFilters, sortImageRows } = await import('../../../engine/image/filters.js');
+    const { ImageListView, imageColumns, listedNames } = await import('../../output/views/image-list-view.js');
     const filters = parseImageFilters(((args.filter as string[] | undefined) ?? []).map(String));
     const sortKey = String(args.sort ?? 'created') as 'created' | 'id' | 'repository' | 'size' | 'tag';
     const ctx = await engineContext(global);
     const all = await listImages(ctx);
     let images = filterImages(all, filters);
-    if (args._[0]) images = images.filter((i) => matchImage([i.record], args._[0]) !== undefined);
+    const arg = args._[0];
+    if (arg !== undefined) images = images.filter((i) => imageArgMatches(i, String(arg), all));
     const noTrunc = Boolean(args['no-trunc']);
     // One row per name, as podman; -q and json list each image once.
-    const perName = sortImageRows(images.flatMap((image) => (image.record.names.length ? image.record.names : [undefined]).map((name) => ({ image, name }))), sortKey);
-    const once = sortImageRows(images.map((image) => ({ image, name: image.record.names[0] })), sortKey);
+    const perName = sortImageRows(images.flatMap((image) => listedNames(image.record.names).map((name) => ({ image, name }))), sortKey);
+    const once = sortImageRows(images.map((image) => ({ image, name: listedNames(image.record.names)[0] })), sortKey);
     const json = args.format === 'json';
     const rows = args.quiet || json ? once : perName;
     printText(await renderListing(rows.map((r) => new ImageListView(r.image, r.name, noTrunc)), imageColumns({ digests: Boolean(args.digests) }), {

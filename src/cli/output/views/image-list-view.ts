@@ -1,12 +1,28 @@
 import { imageRepoDigests, type ImageSummary } from '../../../engine/image/images.js';
 import { humanSize, timeAgo } from '../humanize.js';
 
+/**
+ * The names `skiff images` prints a row for, as podman: each REPOSITORY:TAG;
+ * an image named only by digest (pulled by digest) once per repository, its
+ * tag <none>; a dangling image once (undefined).
+ */
+export function listedNames(names: string[]): Array<string | undefined> {
+  const tagged = names.filter((n) => !n.includes('@'));
+  if (tagged.length) return tagged;
+  const byRepo = new Map(names.map((n) => [n.slice(0, n.indexOf('@')), n]));
+  return byRepo.size ? [...byRepo.values()] : [undefined];
+}
+
 /** One row of `skiff images` per name (podman prints a row per repository:tag). */
 export class ImageListView {
   constructor(private readonly image: ImageSummary, private readonly name: string | undefined, private readonly noTrunc = false) {}
 
-  get Repository(): string { return this.name ? this.name.slice(0, this.name.lastIndexOf(':')) : '<none>'; }
-  get Tag(): string { return this.name ? this.name.slice(this.name.lastIndexOf(':') + 1) : '<none>'; }
+  get Repository(): string {
+    if (!this.name) return '<none>';
+    const at = this.name.indexOf('@');
+    return at >= 0 ? this.name.slice(0, at) : this.name.slice(0, this.name.lastIndexOf(':'));
+  }
+  get Tag(): string { return this.name && !this.name.includes('@') ? this.name.slice(this.name.lastIndexOf(':') + 1) : '<none>'; }
   get ID(): string { return this.noTrunc ? `sha256:${this.image.record.id}` : this.image.record.id.slice(0, 12); }
   get Digest(): string { return this.image.record.manifestDigest; }
   get Created(): string { return timeAgo(this.image.config.created ?? this.image.record.created); }
@@ -19,7 +35,7 @@ export class ImageListView {
     return {
       Id: this.image.record.id,
       ParentId: '',
-      RepoTags: this.image.record.names,
+      RepoTags: this.image.record.names.filter((n) => !n.includes('@')),
       RepoDigests: imageRepoDigests(this.image.record),
       Size: this.image.record.size,
       SharedSize: 0,
