@@ -3,7 +3,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Process, Spec } from '../../oci/runtime-spec.js';
-import { execArgs, execFailureMessage, runtimeLogError, startFailureExitCode } from '../../runtime/driver.js';
+import { execArgs, execFailureMessage, runtimeLogError, startFailureExitCode, type RuntimeName } from '../../runtime/driver.js';
 import { ALL_CAPABILITIES } from '../../runtime/spec/generate.js';
 import type { ContainerSpec } from '../../runtime/spec/container-spec.js';
 import { ContainerStore } from '../../store/containers.js';
@@ -167,7 +167,9 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
       : runOnPipes(argv, childEnv, out, options, started);
     await store.writeExecSession(record.id, { ...session, pid: running.pid, pidStartTime: processStartTime(running.pid) ?? 0 });
     const code = await running.exited;
-    const error = await failed();
+    // Under load runc's log may not hold its error yet when it has exited; the
+    // text it printed before the command ever ran says the same.
+    const error = (await failed()) ?? heldFailure(record.runtime.name, running.held.pending(), code);
     if (error) {
       running.held.discard();
       throw error;
@@ -194,6 +196,14 @@ async function findContainer(ctx: EngineContext, options: ContainerExecOptions):
 async function userInImage(ctx: EngineContext, imageId: string, user: string): Promise<ContainerSpec['user']> {
   const image = await resolveImage(ctx, imageId);
   return resolveUser(user, image.record.layers.map((l) => ctx.layout.layerDiff(l)));
+}
+
+/** The runtime's own failure, from the last line it printed before the command started (exit code non-zero). */
+function heldFailure(runtime: RuntimeName, text: string, code: number): ContainerStartError | undefined {
+  const line = text.trim().split('\n').pop()?.trim();
+  if (code === 0 || !line || !/exec failed|unable to start container process/.test(line)) return undefined;
+  const exitCode = startFailureExitCode(line);
+  return new ContainerStartError(execFailureMessage(runtime, line, exitCode), exitCode);
 }
 
 /** A running foreground session: its runtime's pid, exit code, and the output held until it started. */
@@ -280,6 +290,11 @@ class HeldOutput {
     if (this.started()) this.flush();
     // The process may print and then go quiet before the pid file appears.
     else this.timer ??= setInterval(() => { if (this.started()) this.flush(); }, 10);
+  }
+
+  /** What is still held back: output of a runtime whose command never started. */
+  pending(): string {
+    return Buffer.concat(this.held ?? []).toString('utf8');
   }
 
   flush(): void {
