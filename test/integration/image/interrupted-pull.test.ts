@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,8 +81,16 @@ test.afterEach.always(async () => {
 test.serial('kill -9 of pull mid-download: the worker stops, no image; the next pull removes the partial blob and completes', async (t) => {
   const ref = `127.0.0.1:${proxyPort}/big:latest`;
   const child = spawn(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'pull', '--tls-verify=false', ref], { stdio: 'ignore' });
-  const partial = await poll(async () => (await list('tmp')).filter((n) => n.startsWith('blob-')).length > 0, 30_000);
-  t.truthy(partial, 'a partial blob appears in tmp/ while the layer downloads');
+  // The config blob also passes through tmp/, briefly: wait for the 24 MiB layer's, part-written.
+  const layerBlobGrowing = async () => {
+    for (const name of (await list('tmp')).filter((n) => n.startsWith('blob-'))) {
+      const size = await stat(join(env.root, 'tmp', name)).then((st) => st.size, () => 0);
+      if (size >= MIB) return true;
+    }
+    return false;
+  };
+  const partial = await poll(layerBlobGrowing, 30_000);
+  t.truthy(partial, 'a partial layer blob appears in tmp/ while the layer downloads');
   child.kill('SIGKILL');
   t.truthy(await poll(async () => (await pullProcesses()).length === 0, 10_000), 'no pull process remains');
   const left = await list('tmp');
