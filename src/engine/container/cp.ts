@@ -233,16 +233,20 @@ async function pipe(
   if (packed.status === 'rejected') throw packed.reason;
 }
 
-function openSource(side: OpenSide): Source {
+/** `side.path` resolved inside `side.root` as the container sees it (see resolveBeneath); a missing path is podman's error. */
+function resolveSide(side: OpenSide): ReturnType<typeof resolveBeneath> {
   const root = DirHandle.open(side.root);
-  let resolved;
   try {
-    resolved = resolveBeneath(root, side.path, true);
+    return resolveBeneath(root, side.path, true);
   } catch (err) {
     throw notFound(side, errnoOf(err), err);
   } finally {
     root.close();
   }
+}
+
+function openSource(side: OpenSide): Source {
+  const resolved = resolveSide(side);
   if (resolved.name === undefined) return { parent: resolved.parent, name: undefined, isDir: true };
   const st = resolved.parent.lstat(resolved.name);
   if (!st) {
@@ -262,15 +266,7 @@ function openSource(side: OpenSide): Source {
 }
 
 function openDestination(side: OpenSide): { parent: DirHandle; name: string | undefined; existing: ReturnType<DirHandle['lstat']> } {
-  const root = DirHandle.open(side.root);
-  let resolved;
-  try {
-    resolved = resolveBeneath(root, side.path, true);
-  } catch (err) {
-    throw notFound(side, errnoOf(err), err);
-  } finally {
-    root.close();
-  }
+  const resolved = resolveSide(side);
   const existing = resolved.name === undefined ? resolved.parent.stat() : resolved.parent.lstat(resolved.name);
   return { ...resolved, existing };
 }
