@@ -1,7 +1,7 @@
 import type { OptionSpec } from '../command.js';
 import { DEFAULT_DETACH_KEYS } from '../detach-keys.js';
 
-/** --detach-keys, shared by run, start and attach. */
+/** --detach-keys, shared by run, start, attach and exec. */
 export const DETACH_KEYS_OPTION: OptionSpec = {
   type: 'string',
   default: DEFAULT_DETACH_KEYS,

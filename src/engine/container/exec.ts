@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { Process, Spec } from '../../oci/runtime-spec.js';
 import { execArgs, execFailureMessage, runtimeLogError, startFailureExitCode, type RuntimeName } from '../../runtime/driver.js';
 import { ALL_CAPABILITIES } from '../../runtime/spec/generate.js';
@@ -9,6 +10,7 @@ import type { ContainerSpec } from '../../runtime/spec/container-spec.js';
 import { ContainerStore } from '../../store/containers.js';
 import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
 import { processStartTime, readJsonIfExists, writeJsonAtomic } from '../../util/fs.js';
+import { nodeChildEnv } from '../../util/exec.js';
 import { newId } from '../../util/ids.js';
 import { signalExitCode } from '../../util/signals.js';
 import type { EngineContext } from '../context.js';
@@ -45,6 +47,8 @@ export interface ContainerExecReport {
   execId: string;
   /** The process's exit code (128+N for signal N); undefined when detached. */
   exitCode?: number;
+  /** The user typed the detach keys (`streams.detach`): the process runs on without this CLI. */
+  detached?: boolean;
 }
 
 /** What the exec'd process changes relative to the container's own process. */
@@ -90,7 +94,10 @@ export function execProcess(base: Process, changes: ExecProcessChanges): Process
  * state belongs to its root). In the foreground the process is wired to
  * `streams` (a pty for -t, whose size follows `streams.onResize`) and the
  * report carries its exit code; with `detach` it returns once the process
- * runs, and the process outlives this one.
+ * runs, and the process outlives this one. With -t, typing the detach keys
+ * (`streams.detach`) leaves the process running as -d -t does: its terminal
+ * is handed to a detached holder (monitor/exec-pty-holder.ts) that drains
+ * its output until it exits.
  *
  * The session is recorded (exec/<id>/session.json, through the store) while
  * it runs, for inspect's ExecIDs, and removed when it ends here; a session
@@ -130,19 +137,45 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
   const store = new ContainerStore(ctx.layout);
   const execId = newId();
   const dir = await store.createExecSessionDir(record.id, execId);
+  // A session whose process runs on after this CLI (-d, or detached from) keeps its record;
+  // readers ignore it and the next exec prunes it once its process is gone.
+  let keepSession = options.detach;
   const files = { processFile: join(dir, 'process.json'), pidFile: join(dir, 'pid'), logFile: join(dir, 'runtime.log') };
   try {
     await writeJsonAtomic(files.processFile, process, 0o600);
     const { prefix, env: nsEnv } = await ctx.namespacePrefix();
-    const argv = [...prefix, record.runtime.path, ...execArgs(record.runtime, ctx.layout.runtimeRoot, { id: record.id, ...files, detach: options.detach })];
+    const argv = [...prefix, record.runtime.path, ...execArgs(record.runtime, ctx.layout.runtimeRoot, { id: record.id, ...files, detach: options.detach && !options.tty })];
     const session = { id: execId, command: options.command, detached: options.detach };
     const childEnv = { ...globalThis.process.env, ...nsEnv };
+    // Until the process runs, everything the runtime prints is its own error text: held back, so
+    // a failed exec is one `Error:` line.
+    const started = () => commandStarted(files.pidFile, record.runtime.name);
     const failed = async () => {
       const failure = await runtimeLogError(files.logFile);
       if (!failure) return undefined;
       const exitCode = startFailureExitCode(failure);
       return new ContainerStartError(execFailureMessage(record.runtime.name, failure, exitCode), exitCode);
     };
+
+    if (options.detach && options.tty) {
+      // runc cannot give a detached process a terminal without a console socket: run it on
+      // a pty as in the foreground, and hand that pty over once the command runs.
+      const running = await runOnPty(argv, childEnv, { stdout: discard(), stderr: discard() }, { ...options, interactive: false }, started);
+      const ran = await Promise.race([running.exited, waitFor(started, running.exited)]);
+      if (ran !== true) {
+        const error = (await failed()) ?? heldFailure(record.runtime.name, running.held.pending(), ran);
+        running.held.discard();
+        if (error) throw error;
+        // No error from the runtime: the command ran, and was done before we looked.
+        await store.removeExecSession(record.id, execId);
+        return { execId };
+      }
+      running.handOff(execId);
+      const startTime = processStartTime(running.pid);
+      if (startTime === undefined) await store.removeExecSession(record.id, execId);
+      else await store.writeExecSession(record.id, { ...session, pid: running.pid, pidStartTime: startTime });
+      return { execId };
+    }
 
     if (options.detach) {
       // Its own session: the process must not get the terminal's hang-up when this CLI's shell goes.
@@ -159,14 +192,17 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
     }
 
     const out = streams ?? { stdout: globalThis.process.stdout, stderr: globalThis.process.stderr };
-    // Until the process runs, everything the runtime prints is its own error text: held back, so
-    // a failed exec is one `Error:` line.
-    const started = () => commandStarted(files.pidFile, record.runtime.name);
     const running = options.tty
       ? await runOnPty(argv, childEnv, out, options, started)
       : runOnPipes(argv, childEnv, out, options, started);
     await store.writeExecSession(record.id, { ...session, pid: running.pid, pidStartTime: processStartTime(running.pid) ?? 0 });
-    const code = await running.exited;
+    const code = await Promise.race([running.exited, running.detached]);
+    if (code === 'detached') {
+      running.held.flush();
+      running.handOff(execId);
+      keepSession = true;
+      return { execId, detached: true };
+    }
     // Under load runc's log may not hold its error yet when it has exited; the
     // text it printed before the command ever ran says the same.
     const error = (await failed()) ?? heldFailure(record.runtime.name, running.held.pending(), code);
@@ -180,8 +216,7 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
     await store.removeExecSession(record.id, execId);
     throw err;
   } finally {
-    // A detached session that started keeps its record (pruned once its process is gone).
-    if (!options.detach) await store.removeExecSession(record.id, execId);
+    if (!keepSession) await store.removeExecSession(record.id, execId);
     else await fsp.rm(files.processFile, { force: true });
   }
 }
@@ -211,6 +246,10 @@ interface RunningExec {
   pid: number;
   exited: Promise<number>;
   held: HeldOutput;
+  /** Resolves when the user typed the detach keys (-it only); never otherwise. */
+  detached: Promise<'detached'>;
+  /** -t only: gives the pty to a detached holder (named by the session's id) and stops using it here; the process runs on. */
+  handOff(execId: string): void;
 }
 
 /**
@@ -234,7 +273,7 @@ function runOnPipes(argv: string[], env: NodeJS.ProcessEnv, streams: AttachStrea
       // gone already
     }
   });
-  return { pid: child.pid ?? 0, exited: childExit(child), held };
+  return { pid: child.pid ?? 0, exited: childExit(child), held, detached: new Promise(() => undefined), handOff: () => undefined };
 }
 
 /** With -t: the runtime on a new pty (node-pty) whose size follows the caller's terminal. */
@@ -251,15 +290,31 @@ async function runOnPty(argv: string[], env: NodeJS.ProcessEnv, streams: AttachS
     encoding: null,
   } as Parameters<typeof pty.spawn>[2]);
   const held = new HeldOutput(streams.stdout, started);
-  term.onData((d) => held.write(Buffer.isBuffer(d) ? d : Buffer.from(d)));
+  let handedOff = false;
+  term.onData((d) => {
+    if (!handedOff) held.write(Buffer.isBuffer(d) ? d : Buffer.from(d));
+  });
+  let detach: (value: 'detached') => void = () => undefined;
+  const detached = new Promise<'detached'>((resolve) => { detach = resolve; });
   if (options.interactive && streams.stdin) {
+    const stdin = streams.stdin;
     let lastByte = 0x0a;
-    streams.stdin.on('data', (d: Buffer) => {
-      if (d.length) lastByte = d[d.length - 1]!;
-      term.write(d as unknown as string);
+    stdin.on('data', (d: Buffer) => {
+      if (handedOff) return;
+      const { pass, detached: typed } = streams.detach ? streams.detach.feed(d) : { pass: d, detached: false };
+      if (pass.length) {
+        lastByte = pass[pass.length - 1]!;
+        term.write(pass as unknown as string);
+      }
+      if (typed) {
+        stdin.pause();
+        detach('detached');
+      }
     });
     // A terminal has no EOF of its own: type what a user would, ^D (twice after an unfinished line).
-    streams.stdin.on('end', () => term.write(lastByte === 0x0a || lastByte === 0x0d ? '\x04' : '\x04\x04'));
+    stdin.on('end', () => {
+      if (!handedOff) term.write(lastByte === 0x0a || lastByte === 0x0d ? '\x04' : '\x04\x04');
+    });
   }
   streams.onResize?.(({ rows, cols }) => term.resize(cols, rows));
   const exited = new Promise<number>((resolve) => {
@@ -268,7 +323,37 @@ async function runOnPty(argv: string[], env: NodeJS.ProcessEnv, streams: AttachS
       setTimeout(() => resolve(signal ? signalExitCode(signal) : exitCode), 20);
     });
   });
-  return { pid: term.pid, exited, held };
+  const handOff = (execId: string) => {
+    handedOff = true;
+    // The master fd of node-pty's terminal; `fd` is not in its typings.
+    const master = (term as unknown as { fd: number }).fd;
+    const holder = spawn(globalThis.process.execPath, ['--', PTY_HOLDER, execId], { stdio: [master, 'ignore', 'ignore'], detached: true, cwd: '/', env: nodeChildEnv() });
+    holder.unref();
+    // Stop reading here: from now on the holder drains the terminal.
+    term.pause();
+  };
+  return { pid: term.pid, exited, held, detached, handOff };
+}
+
+const PTY_HOLDER = fileURLToPath(new URL('../../monitor/exec-pty-holder.js', import.meta.url));
+
+/** Resolves true once `done()` holds; stops looking when `until` settles. */
+function waitFor(done: () => boolean, until: Promise<unknown>): Promise<true> {
+  return new Promise((resolve) => {
+    let over = false;
+    void until.finally(() => { over = true; });
+    const look = () => {
+      if (over) return;
+      if (done()) resolve(true);
+      else setTimeout(look, 10);
+    };
+    look();
+  });
+}
+
+/** A sink for the output of a session nobody watches. */
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
 }
 
 /**

@@ -1,7 +1,8 @@
 // `skiff exec` end to end: podman's exit codes (the command's own, 125
 // engine, 126 not executable, 127 not found), the container's environment
 // with -e/-w/-u on top, stdin to EOF with -i, a real pty with -t that
-// follows resizes, -d sessions that outlive the CLI, and ExecIDs.
+// follows resizes, -d sessions that outlive the CLI, detaching from -it
+// with the detach keys, -d -t, and ExecIDs.
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import test from 'ava';
 import pty from 'node-pty';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
+import { ptySkiff, type PtySession } from '../../helpers/pty-session.js';
 import { PROJECT_ROOT, SKIFF_BIN, sleep } from '../../helpers/skiff.js';
 
 const env = useBusyboxEnv();
@@ -64,7 +66,7 @@ test('125 for an unknown container', exitCodes, ['nosuchcontainer', 'true'], 125
 test('125 with podman\'s message for a container that is not running', exitCodes, ['notrunning', 'true'], 125,
   /^Error: can only create exec sessions on running containers: container state improper$/);
 test('125 without a command', exitCodes, [CTR], 125, /^Error: .*must provide a non-empty command/);
-test('125 for an unsupported --detach-keys', exitCodes, ['--detach-keys', 'ctrl-x', CTR, 'true'], 125, /^Error: --detach-keys "ctrl-x" is not supported/);
+test('125 for invalid --detach-keys, with podman\'s message', exitCodes, ['--detach-keys', 'ctrl-xy', CTR, 'true'], 125, /^Error: invalid detach keys: Unknown character: 'ctrl-xy'$/);
 test('125 for a user the image does not know', exitCodes, ['-u', 'nosuchuser', CTR, 'true'], 125, /^Error: unable to find user nosuchuser/);
 
 test('stdout and stderr stay apart; flags after the command belong to it', async (t) => {
@@ -200,9 +202,121 @@ test('-t without -i: a terminal, no input', async (t) => {
   t.regex(r.stdout, /^\/dev\/pts\/\d+\r?$/);
 });
 
-test('--detach with --tty is refused before anything runs', async (t) => {
-  const r = await env.skiff(['exec', '-dt', CTR, 'true'], { exit: 125 });
-  t.regex(r.stderr, /^Error: --detach and --tty cannot be used together/);
+/** The pids of the container's processes whose command line is `args`. */
+async function pidsOf(args: string): Promise<string[]> {
+  const r = await env.skiff(['exec', CTR, 'ps', '-o', 'pid,args']);
+  return r.lines.map((l) => /^\s*(\d+)\s+(.*?)\s*$/.exec(l)).filter((m) => m?.[2] === args).map((m) => m![1]!);
+}
+
+async function running(args: string): Promise<boolean> {
+  return (await pidsOf(args)).length > 0;
+}
+
+async function killAll(args: string): Promise<void> {
+  const pids = await pidsOf(args);
+  if (pids.length) await env.skiff(['exec', CTR, 'kill', '-9', ...pids]);
+}
+
+/** The session ids in ExecIDs other than `before`. */
+async function newExecIds(before: string[]): Promise<string[]> {
+  return (await execIds()).filter((id) => !before.includes(id));
+}
+
+/** Whether a process of ours (the pty holder of a session) still has `id` on its command line. */
+async function holderRunning(id: string): Promise<boolean> {
+  for (const pid of await fsp.readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('exec-pty-holder') && cmdline.includes(id)) return true;
+  }
+  return false;
+}
+
+function endPty(s: PtySession): void {
+  s.kill();
+}
+
+test.serial('-it: ctrl-p ctrl-q detaches; skiff exits 0 silently, the shell runs on in ExecIDs until it ends', async (t) => {
+  const before = await execIds();
+  const s = ptySkiff(env, ['exec', '-it', CTR, 'sh', '-c', 'exec sh -i']);
+  try {
+    await s.expect(/\/ # /, 0, 30_000);
+    const from = s.mark();
+    s.term.write('\x10\x11');
+    const e = await s.exit(15_000);
+    t.is(e.exitCode, 0, s.output());
+    t.notRegex(s.output().slice(from), /Error|ERRO/);
+  } finally {
+    endPty(s);
+  }
+  const [id] = await newExecIds(before);
+  t.regex(id ?? '', /^[0-9a-f]{64}$/);
+  t.true(await running('sh -i'), 'the exec\'d shell still runs after the detach');
+  t.true(await holderRunning(id!), 'a holder keeps its terminal');
+  // The session ends with its process: dropped from ExecIDs, its holder gone.
+  await killAll('sh -i');
+  await until(async () => {
+    if ((await newExecIds(before)).length !== 0) throw new Error('ExecIDs still lists the ended session');
+    if (await holderRunning(id!)) throw new Error('the pty holder still runs');
+  }, 15_000, 200);
+});
+
+test.serial('-it --detach-keys ctrl-a,x: those keys detach, and ctrl-p ctrl-q reach the process', async (t) => {
+  const before = await execIds();
+  // The process prints the first two bytes it reads, in hex.
+  const s = ptySkiff(env, ['exec', '-it', '--detach-keys', 'ctrl-a,x', CTR, 'sh', '-c', 'stty -ixon; echo ready; head -c 2 | busybox od -An -tx1; echo done; exec sleep 1001']);
+  try {
+    await s.expect(/ready/, 0, 30_000);
+    s.term.write('\x10\x11\r');
+    await s.expect(/10 11\s+done/, 0, 15_000);
+    s.term.write('\x01x');
+    const e = await s.exit(15_000);
+    t.is(e.exitCode, 0, s.output());
+  } finally {
+    endPty(s);
+  }
+  t.is((await newExecIds(before)).length, 1);
+  t.true(await running('sleep 1001'));
+  await killAll('sleep 1001');
+});
+
+test.serial('-it --detach-keys "": ctrl-p ctrl-q go to the process and never detach', async (t) => {
+  const s = ptySkiff(env, ['exec', '-it', '--detach-keys', '', CTR, 'sh', '-c', 'stty -ixon; echo ready; head -c 2 | busybox od -An -tx1; exit 4']);
+  try {
+    await s.expect(/ready/, 0, 30_000);
+    s.term.write('\x10\x11');
+    await sleep(500);
+    s.term.write('\r');
+    await s.expect(/10 11/, 0, 15_000);
+    const e = await s.exit(15_000);
+    t.is(e.exitCode, 4, s.output());
+  } finally {
+    endPty(s);
+  }
+});
+
+test.serial('-d -t: prints the session id, the process gets a terminal and runs on; its output goes nowhere', async (t) => {
+  const before = await execIds();
+  // Far more output than a terminal buffers: the process would block if nobody drained it.
+  const r = await env.skiff(['exec', '-dt', CTR, 'sh', '-c', 'tty > /tmp/dt-tty; seq 1 100000; touch /tmp/dt-done; exec sleep 1002']);
+  t.regex(r.stdout, /^[0-9a-f]{64}$/);
+  t.is(r.stderr, '');
+  t.deepEqual(await newExecIds(before), [r.stdout]);
+  await until(async () => {
+    await env.skiff(['exec', CTR, 'test', '-e', '/tmp/dt-done']);
+  }, 20_000, 300);
+  t.regex((await env.skiff(['exec', CTR, 'cat', '/tmp/dt-tty'])).stdout, /^\/dev\/pts\/\d+$/);
+  t.true(await running('sleep 1002'));
+  await killAll('sleep 1002');
+  await until(async () => {
+    if ((await newExecIds(before)).length !== 0) throw new Error('ExecIDs still lists the ended session');
+    if (await holderRunning(r.stdout)) throw new Error('the pty holder still runs');
+  }, 15_000, 200);
+});
+
+test('-d -t: a command that is not found fails as -d does (127)', async (t) => {
+  const r = await env.skiff(['exec', '-dt', CTR, 'nosuchcommand'], { exit: 127 });
+  t.regex(r.stderr, /^Error: \w+: .*nosuchcommand.*command that was not found$/);
 });
 
 test('-l acts on the latest container (here the one that is not running)', async (t) => {

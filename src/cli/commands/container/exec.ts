@@ -1,11 +1,10 @@
 import type { CommandDefinition, ParsedArgs } from '../../command.js';
 import type { ContainerExecOptions } from '../../../engine/container/exec.js';
 import { engineContext, printWarnings } from '../../context.js';
+import { parseDetachKeys } from '../../detach-keys.js';
+import { DETACH_KEYS_OPTION } from '../../options/attach-options.js';
 import { printText } from '../../output/print.js';
 import { consoleSize, terminalStreams } from '../../terminal.js';
-
-/** podman's default; detaching from an exec session is not implemented, so only it (and none) is accepted. */
-const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
 export const execCommand: CommandDefinition = {
   path: ['container', 'exec'],
@@ -17,10 +16,12 @@ export const execCommand: CommandDefinition = {
     ['skiff exec -it -w /tmp web sh', 'an interactive shell in /tmp with a terminal'],
     ['skiff exec -i web sh -c "cat > /tmp/in" < notes.txt', 'copy what skiff reads on stdin into a file in the container'],
     ['skiff exec -d -u nobody web sleep 60', 'a background process as user nobody; prints the session id'],
+    ['skiff exec -it --detach-keys ctrl-a,x web top', 'ctrl-a then x detaches, leaving top running'],
+    ['skiff exec -dt web sh -c "tty > /tmp/tty; sleep 60"', 'a background process on its own terminal'],
   ],
   options: {
     detach: { alias: 'd', type: 'boolean', default: false, describe: 'Run the exec session in detached mode (backgrounded)' },
-    'detach-keys': { type: 'string', default: DEFAULT_DETACH_KEYS, describe: `Key sequence for detaching; only the default ("${DEFAULT_DETACH_KEYS}") and "" are supported` },
+    'detach-keys': DETACH_KEYS_OPTION,
     env: { alias: 'e', type: 'string', array: true, describe: 'Set environment variables (KEY=VALUE, or KEY to copy from the caller)' },
     'env-file': { type: 'string', array: true, describe: 'Read in a file of environment variables' },
     interactive: { alias: 'i', type: 'boolean', default: false, describe: 'Keep STDIN open even if not attached' },
@@ -33,15 +34,8 @@ export const execCommand: CommandDefinition = {
   positionals: { min: 1 },
   stopAfterPositionals: 1,
   async run(args, global) {
-    const { InvalidArgumentError } = await import('../../../util/errors.js');
     const options = toExecOptions(args);
-    const keys = String(args['detach-keys']);
-    if (keys !== DEFAULT_DETACH_KEYS && keys !== '') {
-      throw new InvalidArgumentError(`--detach-keys "${keys}" is not supported: detaching from an exec session is not implemented`, { hint: `leave the default "${DEFAULT_DETACH_KEYS}", or use -d` });
-    }
-    if (options.detach && options.tty) {
-      throw new InvalidArgumentError('--detach and --tty cannot be used together: a detached exec session gets no terminal', { hint: 'drop -t, or drop -d to use the terminal' });
-    }
+    const detachKeys = parseDetachKeys(String(args['detach-keys']));
     const { execInContainer } = await import('../../../engine/container/exec.js');
     const ctx = await engineContext(global);
     if (options.detach) {
@@ -50,10 +44,12 @@ export const execCommand: CommandDefinition = {
       printText(report.execId + '\n');
       return 0;
     }
-    const terminal = terminalStreams({ tty: options.tty, interactive: options.interactive });
+    // Detaching needs a terminal to hand over: only -it watches for the keys.
+    const terminal = terminalStreams({ tty: options.tty, interactive: options.interactive, detachKeys: options.tty ? detachKeys : undefined });
     try {
       const report = await execInContainer(ctx, options, terminal.streams);
       printWarnings(ctx);
+      // Detached: podman returns 0 and prints nothing; the process runs on.
       return report.exitCode ?? 0;
     } finally {
       terminal.restore();
