@@ -147,6 +147,7 @@ class Monitor {
       await this.store.writeState(c.id, {
         ...state,
         status: 'running',
+        restarting: undefined,
         pid,
         pidStartTime: processStartTime(pid),
         monitorPid: process.pid,
@@ -184,8 +185,8 @@ class Monitor {
   private async recordExit(exitCode: number, error: string | undefined): Promise<void> {
     const c = this.config;
     const record = async () => {
-      if (c.autoRemove) return this.store.remove(c.id, c.name);
       const previous = await this.store.readState(c.id);
+      if (c.autoRemove && !previous?.restarting) return this.store.remove(c.id, c.name);
       await this.store.writeState(c.id, {
         ...previous,
         status: 'exited',

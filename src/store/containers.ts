@@ -21,6 +21,12 @@ export interface ContainerState {
   finishedAt?: string;
   /** Why the last start failed, as the runtime said it. */
   error?: string;
+  /**
+   * Set by `restart` before it stops the container: the exit that follows
+   * is recorded even for --rm (the container is started again). The next
+   * start clears it.
+   */
+  restarting?: boolean;
 }
 
 /**

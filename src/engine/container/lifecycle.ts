@@ -46,9 +46,11 @@ export async function killContainerBySignal(ctx: EngineContext, nameOrId: string
  * Stops a container: its stop signal, then SIGKILL after `timeout` seconds.
  * Resolves once the container is down and cleaned up (by its monitor, or by
  * us when the monitor is gone). Stopping a stopped container is a no-op; a
- * --rm container that its monitor removed on exit counts as stopped.
+ * --rm container that its monitor removed on exit counts as stopped. With
+ * `restarting` (restart's stop) the state is marked first, under the lock,
+ * so that a --rm container is kept, as exited, for the start that follows.
  */
-export async function stopContainer(ctx: EngineContext, nameOrId: string, timeout?: number): Promise<ContainerInfo> {
+export async function stopContainer(ctx: EngineContext, nameOrId: string, timeout?: number, options: { restarting?: boolean } = {}): Promise<ContainerInfo> {
   const found = await resolveContainer(ctx, nameOrId);
   const { record } = found;
   const seconds = timeout ?? record.stopTimeout;
@@ -56,6 +58,11 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
   const signalled = await lockContainer(ctx, record.id, nameOrId, async () => {
     const info = await mustLoad(ctx, record.id, nameOrId);
     if (info.state.status !== 'running') return undefined;
+    if (options.restarting) {
+      const store = new ContainerStore(ctx.layout);
+      const stored = await store.readState(record.id);
+      if (stored) await store.writeState(record.id, { ...stored, restarting: true });
+    }
     await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, seconds > 0 ? parseSignal(record.stopSignal) : 'KILL');
     return info.state.startedAt ?? '';
   }).catch((err: unknown) => vanished(err, found, undefined));
@@ -135,7 +142,7 @@ export async function repairContainer(ctx: EngineContext, id: string): Promise<v
     await teardown(monitor);
     await deleteContainer(monitor.runtime, ctx.layout.runtimeRoot, id);
   }
-  if (monitor?.autoRemove) {
+  if (monitor?.autoRemove && !stored.restarting) {
     await store.remove(id, monitor.name);
     return;
   }

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, isErrno } from '../../util/errors.js';
 import type { EngineContext } from '../context.js';
-import { ContainerStateError } from '../errors.js';
 import { filterContainers, type ContainerFilter } from './filters.js';
-import { stopContainer } from './lifecycle.js';
+import { removeContainer, stopContainer } from './lifecycle.js';
 import { listContainers, resolveContainer } from './record.js';
 import { startContainer } from './start.js';
 
@@ -50,17 +49,19 @@ export async function restartTargets(ctx: EngineContext, names: string[], option
 /**
  * Restarts a container as podman does: a running one is stopped (its stop
  * signal, then SIGKILL after `timeout` seconds, default its stop timeout)
- * and started again; one that is not running is just started. A running
- * --rm container is refused, untouched (its monitor would remove it on stop). Runs in the
- * user namespace (stop needs it); takes the container's lock through stop
- * and start, never across both, so the monitor can record the exit between.
+ * and started again; one that is not running is just started. A --rm
+ * container is restarted in place, not removed by that stop, and stays
+ * --rm. Runs in the user namespace (stop needs it); takes the container's
+ * lock through stop and start, never across both, so the monitor can
+ * record the exit between. A --rm container whose start fails is removed,
+ * as its exit would have done.
  */
 export async function restartContainer(ctx: EngineContext, nameOrId: string, timeout?: number): Promise<void> {
-  const { record, state } = await resolveContainer(ctx, nameOrId);
-  // podman restarts these in place; here the monitor removes a --rm container when it exits, so a stop would destroy it.
-  if (record.autoRemove && state.status === 'running') {
-    throw new ContainerStateError(`cannot restart container ${record.name}: it was created with --rm and is removed when it stops`, 'stop it and run it again');
+  const stopped = await stopContainer(ctx, nameOrId, timeout, { restarting: true });
+  try {
+    await startContainer(ctx, stopped.record.id);
+  } catch (err) {
+    if (stopped.record.autoRemove) await removeContainer(ctx, stopped.record.id, { force: true }).catch(() => undefined);
+    throw err;
   }
-  const stopped = await stopContainer(ctx, nameOrId, timeout);
-  await startContainer(ctx, stopped.record.id);
 }

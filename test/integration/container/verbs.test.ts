@@ -102,15 +102,22 @@ test.serial('restart: unknown container, no target, names with --all, a bad filt
   t.regex(bad.stderr, /^Error: colour is an invalid filter/);
 });
 
-test.serial('restart of a running --rm container is refused with 125 and leaves it running (its monitor would remove it on stop)', async (t) => {
+test.serial('restart of a running --rm container restarts it in place, and it stays --rm (as podman)', async (t) => {
   const name = uniqueName('rsrm');
-  await runDetached(name, QUICK_STOP, ['--rm']);
+  const id = await runDetached(name, QUICK_STOP, ['--rm']);
   const pid = await inspect(name, '{{.State.Pid}}');
-  const r = await env.skiff(['restart', name], { exit: 125 });
-  t.is(r.stderr.trim(), `Error: cannot restart container ${name}: it was created with --rm and is removed when it stops`);
+  const r = await env.skiff(['restart', name], { timeout: 30_000 });
+  t.is(r.stdout, name);
+  t.is(await inspect(name, '{{.Id}}'), id, 'the stop of the restart did not remove it');
   t.is(await inspect(name, '{{.State.Status}}'), 'running');
-  t.is(await inspect(name, '{{.State.Pid}}'), pid);
-  await env.skiff(['stop', name]);
+  t.not(await inspect(name, '{{.State.Pid}}'), pid);
+  // Killed (-t 0) rather than stopped: the same.
+  await env.skiff(['restart', '-t', '0', name], { timeout: 30_000 });
+  t.is(await inspect(name, '{{.State.Status}}'), 'running');
+  // Its next exit removes it, as --rm says.
+  await env.skiff(['stop', name], { timeout: 30_000 });
+  const ps = await env.skiff(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.ID}}']);
+  t.deepEqual(ps.lines, []);
 });
 
 // ---- rename ----

@@ -10,6 +10,7 @@ export const restartCommand: CommandDefinition = {
   examples: [
     ['skiff restart web', 'stop web (SIGKILL after its stop timeout) and start it again'],
     ['skiff restart -a --running -t 2', 'restart every running container, killing after 2 seconds'],
+    ['skiff restart scratch', 'a --rm container is restarted in place; it is removed when it next stops'],
   ],
   options: {
     all: { alias: 'a', type: 'boolean', default: false, describe: 'Restart all containers' },
