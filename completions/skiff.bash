@@ -29,7 +29,7 @@ __skiff_flags() {
     "container stop"|"stop") echo "--time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container rm"|"rm"|"container remove") echo "--force -f --all -a --ignore -i --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --size -s --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container logs"|"logs") echo "--follow -f --latest -l --names -n --since --until --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container exec"|"exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --latest -l --privileged --tty -t --user -u --workdir -w --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -39,8 +39,8 @@ __skiff_flags() {
     "container port"|"port") echo "--all -a --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container top"|"top") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container exists") echo "--external --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container inspect") echo "--format -f --size -s --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "inspect") echo "--format -f --size -s --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --digests --filter -f --sort --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level" ;;
     "image pull"|"pull") echo "--tls-verify --cert-dir --creds --platform --arch --variant --os --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;

@@ -41,6 +41,11 @@ export interface CommandDefinition {
   stopAfterPositionals?: number;
   /** Re-executed as root inside the rootless user namespace before running. */
   userns?: boolean;
+  /**
+   * Re-executed there only when this says so, after parsing (`ps --size`):
+   * the command's plain form stays fast, out of the namespace.
+   */
+  usernsWhen?: (args: ParsedArgs) => boolean;
   /** Runs the command; returns the exit code. Loads engine modules lazily. */
   run(args: ParsedArgs, global: GlobalOptions): Promise<number>;
 }

@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     log.debug(`Using run root ${global.runroot}`);
     if (global.storageDriver) log.debug(`Using storage driver ${global.storageDriver}`);
     if (global.runtime) log.debug(`Using OCI runtime ${global.runtime}`);
-    if (command.userns && needsReexec()) return await reexecInNamespace(global, argv);
+    if ((command.userns || command.usernsWhen?.(parsed)) && needsReexec()) return await reexecInNamespace(global, argv);
     return await command.run(parsed, global);
   } catch (err) {
     if (err instanceof SkiffError) {

@@ -47,6 +47,56 @@ export async function containerChanges(lowerDirs: string[], top: ChangesTop): Pr
   }
 }
 
+/**
+ * The size of a container's writable layer, as containers/storage's
+ * DiffSize counts it: the apparent (lstat) sizes of the files, symlinks and
+ * devices the container added or changed, directories not counted, a file
+ * with several hard links once. For an overlay upper dir that is everything
+ * in it; for a full copy (vfs), the added and changed entries of
+ * `containerChanges`. File contents are never read.
+ *
+ * Confinement: as `containerChanges` (directory fds, lstat and readdir only).
+ * Run as root of the user namespace: the files belong to sub-ids.
+ */
+export async function containerRwSize(lowerDirs: string[], top: ChangesTop): Promise<number> {
+  const seen = new Set<string>();
+  let size = 0;
+  const count = (st: Stats): void => {
+    if (st.isDirectory()) return;
+    if (st.nlink > 1) {
+      const inode = `${st.dev}:${st.ino}`;
+      if (seen.has(inode)) return;
+      seen.add(inode);
+    }
+    size += st.size;
+  };
+  const root = DirHandle.open(top.dir);
+  try {
+    if (top.kind === 'overlay') walkAll(root, count);
+    else fullChanges(root, await LowerView.of(lowerDirs), count);
+  } finally {
+    root.close();
+  }
+  return size;
+}
+
+/** Calls `visit` with the lstat of every entry below `dir`, never following a link. */
+function walkAll(dir: DirHandle, visit: (st: Stats) => void): void {
+  for (const name of dir.names()) {
+    const st = lstatSync(dir.entryPath(name), { throwIfNoEntry: false });
+    if (!st) continue; // removed by the running container meanwhile
+    visit(st);
+    if (!st.isDirectory()) continue;
+    const sub = dir.openDir(name);
+    if (!sub) continue;
+    try {
+      walkAll(sub, visit);
+    } finally {
+      sub.close();
+    }
+  }
+}
+
 interface LowerEntry {
   st: Stats;
   /** Where the entry is, in the layer that shows it. */
@@ -158,7 +208,8 @@ function overlayChanges(root: DirHandle, lower: LowerView, opaque: Set<string>):
   return changes;
 }
 
-function fullChanges(root: DirHandle, lower: LowerView): Change[] {
+/** `added` (optional) sees the lstat of each entry found added or changed. */
+function fullChanges(root: DirHandle, lower: LowerView, added?: (st: Stats) => void): Change[] {
   const changes: Change[] = [];
   /** Adds the changes under directory `rel`; `below` is the merged lower directory there (undefined: all is new). */
   const walk = (dir: DirHandle, rel: string, below: LowerEntry | undefined): void => {
@@ -178,6 +229,7 @@ function fullChanges(root: DirHandle, lower: LowerView): Change[] {
       if (!lowerEntry) changes.push({ kind: 'A', path });
       else if (differs(st, lowerEntry, () => readlinkSync(dir.entryPath(name)))) changes.push({ kind: 'C', path });
       else recorded = false;
+      if (recorded) added?.(st);
       if (!st.isDirectory()) continue;
       const sub = dir.openDir(name);
       if (!sub) continue;

@@ -168,16 +168,17 @@ export type ContainerSortKey = (typeof CONTAINER_SORT_KEYS)[number];
 /**
  * Sorts as podman's `ps --sort`: created (newest first, the default) and
  * runningfor (the same order), command, id, image, names, status (each
- * ascending). size keeps the default order: skiff does not measure it.
+ * ascending). size orders by the image's size (podman's RootFsSize) when
+ * `sizes` were measured (ps --size), and keeps the default order otherwise.
  * Stable, with newest-first as the tie-break.
  */
-export function sortContainers(list: ContainerInfo[], key: ContainerSortKey = 'created'): ContainerInfo[] {
+export function sortContainers(list: ContainerInfo[], key: ContainerSortKey = 'created', sizes?: ReadonlyMap<string, { rootFsSize: number }>): ContainerInfo[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const newest = (a: ContainerInfo, b: ContainerInfo) => createdTime(b) - createdTime(a);
   const compare: Record<ContainerSortKey, (a: ContainerInfo, b: ContainerInfo) => number> = {
     created: newest,
     runningfor: newest,
-    size: () => 0,
+    size: (a, b) => (sizes ? (sizes.get(a.record.id)?.rootFsSize ?? 0) - (sizes.get(b.record.id)?.rootFsSize ?? 0) : 0),
     command: (a, b) => cmp([...a.record.entrypoint, ...a.record.cmd].join(' '), [...b.record.entrypoint, ...b.record.cmd].join(' ')),
     id: (a, b) => cmp(a.record.id, b.record.id),
     image: (a, b) => cmp(a.record.image.name, b.record.image.name),

@@ -5,12 +5,14 @@ import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
 import { liveExecSessions } from './exec-sessions.js';
 import { resolveContainer, type ContainerInfo } from './record.js';
+import { containerSizes, type ContainerSize } from './size.js';
 
 /**
  * `skiff container inspect`, with podman's JSON field names for what skiff
- * has. `execIds`: the container's running exec sessions.
+ * has. `execIds`: the container's running exec sessions; `size` (inspect
+ * --size) fills SizeRw and SizeRootFs, which are left out otherwise (podman's omitempty).
  */
-export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, execIds: string[] = []): Record<string, unknown> {
+export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, execIds: string[] = [], size?: ContainerSize): Record<string, unknown> {
   const { record, state } = info;
   const spec = record.spec;
   const command = [...record.entrypoint, ...record.cmd];
@@ -60,6 +62,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     BoundingCaps: null,
     ExecIDs: execIds,
     GraphDriver: { Name: record.storageDriver, Data: { RootfsPath: spec.rootfs } },
+    ...(size ? { SizeRw: size.rwSize, SizeRootFs: size.rootFsSize } : {}),
     Mounts: [],
     Dependencies: [],
     NetworkSettings: {
@@ -117,13 +120,16 @@ export class NoSuchObjectError extends SkiffError {
  * The inspect document of `target`: a container, an image, or for `any`
  * (podman's generic `inspect`) a container first and then an image. Throws
  * NoSuchContainerError, NoSuchImageError, or NoSuchObjectError for `any`.
+ * With `size` a container's sizes are measured (see `containerSizes`: run
+ * as root of the user namespace); an image's document has none.
  */
-export async function inspectTarget(ctx: EngineContext, kind: InspectKind, target: string): Promise<Record<string, unknown>> {
+export async function inspectTarget(ctx: EngineContext, kind: InspectKind, target: string, options: { size?: boolean } = {}): Promise<Record<string, unknown>> {
   if (kind === 'image') return inspectImage(ctx, target);
   try {
     const info = await resolveContainer(ctx, target);
     const sessions = info.state.status === 'running' ? await liveExecSessions(ctx, info.record.id) : [];
-    return containerInspectReport(ctx, info, sessions.map((s) => s.id));
+    const size = options.size ? (await containerSizes(ctx, [info])).get(info.record.id) : undefined;
+    return containerInspectReport(ctx, info, sessions.map((s) => s.id), size);
   } catch (err) {
     if (kind === 'container' || !(err instanceof NoSuchContainerError)) throw err;
   }

@@ -16,6 +16,7 @@ export const psCommand: CommandDefinition = {
     ['skiff ps --filter status=exited --filter exited=0', 'containers that ended well'],
     ["skiff ps -a --filter 'name=^web' --filter label=tier=front --sort names", 'by name and label, sorted by name'],
     ['skiff ps -n 3', 'the 3 containers created last, in any state'],
+    ['skiff ps -a --size', 'with a SIZE column: what each container wrote, and its image (virtual)'],
   ],
   options: {
     all: { alias: 'a', type: 'boolean', default: false, describe: 'Show all the containers, default is only running containers' },
@@ -29,6 +30,7 @@ export const psCommand: CommandDefinition = {
     'no-trunc': { type: 'boolean', default: false, describe: 'Display the extended information' },
     format: { type: 'string', describe: "Pretty-print containers to JSON or using a Go template ('json', 'table {{.ID}}\\t{{.Names}}')" },
     noheading: { type: 'boolean', default: false, describe: 'Do not print headers' },
+    size: { alias: 's', type: 'boolean', default: false, describe: 'Display the total file sizes' },
     last: { alias: 'n', type: 'number', default: -1, describe: 'Print the n last created containers (all states)' },
     latest: { alias: 'l', type: 'boolean', default: false, describe: 'Show only the latest container created' },
     sort: { type: 'string', default: 'created', choices: ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'], describe: 'Sort output by: command, created, id, image, names, runningfor, size, status' },
@@ -36,10 +38,12 @@ export const psCommand: CommandDefinition = {
     external: { type: 'boolean', default: false, describe: 'Show containers in storage not controlled by skiff (none: no other tool shares its store)' },
   },
   positionals: { min: 0, max: 0 },
+  // Measuring reads files owned by sub-ids; plain ps stays out of the namespace.
+  usernsWhen: (args) => Boolean(args.size),
   async run(args, global) {
     const { listContainers } = await import('../../../engine/container/record.js');
     const { filterContainers, parseContainerFilters, sortContainers } = await import('../../../engine/container/filters.js');
-    const { ContainerListView, CONTAINER_COLUMNS } = await import('../../output/views/container-list-view.js');
+    const { ContainerListView, CONTAINER_COLUMNS, CONTAINER_SIZE_COLUMNS } = await import('../../output/views/container-list-view.js');
     const filters = parseContainerFilters(((args.filter as string[] | undefined) ?? []).map(String));
     const last = Number(args.last);
     if (!Number.isInteger(last)) throw new InvalidArgumentError(`invalid argument "${String(args.last)}" for "-n, --last" flag`);
@@ -51,9 +55,10 @@ export const psCommand: CommandDefinition = {
     let containers = filterContainers(all ? every : every.filter((c) => c.state.status === 'running'), filters, every);
     if (args.latest) containers = containers.slice(0, 1);
     if (last >= 0) containers = containers.slice(0, last);
-    containers = sortContainers(containers, String(args.sort ?? 'created') as Parameters<typeof sortContainers>[1]);
-    const views = containers.map((c) => new ContainerListView(c, Boolean(args['no-trunc'])));
-    printText(await renderListing(views, CONTAINER_COLUMNS, {
+    const sizes = args.size ? await (await import('../../../engine/container/size.js')).containerSizes(ctx, containers) : undefined;
+    containers = sortContainers(containers, String(args.sort ?? 'created') as Parameters<typeof sortContainers>[1], sizes);
+    const views = containers.map((c) => new ContainerListView(c, Boolean(args['no-trunc']), sizes?.get(c.record.id)));
+    printText(await renderListing(views, sizes ? CONTAINER_SIZE_COLUMNS : CONTAINER_COLUMNS, {
       format: args.format as string | undefined,
       quiet: Boolean(args.quiet),
       noHeading: Boolean(args.noheading),

@@ -1,12 +1,15 @@
 import type { ContainerInfo } from '../../../engine/container/record.js';
-import { humanDuration, timeAgo } from '../humanize.js';
+import type { ContainerSize } from '../../../engine/container/size.js';
+import { log } from '../../../util/log.js';
+import { humanDuration, humanSize, timeAgo } from '../humanize.js';
 
 /**
  * One row of `skiff ps`: getters are podman's template fields (.ID, .Names,
  * .Status, ...); toJSON is podman's `ps --format json` object.
  */
 export class ContainerListView {
-  constructor(private readonly info: ContainerInfo, private readonly noTrunc = false) {}
+  /** `size`: measured only for `ps --size`. */
+  constructor(private readonly info: ContainerInfo, private readonly noTrunc = false, private readonly size?: ContainerSize) {}
 
   get ID(): string { return this.noTrunc ? this.info.record.id : this.info.record.id.slice(0, 12); }
   get Names(): string { return this.info.record.name; }
@@ -31,6 +34,16 @@ export class ContainerListView {
   get Pid(): number { return this.info.state.status === 'running' ? this.info.state.pid ?? 0 : 0; }
   get Labels(): Record<string, string> { return this.info.record.spec.labels; }
   get AutoRemove(): boolean { return this.info.record.autoRemove; }
+  /** podman's `12B (virtual 1.98MB)`: the writable layer, then the image's size (RootFsSize, not the sum). */
+  get Size(): string {
+    if (!this.size) {
+      // podman's words, and like podman an empty field rather than a failure.
+      log.error('Size format requires --size option');
+      return '';
+    }
+    const compact = (bytes: number) => humanSize(bytes).replace(' ', '');
+    return `${compact(this.size.rwSize)} (virtual ${compact(this.size.rootFsSize)})`;
+  }
 
   toJSON(): Record<string, unknown> {
     const s = this.info.state;
@@ -55,7 +68,7 @@ export class ContainerListView {
       Pod: '',
       PodName: '',
       Ports: null,
-      Size: null,
+      Size: this.size ? { rootFsSize: this.size.rootFsSize, rwSize: this.size.rwSize } : null,
       StartedAt: unix(s.startedAt),
       State: s.status,
       Status: this.Status,
@@ -73,3 +86,6 @@ export const CONTAINER_COLUMNS = [
   { header: 'PORTS', field: 'Ports' },
   { header: 'NAMES', field: 'Names' },
 ];
+
+/** The columns of `ps --size`. */
+export const CONTAINER_SIZE_COLUMNS = [...CONTAINER_COLUMNS, { header: 'SIZE', field: 'Size' }];
