@@ -107,7 +107,8 @@ export function execProcess(base: Process, changes: ExecProcessChanges): Process
  *
  * Throws ContainerStateError (not running), NoSuchContainerError,
  * InvalidArgumentError (bad -e/--env-file/-u), ContainerStartError with
- * 126/127/125 when the runtime could not run the command.
+ * 126/127/125 when the runtime could not run the command (always 125 with
+ * `detach`, as podman).
  */
 export async function execInContainer(ctx: EngineContext, options: ContainerExecOptions, streams?: AttachStreams): Promise<ContainerExecReport> {
   const info = await findContainer(ctx, options);
@@ -165,7 +166,7 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
       if (ran !== true) {
         const error = (await failed()) ?? heldFailure(record.runtime.name, running.held.pending(), ran);
         running.held.discard();
-        if (error) throw error;
+        if (error) throw detachedFailure(error);
         // No error from the runtime: the command ran, and was done before we looked.
         await store.removeExecSession(record.id, execId);
         return { execId };
@@ -182,7 +183,7 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
       const child = spawn(argv[0], argv.slice(1), { stdio: 'ignore', detached: true, env: childEnv });
       const code = await childExit(child);
       const error = await failed();
-      if (error) throw error;
+      if (error) throw detachedFailure(error);
       if (code !== 0) throw new ContainerStartError(`${record.runtime.name} exec failed with exit code ${code}`, 125);
       const pid = Number((await fsp.readFile(files.pidFile, 'utf8')).trim());
       const startTime = processStartTime(pid);
@@ -231,6 +232,15 @@ async function findContainer(ctx: EngineContext, options: ContainerExecOptions):
 async function userInImage(ctx: EngineContext, imageId: string, user: string): Promise<ContainerSpec['user']> {
   const image = await resolveImage(ctx, imageId);
   return resolveUser(user, image.record.layers.map((l) => ctx.layout.layerDiff(l)));
+}
+
+/**
+ * podman's code for a detached session that could not start is 125 even when
+ * the command was not found or not executable (its exec -d path does not map
+ * the runtime's error to 126/127); the message stays the same.
+ */
+function detachedFailure(error: ContainerStartError): ContainerStartError {
+  return new ContainerStartError(error.message, 125);
 }
 
 /** The runtime's own failure, from the last line it printed before the command started (exit code non-zero). */

@@ -314,10 +314,14 @@ test.serial('-d -t: prints the session id, the process gets a terminal and runs 
   }, 15_000, 200);
 });
 
-test('-d -t: a command that is not found fails as -d does (127)', async (t) => {
-  const r = await env.skiff(['exec', '-dt', CTR, 'nosuchcommand'], { exit: 127 });
-  t.regex(r.stderr, /^Error: \w+: .*nosuchcommand.*command that was not found$/);
-});
+for (const flags of [['-d'], ['-dt']]) {
+  test(`${flags.join(' ')}: a command that is not found or not executable is 125 with the runtime's message, as podman's exec -d`, async (t) => {
+    const missing = await env.skiff(['exec', ...flags, CTR, 'nosuchcommand'], { exit: 125 });
+    t.regex(missing.stderr, /^Error: \w+: .*nosuchcommand.*command that was not found$/);
+    const denied = await env.skiff(['exec', ...flags, CTR, '/etc/passwd'], { exit: 125 });
+    t.regex(denied.stderr, /^Error: \w+: .*\/etc\/passwd.*permission denied: OCI permission denied$/);
+  });
+}
 
 test('-l acts on the latest container (here the one that is not running)', async (t) => {
   const r = await env.skiff(['exec', '-l', 'echo', 'hi'], { exit: 125 });
@@ -342,7 +346,7 @@ test('container exec is the same command', async (t) => {
 });
 
 test.serial('a failed -d exec leaves no session behind', async (t) => {
-  await env.skiff(['exec', '-d', CTR, 'nosuchcommand'], { exit: 127 });
+  await env.skiff(['exec', '-d', CTR, 'nosuchcommand'], { exit: 125 });
   const dirs = await fsp.readdir(join(env.root, 'containers', await containerId(), 'exec')).catch((): string[] => []);
   const leftovers = [];
   for (const d of dirs) {
