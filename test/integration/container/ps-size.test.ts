@@ -83,3 +83,14 @@ test('without --size: Size is null in json, .Size is empty with podman\'s error,
   t.false('SizeRootFs' in inspected[0]!);
   await env.skiff(['rm', name]);
 });
+
+test('only --size enters the user namespace: plain ps and inspect stay out of it', async (t) => {
+  const reexec = /Running the command again inside the user namespace/;
+  t.notRegex((await env.skiff(['--log-level', 'debug', 'ps', '-a'])).stderr, reexec);
+  t.regex((await env.skiff(['--log-level', 'debug', 'ps', '-a', '--size'])).stderr, reexec);
+  const name = uniqueName('sizens');
+  await env.skiff(['create', '--network', 'none', '--name', name, BUSYBOX_IMAGE, 'true']);
+  t.notRegex((await env.skiff(['--log-level', 'debug', 'container', 'inspect', name])).stderr, reexec);
+  t.regex((await env.skiff(['--log-level', 'debug', 'container', 'inspect', '-s', name])).stderr, reexec);
+  await env.skiff(['rm', name]);
+});
