@@ -111,6 +111,16 @@ export async function killContainer(choice: { name: RuntimeName; path: string },
   }
 }
 
+/**
+ * Freezes (`pause`) or thaws (`resume`) a container's cgroup with the
+ * runtime's own verbs. Needs a container the runtime gave a cgroup it may
+ * freeze (rootful here: rootless containers get no cgroupsPath).
+ */
+export async function freezeContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string, verb: 'pause' | 'resume'): Promise<void> {
+  const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), verb, id]);
+  if (result.exitCode !== 0) throw new RuntimeError(`${choice.name} ${verb} ${id}: ${result.stderr.trim()}`, 125);
+}
+
 /** Forgets a container in the runtime's state; a container it never knew is fine. */
 export async function deleteContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string): Promise<void> {
   await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'delete', '--force', id]);

@@ -58,7 +58,7 @@ export async function restartTargets(ctx: EngineContext, names: string[], option
 export async function restartContainer(ctx: EngineContext, nameOrId: string, timeout?: number): Promise<void> {
   const { record, state } = await resolveContainer(ctx, nameOrId);
   // podman restarts these in place; here the monitor removes a --rm container when it exits, so a stop would destroy it.
-  if (record.autoRemove && state.status === 'running') {
+  if (record.autoRemove && (state.status === 'running' || state.status === 'paused')) {
     throw new ContainerStateError(`cannot restart container ${record.name}: it was created with --rm and is removed when it stops`, 'stop it and run it again');
   }
   const stopped = await stopContainer(ctx, nameOrId, timeout);
