@@ -114,11 +114,14 @@ export async function killContainer(choice: { name: RuntimeName; path: string },
 /**
  * Freezes (`pause`) or thaws (`resume`) a container's cgroup with the
  * runtime's own verbs. Needs a container the runtime gave a cgroup it may
- * freeze (rootful here: rootless containers get no cgroupsPath).
+ * freeze (rootful here: rootless containers get no cgroupsPath). Resuming
+ * a container that is not frozen is fine: runc thaws one itself when it
+ * sends it SIGKILL.
  */
 export async function freezeContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string, verb: 'pause' | 'resume'): Promise<void> {
   const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), verb, id]);
-  if (result.exitCode !== 0) throw new RuntimeError(`${choice.name} ${verb} ${id}: ${result.stderr.trim()}`, 125);
+  if (result.exitCode === 0 || (verb === 'resume' && /not paused/i.test(result.stderr))) return;
+  throw new RuntimeError(`${choice.name} ${verb} ${id}: ${result.stderr.trim()}`, 125);
 }
 
 /** Forgets a container in the runtime's state; a container it never knew is fine. */

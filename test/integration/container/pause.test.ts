@@ -238,6 +238,21 @@ test.serial('a paused container whose monitor is killed stays paused, and stop c
   await env.skiff(['rm', name]);
 });
 
+test.serial('a paused container whose monitor and processes are killed shows as exited and can be removed', async (t) => {
+  const name = uniqueName('gone');
+  const init = await run(name, COUNTER);
+  await env.skiff(['pause', name]);
+  process.kill(Number(await inspect(name, '.State.ConmonPid')), 'SIGKILL');
+  process.kill(init, 'SIGKILL');
+  const deadline = Date.now() + 5000;
+  while ((await processTree(init)).size > 0 && Date.now() < deadline) await sleep(50);
+  t.is(await inspect(name, '.State.Status'), 'exited', 'nobody is left to be paused');
+  t.regex((await env.skiff(['ps', '-a', '--format', '{{.Names}}|{{.Status}}'])).lines.find((l) => l.startsWith(`${name}|`)) ?? '', /\|Exited \(-1\)/);
+  await env.skiff(['unpause', name], { exit: 125 });
+  await env.skiff(['rm', name]);
+  t.false((await env.skiff(['ps', '-a', '--format', '{{.Names}}'])).lines.includes(name));
+});
+
 test.serial('a paused container that is killed from outside is recorded as exited', async (t) => {
   const name = uniqueName('shot');
   const init = await run(name, COUNTER);
