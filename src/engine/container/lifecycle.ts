@@ -31,8 +31,9 @@ export function parseSignal(input: string): string {
 
 /**
  * Sends a signal to a running or paused container (`skiff kill`). As with
- * podman, a paused container stays paused: the signal is pending until
- * unpause, except SIGKILL, which ends it now.
+ * podman, a paused container stays paused and the signal stays pending
+ * until unpause; SIGKILL ends a SIGSTOPped container at once (and runc
+ * thaws a frozen one for it).
  */
 export async function killContainerBySignal(ctx: EngineContext, nameOrId: string, signal: string): Promise<ContainerInfo> {
   const { record } = await resolveContainer(ctx, nameOrId);
@@ -248,7 +249,11 @@ function readMonitorConfig(ctx: EngineContext, id: string): MonitorConfig | unde
   }
 }
 
-/** withContainerLock, with a container removed meanwhile reported as podman does. */
+/**
+ * withContainerLock, with a container removed meanwhile reported as podman
+ * does (NoSuchContainerError naming `nameOrId`). Not re-entrant: the caller
+ * must not hold the lock already.
+ */
 export async function lockContainer<T>(ctx: EngineContext, id: string, nameOrId: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await new ContainerStore(ctx.layout).withContainerLock(id, fn);
@@ -258,7 +263,7 @@ export async function lockContainer<T>(ctx: EngineContext, id: string, nameOrId:
   }
 }
 
-/** The container with its observed state; NoSuchContainerError when it is gone. */
+/** The container with its observed state; NoSuchContainerError when it is gone. Needs no lock. */
 export async function mustLoad(ctx: EngineContext, id: string, nameOrId: string): Promise<ContainerInfo> {
   const info = await loadContainer(ctx, id);
   if (!info) throw new NoSuchContainerError(nameOrId);
