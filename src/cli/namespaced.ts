@@ -22,6 +22,8 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container prune',
   'container top', 'top',
   'container cp', 'cp',
+  'container pause', 'pause',
+  'container unpause', 'unpause',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

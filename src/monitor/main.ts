@@ -197,6 +197,7 @@ class Monitor {
         pidStartTime: undefined,
         monitorPid: undefined,
         monitorStartTime: undefined,
+        pause: undefined,
       } satisfies ContainerState);
     };
     try {

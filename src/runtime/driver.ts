@@ -106,9 +106,32 @@ export async function killContainer(choice: { name: RuntimeName; path: string },
   if (number === undefined) throw new RuntimeError(`invalid signal: ${signal}`, 125);
   // By number: crun and runc both parse numbers, but not every name (RTMIN+3).
   const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'kill', id, String(number)]);
-  if (result.exitCode !== 0 && !/not running|does not exist|container not found|no such process/i.test(result.stderr)) {
+  if (result.exitCode !== 0 && !killFoundNoProcess(result.stderr)) {
     throw new RuntimeError(`${choice.name} kill ${id}: ${result.stderr.trim()}`, 125);
   }
+}
+
+/**
+ * Whether a failed runtime `kill` only says the container's process is
+ * gone: stopped, removed, or exiting while being signalled (runc then
+ * reports Go's ESRCH as "os: process already finished", e.g. for the
+ * second SIGKILL of `stop -t 0`).
+ */
+export function killFoundNoProcess(stderr: string): boolean {
+  return /not running|does not exist|container not found|no such process|process already finished/i.test(stderr);
+}
+
+/**
+ * Freezes (`pause`) or thaws (`resume`) a container's cgroup with the
+ * runtime's own verbs. Needs a container the runtime gave a cgroup it may
+ * freeze (rootful here: rootless containers get no cgroupsPath). Resuming
+ * a container that is not frozen is fine: runc thaws one itself when it
+ * sends it SIGKILL.
+ */
+export async function freezeContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string, verb: 'pause' | 'resume'): Promise<void> {
+  const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), verb, id]);
+  if (result.exitCode === 0 || (verb === 'resume' && /not paused/i.test(result.stderr))) return;
+  throw new RuntimeError(`${choice.name} ${verb} ${id}: ${result.stderr.trim()}`, 125);
 }
 
 /** Forgets a container in the runtime's state; a container it never knew is fine. */

@@ -6,7 +6,19 @@ import { pathExists, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { StoreLayout } from './layout.js';
 
-export type ContainerStatus = 'created' | 'running' | 'stopped' | 'exited';
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped' | 'exited';
+
+/**
+ * How a paused container was paused. `freezer`: the runtime froze its
+ * cgroup (`pause`/`resume`). `signal`: skiff sent SIGSTOP to each of its
+ * processes; `stopped` lists those (host pid and start time), the only
+ * ones unpause continues, so a process the container had stopped itself
+ * stays stopped.
+ */
+export interface PauseRecord {
+  method: 'freezer' | 'signal';
+  stopped?: Array<{ pid: number; startTime: number }>;
+}
 
 /** The mutable half of a container: containers/<id>/state.json. */
 export interface ContainerState {
@@ -27,6 +39,8 @@ export interface ContainerState {
    * start clears it.
    */
   restarting?: boolean;
+  /** Set while the status is `paused`. */
+  pause?: PauseRecord;
 }
 
 /**

@@ -16,6 +16,8 @@ import { renameCommand } from './container/rename.js';
 import { containerPruneCommand } from './container/prune.js';
 import { portCommand } from './container/port.js';
 import { topCommand } from './container/top.js';
+import { pauseCommand } from './container/pause.js';
+import { unpauseCommand } from './container/unpause.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -61,6 +63,8 @@ export const COMMANDS: CommandDefinition[] = [
   containerPruneCommand,
   portCommand,
   topCommand,
+  pauseCommand,
+  unpauseCommand,
   containerExistsCommand,
   containerInspectCommand,
   inspectCommand,

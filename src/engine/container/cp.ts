@@ -95,7 +95,8 @@ async function withSide<T>(
   const store = new ContainerStore(ctx.layout);
   return store.withContainerLock(info.record.id, async () => {
     const storage = readStorage(ctx, info.record.id);
-    const running = (await loadContainer(ctx, info.record.id))?.state.status === 'running';
+    const status = (await loadContainer(ctx, info.record.id))?.state.status;
+    const running = status === 'running' || status === 'paused';
     return withWritableRootfs(storage, running, (root) => use({ root, path: side.path, where, info }).catch((err) => {
       // An errno error escaping here would read as the container's removal (withContainerLock maps ENOENT so).
       if (err instanceof SkiffError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;

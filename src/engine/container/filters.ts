@@ -22,7 +22,7 @@ export interface ContainerFilter {
   value: string;
 }
 
-/** podman's container states for status=; skiff's containers are never paused, removing or dead, but the values are valid. */
+/** podman's container states for status=; skiff's containers are never removing or dead, but the values are valid. */
 const STATUSES = ['created', 'running', 'paused', 'stopped', 'exited', 'unknown', 'removing', 'dead'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 

@@ -17,6 +17,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
   const spec = record.spec;
   const command = [...record.entrypoint, ...record.cmd];
   const running = state.status === 'running';
+  const up = running || state.status === 'paused';
   // The address the container really has: only a running slirp4netns container has one (none and host: empty, as podman).
   const address = running && spec.network.mode === 'slirp4netns' && state.pid ? namespaceAddresses(state.pid)[0] : undefined;
   return {
@@ -28,12 +29,12 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       OciVersion: '1.0.2-dev',
       Status: state.status,
       Running: running,
-      Paused: false,
+      Paused: state.status === 'paused',
       Restarting: false,
       OOMKilled: false,
       Dead: false,
-      Pid: running ? state.pid ?? 0 : 0,
-      ConmonPid: running ? state.monitorPid ?? 0 : 0,
+      Pid: up ? state.pid ?? 0 : 0,
+      ConmonPid: up ? state.monitorPid ?? 0 : 0,
       ExitCode: state.exitCode ?? 0,
       Error: state.error ?? '',
       StartedAt: state.startedAt ?? '0001-01-01T00:00:00Z',
@@ -127,7 +128,7 @@ export async function inspectTarget(ctx: EngineContext, kind: InspectKind, targe
   if (kind === 'image') return inspectImage(ctx, target);
   try {
     const info = await resolveContainer(ctx, target);
-    const sessions = info.state.status === 'running' ? await liveExecSessions(ctx, info.record.id) : [];
+    const sessions = info.state.status === 'running' || info.state.status === 'paused' ? await liveExecSessions(ctx, info.record.id) : [];
     const size = options.size ? (await containerSizes(ctx, [info])).get(info.record.id) : undefined;
     return containerInspectReport(ctx, info, sessions.map((s) => s.id), size);
   } catch (err) {

@@ -8,7 +8,8 @@ import { InvalidArgumentError, isErrno } from '../../util/errors.js';
 import { processAlive, sleep } from '../../util/fs.js';
 import { parseSignal as parseSignalName } from '../../util/signals.js';
 import type { EngineContext } from '../context.js';
-import { loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './record.js';
+import { thaw } from './freeze.js';
+import { isRunningOrPaused, loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './record.js';
 import { ContainerStateError, NoSuchContainerError } from '../errors.js';
 
 /** Normalises SIGTERM / TERM / term / 15 / RTMIN+3 to its name (TERM) as podman's kill -s accepts them. */
@@ -28,13 +29,18 @@ export function parseSignal(input: string): string {
  * container to exit: the monitor takes the same lock to record the exit.
  */
 
-/** Sends a signal to a running container (`skiff kill`). */
+/**
+ * Sends a signal to a running or paused container (`skiff kill`). As with
+ * podman, a paused container stays paused and the signal stays pending
+ * until unpause; SIGKILL ends a SIGSTOPped container at once (and runc
+ * thaws a frozen one for it).
+ */
 export async function killContainerBySignal(ctx: EngineContext, nameOrId: string, signal: string): Promise<ContainerInfo> {
   const { record } = await resolveContainer(ctx, nameOrId);
   const runtimeSignal = parseSignal(signal);
   return lockContainer(ctx, record.id, nameOrId, async () => {
     const info = await mustLoad(ctx, record.id, nameOrId);
-    if (info.state.status !== 'running') {
+    if (!isRunningOrPaused(info.state.status)) {
       throw new ContainerStateError(`can only kill running containers. ${record.id} is in state ${info.state.status}: container state improper`);
     }
     await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, runtimeSignal);
@@ -49,6 +55,8 @@ export async function killContainerBySignal(ctx: EngineContext, nameOrId: string
  * --rm container that its monitor removed on exit counts as stopped. With
  * `restarting` (restart's stop) the state is marked first, under the lock,
  * so that a --rm container is kept, as exited, for the start that follows.
+ * A paused container is resumed right after each signal, which a stopped or
+ * frozen process would otherwise leave pending (podman thaws it too).
  */
 export async function stopContainer(ctx: EngineContext, nameOrId: string, timeout?: number, options: { restarting?: boolean } = {}): Promise<ContainerInfo> {
   const found = await resolveContainer(ctx, nameOrId);
@@ -57,20 +65,20 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
   // The run we signal: a later start of the same container must not get our SIGKILL.
   const signalled = await lockContainer(ctx, record.id, nameOrId, async () => {
     const info = await mustLoad(ctx, record.id, nameOrId);
-    if (info.state.status !== 'running') return undefined;
+    if (!isRunningOrPaused(info.state.status)) return undefined;
     if (options.restarting) {
       const store = new ContainerStore(ctx.layout);
       const stored = await store.readState(record.id);
       if (stored) await store.writeState(record.id, { ...stored, restarting: true });
     }
-    await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, seconds > 0 ? parseSignal(record.stopSignal) : 'KILL');
+    await signalAndResume(ctx, info, seconds > 0 ? parseSignal(record.stopSignal) : 'KILL');
     return info.state.startedAt ?? '';
   }).catch((err: unknown) => vanished(err, found, undefined));
   if (signalled !== undefined && !(seconds > 0 && (await waitUntilDown(ctx, record.id, seconds * 1000)))) {
     const killed = await lockContainer(ctx, record.id, nameOrId, async () => {
       const info = await mustLoad(ctx, record.id, nameOrId);
-      if (info.state.status === 'running' && (info.state.startedAt ?? '') === signalled) {
-        await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, 'KILL');
+      if (isRunningOrPaused(info.state.status) && (info.state.startedAt ?? '') === signalled) {
+        await signalAndResume(ctx, info, 'KILL');
       }
     }).then(() => true, (err: unknown) => vanished(err, found, false));
     if (killed && !(await waitUntilDown(ctx, record.id, 10_000))) {
@@ -80,12 +88,29 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
   return finishStop(ctx, found, nameOrId);
 }
 
+/**
+ * Sends `signal` to the container and, if it is paused, resumes it and
+ * records it as running: the signal acts once the processes run again.
+ * The caller holds the container's lock.
+ */
+async function signalAndResume(ctx: EngineContext, info: ContainerInfo, signal: string): Promise<void> {
+  const { record } = info;
+  await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, signal);
+  if (info.state.status !== 'paused') return;
+  const store = new ContainerStore(ctx.layout);
+  const stored = await store.readState(record.id);
+  await thaw(ctx, record, stored?.pause).catch((err: unknown) => {
+    if (processAlive(stored?.pid, stored?.pidStartTime)) throw err; // a container that died meanwhile has nothing to resume
+  });
+  if (stored?.status === 'paused') await store.writeState(record.id, { ...stored, status: 'running', pause: undefined });
+}
+
 /** Repairs what a dead monitor left; returns the container as it is now, or as it was if --rm removed it. */
 async function finishStop(ctx: EngineContext, found: ContainerInfo, nameOrId: string): Promise<ContainerInfo> {
   const id = found.record.id;
   // The usual case, read without the lock: the monitor recorded the exit, or removed a --rm container.
   const current = await loadContainer(ctx, id);
-  if (current && current.state.status !== 'running' && !current.monitorLost) return current;
+  if (current && !isRunningOrPaused(current.state.status) && !current.monitorLost) return current;
   if (!current && found.record.autoRemove) return found;
   try {
     return await lockContainer(ctx, id, nameOrId, async () => {
@@ -135,7 +160,7 @@ async function waitUntilDown(ctx: EngineContext, id: string, ms: number): Promis
 export async function repairContainer(ctx: EngineContext, id: string): Promise<void> {
   const store = new ContainerStore(ctx.layout);
   const stored = await store.readState(id);
-  if (!stored || stored.status !== 'running') return;
+  if (!stored || !isRunningOrPaused(stored.status)) return;
   if (processAlive(stored.monitorPid, stored.monitorStartTime) || processAlive(stored.pid, stored.pidStartTime)) return;
   const monitor = readMonitorConfig(ctx, id);
   if (monitor) {
@@ -180,14 +205,14 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
   let stops = 0;
   // Stopping takes the lock itself: a container seen running now is stopped before we lock.
   const before = await store.readState(id);
-  if (options.force && before && observedState(before).state.status === 'running') {
+  if (options.force && before && isRunningOrPaused(observedState(before).state.status)) {
     await stopContainer(ctx, id, options.timeout ?? 0);
     stops++;
   }
   for (;;) {
     const outcome = await lockContainer(ctx, id, nameOrId, async () => {
       const stored = await store.readState(id);
-      if (stored && observedState(stored).state.status === 'running') {
+      if (stored && isRunningOrPaused(observedState(stored).state.status)) {
         if (!options.force) {
           throw new ContainerStateError(
             `cannot remove container ${id} as it is running - running or paused containers cannot be removed without force: container state improper`,
@@ -231,8 +256,12 @@ function readMonitorConfig(ctx: EngineContext, id: string): MonitorConfig | unde
   }
 }
 
-/** withContainerLock, with a container removed meanwhile reported as podman does. */
-async function lockContainer<T>(ctx: EngineContext, id: string, nameOrId: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * withContainerLock, with a container removed meanwhile reported as podman
+ * does (NoSuchContainerError naming `nameOrId`). Not re-entrant: the caller
+ * must not hold the lock already.
+ */
+export async function lockContainer<T>(ctx: EngineContext, id: string, nameOrId: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await new ContainerStore(ctx.layout).withContainerLock(id, fn);
   } catch (err) {
@@ -241,7 +270,8 @@ async function lockContainer<T>(ctx: EngineContext, id: string, nameOrId: string
   }
 }
 
-async function mustLoad(ctx: EngineContext, id: string, nameOrId: string): Promise<ContainerInfo> {
+/** The container with its observed state; NoSuchContainerError when it is gone. Needs no lock. */
+export async function mustLoad(ctx: EngineContext, id: string, nameOrId: string): Promise<ContainerInfo> {
   const info = await loadContainer(ctx, id);
   if (!info) throw new NoSuchContainerError(nameOrId);
   return info;

@@ -62,7 +62,7 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
       }
       if (!options.follow || (options.until !== undefined && Date.now() > options.until)) return;
       const current = await loadContainer(ctx, info.record.id);
-      if (!current || current.state.status !== 'running') {
+      if (!current || (current.state.status !== 'running' && current.state.status !== 'paused')) {
         // One last pass picks up what was written just before the exit.
         if (!handle || offset >= (await handle.stat()).size) return;
         continue;

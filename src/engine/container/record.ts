@@ -1,6 +1,6 @@
 import type { ContainerSpec } from '../../runtime/spec/container-spec.js';
 import type { RuntimeName } from '../../runtime/driver.js';
-import { ContainerStore, type ContainerState } from '../../store/containers.js';
+import { ContainerStore, type ContainerState, type ContainerStatus } from '../../store/containers.js';
 import { pathExists, processAlive } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
@@ -47,18 +47,23 @@ export interface ContainerInfo {
   monitorLost: boolean;
 }
 
+/** Running or paused: the container's processes exist (stopped or not) and its monitor serves it. */
+export function isRunningOrPaused(status: ContainerStatus): boolean {
+  return status === 'running' || status === 'paused';
+}
+
 /**
  * Reads a container's state and corrects it by looking at the processes: a
- * monitor killed with -9 cannot record an exit, so `running` is trusted only
- * while the monitor or the container's own process lives. Read-only: the
+ * monitor killed with -9 cannot record an exit, so `running` (or `paused`)
+ * is trusted only while the monitor or the container's own process lives. Read-only: the
  * repair itself is `repairContainer`, done by start, stop and rm.
  */
 export function observedState(stored: ContainerState): { state: ContainerState; monitorLost: boolean } {
-  if (stored.status !== 'running') return { state: stored, monitorLost: false };
+  if (!isRunningOrPaused(stored.status)) return { state: stored, monitorLost: false };
   if (processAlive(stored.monitorPid, stored.monitorStartTime)) return { state: stored, monitorLost: false };
   if (processAlive(stored.pid, stored.pidStartTime)) return { state: stored, monitorLost: true };
   // Exit code unknown: nobody was there to collect it (podman reports -1 too).
-  return { state: { ...stored, status: 'exited', exitCode: stored.exitCode ?? -1, pid: undefined }, monitorLost: true };
+  return { state: { ...stored, status: 'exited', exitCode: stored.exitCode ?? -1, pid: undefined, pause: undefined }, monitorLost: true };
 }
 
 /** A listed container (config.json and state.json both there) with its observed state; undefined otherwise. */

@@ -110,6 +110,7 @@ export async function startContainer(ctx: EngineContext, nameOrId: string, optio
   const session = await store.withContainerLock(id, async () => {
     const info = await loadContainer(ctx, id);
     if (!info) throw new NoSuchContainerError(nameOrId);
+    if (info.state.status === 'paused') throw new SkiffError('ESTATE', `cannot start paused container ${id}: container state improper`, { hint: 'resume it with `skiff unpause`' });
     if (info.state.status === 'running') {
       if (options.attach) throw new SkiffError('ESTATE', `container ${name} is already running`, { hint: 'use `skiff logs -f` to follow its output' });
       options.monitor?.abort();

@@ -29,6 +29,7 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
     ctx.runtime(), ctx.storageDriver(), listContainers(ctx), listImages(ctx), cgroupSetup(),
   ]);
   const running = containers.filter((c) => c.state.status === 'running').length;
+  const paused = containers.filter((c) => c.state.status === 'paused').length;
   const user = userInfo();
   const rootless = ctx.rootless;
   const idMap = (file: string, own: number) => {
@@ -66,7 +67,7 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
     },
     store: {
       configFile: '',
-      containerStore: { number: containers.length, paused: 0, running, stopped: containers.length - running },
+      containerStore: { number: containers.length, paused, running, stopped: containers.length - running - paused },
       graphDriverName: driver,
       graphOptions: {},
       graphRoot: ctx.global.root,

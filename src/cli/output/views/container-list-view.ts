@@ -27,11 +27,13 @@ export class ContainerListView {
     const s = this.info.state;
     if (s.status === 'running') return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt ?? this.info.record.created))} ago`;
     if (s.status === 'exited' || s.status === 'stopped') return `Exited (${s.exitCode ?? 0}) ${timeAgo(s.finishedAt ?? this.info.record.created)}`;
+    // podman 4's ps capitalises the other states.
+    if (s.status === 'paused') return 'Paused';
     return 'Created';
   }
   get Ports(): string { return ''; }
   get ExitCode(): number { return this.info.state.exitCode ?? 0; }
-  get Pid(): number { return this.info.state.status === 'running' ? this.info.state.pid ?? 0 : 0; }
+  get Pid(): number { return this.info.state.status === 'running' || this.info.state.status === 'paused' ? this.info.state.pid ?? 0 : 0; }
   get Labels(): Record<string, string> { return this.info.record.spec.labels; }
   get AutoRemove(): boolean { return this.info.record.autoRemove; }
   /** podman's `12B (virtual 1.98MB)`: the writable layer, then the image's size (RootFsSize, not the sum). */
