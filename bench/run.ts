@@ -1,10 +1,10 @@
-#!/usr/bin/env node
 // skiff benchmark: start-up latency, `ps` with many containers and the
 // resident memory of the per-container monitor, side by side with podman
 // when podman is installed.
 //
 //   npm run bench                        (as a normal user with subuid/subgid ranges)
-//   BENCH_RUNS=25 node bench/run.js      (samples per metric, default 15, after 2 warm-ups)
+//   BENCH_RUNS=25 node build/bench/run.js (samples per metric, default 15, after 2 warm-ups;
+//                                         compiled from bench/run.ts by npm run build:test)
 //   sudo SKIFF_BENCH_USER=alice npm run bench
 //                                        (as root: builds as root, then re-runs itself as
 //                                         alice, who must be able to read the checkout;
@@ -26,7 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import tar from 'tar-stream';
 
-const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Compiled to build/bench/run.js: the project is two levels up.
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SKIFF_BIN = join(PROJECT_ROOT, 'bin', 'skiff');
 const RUNS = positiveInt(process.env.BENCH_RUNS, 15);
 const WARMUP = 2;
@@ -39,7 +40,7 @@ const MiB = 1024 * 1024;
 const TARGET_RUN_RATIO = 1.5; // skiff `run --rm … true` median ≤ 1.5 × podman's
 const TARGET_MONITOR_PRIVATE = 10 * MiB; // monitor Private_Clean + Private_Dirty
 
-function positiveInt(value, fallback) {
+function positiveInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
@@ -47,8 +48,8 @@ function positiveInt(value, fallback) {
 // ---------------------------------------------------------------------------
 // Who runs us
 
-function ensureUnprivileged() {
-  if (process.getuid() !== 0) return;
+function ensureUnprivileged(): 'reexec' | undefined {
+  if (process.getuid!() !== 0) return undefined;
   const user = process.env.SKIFF_BENCH_USER;
   if (!user) {
     console.error(
@@ -61,7 +62,7 @@ function ensureUnprivileged() {
   console.error(`bench: running as root: re-running as ${user}`);
   // Build first as root (npm run bench already did), then measure as the user.
   // XDG_RUNTIME_DIR and HOME would still point at root's.
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.XDG_RUNTIME_DIR;
   delete env.SKIFF_BENCH_USER;
   const r = execa('runuser', ['-u', user, '--', process.execPath, fileURLToPath(import.meta.url)], {
@@ -75,7 +76,7 @@ function ensureUnprivileged() {
   return 'reexec';
 }
 
-function checkSubids() {
+function checkSubids(): void {
   const { username, uid } = userInfo();
   for (const file of ['/etc/subuid', '/etc/subgid']) {
     let text = '';
@@ -100,9 +101,9 @@ function checkSubids() {
 const APPLETS = ['sh', 'true', 'sleep', 'echo'];
 const MTIME = new Date('2024-01-01T00:00:00Z');
 
-function hostBusybox() {
+function hostBusybox(): Buffer {
   for (const path of ['/bin/busybox', '/usr/bin/busybox']) {
-    let content;
+    let content: Buffer;
     try {
       content = readFileSync(path);
     } catch {
@@ -114,7 +115,7 @@ function hostBusybox() {
   throw new Error('no busybox found: install busybox-static');
 }
 
-function hasInterpreter(elf) {
+function hasInterpreter(elf: Buffer): boolean {
   if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) return false;
   const phoff = Number(elf.readBigUInt64LE(0x20));
   const phentsize = elf.readUInt16LE(0x36);
@@ -127,14 +128,15 @@ function hasInterpreter(elf) {
   return false;
 }
 
-async function buildBusyboxTar(path) {
+async function buildBusyboxTar(path: string): Promise<void> {
   const busybox = hostBusybox();
   const pack = tar.pack();
   const writing = pipeline(pack, createWriteStream(path, { mode: 0o644 }));
-  const add = (header, content) =>
-    new Promise((res, rej) => {
-      const h = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: MTIME, ...header };
-      const done = (err) => (err ? rej(err) : res());
+  type EntryHeader = Parameters<typeof pack.entry>[0];
+  const add = (header: EntryHeader, content?: Buffer) =>
+    new Promise<void>((res, rej) => {
+      const h: EntryHeader = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: MTIME, ...header };
+      const done = (err?: Error | null) => (err ? rej(err) : res());
       if (content) pack.entry(h, content, done);
       else pack.entry(h, done);
     });
@@ -155,13 +157,25 @@ async function buildBusyboxTar(path) {
 
 class CommandError extends Error {}
 
-function quote(arg) {
+function quote(arg: string): string {
   return /^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+interface Engine {
+  name: string;
+  run(args: string[], options?: { timeout?: number }): Promise<string>;
+}
+
+/** An engine with its private store. */
+interface StoreEngine extends Engine {
+  dir: string;
+  root: string;
+  runroot: string;
+}
+
 /** An engine: a name and a function running one of its commands (rejects with full output on failure). */
-function engine(name, file, globalArgs) {
-  const run = async (args, { timeout = CMD_TIMEOUT_MS } = {}) => {
+function engine(name: string, file: string, globalArgs: string[]): Engine {
+  const run = async (args: string[], { timeout = CMD_TIMEOUT_MS }: { timeout?: number } = {}): Promise<string> => {
     const r = await execa(file, [...globalArgs, ...args], {
       reject: false,
       timeout,
@@ -178,7 +192,7 @@ function engine(name, file, globalArgs) {
   return { name, run };
 }
 
-function skiffEngine(dir) {
+function skiffEngine(dir: string): StoreEngine {
   const root = join(dir, 'root');
   const runroot = join(dir, 'run');
   // Through its #! line, as a user runs it.
@@ -186,7 +200,7 @@ function skiffEngine(dir) {
   return { ...e, dir, root, runroot };
 }
 
-function podmanEngine(dir, runtime, storageDriver) {
+function podmanEngine(dir: string, runtime: string | undefined, storageDriver: string | undefined): StoreEngine {
   const root = join(dir, 'root');
   const runroot = join(dir, 'run');
   const flags = [
@@ -199,7 +213,7 @@ function podmanEngine(dir, runtime, storageDriver) {
   return { ...e, dir, root, runroot };
 }
 
-function hasCommand(cmd) {
+function hasCommand(cmd: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
     return true;
@@ -211,13 +225,13 @@ function hasCommand(cmd) {
 // ---------------------------------------------------------------------------
 // Measuring
 
-const median = (xs) => {
+const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function timed(fn) {
+async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e6;
@@ -229,32 +243,45 @@ async function timed(fn) {
  * Returns { engineName: medianMs }. An engine that fails is reported and
  * dropped from this metric.
  */
-async function latency(label, engines, args, errors) {
+interface Sample {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+interface BenchError {
+  engine: string;
+  metric: string;
+  message: string;
+}
+
+async function latency(label: string, engines: Engine[], args: string[], errors: BenchError[]): Promise<Record<string, Sample>> {
   process.stderr.write(`  ${label} `);
-  const samples = new Map();
-  const live = [];
+  const samples = new Map<string, number[]>();
+  const live: Engine[] = [];
   for (const e of engines) {
     try {
       for (let i = 0; i < WARMUP; i++) await e.run(args);
       live.push(e);
       samples.set(e.name, []);
     } catch (err) {
-      errors.push({ engine: e.name, metric: label, message: err.message });
+      errors.push({ engine: e.name, metric: label, message: (err as Error).message });
     }
   }
   for (let i = 0; i < RUNS && live.length; i++) {
     for (const e of [...live]) {
       try {
-        samples.get(e.name).push(await timed(() => e.run(args)));
+        samples.get(e.name)!.push(await timed(() => e.run(args)));
       } catch (err) {
-        errors.push({ engine: e.name, metric: label, message: err.message });
+        errors.push({ engine: e.name, metric: label, message: (err as Error).message });
         live.splice(live.indexOf(e), 1);
       }
     }
     process.stderr.write('.');
   }
   process.stderr.write('\n');
-  const out = {};
+  const out: Record<string, Sample> = {};
   for (const [name, xs] of samples) if (xs.length) out[name] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
   return out;
 }
@@ -262,8 +289,8 @@ async function latency(label, engines, args, errors) {
 // ---------------------------------------------------------------------------
 // Memory
 
-function parseKb(text) {
-  const out = {};
+function parseKb(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^(\w+):\s+(\d+) kB/.exec(line);
     if (m) out[m[1]] = Number(m[2]) * 1024;
@@ -271,7 +298,7 @@ function parseKb(text) {
   return out;
 }
 
-function readProc(pid, file) {
+function readProc(pid: number, file: string): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
@@ -279,9 +306,9 @@ function readProc(pid, file) {
   }
 }
 
-function children(pid) {
-  const out = [];
-  let tasks = [];
+function children(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
@@ -294,8 +321,8 @@ function children(pid) {
   return out;
 }
 
-function descendants(pid, depth = 1) {
-  const out = [];
+function descendants(pid: number, depth = 1): Array<{ pid: number; depth: number }> {
+  const out: Array<{ pid: number; depth: number }> = [];
   for (const c of children(pid)) {
     out.push({ pid: c, depth });
     out.push(...descendants(c, depth + 1));
@@ -303,7 +330,7 @@ function descendants(pid, depth = 1) {
   return out;
 }
 
-function cmdline(pid) {
+function cmdline(pid: number): string {
   const raw = readProc(pid, 'cmdline');
   if (raw === undefined) return '?';
   const s = raw.replace(/\0+$/, '').split('\0').join(' ');
@@ -311,11 +338,36 @@ function cmdline(pid) {
 }
 
 /** smaps_rollup of pid, plus how much of its own executable's mappings is clean and shared. */
-function memoryOf(pid) {
+interface Memory {
+  pid: number;
+  cmd: string;
+  error?: string;
+  exe?: string;
+  rss: number;
+  pss: number;
+  privateClean: number;
+  privateDirty: number;
+  exeRss: number;
+  exeSharedClean: number;
+  early?: Memory;
+}
+
+interface ChildMemory extends Memory {
+  depth: number;
+  isContainer: boolean;
+}
+
+interface MonitorMemory {
+  monitor: Memory;
+  kids: ChildMemory[];
+  containerPid: number;
+}
+
+function memoryOf(pid: number): Memory {
   const rollupText = readProc(pid, 'smaps_rollup');
-  if (rollupText === undefined) return { pid, cmd: cmdline(pid), error: 'smaps_rollup unreadable' };
+  if (rollupText === undefined) return { pid, cmd: cmdline(pid), error: 'smaps_rollup unreadable', rss: 0, pss: 0, privateClean: 0, privateDirty: 0, exeRss: 0, exeSharedClean: 0 };
   const rollup = parseKb(rollupText);
-  let exe;
+  let exe: string | undefined;
   try {
     exe = readlinkSync(`/proc/${pid}/exe`);
   } catch {
@@ -353,7 +405,7 @@ function memoryOf(pid) {
   };
 }
 
-async function waitFor(what, fn, ms = 10_000) {
+async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -364,7 +416,7 @@ async function waitFor(what, fn, ms = 10_000) {
 }
 
 /** Starts an idle detached container and measures its monitor and the monitor's descendants. */
-async function monitorMemory(e) {
+async function monitorMemory(e: Engine): Promise<MonitorMemory> {
   const name = 'benchmem';
   await e.run(['run', '-d', '--network', 'none', '--name', name, IMAGE, 'sleep', '1000']);
   const monitorPid = Number(await e.run(['container', 'inspect', '--format', '{{.State.ConmonPid}}', name]));
@@ -385,18 +437,18 @@ async function monitorMemory(e) {
     if (settled && waited >= 8_000) break;
   }
   monitor.early = early;
-  const kids = descendants(monitorPid).map((d) => ({ ...memoryOf(d.pid), depth: d.depth, isContainer: d.pid === containerPid || /^(\/bin\/)?sleep 1000$/.test(cmdline(d.pid)) }));
+  const kids: ChildMemory[] = descendants(monitorPid).map((d) => ({ ...memoryOf(d.pid), depth: d.depth, isContainer: d.pid === containerPid || /^(\/bin\/)?sleep 1000$/.test(cmdline(d.pid)) }));
   return { monitor, kids, containerPid };
 }
 
 // ---------------------------------------------------------------------------
 // Cleanup
 
-async function pausePid(runroot) {
+async function pausePid(runroot: string): Promise<number | undefined> {
   try {
-    const info = JSON.parse(await readFile(join(runroot, 'pause.pid'), 'utf8'));
+    const info = JSON.parse(await readFile(join(runroot, 'pause.pid'), 'utf8')) as { pid?: unknown; startTime?: unknown };
     const pid = info.pid;
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return undefined;
     const stat = readProc(pid, 'stat');
     if (!stat) return undefined;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -408,9 +460,9 @@ async function pausePid(runroot) {
   }
 }
 
-function mountsBelow(pid, dir) {
+function mountsBelow(pid: number, dir: string): string[] {
   const text = readProc(pid, 'mountinfo') ?? '';
-  const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_: string, o: string) => String.fromCharCode(parseInt(o, 8)));
   return text
     .split('\n')
     .map((l) => l.split(' ')[4])
@@ -420,7 +472,7 @@ function mountsBelow(pid, dir) {
     .sort((a, b) => b.length - a.length);
 }
 
-async function cleanupSkiff(s) {
+async function cleanupSkiff(s: StoreEngine): Promise<void> {
   // Only the detached container has processes; the created ones are just
   // records and go with the directory.
   await s.run(['rm', '-f', 'benchmem'], { timeout: 30_000 }).catch(() => '');
@@ -436,12 +488,12 @@ async function cleanupSkiff(s) {
   }
 }
 
-function podmanPausePidFile() {
-  const runtimeDir = process.env.XDG_RUNTIME_DIR || `/tmp/podman-run-${process.getuid()}`;
+function podmanPausePidFile(): string {
+  const runtimeDir = process.env.XDG_RUNTIME_DIR || `/tmp/podman-run-${process.getuid!()}`;
   return join(runtimeDir, 'libpod', 'tmp', 'pause.pid');
 }
 
-function livePid(file) {
+function livePid(file: string): number | undefined {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
     return pid > 0 && readProc(pid, 'stat') !== undefined ? pid : undefined;
@@ -450,7 +502,7 @@ function livePid(file) {
   }
 }
 
-async function cleanupPodman(p, pauseBefore) {
+async function cleanupPodman(p: StoreEngine, pauseBefore: number | undefined): Promise<void> {
   await p.run(['rm', '-a', '-f', '-t', '0'], { timeout: 30_000 }).catch(() => '');
   // podman runs every command in its per-user pause process's user and mount
   // namespaces: files owned by sub-uids and its overlay mounts are removable there.
@@ -472,10 +524,10 @@ async function cleanupPodman(p, pauseBefore) {
 // ---------------------------------------------------------------------------
 // Output
 
-const ms = (x) => (x === undefined ? '-' : `${x.toFixed(0)} ms`);
-const mib = (b) => (b === undefined ? '-' : `${(b / MiB).toFixed(1)} MiB`);
+const ms = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(0)} ms`);
+const mib = (b: number | undefined): string => (b === undefined ? '-' : `${(b / MiB).toFixed(1)} MiB`);
 
-function table(rows) {
+function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows
     .map((r, ri) => {
@@ -485,9 +537,9 @@ function table(rows) {
     .join('\n');
 }
 
-function memoryReport(label, m) {
-  const lines = [];
-  const row = (x, indent) => {
+function memoryReport(label: string, m: MonitorMemory): string {
+  const lines: string[] = [];
+  const row = (x: Memory, indent: string) => {
     if (x.error) return `${indent}pid ${x.pid}  ${x.cmd}: ${x.error}`;
     return (
       `${indent}pid ${x.pid}  Rss ${mib(x.rss)}  Pss ${mib(x.pss)}  Private_Clean ${mib(x.privateClean)}  ` +
@@ -519,7 +571,7 @@ function memoryReport(label, m) {
 
 // ---------------------------------------------------------------------------
 
-async function main() {
+async function main(): Promise<void> {
   if (ensureUnprivileged() === 'reexec') return;
   checkSubids();
   try {
@@ -533,20 +585,19 @@ async function main() {
   const top = await mkdtemp('/tmp/skb-');
   const tarball = join(top, 'bb.tar');
   const s = skiffEngine(join(top, 's'));
-  let p;
-  let podmanPauseBefore;
-  const errors = [];
-  const results = { rows: [] };
-  let fatal;
+  let p: StoreEngine | undefined;
+  let podmanPauseBefore: number | undefined;
+  const errors: BenchError[] = [];
+  let fatal: Error | undefined;
 
-  let cleaning;
-  const cleanup = () =>
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
     (cleaning ??= (async () => {
       await cleanupSkiff(s).catch(() => undefined);
       if (p) await cleanupPodman(p, podmanPauseBefore).catch(() => undefined);
-      await rm(top, { recursive: true, force: true }).catch((err) => console.error(`bench: cannot remove ${top}: ${err.message}`));
+      await rm(top, { recursive: true, force: true }).catch((err: Error) => console.error(`bench: cannot remove ${top}: ${err.message}`));
     })());
-  for (const sig of ['SIGINT', 'SIGTERM']) {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       console.error(`\nbench: ${sig}: cleaning up`);
       cleanup().finally(() => process.exit(130));
@@ -557,14 +608,14 @@ async function main() {
     await buildBusyboxTar(tarball);
     await s.run(['import', tarball, IMAGE]);
     const runtime = await s.run(['info', '--format', '{{.Host.OCIRuntime.Name}}']);
-    let skiffDriver;
+    let skiffDriver: string | undefined;
     try {
-      skiffDriver = JSON.parse(readFileSync(join(s.runroot, 'storage-driver.json'), 'utf8')).driver;
+      skiffDriver = (JSON.parse(readFileSync(join(s.runroot, 'storage-driver.json'), 'utf8')) as { driver?: string }).driver;
     } catch {
       // not recorded
     }
 
-    const engines = [s];
+    const engines: StoreEngine[] = [s];
     let podmanNote = 'podman: not installed, skiff only';
     if (hasCommand('podman')) {
       podmanPauseBefore = livePid(podmanPausePidFile());
@@ -587,7 +638,7 @@ async function main() {
           engines.push(candidate);
           break;
         } catch (err) {
-          errors.push({ engine: 'podman', metric: `setup${driver ? ` with --storage-driver ${driver}` : ''}`, message: err.message });
+          errors.push({ engine: 'podman', metric: `setup${driver ? ` with --storage-driver ${driver}` : ''}`, message: (err as Error).message });
           await cleanupPodman(candidate, podmanPauseBefore).catch(() => undefined);
           podmanNote = 'podman: unusable, skiff only';
         }
@@ -602,41 +653,41 @@ async function main() {
 
     // (c): ps -a with 50 created (not running) containers.
     process.stderr.write(`  create ${PS_CONTAINERS} containers `);
-    const createTimes = new Map(engines.map((e) => [e.name, []]));
-    const psEngines = [];
+    const createTimes = new Map<string, number[]>(engines.map((e) => [e.name, []]));
+    const psEngines: StoreEngine[] = [];
     for (const e of engines) {
       try {
         for (let i = 0; i < PS_CONTAINERS; i++) {
-          createTimes.get(e.name).push(await timed(() => e.run(['create', '--network', 'none', '--name', `b${i}`, IMAGE, 'true'])));
+          createTimes.get(e.name)!.push(await timed(() => e.run(['create', '--network', 'none', '--name', `b${i}`, IMAGE, 'true'])));
           if (i % 10 === 9) process.stderr.write('.');
         }
         const listed = (await e.run(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter((l) => /^b\d+$/.test(l.trim()));
         if (listed.length !== PS_CONTAINERS) throw new Error(`${e.name} ps -a lists ${listed.length} of the ${PS_CONTAINERS} created containers`);
         psEngines.push(e);
       } catch (err) {
-        errors.push({ engine: e.name, metric: 'create', message: err.message });
+        errors.push({ engine: e.name, metric: 'create', message: (err as Error).message });
       }
     }
     process.stderr.write('\n');
     const ps = await latency(`ps -a (${PS_CONTAINERS} created)`, psEngines, ['ps', '-a'], errors);
-    const create = {};
+    const create: Record<string, { median: number; n: number }> = {};
     for (const [name, xs] of createTimes) if (xs.length === PS_CONTAINERS) create[name] = { median: median(xs), n: xs.length };
 
     // (d): memory of one idle detached container's monitor.
     process.stderr.write('  monitor memory\n');
-    const mem = {};
+    const mem: Record<string, MonitorMemory> = {};
     for (const e of engines) {
       try {
         mem[e.name] = await monitorMemory(e);
       } catch (err) {
-        errors.push({ engine: e.name, metric: 'monitor memory', message: err.message });
+        errors.push({ engine: e.name, metric: 'monitor memory', message: (err as Error).message });
       }
     }
 
     // ---- report
-    const withPodman = engines.includes(p);
+    const withPodman = p !== undefined && engines.includes(p);
     const header = ['metric (median)', 'skiff', ...(withPodman ? ['podman', 'skiff/podman'] : [])];
-    const row = (label, r) => {
+    const row = (label: string, r: Record<string, { median: number }>) => {
       const a = r.skiff?.median;
       const b = r.podman?.median;
       return [label, ms(a), ...(withPodman ? [ms(b), a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : '-'] : [])];
@@ -653,7 +704,7 @@ async function main() {
     );
     console.log(`(${RUNS} samples each after ${WARMUP} warm-ups, interleaved; create: median of the ${PS_CONTAINERS} creates;`);
     console.log(` the ${PS_CONTAINERS} containers for ps are created, not running)`);
-    for (const [label, r] of [['run --network none', runNone], ['run slirp4netns', runSlirp], ['ps -a', ps]]) {
+    for (const [label, r] of [['run --network none', runNone], ['run slirp4netns', runSlirp], ['ps -a', ps]] as const) {
       const spread = Object.entries(r).map(([n, x]) => `${n} ${ms(x.min)}..${ms(x.max)}`).join(', ');
       if (spread) console.log(`  range ${label}: ${spread}`);
     }
@@ -661,7 +712,7 @@ async function main() {
     for (const [name, m] of Object.entries(mem)) console.log(memoryReport(name === 'podman' ? 'podman (conmon)' : 'skiff', m), '\n');
 
     console.log('targets:');
-    for (const [label, r] of [['run --rm --network none true', runNone], ['run --rm true (slirp4netns)', runSlirp]]) {
+    for (const [label, r] of [['run --rm --network none true', runNone], ['run --rm true (slirp4netns)', runSlirp]] as const) {
       if (r.skiff && r.podman) {
         const ratio = r.skiff.median / r.podman.median;
         console.log(`  ${label} within ${TARGET_RUN_RATIO}x of podman: ${ratio.toFixed(2)}x  ${ratio <= TARGET_RUN_RATIO ? 'MET' : 'MISSED'}`);
@@ -684,7 +735,7 @@ async function main() {
       console.log('  monitor Private <= 10 MiB: not measured');
     }
   } catch (err) {
-    fatal = err;
+    fatal = err as Error;
   } finally {
     await cleanup();
   }
@@ -701,7 +752,7 @@ async function main() {
   }
 }
 
-main().catch((err) => {
+main().catch((err: Error) => {
   console.error(`bench: failed: ${err.message}`);
   process.exitCode = 1;
 });
