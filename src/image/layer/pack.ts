@@ -187,7 +187,6 @@ async function walkInto(sink: EntrySink, fill: (packer: TreePacker) => Promise<v
     } else if (st.isFile()) {
       const file = dir.openFile(name);
       if (!file) return false;
-      let handedOver = false;
       try {
         const fst = file.stats;
         const key = `${fst.dev}:${fst.ino}`;
@@ -202,10 +201,10 @@ async function walkInto(sink: EntrySink, fill: (packer: TreePacker) => Promise<v
           await add({ ...header(rel, fst), type: 'file', size: fst.size }, readSmall(file.fd, fst.size));
           return true;
         }
-        handedOver = true; // readExactly closes it from here
+        // Once streamEntry settles nothing reads the chunks any more (a sink drains them or fails), so the fd is closed here.
         await sink.streamEntry({ ...header(rel, fst), type: 'file', size: fst.size }, readExactly(file.fd, fst.size));
       } finally {
-        if (!handedOver) closeSync(file.fd);
+        closeSync(file.fd);
       }
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       await add({ ...header(rel, st), type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major(st.rdev), devminor: minor(st.rdev) });
@@ -252,23 +251,19 @@ function readSmall(fd: number, size: number): Buffer {
   return buffer;
 }
 
-/** Reads `size` bytes from `fd` and closes it; zeros stand in for bytes a file lost while being read. */
+/** Reads `size` bytes from `fd` (which the caller closes); zeros stand in for bytes a file lost while being read. */
 async function* readExactly(fd: number, size: number): AsyncGenerator<Buffer> {
-  try {
-    let done = 0;
-    while (done < size) {
-      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
-      // Synchronous, as readSmall: the walk is synchronous per entry already, and a thread-pool hop per chunk cost more than the read.
-      const bytesRead = readSync(fd, buffer, 0, buffer.length, done);
-      if (bytesRead === 0) {
-        yield Buffer.alloc(size - done);
-        return;
-      }
-      done += bytesRead;
-      yield buffer.subarray(0, bytesRead);
+  let done = 0;
+  while (done < size) {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
+    // Synchronous, as readSmall: the walk is synchronous per entry already, and a thread-pool hop per chunk cost more than the read.
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, done);
+    if (bytesRead === 0) {
+      yield Buffer.alloc(size - done);
+      return;
     }
-  } finally {
-    closeSync(fd);
+    done += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
 }
 
