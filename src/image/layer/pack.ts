@@ -1,7 +1,6 @@
-import { closeSync, lstatSync, read as fsRead, readSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, readSync, readlinkSync, type Stats } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import tar from 'tar-stream';
 import { DirHandle } from '../../util/dir-handle.js';
 import { SkiffError, isErrno } from '../../util/errors.js';
@@ -92,9 +91,24 @@ export interface TreePacker {
   /** Archives entry `name` of `dir` as `rel`: a whole tree when it is a directory, unless `descend` is false. */
   entry(dir: DirHandle, name: string, rel: string, descend?: boolean): Promise<void>;
   /** Adds an entry with no content of its own (a directory, a link, an empty file such as a whiteout). */
-  add(header: Partial<tar.Header> & { name: string }): Promise<void>;
+  add(header: EntryHeader): Promise<void>;
   /** Archives what `dir` holds, each entry named `prefix` + its name. */
   walk(dir: DirHandle, prefix: string): Promise<void>;
+}
+
+/** A tar header as packTree's walk fills it in. */
+export type EntryHeader = Partial<tar.Header> & { name: string };
+
+/**
+ * Where the walk puts what it reads: a tar stream (packTree), or, for a
+ * copy within one process, the destination tree itself (cp's copyTree into
+ * unpack-beneath.ts's writer), with no tar encoded and parsed between.
+ */
+export interface EntrySink {
+  /** An entry with no content (a directory, a link, an empty file) or with all of it in `content`. */
+  entry(header: EntryHeader, content?: Buffer): Promise<void> | void;
+  /** A file entry whose `size` bytes come as `chunks` (which the sink must drain). */
+  streamEntry(header: EntryHeader, chunks: AsyncIterable<Buffer>): Promise<void>;
 }
 
 /**
@@ -107,14 +121,45 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
   const pack = tar.pack();
   const writing = pipeline(pack, out);
   writing.catch(() => undefined);
+  const sink: EntrySink = {
+    entry: (header, content) =>
+      new Promise<void>((resolve, reject) => {
+        const done = (err?: Error | null) => (err ? reject(err) : resolve());
+        // A file entry without a buffer waits for its data: an empty one (a whiteout) gets an empty buffer.
+        if (content || header.type === 'file') pack.entry(header, content ?? Buffer.alloc(0), done);
+        else pack.entry(header, done);
+      }),
+    streamEntry: (header, chunks) =>
+      new Promise<void>((resolve, reject) => {
+        const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+        pipeline(Readable.from(chunks), entry).catch(reject);
+      }),
+  };
+  try {
+    await walkInto(sink, fill);
+    pack.finalize();
+    await writing;
+  } catch (err) {
+    pack.destroy(err as Error);
+    await writing.catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Runs packTree's walk with what `fill` adds going straight into `sink`,
+ * one entry at a time (each awaited), in the order a tar would hold them.
+ * The same confinement as packTree; the caller keeps the handles it passes.
+ */
+export async function copyTree(sink: EntrySink, fill: (packer: TreePacker) => Promise<void>): Promise<void> {
+  await walkInto(sink, fill);
+}
+
+async function walkInto(sink: EntrySink, fill: (packer: TreePacker) => Promise<void>): Promise<void> {
   const seen = new Map<string, string>();
-  const add = (header: Partial<tar.Header> & { name: string }, content?: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      const done = (err?: Error | null) => (err ? reject(err) : resolve());
-      // A file entry without a buffer waits for its data: an empty one (a whiteout) gets an empty buffer.
-      if (content || header.type === 'file') pack.entry(header, content ?? Buffer.alloc(0), done);
-      else pack.entry(header, done);
-    });
+  const add = async (header: EntryHeader, content?: Buffer): Promise<void> => {
+    await sink.entry(header, content);
+  };
   const header = (name: string, st: Stats) => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
 
   /** Archives entry `name` of `dir`; false when it changed type between the lstat and the open (try again). */
@@ -142,7 +187,6 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
     } else if (st.isFile()) {
       const file = dir.openFile(name);
       if (!file) return false;
-      let handedOver = false;
       try {
         const fst = file.stats;
         const key = `${fst.dev}:${fst.ino}`;
@@ -157,13 +201,10 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
           await add({ ...header(rel, fst), type: 'file', size: fst.size }, readSmall(file.fd, fst.size));
           return true;
         }
-        handedOver = true; // readExactly closes it from here
-        await new Promise<void>((resolve, reject) => {
-          const entry = pack.entry({ ...header(rel, fst), type: 'file', size: fst.size }, (err) => (err ? reject(err) : resolve()));
-          pipeline(Readable.from(readExactly(file.fd, fst.size)), entry).catch(reject);
-        });
+        // Once streamEntry settles nothing reads the chunks any more (a sink drains them or fails), so the fd is closed here.
+        await sink.streamEntry({ ...header(rel, fst), type: 'file', size: fst.size }, readExactly(file.fd, fst.size));
       } finally {
-        if (!handedOver) closeSync(file.fd);
+        closeSync(file.fd);
       }
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       await add({ ...header(rel, st), type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major(st.rdev), devminor: minor(st.rdev) });
@@ -190,49 +231,39 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
     for (let tries = 0; tries < 3; tries++) if (await addEntry(dir, name, rel, descend)) break;
   };
 
-  try {
-    await fill({ entry, walk, add: (h) => add(h) });
-    pack.finalize();
-    await writing;
-  } catch (err) {
-    pack.destroy(err as Error);
-    await writing.catch(() => undefined);
-    throw err;
-  }
+  await fill({ entry, walk, add: (h) => add(h) });
 }
 
-const CHUNK = 1 << 16;
+// Large files go in 1 MiB reads: each read is one round trip through the walk and the sink.
+const CHUNK = 1 << 20;
 const SMALL_FILE = 1 << 20;
 
 /** Reads `size` bytes of a small file at once; zeros stand in for bytes it lost while being read (as readExactly). */
 function readSmall(fd: number, size: number): Buffer {
-  const buffer = Buffer.alloc(size);
+  const buffer = Buffer.allocUnsafe(size);
   let done = 0;
   while (done < size) {
     const n = readSync(fd, buffer, done, size - done, done);
     if (n === 0) break;
     done += n;
   }
+  if (done < size) buffer.fill(0, done);
   return buffer;
 }
-const read = promisify(fsRead);
 
-/** Reads `size` bytes from `fd` and closes it; zeros stand in for bytes a file lost while being read. */
+/** Reads `size` bytes from `fd` (which the caller closes); zeros stand in for bytes a file lost while being read. */
 async function* readExactly(fd: number, size: number): AsyncGenerator<Buffer> {
-  try {
-    let done = 0;
-    while (done < size) {
-      const buffer = Buffer.alloc(Math.min(CHUNK, size - done));
-      const { bytesRead } = await read(fd, buffer, 0, buffer.length, done);
-      if (bytesRead === 0) {
-        yield Buffer.alloc(size - done);
-        return;
-      }
-      done += bytesRead;
-      yield buffer.subarray(0, bytesRead);
+  let done = 0;
+  while (done < size) {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
+    // Synchronous, as readSmall: the walk is synchronous per entry already, and a thread-pool hop per chunk cost more than the read.
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, done);
+    if (bytesRead === 0) {
+      yield Buffer.alloc(size - done);
+      return;
     }
-  } finally {
-    closeSync(fd);
+    done += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
 }
 

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { DirHandle } from '../../util/dir-handle.js';
 import { SkiffError, isErrno } from '../../util/errors.js';
+import type { EntryHeader, EntrySink } from './pack.js';
 import { LayerEscapeError, cleanEntryName } from './secure-path.js';
 
 export interface UnpackOptions {
@@ -37,6 +38,53 @@ export async function unpackBeneath(source: Readable, dest: DirHandle, options: 
   const extract = tar.extract();
   const feeding = pipeline(source, extract);
   feeding.catch(() => undefined);
+  const writer = openBeneathWriter(dest, options);
+  try {
+    for await (const entry of extract) {
+      const header = entry.header;
+      if (header.type === 'file' || header.type === 'contiguous-file') {
+        if (entry.destroyed) {
+          await feeding;
+          throw new SkiffError('ETARTRUNCATED', `the archive ended inside "${header.name}"`);
+        }
+        await writer.streamEntry(header, entry as AsyncIterable<Buffer>);
+      } else {
+        entry.resume();
+        writer.entry(header);
+      }
+    }
+    await feeding;
+    writer.finish();
+    return { entries: writer.entries };
+  } catch (err) {
+    extract.destroy();
+    await feeding.catch(() => undefined);
+    throw err;
+  } finally {
+    writer.close();
+  }
+}
+
+/** unpackBeneath's writing side, fed entries one at a time: by a tar stream, or by pack.ts's walk (copyTree) with no tar between. */
+export interface BeneathWriter extends EntrySink {
+  /** Entries written so far (the root and skipped ones included). */
+  readonly entries: number;
+  /** A file entry with no content or with all of it in `content`; every other kind of entry. Synchronous. */
+  entry(header: EntryHeader, content?: Buffer): void;
+  /** Sets the directories' times once everything is written; call it after the last entry. */
+  finish(): void;
+  /** Closes the handles it keeps (not `dest`). */
+  close(): void;
+}
+
+/**
+ * Opens unpackBeneath's writer on `dest`: the same confinement (every entry
+ * reached through directory fds with O_NOFOLLOW from `dest`), the same
+ * owners, modes, times and overwrite rules, for entries given one at a time
+ * in tar order (a directory before what is in it). The caller keeps `dest`
+ * open until close().
+ */
+export function openBeneathWriter(dest: DirHandle, options: UnpackOptions): BeneathWriter {
   const dirTimes: Array<{ rel: string; mtime: Date }> = [];
   let cachedRel: string | undefined;
   let cached: DirHandle | undefined;
@@ -68,7 +116,7 @@ export async function unpackBeneath(source: Readable, dest: DirHandle, options: 
     return dir;
   };
 
-  const setOwner = (target: number | string, header: tar.Header, name: string) => {
+  const setOwner = (target: number | string, header: EntryHeader, name: string) => {
     const ids = options.owner === 'keep' ? { uid: header.uid ?? 0, gid: header.gid ?? 0 } : options.owner;
     if (ids === 'none') return;
     try {
@@ -94,104 +142,122 @@ export async function unpackBeneath(source: Readable, dest: DirHandle, options: 
     }
   };
 
-  try {
-    for await (const entry of extract) {
-      const header = entry.header;
-      const rel = cleanEntryName(header.name);
-      entries++;
-      if (rel === '') {
-        entry.resume();
-        continue;
-      }
-      const slash = rel.lastIndexOf('/');
-      const parentRel = slash < 0 ? '' : rel.slice(0, slash);
-      const base = rel.slice(slash + 1);
-      const mode = (header.mode ?? 0o644) & 0o7777;
-      const mtime = header.mtime ?? new Date(0);
-      const dir = parentOf(parentRel, header.name);
+  /** Where an entry goes: undefined for the root itself, which is never written. */
+  const place = (header: EntryHeader) => {
+    entries++;
+    const rel = cleanEntryName(header.name);
+    if (rel === '') return undefined;
+    const slash = rel.lastIndexOf('/');
+    const parentRel = slash < 0 ? '' : rel.slice(0, slash);
+    return { rel, parentRel, base: rel.slice(slash + 1), dir: parentOf(parentRel, header.name) };
+  };
 
-      switch (header.type) {
-        case 'directory': {
-          entry.resume();
-          const st = dir.lstat(base);
-          if (st && !st.isDirectory()) {
-            if (!options.overwrite) throw new OverwriteError(`cannot overwrite non-directory "${rel}" with directory`);
-            dir.remove(base);
-          }
-          if (!st || !st.isDirectory()) {
-            try {
-              dir.mkdir(base, 0o700);
-            } catch (err) {
-              if (!isErrno(err, 'EEXIST')) throw err;
-            }
-          }
-          const sub = dir.openDir(base);
-          if (!sub) throw new LayerEscapeError(header.name, 'it was replaced while being written');
-          try {
-            setOwner(sub.fd, header, rel);
-            fchmodSync(sub.fd, mode);
-          } finally {
-            sub.close();
-          }
-          dirTimes.push({ rel, mtime });
-          break;
+  /** Creates file entry `base` of `dir` for writing (what was there removed first); the caller writes, then calls finishFile. */
+  const createFile = (dir: DirHandle, base: string, rel: string): number => {
+    clear(dir, base, rel);
+    return dir.createFile(base, 0o600);
+  };
+
+  const finishFile = (fd: number, header: EntryHeader, rel: string) => {
+    const mtime = header.mtime ?? new Date(0);
+    setOwner(fd, header, rel);
+    // chmod after chown: chown clears the setuid/setgid bits.
+    fchmodSync(fd, (header.mode ?? 0o644) & 0o7777);
+    futimesSync(fd, mtime, mtime);
+  };
+
+  const entry = (header: EntryHeader, content?: Buffer): void => {
+    const at = place(header);
+    if (!at) return;
+    const { rel, parentRel, base, dir } = at;
+    const mode = (header.mode ?? 0o644) & 0o7777;
+    const mtime = header.mtime ?? new Date(0);
+    switch (header.type) {
+      case 'directory': {
+        const st = dir.lstat(base);
+        if (st && !st.isDirectory()) {
+          if (!options.overwrite) throw new OverwriteError(`cannot overwrite non-directory "${rel}" with directory`);
+          dir.remove(base);
         }
-        case 'file':
-        case 'contiguous-file': {
-          if (entry.destroyed) {
-            await feeding;
-            throw new SkiffError('ETARTRUNCATED', `the archive ended inside "${header.name}"`);
-          }
-          clear(dir, base, rel);
-          const fd = dir.createFile(base, 0o600);
+        if (!st || !st.isDirectory()) {
           try {
-            for await (const chunk of entry) writeAll(fd, chunk as Buffer);
-            setOwner(fd, header, rel);
-            // chmod after chown: chown clears the setuid/setgid bits.
-            fchmodSync(fd, mode);
-            futimesSync(fd, mtime, mtime);
-          } finally {
-            closeSync(fd);
+            dir.mkdir(base, 0o700);
+          } catch (err) {
+            if (!isErrno(err, 'EEXIST')) throw err;
           }
-          break;
         }
-        case 'symlink': {
-          entry.resume();
-          clear(dir, base, rel);
-          dir.symlink(header.linkname ?? '', base);
-          setOwner(dir.entryPath(base), header, rel);
-          try {
-            lutimesSync(dir.entryPath(base), mtime, mtime);
-          } catch {
-            // not every filesystem keeps symlink times
-          }
-          break;
+        const sub = dir.openDir(base);
+        if (!sub) throw new LayerEscapeError(header.name, 'it was replaced while being written');
+        try {
+          setOwner(sub.fd, header, rel);
+          fchmodSync(sub.fd, mode);
+        } finally {
+          sub.close();
         }
-        case 'link': {
-          entry.resume();
-          const target = cleanEntryName(header.linkname ?? '');
-          const cut = target.lastIndexOf('/');
-          // Resolved from dest without following anything, as every other entry.
-          const from = parentOf(cut < 0 ? '' : target.slice(0, cut), header.name).dup();
-          try {
-            const targetBase = target.slice(cut + 1);
-            const st = from.lstat(targetBase);
-            if (!st || st.isDirectory()) throw new LayerEscapeError(header.name, `the hardlink target "${header.linkname}" is not a file of the archive`);
-            const again = parentOf(parentRel, header.name);
-            clear(again, base, rel);
-            again.link(from, targetBase, base);
-          } finally {
-            from.close();
-          }
-          break;
-        }
-        default:
-          // Devices, FIFOs: no mknod in a user namespace; pax/GNU extensions are read by tar-stream itself.
-          entry.resume();
+        dirTimes.push({ rel, mtime });
+        break;
       }
+      case 'file':
+      case 'contiguous-file': {
+        const fd = createFile(dir, base, rel);
+        try {
+          if (content) writeAll(fd, content);
+          finishFile(fd, header, rel);
+        } finally {
+          closeSync(fd);
+        }
+        break;
+      }
+      case 'symlink': {
+        clear(dir, base, rel);
+        dir.symlink(header.linkname ?? '', base);
+        setOwner(dir.entryPath(base), header, rel);
+        try {
+          lutimesSync(dir.entryPath(base), mtime, mtime);
+        } catch {
+          // not every filesystem keeps symlink times
+        }
+        break;
+      }
+      case 'link': {
+        const target = cleanEntryName(header.linkname ?? '');
+        const cut = target.lastIndexOf('/');
+        // Resolved from dest without following anything, as every other entry.
+        const from = parentOf(cut < 0 ? '' : target.slice(0, cut), header.name).dup();
+        try {
+          const targetBase = target.slice(cut + 1);
+          const st = from.lstat(targetBase);
+          if (!st || st.isDirectory()) throw new LayerEscapeError(header.name, `the hardlink target "${header.linkname}" is not a file of the archive`);
+          const again = parentOf(parentRel, header.name);
+          clear(again, base, rel);
+          again.link(from, targetBase, base);
+        } finally {
+          from.close();
+        }
+        break;
+      }
+      default:
+        // Devices, FIFOs: no mknod in a user namespace; pax/GNU extensions are read by tar-stream itself.
     }
-    await feeding;
+  };
 
+  const streamEntry = async (header: EntryHeader, chunks: AsyncIterable<Buffer>): Promise<void> => {
+    const at = header.type === 'file' || header.type === 'contiguous-file' ? place(header) : undefined;
+    if (!at) {
+      if (header.type !== 'file' && header.type !== 'contiguous-file') entry(header);
+      for await (const chunk of chunks) void chunk; // drained: the source must go on to its next entry
+      return;
+    }
+    const fd = createFile(at.dir, at.base, at.rel);
+    try {
+      for await (const chunk of chunks) writeAll(fd, chunk);
+      finishFile(fd, header, at.rel);
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  const finish = () => {
     // Deepest first, so setting a parent's times is not undone by writing its children.
     dirTimes.sort((a, b) => b.rel.length - a.rel.length);
     for (const d of dirTimes) {
@@ -205,14 +271,21 @@ export async function unpackBeneath(source: Readable, dest: DirHandle, options: 
         sub.close();
       }
     }
-    return { entries };
-  } catch (err) {
-    extract.destroy();
-    await feeding.catch(() => undefined);
-    throw err;
-  } finally {
-    cached?.close();
-  }
+  };
+
+  return {
+    get entries() {
+      return entries;
+    },
+    entry,
+    streamEntry,
+    finish,
+    close: () => {
+      cached?.close();
+      cached = undefined;
+      cachedRel = undefined;
+    },
+  };
 }
 
 /** writeSync may write less than asked: loop until all is written. */

@@ -1,0 +1,325 @@
+// skiff benchmark: start-up latency, `ps` with many containers and the
+// resident memory of the per-container monitor, side by side with podman
+// when podman is installed.
+//
+//   npm run bench                        (as a normal user with subuid/subgid ranges)
+//   BENCH_RUNS=25 node build/bench/run.js (samples per metric, default 15, after 2 warm-ups;
+//                                         compiled from bench/run.ts by npm run build:test)
+//   sudo SKIFF_BENCH_USER=alice npm run bench
+//                                        (as root: builds as root, then re-runs itself as
+//                                         alice, who must be able to read the checkout;
+//                                         without SKIFF_BENCH_USER it skips with a message
+//                                         and exit 0, since skiff is rootless)
+//
+// Everything runs against private stores in a short temp dir under /tmp
+// (unix socket paths are limited to 108 bytes) which is removed at the end.
+// It is a measurement, not a test: missed targets still exit 0; only a
+// benchmark that cannot run (setup failure, a skiff command failing) exits 1.
+import { readlinkSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  IMAGE, MiB, WARMUP, finish, latency, median, mib, ms, openBench, positiveInt, readProc, table, timed,
+  type Bench, type Engine, type StoreEngine,
+} from './common.js';
+
+const RUNS = positiveInt(process.env.BENCH_RUNS, 15);
+const PS_CONTAINERS = 50;
+
+// Targets from the issue.
+const TARGET_RUN_RATIO = 1.5; // skiff `run --rm … true` median ≤ 1.5 × podman's
+const TARGET_MONITOR_PRIVATE = 10 * MiB; // monitor Private_Clean + Private_Dirty
+
+// ---------------------------------------------------------------------------
+// Memory
+
+function parseKb(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\w+):\s+(\d+) kB/.exec(line);
+    if (m) out[m[1]] = Number(m[2]) * 1024;
+  }
+  return out;
+}
+
+
+function children(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    const text = readProc(pid, `task/${t}/children`);
+    if (text) out.push(...text.trim().split(/\s+/).filter(Boolean).map(Number));
+  }
+  return out;
+}
+
+function descendants(pid: number, depth = 1): Array<{ pid: number; depth: number }> {
+  const out: Array<{ pid: number; depth: number }> = [];
+  for (const c of children(pid)) {
+    out.push({ pid: c, depth });
+    out.push(...descendants(c, depth + 1));
+  }
+  return out;
+}
+
+function cmdline(pid: number): string {
+  const raw = readProc(pid, 'cmdline');
+  if (raw === undefined) return '?';
+  const s = raw.replace(/\0+$/, '').split('\0').join(' ');
+  return s.length > 70 ? `${s.slice(0, 67)}...` : s;
+}
+
+/** smaps_rollup of pid, plus how much of its own executable's mappings is clean and shared. */
+interface Memory {
+  pid: number;
+  cmd: string;
+  error?: string;
+  exe?: string;
+  rss: number;
+  pss: number;
+  privateClean: number;
+  privateDirty: number;
+  exeRss: number;
+  exeSharedClean: number;
+  early?: Memory;
+}
+
+interface ChildMemory extends Memory {
+  depth: number;
+  isContainer: boolean;
+}
+
+interface MonitorMemory {
+  monitor: Memory;
+  kids: ChildMemory[];
+  containerPid: number;
+}
+
+function memoryOf(pid: number): Memory {
+  const rollupText = readProc(pid, 'smaps_rollup');
+  if (rollupText === undefined) return { pid, cmd: cmdline(pid), error: 'smaps_rollup unreadable', rss: 0, pss: 0, privateClean: 0, privateDirty: 0, exeRss: 0, exeSharedClean: 0 };
+  const rollup = parseKb(rollupText);
+  let exe: string | undefined;
+  try {
+    exe = readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    // unreadable
+  }
+  // Shared_Clean in mappings of the process's own binary: for a node-based
+  // monitor these are node's text pages, shared with this benchmark's own
+  // node process (and any other node running); alone they would be Private_Clean.
+  let exeRss = 0;
+  let exeSharedClean = 0;
+  const smaps = readProc(pid, 'smaps');
+  if (smaps && exe) {
+    let inExe = false;
+    for (const line of smaps.split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+        const path = line.split(/\s+/).slice(5).join(' ');
+        inExe = path === exe;
+      } else if (inExe) {
+        const m = /^(Rss|Shared_Clean):\s+(\d+) kB/.exec(line);
+        if (m && m[1] === 'Rss') exeRss += Number(m[2]) * 1024;
+        if (m && m[1] === 'Shared_Clean') exeSharedClean += Number(m[2]) * 1024;
+      }
+    }
+  }
+  return {
+    pid,
+    cmd: cmdline(pid),
+    exe,
+    rss: rollup.Rss ?? 0,
+    pss: rollup.Pss ?? 0,
+    privateClean: rollup.Private_Clean ?? 0,
+    privateDirty: rollup.Private_Dirty ?? 0,
+    exeRss,
+    exeSharedClean,
+  };
+}
+
+async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Starts an idle detached container and measures its monitor and the monitor's descendants. */
+async function monitorMemory(e: Engine): Promise<MonitorMemory> {
+  const name = 'benchmem';
+  await e.run(['run', '-d', '--network', 'none', '--name', name, IMAGE, 'sleep', '1000']);
+  const monitorPid = Number(await e.run(['container', 'inspect', '--format', '{{.State.ConmonPid}}', name]));
+  if (!(monitorPid > 0)) throw new Error(`${e.name}: no monitor pid for ${name}`);
+  const containerPid = Number(await e.run(['container', 'inspect', '--format', '{{.State.Pid}}', name]).catch(() => '0'));
+  // Wait until the container process is up below the monitor, then let things settle.
+  await waitFor(`${e.name}'s container process`, () => descendants(monitorPid).some((d) => /sleep 1000/.test(cmdline(d.pid))));
+  await sleep(1500);
+  const early = memoryOf(monitorPid);
+  // An idle process's steady state is what a long-running container costs:
+  // V8's memory reducer returns start-up heap pages after ~10 s of idling.
+  let monitor = early;
+  for (let waited = 0; waited < 20_000; waited += 2_000) {
+    await sleep(2_000);
+    const next = memoryOf(monitorPid);
+    const settled = !next.error && !monitor.error && Math.abs(next.privateDirty - monitor.privateDirty) < 64 * 1024;
+    monitor = next;
+    if (settled && waited >= 8_000) break;
+  }
+  monitor.early = early;
+  const kids: ChildMemory[] = descendants(monitorPid).map((d) => ({ ...memoryOf(d.pid), depth: d.depth, isContainer: d.pid === containerPid || /^(\/bin\/)?sleep 1000$/.test(cmdline(d.pid)) }));
+  return { monitor, kids, containerPid };
+}
+
+function memoryReport(label: string, m: MonitorMemory): string {
+  const lines: string[] = [];
+  const row = (x: Memory, indent: string) => {
+    if (x.error) return `${indent}pid ${x.pid}  ${x.cmd}: ${x.error}`;
+    return (
+      `${indent}pid ${x.pid}  Rss ${mib(x.rss)}  Pss ${mib(x.pss)}  Private_Clean ${mib(x.privateClean)}  ` +
+      `Private_Dirty ${mib(x.privateDirty)}  [${x.cmd}]`
+    );
+  };
+  lines.push(`${label} monitor:`);
+  lines.push(row(m.monitor, '  '));
+  if (!m.monitor.error) {
+    lines.push(`  Private (Clean+Dirty) ${mib(m.monitor.privateClean + m.monitor.privateDirty)} once idle` +
+      (m.monitor.early && !m.monitor.early.error ? ` (1.5 s after start: ${mib(m.monitor.early.privateClean + m.monitor.early.privateDirty)}, Private_Dirty ${mib(m.monitor.early.privateDirty)})` : ''));
+    if (m.monitor.exeSharedClean > 0) {
+      lines.push(
+        `  of its Rss, ${mib(m.monitor.exeRss)} maps its own binary (${m.monitor.exe}); ${mib(m.monitor.exeSharedClean)} of that is ` +
+          `Shared_Clean (shared with another process running the same binary, e.g. this benchmark's node):` +
+          `\n  Private if it ran alone ~ ${mib(m.monitor.privateClean + m.monitor.privateDirty + m.monitor.exeSharedClean)}`,
+      );
+    }
+  }
+  lines.push(`  descendants${m.kids.length ? '' : ': none'}`);
+  for (const k of m.kids) lines.push(row(k, '  ' + '  '.repeat(k.depth)) + (k.isContainer ? '  <- container process' : ''));
+  const overhead = [m.monitor, ...m.kids.filter((k) => !k.isContainer)].filter((x) => !x.error);
+  lines.push(
+    `  resident overhead (monitor + non-container descendants): Rss ${mib(overhead.reduce((a, x) => a + x.rss, 0))}  ` +
+      `Pss ${mib(overhead.reduce((a, x) => a + x.pss, 0))}  Private ${mib(overhead.reduce((a, x) => a + x.privateClean + x.privateDirty, 0))}`,
+  );
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  let bench: Bench | undefined;
+  let fatal: Error | undefined;
+  try {
+    bench = await openBench();
+    if (!bench) return;
+    const { engines, errors } = bench;
+    const p = bench.podman;
+    console.log(`bench: ${RUNS} runs per metric after ${WARMUP} warm-ups; skiff runtime ${bench.runtime}, storage ${bench.skiffDriver ?? '?'}; ${bench.podmanNote}`);
+    console.error(`bench: store ${bench.top}`);
+
+    // (a), (b): start-up latency of a trivial container.
+    const runNone = await latency('run --rm --network none true', engines, ['run', '--rm', '--network', 'none', IMAGE, 'true'], errors, RUNS);
+    const runSlirp = await latency('run --rm true (slirp4netns)', engines, ['run', '--rm', IMAGE, 'true'], errors, RUNS);
+
+    // (c): ps -a with 50 created (not running) containers.
+    process.stderr.write(`  create ${PS_CONTAINERS} containers `);
+    const createTimes = new Map<string, number[]>(engines.map((e) => [e.name, []]));
+    const psEngines: StoreEngine[] = [];
+    for (const e of engines) {
+      try {
+        for (let i = 0; i < PS_CONTAINERS; i++) {
+          createTimes.get(e.name)!.push(await timed(() => e.run(['create', '--network', 'none', '--name', `b${i}`, IMAGE, 'true'])));
+          if (i % 10 === 9) process.stderr.write('.');
+        }
+        const listed = (await e.run(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter((l) => /^b\d+$/.test(l.trim()));
+        if (listed.length !== PS_CONTAINERS) throw new Error(`${e.name} ps -a lists ${listed.length} of the ${PS_CONTAINERS} created containers`);
+        psEngines.push(e);
+      } catch (err) {
+        errors.push({ engine: e.name, metric: 'create', message: (err as Error).message });
+      }
+    }
+    process.stderr.write('\n');
+    const ps = await latency(`ps -a (${PS_CONTAINERS} created)`, psEngines, ['ps', '-a'], errors, RUNS);
+    const create: Record<string, { median: number; n: number }> = {};
+    for (const [name, xs] of createTimes) if (xs.length === PS_CONTAINERS) create[name] = { median: median(xs), n: xs.length };
+
+    // (d): memory of one idle detached container's monitor.
+    process.stderr.write('  monitor memory\n');
+    bench.running.push('benchmem');
+    const mem: Record<string, MonitorMemory> = {};
+    for (const e of engines) {
+      try {
+        mem[e.name] = await monitorMemory(e);
+      } catch (err) {
+        errors.push({ engine: e.name, metric: 'monitor memory', message: (err as Error).message });
+      }
+    }
+
+    // ---- report
+    const withPodman = p !== undefined && engines.includes(p);
+    const header = ['metric (median)', 'skiff', ...(withPodman ? ['podman', 'skiff/podman'] : [])];
+    const row = (label: string, r: Record<string, { median: number }>) => {
+      const a = r.skiff?.median;
+      const b = r.podman?.median;
+      return [label, ms(a), ...(withPodman ? [ms(b), a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : '-'] : [])];
+    };
+    console.log('');
+    console.log(
+      table([
+        header,
+        row('run --rm --network none true', runNone),
+        row('run --rm true (slirp4netns)', runSlirp),
+        row(`ps -a, ${PS_CONTAINERS} created containers`, ps),
+        row('create --network none (per container)', create),
+      ]),
+    );
+    console.log(`(${RUNS} samples each after ${WARMUP} warm-ups, interleaved; create: median of the ${PS_CONTAINERS} creates;`);
+    console.log(` the ${PS_CONTAINERS} containers for ps are created, not running)`);
+    for (const [label, r] of [['run --network none', runNone], ['run slirp4netns', runSlirp], ['ps -a', ps]] as const) {
+      const spread = Object.entries(r).map(([n, x]) => `${n} ${ms(x.min)}..${ms(x.max)}`).join(', ');
+      if (spread) console.log(`  range ${label}: ${spread}`);
+    }
+    console.log('');
+    for (const [name, m] of Object.entries(mem)) console.log(memoryReport(name === 'podman' ? 'podman (conmon)' : 'skiff', m), '\n');
+
+    console.log('targets:');
+    for (const [label, r] of [['run --rm --network none true', runNone], ['run --rm true (slirp4netns)', runSlirp]] as const) {
+      if (r.skiff && r.podman) {
+        const ratio = r.skiff.median / r.podman.median;
+        console.log(`  ${label} within ${TARGET_RUN_RATIO}x of podman: ${ratio.toFixed(2)}x  ${ratio <= TARGET_RUN_RATIO ? 'MET' : 'MISSED'}`);
+      } else {
+        console.log(`  ${label} within ${TARGET_RUN_RATIO}x of podman: not measured (${r.skiff ? 'no podman figure' : 'no skiff figure'})`);
+      }
+    }
+    const sm = mem.skiff?.monitor;
+    if (sm && !sm.error) {
+      const priv = sm.privateClean + sm.privateDirty;
+      const alone = priv + sm.exeSharedClean;
+      console.log(
+        `  monitor Private <= ${mib(TARGET_MONITOR_PRIVATE)}: ${mib(priv)} (Private_Clean ${mib(sm.privateClean)} + Private_Dirty ${mib(sm.privateDirty)})  ` +
+          `${priv <= TARGET_MONITOR_PRIVATE ? 'MET' : 'MISSED'}`,
+      );
+      console.log(
+        `    if no other process shared its binary's text: ~${mib(alone)}  ${alone <= TARGET_MONITOR_PRIVATE ? 'MET' : 'MISSED'}`,
+      );
+    } else {
+      console.log('  monitor Private <= 10 MiB: not measured');
+    }
+  } catch (err) {
+    fatal = err as Error;
+  } finally {
+    await bench?.cleanup();
+  }
+  finish(bench, fatal, started);
+}
+
+main().catch((err: Error) => {
+  console.error(`bench: failed: ${err.message}`);
+  process.exitCode = 1;
+});
