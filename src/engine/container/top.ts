@@ -113,8 +113,8 @@ export async function containerTop(ctx: EngineContext, nameOrId: string, args: s
   return { rows: [descriptors.map((d) => TOP_DESCRIPTORS[d]), ...procs.map((p) => descriptors.map((d) => value(p, d)))] };
 }
 
-/** Host pids of every process in the pid namespace of `initPid`, init first. */
-function containerPids(initPid: number): number[] {
+/** Host pids of every process in the pid namespace of `initPid`, init first; none when init is gone. */
+export function containerPids(initPid: number): number[] {
   let ns: string;
   try {
     ns = readlinkSync(`/proc/${initPid}/ns/pid`);
