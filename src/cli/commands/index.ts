@@ -16,6 +16,7 @@ import { renameCommand } from './container/rename.js';
 import { containerPruneCommand } from './container/prune.js';
 import { portCommand } from './container/port.js';
 import { topCommand } from './container/top.js';
+import { statsCommand } from './container/stats.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -61,6 +62,7 @@ export const COMMANDS: CommandDefinition[] = [
   containerPruneCommand,
   portCommand,
   topCommand,
+  statsCommand,
   containerExistsCommand,
   containerInspectCommand,
   inspectCommand,
