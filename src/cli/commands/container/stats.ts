@@ -28,15 +28,10 @@ export const statsCommand: CommandDefinition = {
   positionals: { min: 0 },
   userns: true,
   async run(args, global) {
-    const options = toOptions(args);
-    const interval = Number(args.interval);
-    if (!Number.isInteger(interval)) throw new InvalidArgumentError(`invalid argument "${String(args.interval)}" for "-i, --interval" flag: strconv.ParseInt: parsing "${String(args.interval)}": invalid syntax`);
-    if (interval < 1) throw new InvalidArgumentError('invalid interval, must be a positive number greater zero');
-    const noStream = Boolean(args['no-stream']);
-    const format = args.format === undefined ? undefined : String(args.format);
+    const { engine, interval, noStream, noReset, noTrunc, format } = toOptions(args);
     const { ContainerStatsSession } = await import('../../../engine/container/stats.js');
     const { renderStats } = await import('../../output/views/container-stats-view.js');
-    const session = new ContainerStatsSession(await engineContext(global), options);
+    const session = new ContainerStatsSession(await engineContext(global), engine);
 
     // Ctrl-C and SIGTERM end the stream as podman ends it: with exit 0.
     let stopped = false;
@@ -50,12 +45,12 @@ export const statsCommand: CommandDefinition = {
     process.stdout.on('error', stop);
 
     // Clearing only makes sense on a terminal (podman's goterm writes nothing to a pipe).
-    const clear = !noStream && !args['no-reset'] && process.stdout.isTTY;
+    const clear = !noStream && !noReset && process.stdout.isTTY;
     let toldSource = false;
     for (;;) {
       const reports = await session.frame();
       if (stopped) return 0;
-      const text = await renderStats(reports, { format, noTrunc: Boolean(args['no-trunc']) });
+      const text = await renderStats(reports, { format, noTrunc });
       printText((clear ? '\x1b[2J\x1b[1;1H' : '') + text);
       // After the frame: on a terminal, the next frame's clearing would wipe it before anyone could read it.
       if (!toldSource && reports.some((r) => r.source === 'proc')) {
@@ -75,10 +70,32 @@ export const statsCommand: CommandDefinition = {
   },
 };
 
-/** The only place raw argv is read. */
-function toOptions(args: ParsedArgs): ContainerStatsOptions {
+interface StatsCliOptions {
+  engine: ContainerStatsOptions;
+  /** Seconds between frames. */
+  interval: number;
+  noStream: boolean;
+  noReset: boolean;
+  noTrunc: boolean;
+  format?: string;
+}
+
+/** The only place raw argv is read; podman's checks and messages, in its order. */
+function toOptions(args: ParsedArgs): StatsCliOptions {
   const containers = args._.map(String);
   const given = [Boolean(args.all), Boolean(args.latest), containers.length > 0].filter(Boolean).length;
   if (given > 1) throw new InvalidArgumentError('--all, --latest and containers cannot be used together');
-  return { all: Boolean(args.all), latest: Boolean(args.latest), containers };
+  const interval = Number(args.interval);
+  if (!Number.isInteger(interval)) {
+    throw new InvalidArgumentError(`invalid argument "${String(args.interval)}" for "-i, --interval" flag: strconv.ParseInt: parsing "${String(args.interval)}": invalid syntax`);
+  }
+  if (interval < 1) throw new InvalidArgumentError('invalid interval, must be a positive number greater zero');
+  return {
+    engine: { all: Boolean(args.all), latest: Boolean(args.latest), containers },
+    interval,
+    noStream: Boolean(args['no-stream']),
+    noReset: Boolean(args['no-reset']),
+    noTrunc: Boolean(args['no-trunc']),
+    format: args.format === undefined ? undefined : String(args.format),
+  };
 }
