@@ -273,25 +273,38 @@ export function parseCgroupIoStat(text: string): { blockInput: number; blockOutp
  */
 function cgroupV2Dir(initPid: number, pids: number[]): string | undefined {
   if (!existsSync('/sys/fs/cgroup/cgroup.controllers')) return undefined;
-  const line = (readText(`/proc/${initPid}/cgroup`) ?? '').split('\n').find((l) => l.startsWith('0::'));
-  const path = line?.slice(3);
-  if (!path || path === '/' || path.includes('..')) return undefined;
+  const path = unifiedCgroupPath(readText(`/proc/${initPid}/cgroup`) ?? '');
+  if (!path) return undefined;
   const dir = join('/sys/fs/cgroup', path);
   const members = readText(join(dir, 'cgroup.procs'));
-  if (members === undefined) return undefined;
-  const ours = new Set(pids);
-  const listed = members.split('\n').filter(Boolean).map(Number);
-  return listed.length > 0 && listed.every((p) => ours.has(p)) ? dir : undefined;
+  return members !== undefined && onlyThese(members, pids) ? dir : undefined;
 }
 
-function readCgroupV2(dir: string): Omit<StatsSample, 'at' | 'netInput' | 'netOutput' | 'source'> | undefined {
+/** The cgroup v2 path in a /proc/PID/cgroup text (its `0::` line); undefined for the root or none. */
+export function unifiedCgroupPath(procCgroup: string): string | undefined {
+  const path = procCgroup.split('\n').find((l) => l.startsWith('0::'))?.slice(3);
+  return path && path !== '/' && !path.split('/').includes('..') ? path : undefined;
+}
+
+/** Whether a cgroup.procs text lists some processes, all of them among `pids`. */
+export function onlyThese(cgroupProcs: string, pids: number[]): boolean {
+  const ours = new Set(pids);
+  const listed = cgroupProcs.split('\n').filter(Boolean).map(Number);
+  return listed.length > 0 && listed.every((p) => ours.has(p));
+}
+
+/**
+ * A container's figures from its cgroup v2 directory `dir`: cpu.stat,
+ * memory.current against memory.max (the host's memory when unlimited or
+ * larger, as podman), pids.current, io.stat. Undefined when cpu.stat or
+ * memory.current cannot be read (controllers not delegated).
+ */
+export function readCgroupV2(dir: string, hostMemory = hostMemTotal()): Omit<StatsSample, 'at' | 'netInput' | 'netOutput' | 'source'> | undefined {
   const cpu = parseCgroupCpuStat(readText(join(dir, 'cpu.stat')) ?? '');
   const current = readText(join(dir, 'memory.current'));
   if (!cpu || current === undefined) return undefined;
   const max = readText(join(dir, 'memory.max'))?.trim();
-  const total = hostMemTotal();
-  // As podman: no limit, or one above the host's memory, shows the host's memory.
-  const limit = max && /^\d+$/.test(max) && Number(max) < total ? Number(max) : total;
+  const limit = max && /^\d+$/.test(max) && Number(max) < hostMemory ? Number(max) : hostMemory;
   return {
     ...cpu,
     memUsage: Number(current.trim()),

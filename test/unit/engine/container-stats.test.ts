@@ -1,6 +1,10 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import {
-  parseCgroupCpuStat, parseCgroupIoStat, parseNetDev, parseProcIo, parseProcStatTicks, parseSmapsRollupPss, statsReport, type StatsSample,
+  onlyThese, parseCgroupCpuStat, parseCgroupIoStat, parseNetDev, parseProcIo, parseProcStatTicks, parseSmapsRollupPss, readCgroupV2,
+  statsReport, unifiedCgroupPath, type StatsSample,
 } from '../../../src/engine/container/stats.js';
 import { bytesSize, goDuration, humanSize, percent } from '../../../src/cli/output/views/container-stats-view.js';
 
@@ -38,6 +42,38 @@ test('cgroup v2 files: cpu.stat in ns, io.stat summed over devices', (t) => {
   t.deepEqual(parseCgroupCpuStat('usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n'), { cpuNano: 1.5e9, cpuSystemNano: 5e8 });
   t.is(parseCgroupCpuStat('nr_periods 0\n'), undefined);
   t.deepEqual(parseCgroupIoStat('8:0 rbytes=1000 wbytes=2000 rios=1 wios=2 dbytes=0 dios=0\n259:0 rbytes=10 wbytes=20 rios=1 wios=1\n'), { blockInput: 1010, blockOutput: 2020 });
+});
+
+test('a cgroup v2 is the container\'s own only when it has a path of its own and holds only its processes', (t) => {
+  t.is(unifiedCgroupPath('0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-abc.scope\n'), '/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-abc.scope');
+  t.is(unifiedCgroupPath('12:memory:/x\n0::/\n'), undefined, 'the root: shared with everything');
+  t.is(unifiedCgroupPath('4:memory:/process_api/f0f1\n1:cpu:/\n'), undefined, 'cgroup v1 only');
+  t.is(unifiedCgroupPath('0::/a/../b\n'), undefined);
+  t.true(onlyThese('100\n101\n', [100, 101, 102]));
+  t.false(onlyThese('100\n999\n', [100, 101]), 'another process: the user\'s session, not the container');
+  t.false(onlyThese('', [100]));
+});
+
+test('readCgroupV2 reads a cgroup directory; the host memory when memory.max is max or larger', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cg-'));
+  try {
+    await writeFile(join(dir, 'cpu.stat'), 'usage_usec 2000000\nuser_usec 1500000\nsystem_usec 500000\n');
+    await writeFile(join(dir, 'memory.current'), '21000000\n');
+    await writeFile(join(dir, 'memory.max'), 'max\n');
+    await writeFile(join(dir, 'pids.current'), '4\n');
+    await writeFile(join(dir, 'io.stat'), '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2\n');
+    t.deepEqual(readCgroupV2(dir, 8e9), {
+      cpuNano: 2e9, cpuSystemNano: 5e8, memUsage: 21e6, memLimit: 8e9, pids: 4, blockInput: 4096, blockOutput: 8192,
+    });
+    await writeFile(join(dir, 'memory.max'), '52428800\n');
+    t.is(readCgroupV2(dir, 8e9)?.memLimit, 52_428_800);
+    await writeFile(join(dir, 'memory.max'), '99000000000\n');
+    t.is(readCgroupV2(dir, 8e9)?.memLimit, 8e9);
+    await rm(join(dir, 'memory.current'));
+    t.is(readCgroupV2(dir, 8e9), undefined, 'no memory controller: the /proc figures instead');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 const sample = (at: number, cpuNano: number): StatsSample => ({
