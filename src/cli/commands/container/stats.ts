@@ -19,7 +19,7 @@ export const statsCommand: CommandDefinition = {
   options: {
     all: { alias: 'a', type: 'boolean', default: false, describe: 'Show all containers. Only running containers are shown by default' },
     format: { type: 'string', describe: "Pretty-print container statistics to JSON or using a Go template ('json', 'table {{.ID}}\\t{{.CPUPerc}}')" },
-    interval: { alias: 'i', type: 'number', default: 5, describe: 'Time in seconds between stats reports (default 5)' },
+    interval: { alias: 'i', type: 'number', default: 5, describe: 'Time in seconds between stats reports' },
     latest: { alias: 'l', type: 'boolean', default: false, describe: 'Act on the latest container skiff is aware of' },
     'no-reset': { type: 'boolean', default: false, describe: 'Disable resetting the screen between intervals' },
     'no-stream': { type: 'boolean', default: false, describe: 'Disable streaming stats and only pull the first result' },
