@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs pause port ps pull push rename restart rm rmi run save start stop system tag top unpause untag version wait" ;;
-    "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls pause port prune ps remove rename restart rm run start stop top unpause wait" ;;
+    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs pause port ps pull push rename restart rm rmi run save start stats stop system tag top unpause untag version wait" ;;
+    "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls pause port prune ps remove rename restart rm run start stats stop top unpause wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "system") echo "info prune version" ;;
   esac
@@ -14,7 +14,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stop"|"container top"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"unpause"|"untag"|"version"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"unpause"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -40,6 +40,7 @@ __skiff_flags() {
     "container top"|"top") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
     "container pause"|"pause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container unpause"|"unpause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container stats"|"stats") echo "--all -a --format --interval -i --latest -l --no-reset --no-stream --no-trunc --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container exists") echo "--external --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container inspect") echo "--format -f --size -s --help --root --runroot --storage-driver --runtime --log-level" ;;
     "inspect") echo "--format -f --size -s --help --root --runroot --storage-driver --runtime --log-level" ;;
@@ -86,6 +87,7 @@ __skiff_takes_value() {
     "container prune|--filter") return 0 ;;
     "container pause|--cidfile"|"container pause|--filter"|"container pause|-f"|"pause|--cidfile"|"pause|--filter"|"pause|-f") return 0 ;;
     "container unpause|--cidfile"|"container unpause|--filter"|"container unpause|-f"|"unpause|--cidfile"|"unpause|--filter"|"unpause|-f") return 0 ;;
+    "container stats|--format"|"container stats|--interval"|"container stats|-i"|"stats|--format"|"stats|--interval"|"stats|-i") return 0 ;;
     "container inspect|--format"|"container inspect|-f") return 0 ;;
     "inspect|--format"|"inspect|-f") return 0 ;;
     "image import|--change"|"image import|-c"|"image import|--message"|"image import|-m"|"import|--change"|"import|-c"|"import|--message"|"import|-m") return 0 ;;

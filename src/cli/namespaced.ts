@@ -21,6 +21,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container restart', 'restart',
   'container prune',
   'container top', 'top',
+  'container stats', 'stats',
   'container cp', 'cp',
   'container pause', 'pause',
   'container unpause', 'unpause',

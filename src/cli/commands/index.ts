@@ -18,6 +18,7 @@ import { portCommand } from './container/port.js';
 import { topCommand } from './container/top.js';
 import { pauseCommand } from './container/pause.js';
 import { unpauseCommand } from './container/unpause.js';
+import { statsCommand } from './container/stats.js';
 import { importCommand } from './image/import.js';
 import { imagesCommand } from './image/list.js';
 import { imageExistsCommand } from './image/exists.js';
@@ -65,6 +66,7 @@ export const COMMANDS: CommandDefinition[] = [
   topCommand,
   pauseCommand,
   unpauseCommand,
+  statsCommand,
   containerExistsCommand,
   containerInspectCommand,
   inspectCommand,
