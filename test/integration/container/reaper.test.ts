@@ -122,7 +122,7 @@ test.serial('the monitor killed with -9 while a -t container runs: rm -f kills t
 
 test.serial('run -i: stdin that arrives after the runtime\'s create has exited still reaches the container', async (t) => {
   // Node closes a child's stdin pipe when the child exits: the container, not `create`, must keep it.
-  const r = await execa('sh', ['-c', '(sleep 1; echo late) | "$0" "$@"', SKIFF_BIN, '--root', env.root, '--runroot', env.runroot,
+  const r = await execa('sh', ['-c', '(sleep 3; echo late) | "$0" "$@"', SKIFF_BIN, '--root', env.root, '--runroot', env.runroot,
     'run', '--rm', '-i', '--network', 'none', BUSYBOX_IMAGE, 'cat'], { reject: false, timeout: 30_000 });
   t.is(r.exitCode, 0, r.stderr);
   t.is(r.stdout, 'late');
