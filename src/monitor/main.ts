@@ -21,9 +21,13 @@ import { AttachServer } from './attach-server.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
 import { ContainerStdio, ptyIo, spawnCreate } from './container-io.js';
 import { LogWriter } from '../store/container-log.js';
+import type { ConsoleSocket } from './native.js';
 import type { LaunchMessage, MonitorConfig, SyncMessage } from './protocol.js';
 import { RuntimeProcess } from './runtime-process.js';
 import { SyncChannel } from './sync-channel.js';
+
+/** native.ts, loaded on demand: koffi is native code. */
+type NativeCalls = typeof import('./native.js');
 
 /**
  * One container run, start to end: it wires the container's stdio
@@ -66,6 +70,9 @@ class Monitor {
     // the critical path of every `skiff run`.
     // Both settle before anything goes on: a failed mount must not leave the
     // network half-made (slirp4netns started after the teardown ran).
+    // koffi's load (~20 ms) overlaps the waits for mount and network helpers.
+    const native = import('./native.js');
+    native.catch(() => undefined);
     const prepared = Promise.allSettled([mountRootfs(c.storage), this.prepareNetwork()]).then((results) => {
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     });
@@ -77,7 +84,7 @@ class Monitor {
     try {
       await prepared;
       if (this.terminating) throw new Error('the container monitor was stopped (SIGTERM) before the container started');
-      ({ exitCode, error } = await this.runContainer());
+      ({ exitCode, error } = await this.runContainer(await native));
     } catch (err) {
       exitCode = 125;
       error = (err as Error).message;
@@ -131,9 +138,8 @@ class Monitor {
    * init to exit; resolves with the container's exit code. No runtime
    * process stays behind: `create` and `start` exit at once.
    */
-  private async runContainer(): Promise<{ exitCode: number; error?: string }> {
+  private async runContainer(native: NativeCalls): Promise<{ exitCode: number; error?: string }> {
     const c = this.config;
-    const native = await import('./native.js');
     native.becomeSubreaper();
     const consoleSocket = c.terminal ? await this.listenForConsole(native) : undefined;
     const { path, args } = await this.runtime.createCommand(consoleSocket?.path);
@@ -190,7 +196,7 @@ class Monitor {
   }
 
   /** The socket the runtime sends the container's pty to (-t), next to the attach socket. */
-  private async listenForConsole(native: typeof import('./native.js')): Promise<InstanceType<typeof native.ConsoleSocket>> {
+  private async listenForConsole(native: NativeCalls): Promise<ConsoleSocket> {
     const path = `${this.config.attachSocket}.tty`;
     await fsp.rm(path, { force: true });
     return new native.ConsoleSocket(path);
