@@ -150,8 +150,11 @@ class Monitor {
     const createCode = await created.exited;
     const pid = createCode === 0 ? await this.runtime.createdPid() : undefined;
     let terminal: number | undefined;
+    let consoleError: string | undefined;
     try {
       terminal = pid === undefined ? undefined : consoleSocket?.receive();
+    } catch (err) {
+      consoleError = `receiving the terminal from ${c.runtime.name}: ${(err as Error).message}`;
     } finally {
       consoleSocket?.close();
       if (consoleSocket) await fsp.rm(consoleSocket.path, { force: true });
@@ -163,7 +166,7 @@ class Monitor {
     this.pid = pid;
     const exited = native.waitForChild(pid);
     if (c.terminal) {
-      if (terminal === undefined) return this.startFailed(`${c.runtime.name} sent no terminal on the console socket`, exited);
+      if (terminal === undefined) return this.startFailed(consoleError ?? `${c.runtime.name} sent no terminal on the console socket`, exited);
       const pty = await ptyIo(terminal, onOutput);
       this.stdio.connect(pty.io);
       outputEnded = Promise.all([created.outputEnded, pty.outputEnded]).then(() => undefined);
