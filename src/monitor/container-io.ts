@@ -1,6 +1,7 @@
 /**
- * The container's stdio: the OCI runtime spawned with pipes or on a pty
- * (node-pty, for -t), and the buffering in front of it: input from attach
+ * The container's stdio: pipes the runtime's `create` hands to the
+ * container, or the container's pty (-t) received from the runtime, and
+ * the buffering in front of it: input from attach
  * clients waits until the container's stdin exists, output waits until the
  * container has started.
  */
@@ -28,24 +29,32 @@ export type InputEvent =
   /** A signal name skiff knows (TERM, HUP, ...), for the container's init. */
   | { kind: 'signal'; signal: string };
 
-/** The runtime process, spawned with the container's stdio attached to it. */
-export interface SpawnedRuntime {
-  io: ContainerIo;
-  /** Resolves with the runtime's exit code (128+N for signal N) once its output has been read to the end. */
+/** The runtime's `create`, spawned with the container's stdio attached to it. */
+export interface SpawnedCreate {
+  /** The container's stdio on pipes; undefined with -t, where the pty arrives on the console socket. */
+  io?: ContainerIo;
+  /** Resolves with `create`'s exit code (125 when it could not be spawned); the container lives on. */
   exited: Promise<number>;
+  /** Resolves once the output pipes are at EOF: every process holding them (the container too, without -t) has ended. */
+  outputEnded: Promise<void>;
 }
 
 /**
- * Spawns the runtime with pipes for the container's stdio (no -t). Output
- * goes to `onOutput` as it is read; stdin is a pipe only when `stdin` (-i).
- * A runtime that cannot be spawned exits with 125.
+ * Spawns the runtime's `create`. Without -t its pipes become the
+ * container's stdio (the runtime passes them to the init) and stay
+ * open after it exits; stdin is a pipe only when `stdin` (-i). With -t
+ * they carry only the runtime's own output. Output goes to `onOutput` as
+ * it is read.
  */
-export function spawnWithPipes(path: string, args: string[], stdin: boolean, onOutput: (stream: LogStream, data: Buffer) => void): SpawnedRuntime {
+export function spawnCreate(path: string, args: string[], stdin: boolean, onOutput: (stream: LogStream, data: Buffer) => void): SpawnedCreate {
   const child = spawn(path, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  // Node destroys a child's stdin when the child exits; its reader is the container, which outlives `create`.
+  const input = child.stdin;
+  child.stdin = null;
   const io: ContainerIo = {
-    write: (data) => child.stdin?.write(data) ?? true,
-    onInputDrain: (listener) => child.stdin?.once('drain', listener),
-    endInput: () => child.stdin?.end(),
+    write: (data) => input?.write(data) ?? true,
+    onInputDrain: (listener) => input?.once('drain', listener),
+    endInput: () => input?.end(),
     resize: () => undefined,
     pauseOutput: () => {
       child.stdout!.pause();
@@ -56,72 +65,69 @@ export function spawnWithPipes(path: string, args: string[], stdin: boolean, onO
       child.stderr!.resume();
     },
   };
-  child.stdin?.on('error', () => undefined); // the container may close stdin early
+  input?.on('error', () => undefined); // the container may close stdin early
   let open = 2;
-  const done = new Promise<void>((resolve) => {
+  const outputEnded = new Promise<void>((resolve) => {
     const onEnd = () => { if (--open === 0) resolve(); };
-    child.stdout!.on('end', onEnd);
-    child.stderr!.on('end', onEnd);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      stream.on('end', onEnd);
+      stream.on('error', onEnd);
+    }
   });
   child.stdout!.on('data', (d: Buffer) => onOutput('stdout', d));
   child.stderr!.on('data', (d: Buffer) => onOutput('stderr', d));
+  // 'exit', not 'close': the container holds the pipes long after create is gone.
   const exited = new Promise<number>((resolve) => {
     child.once('error', () => resolve(125));
-    // 'close' waits for the pipes too, so no output is lost after exit.
-    child.once('close', (code, signal) => {
-      void done.then(() => resolve(code ?? signalExitCode(signal!)));
-    });
+    child.once('exit', (code, signal) => resolve(code ?? signalExitCode(signal!)));
   });
-  return { io, exited };
+  return { io, exited, outputEnded };
 }
 
 /**
- * Spawns the runtime on a new pty of `size` (-t); everything the container
- * writes arrives as stdout. Loads node-pty on first use.
+ * The container's stdio on its pty (-t), from the master `fd` the runtime
+ * sent: everything the container writes arrives as stdout. Takes `fd`
+ * over and closes it once the container's side of the pty is gone
+ * (reads fail with EIO then).
  */
-export async function spawnWithPty(
-  path: string,
-  args: string[],
-  size: { rows: number; cols: number },
-  onOutput: (stream: LogStream, data: Buffer) => void,
-): Promise<SpawnedRuntime> {
-  // node-pty is native and heavy: only terminal containers load it.
-  const pty = (await import('node-pty')).default;
-  const term = pty.spawn(path, args, {
-    name: 'xterm',
-    rows: size.rows,
-    cols: size.cols,
-    cwd: '/',
-    env: process.env as Record<string, string>,
-    encoding: null,
-  } as Parameters<typeof pty.spawn>[2]);
+export async function ptyIo(fd: number, onOutput: (stream: LogStream, data: Buffer) => void): Promise<{ io: ContainerIo; outputEnded: Promise<void> }> {
+  const { ReadStream } = await import('node:tty');
+  const { setWindowSize } = await import('./native.js');
+  // A tty handle is a duplex stream: it writes as well.
+  const term = new ReadStream(fd);
+  let closed = false;
+  term.on('error', () => undefined); // EIO: the container has closed its side
+  const outputEnded = new Promise<void>((resolve) => term.once('close', () => {
+    closed = true;
+    resolve();
+  }));
+  term.on('data', (d: Buffer) => onOutput('stdout', d));
   let lastByte = 0x0a;
   const io: ContainerIo = {
-    // node-pty queues writes without telling how full the queue is.
     write: (data) => {
+      if (closed) return true;
       if (data.length) lastByte = data[data.length - 1]!;
-      term.write(data as unknown as string);
-      return true;
+      return term.write(data);
     },
-    onInputDrain: () => undefined,
+    onInputDrain: (listener) => term.once('drain', listener),
     // A terminal has no EOF of its own: type what a user would, ^D (EOT).
     // After an unfinished line the first ^D only ends the line, as in a terminal.
-    endInput: () => term.write(lastByte === 0x0a || lastByte === 0x0d ? '\x04' : '\x04\x04'),
-    resize: (rows, cols) => term.resize(cols, rows),
+    endInput: () => {
+      if (!closed) term.write(lastByte === 0x0a || lastByte === 0x0d ? '\x04' : '\x04\x04');
+    },
+    // The fd number may belong to something else once the stream has closed it.
+    resize: (rows, cols) => {
+      if (closed) return;
+      try {
+        setWindowSize(fd, rows, cols);
+      } catch {
+        // the container's side is going away: nobody is left to resize for
+      }
+    },
     pauseOutput: () => term.pause(),
     resumeOutput: () => term.resume(),
   };
-  term.onData((d) => onOutput('stdout', Buffer.isBuffer(d) ? d : Buffer.from(d)));
-  // Wrapped in an object: an awaited Promise<Promise<number>> would flatten.
-  return {
-    io,
-    exited: new Promise((resolve) => {
-      term.onExit(({ exitCode, signal }) => {
-        // node-pty reports exit before the last output is read: give it a tick.
-        setTimeout(() => resolve(signal ? signalExitCode(signal) : exitCode), 20);
-      });
-    }),
-  };
+  return { io, outputEnded };
 }
 
 /**

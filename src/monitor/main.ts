@@ -1,14 +1,15 @@
 /**
  * The monitor: skiff's conmon. One per running container, started detached
  * (its own session) inside the user namespace. It mounts the root
- * filesystem, sets up the network, runs the OCI runtime in the foreground,
- * owns the container's stdio (log file + attach socket), records the exit
+ * filesystem, sets up the network, creates and starts the container with
+ * the OCI runtime and then is its init's subreaper (no runtime process
+ * stays resident), owns the container's stdio (log file + attach socket), records the exit
  * code and tears everything down. Usage: main.js CONFIG_JSON [--attach]
  *
  * It reports start-up on fd 3 (the sync pipe, see protocol.ts) when the
  * engine passed one, then closes it so the engine can return.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, promises as fsp, readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
@@ -18,11 +19,15 @@ import { StoreLayout } from '../store/layout.js';
 import { processStartTime } from '../util/fs.js';
 import { AttachServer } from './attach-server.js';
 import { mountRootfs, teardownContainer } from './cleanup.js';
-import { ContainerStdio, spawnWithPipes, spawnWithPty } from './container-io.js';
+import { ContainerStdio, ptyIo, spawnCreate } from './container-io.js';
 import { LogWriter } from '../store/container-log.js';
+import type { ConsoleSocket } from './native.js';
 import type { LaunchMessage, MonitorConfig, SyncMessage } from './protocol.js';
 import { RuntimeProcess } from './runtime-process.js';
 import { SyncChannel } from './sync-channel.js';
+
+/** native.ts, loaded on demand: koffi is native code. */
+type NativeCalls = typeof import('./native.js');
 
 /**
  * One container run, start to end: it wires the container's stdio
@@ -65,6 +70,9 @@ class Monitor {
     // the critical path of every `skiff run`.
     // Both settle before anything goes on: a failed mount must not leave the
     // network half-made (slirp4netns started after the teardown ran).
+    // koffi's load (~20 ms) overlaps the waits for mount and network helpers.
+    const native = import('./native.js');
+    native.catch(() => undefined);
     const prepared = Promise.allSettled([mountRootfs(c.storage), this.prepareNetwork()]).then((results) => {
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     });
@@ -76,7 +84,7 @@ class Monitor {
     try {
       await prepared;
       if (this.terminating) throw new Error('the container monitor was stopped (SIGTERM) before the container started');
-      ({ exitCode, error } = await this.runContainer());
+      ({ exitCode, error } = await this.runContainer(await native));
     } catch (err) {
       exitCode = 125;
       error = (err as Error).message;
@@ -125,50 +133,91 @@ class Monitor {
     }
   }
 
-  /** Runs the runtime in the foreground; resolves with the container's exit code. */
-  private async runContainer(): Promise<{ exitCode: number; error?: string }> {
+  /**
+   * Creates the container, starts it, and waits as its subreaper for its
+   * init to exit; resolves with the container's exit code. No runtime
+   * process stays behind: `create` and `start` exit at once.
+   */
+  private async runContainer(native: NativeCalls): Promise<{ exitCode: number; error?: string }> {
     const c = this.config;
-    const { path, args } = await this.runtime.command();
+    native.becomeSubreaper();
+    const consoleSocket = c.terminal ? await this.listenForConsole(native) : undefined;
+    const { path, args } = await this.runtime.createCommand(consoleSocket?.path);
     const onOutput = this.stdio.output.bind(this.stdio);
-    const spawned = c.terminal
-      ? await spawnWithPty(path, args, c.consoleSize ?? { rows: 24, cols: 80 }, onOutput)
-      : spawnWithPipes(path, args, c.stdin, onOutput);
-    if (!c.terminal) this.stdio.connect(spawned.io);
-    const pid = await this.runtime.waitForPid(spawned.exited);
-    if (pid !== undefined) {
-      this.pid = pid;
-      // Input waits for the container: until the runtime has put our pty in
-      // raw mode, the pty would echo it (a second time, besides the container's own pty).
-      if (c.terminal) this.stdio.connect(spawned.io);
-      if (this.terminating) this.killForTermination();
-      this.stdio.releaseOutput();
-      // No lock: our starter holds the container's lock until we report `started`.
-      const state = (await this.store.readState(c.id)) ?? { status: 'created' };
-      await this.store.writeState(c.id, {
-        ...state,
-        status: 'running',
-        restarting: undefined,
-        pid,
-        pidStartTime: processStartTime(pid),
-        monitorPid: process.pid,
-        monitorStartTime: processStartTime(process.pid),
-        startedAt: new Date().toISOString(),
-        exitCode: undefined,
-        finishedAt: undefined,
-        error: undefined,
-      } satisfies ContainerState);
-      this.sync({ event: 'started', pid });
+    const created = spawnCreate(path, args, c.stdin && !c.terminal, onOutput);
+    if (!c.terminal) this.stdio.connect(created.io!);
+    let outputEnded = created.outputEnded;
+    const createCode = await created.exited;
+    const pid = createCode === 0 ? await this.runtime.createdPid() : undefined;
+    let terminal: number | undefined;
+    let consoleError: string | undefined;
+    try {
+      terminal = pid === undefined ? undefined : consoleSocket?.receive();
+    } catch (err) {
+      consoleError = `receiving the terminal from ${c.runtime.name}: ${(err as Error).message}`;
+    } finally {
+      consoleSocket?.close();
+      if (consoleSocket) await fsp.rm(consoleSocket.path, { force: true });
     }
-    const code = await spawned.exited;
     if (pid === undefined) {
-      const failure = await this.runtime.startFailure();
-      if (failure) {
-        this.sync({ event: 'error', ...failure });
-        return { exitCode: failure.exitCode, error: failure.message };
-      }
-      this.sync({ event: 'error', message: `${c.runtime.name} exited with code ${code} before starting the container`, exitCode: 125 });
+      await created.outputEnded;
+      return this.startFailed(`${c.runtime.name} create exited with code ${createCode} without creating the container`);
     }
-    return { exitCode: code };
+    this.pid = pid;
+    const exited = native.waitForChild(pid);
+    if (c.terminal) {
+      if (terminal === undefined) return this.startFailed(consoleError ?? `${c.runtime.name} sent no terminal on the console socket`, exited);
+      const pty = await ptyIo(terminal, onOutput);
+      this.stdio.connect(pty.io);
+      outputEnded = Promise.all([created.outputEnded, pty.outputEnded]).then(() => undefined);
+    }
+    if (this.terminating) return this.startFailed('the container monitor was stopped (SIGTERM) before the container started', exited);
+    const startCode = await this.runtime.start();
+    if (startCode !== 0) return this.startFailed(`${c.runtime.name} start exited with code ${startCode}`, exited);
+    if (this.terminating) this.killForTermination();
+    this.stdio.releaseOutput();
+    // No lock: our starter holds the container's lock until we report `started`.
+    const state = (await this.store.readState(c.id)) ?? { status: 'created' };
+    await this.store.writeState(c.id, {
+      ...state,
+      status: 'running',
+      restarting: undefined,
+      pid,
+      pidStartTime: processStartTime(pid),
+      monitorPid: process.pid,
+      monitorStartTime: processStartTime(process.pid),
+      startedAt: new Date().toISOString(),
+      exitCode: undefined,
+      finishedAt: undefined,
+      error: undefined,
+    } satisfies ContainerState);
+    this.sync({ event: 'started', pid });
+    const exitCode = await exited;
+    // Output written just before the exit is still in the pipes (or the pty).
+    await outputEnded;
+    await this.runtime.delete();
+    return { exitCode };
+  }
+
+  /** The socket the runtime sends the container's pty to (-t), next to the attach socket. */
+  private async listenForConsole(native: NativeCalls): Promise<ConsoleSocket> {
+    const path = `${this.config.attachSocket}.tty`;
+    await fsp.rm(path, { force: true });
+    return new native.ConsoleSocket(path);
+  }
+
+  /**
+   * A create or start that failed: the runtime's own error when its log
+   * has one (with podman's exit code), else `fallback` with 125. A created
+   * container is deleted (its init killed) and, when `exited` is given,
+   * reaped before we return.
+   */
+  private async startFailed(fallback: string, exited?: Promise<number>): Promise<{ exitCode: number; error: string }> {
+    const failure = (await this.runtime.startFailure()) ?? { message: fallback, exitCode: 125 };
+    await this.runtime.delete();
+    await exited?.catch(() => undefined);
+    this.sync({ event: 'error', ...failure });
+    return { exitCode: failure.exitCode, error: failure.message };
   }
 
   private get store(): ContainerStore {

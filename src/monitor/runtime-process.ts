@@ -1,13 +1,14 @@
 /**
  * The OCI runtime's side of one container run, as the monitor drives it:
- * the `run` command line, the pid file that tells the container has
- * started, why a start failed (podman's messages and exit codes), and
- * signals through the runtime's `kill`.
+ * the `create` command line, the pid file it leaves, `start`, why a start
+ * failed (podman's messages and exit codes), signals through the runtime's
+ * `kill`, and forgetting the container once it has exited (`delete`).
+ * No runtime process outlives these commands.
  */
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { killContainer, runArgs, runtimeLogError, startFailureExitCode } from '../runtime/driver.js';
-import { sleep } from '../util/fs.js';
+import { createArgs, deleteContainer, killContainer, runtimeHasContainer, runtimeLogError, startArgs, startFailureExitCode } from '../runtime/driver.js';
+import { exec } from '../util/exec.js';
 import type { MonitorConfig } from './protocol.js';
 
 /** A start that failed: podman's message and exit code (125, or 126/127 when the command could not be run). */
@@ -32,33 +33,41 @@ export class RuntimeProcess {
   }
 
   /**
-   * The command that creates and starts the container in the foreground.
+   * The command that creates the container (`consoleSocket` for -t).
    * Removes the pid file and runtime log of an earlier run first, so that
-   * `waitForPid` and `startFailure` read only this run's.
+   * `createdPid` and `startFailure` read only this run's, and the runtime's
+   * record of a run whose monitor was killed.
    */
-  async command(): Promise<{ path: string; args: string[] }> {
+  async createCommand(consoleSocket?: string): Promise<{ path: string; args: string[] }> {
     const c = this.config;
     await fsp.rm(this.logFile, { force: true });
     await fsp.rm(this.pidFile, { force: true });
-    const args = runArgs({ ...c.runtime, version: '', notes: [] }, this.runtimeRoot, { id: c.id, bundle: c.bundle, pidFile: this.pidFile, logFile: this.logFile });
+    if (await runtimeHasContainer(c.runtime, this.runtimeRoot, c.id)) await this.delete();
+    const args = createArgs(c.runtime, this.runtimeRoot, { id: c.id, bundle: c.bundle, pidFile: this.pidFile, logFile: this.logFile, consoleSocket });
     return { path: c.runtime.path, args };
   }
 
-  /**
-   * The container's init pid once the runtime has written it; undefined
-   * when the runtime (whose exit `exited` resolves on) ended without
-   * starting the container.
-   */
-  async waitForPid(exited: Promise<number>): Promise<number | undefined> {
-    const pid = await Promise.race([waitForPidFile(this.pidFile), exited.then(() => undefined)]);
-    // A container that exits at once can beat the pid file poll; the runtime wrote it all the same.
-    return pid ?? readPidFile(this.pidFile);
+  /** The container's init pid that a successful `create` wrote; undefined when there is none. */
+  createdPid(): Promise<number | undefined> {
+    return readPidFile(this.pidFile);
+  }
+
+  /** Runs `start`: the created container's init execs its command. Resolves with the runtime's exit code. */
+  async start(): Promise<number> {
+    const c = this.config;
+    const result = await exec(c.runtime.path, startArgs(c.runtime, this.runtimeRoot, { id: c.id, logFile: this.logFile }));
+    return result.exitCode;
+  }
+
+  /** Forgets the container in the runtime's state, killing its init if it is still there (delete --force). */
+  delete(): Promise<void> {
+    return deleteContainer(this.config.runtime, this.runtimeRoot, this.config.id);
   }
 
   /**
    * Why the runtime, which has exited, did not start the container, as the
    * error in its log says; undefined when the log names none. Only a failure
-   * to start leaves an error in the runtime's log.
+   * to create or start leaves an error in the runtime's log.
    */
   async startFailure(): Promise<StartFailure | undefined> {
     const failure = await runtimeLogError(this.logFile);
@@ -87,18 +96,5 @@ async function readPidFile(path: string): Promise<number | undefined> {
     return pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-async function waitForPidFile(path: string): Promise<number> {
-  for (;;) {
-    try {
-      const text = await fsp.readFile(path, 'utf8');
-      const pid = Number(text.trim());
-      if (pid > 0) return pid;
-    } catch {
-      // not there yet
-    }
-    await sleep(3);
   }
 }

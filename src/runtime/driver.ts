@@ -23,13 +23,26 @@ export function runtimeStateRoot(runtimeRoot: string, name: RuntimeName): string
   return join(runtimeRoot, name);
 }
 
-/** argv for `RUNTIME run` in the foreground: the runtime stays the container's parent. */
-export function runArgs(choice: RuntimeChoice, runtimeRoot: string, opts: { id: string; bundle: string; pidFile: string; logFile: string }): string[] {
+/**
+ * argv for `RUNTIME create`: sets the container up with its init waiting
+ * to exec the command, writes the init's pid to `pidFile` and exits; the
+ * init stays behind, re-parented to the nearest subreaper. Without a
+ * `consoleSocket` the init inherits the runtime's stdio; with one
+ * (process.terminal) the runtime sends the pty's master there.
+ */
+export function createArgs(choice: { name: RuntimeName }, runtimeRoot: string, opts: { id: string; bundle: string; pidFile: string; logFile: string; consoleSocket?: string }): string[] {
   return [
     '--root', runtimeStateRoot(runtimeRoot, choice.name),
     '--log', opts.logFile, '--log-format', 'json',
-    'run', '--bundle', opts.bundle, '--pid-file', opts.pidFile, opts.id,
+    'create', '--bundle', opts.bundle, '--pid-file', opts.pidFile,
+    ...(opts.consoleSocket ? ['--console-socket', opts.consoleSocket] : []),
+    opts.id,
   ];
+}
+
+/** argv for `RUNTIME start`: lets a created container's init exec its command; errors go to `logFile`. */
+export function startArgs(choice: { name: RuntimeName }, runtimeRoot: string, opts: { id: string; logFile: string }): string[] {
+  return ['--root', runtimeStateRoot(runtimeRoot, choice.name), '--log', opts.logFile, '--log-format', 'json', 'start', opts.id];
 }
 
 /**
@@ -132,6 +145,20 @@ export async function freezeContainer(choice: { name: RuntimeName; path: string 
   const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), verb, id]);
   if (result.exitCode === 0 || (verb === 'resume' && /not paused/i.test(result.stderr))) return;
   throw new RuntimeError(`${choice.name} ${verb} ${id}: ${result.stderr.trim()}`, 125);
+}
+
+/**
+ * True when the runtime holds a record of container `id` (crun and runc
+ * both keep one directory per container under their --root): a container
+ * whose monitor died leaves one behind, and `create` refuses a known id.
+ */
+export async function runtimeHasContainer(choice: { name: RuntimeName }, runtimeRoot: string, id: string): Promise<boolean> {
+  try {
+    await fsp.access(join(runtimeStateRoot(runtimeRoot, choice.name), id));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Forgets a container in the runtime's state; a container it never knew is fine. */
