@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import type { CommandDefinition } from '../../command.js';
+import { InvalidArgumentError } from '../../../util/errors.js';
 import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
 import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
 import { consoleSize, terminalStreams } from '../../terminal.js';
@@ -23,6 +25,7 @@ export const runCommand: CommandDefinition = {
     ...CREATE_OPTIONS,
     ...PULL_OPTIONS,
     detach: { alias: 'd', type: 'boolean', default: false, describe: 'Run the container in the background and print its ID' },
+    attach: { alias: 'a', type: 'string', array: true, describe: 'Attach to STDIN, STDOUT or STDERR (repeatable; the others are not shown). Without STDOUT and STDERR the container ID is printed' },
     'detach-keys': DETACH_KEYS_OPTION,
     'sig-proxy': SIG_PROXY_OPTION,
   },
@@ -37,9 +40,11 @@ export const runCommand: CommandDefinition = {
     const monitor = (await takePreforkedMonitor(global.runroot)) ?? (await forkMonitor(ctx));
     let created;
     let detachKeys: Buffer;
+    let attach: Set<string> | undefined;
     try {
       // Checked before anything is created: a bad spec leaves nothing behind.
       detachKeys = parseDetachKeys(String(args['detach-keys']));
+      attach = attachedStreams(args.attach as string[] | undefined, Boolean(args.detach));
       const { imageExists } = await import('../../../engine/image/images.js');
       await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
       const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
@@ -58,6 +63,14 @@ export const runCommand: CommandDefinition = {
       return 0;
     }
     const terminal = terminalStreams({ ...options, detachKeys, sigProxy: Boolean(args['sig-proxy']) });
+    if (attach) {
+      // As podman: only the streams named by --attach are wired; without stdout and stderr it prints the ID.
+      const streams = terminal.streams;
+      if (!attach.has('stdout')) streams.stdout = discard();
+      if (!attach.has('stderr')) streams.stderr = discard();
+      if (!attach.has('stdin')) streams.stdin = undefined;
+      if (!attach.has('stdout') && !attach.has('stderr')) printText(created.id + '\n');
+    }
     try {
       const report = await startContainer(ctx, created.id, { attach: terminal.streams, monitor });
       // Detached: podman prints nothing and exits 0; the container runs on.
@@ -67,3 +80,21 @@ export const runCommand: CommandDefinition = {
     }
   },
 };
+
+/** --attach's streams, lower-cased; undefined when it was not given. */
+function attachedStreams(values: string[] | undefined, detach: boolean): Set<string> | undefined {
+  if (!values || values.length === 0) return undefined;
+  if (detach) throw new InvalidArgumentError('--attach and --detach cannot be used together');
+  const streams = new Set(values.map((v) => String(v).toLowerCase()));
+  for (const stream of streams) {
+    if (!['stdin', 'stdout', 'stderr'].includes(stream)) {
+      throw new InvalidArgumentError(`invalid stream "${stream}" for --attach - must be one of stdin, stdout, or stderr`);
+    }
+  }
+  return streams;
+}
+
+/** A stream that drops what it is given: an output the user did not attach. */
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
