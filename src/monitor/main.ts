@@ -8,7 +8,7 @@
  * It reports start-up on fd 3 (the sync pipe, see protocol.ts) when the
  * engine passed one, then closes it so the engine can return.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
@@ -31,7 +31,8 @@ import { SyncChannel } from './sync-channel.js';
  * ContainerStore.
  */
 class Monitor {
-  private readonly log: LogWriter;
+  /** Undefined with --log-driver none. */
+  private readonly log?: LogWriter;
   private readonly stdio: ContainerStdio;
   private readonly attachServer: AttachServer;
   private readonly runtime: RuntimeProcess;
@@ -41,11 +42,12 @@ class Monitor {
   private terminating = false;
 
   constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel) {
-    this.log = new LogWriter(config.logFile);
+    const log = config.log ?? { driver: 'k8s-file', path: config.logFile };
+    if (log.driver === 'k8s-file') this.log = new LogWriter(log.path, { maxSize: log.maxSize });
     this.runtime = new RuntimeProcess(config);
     this.stdio = new ContainerStdio({
       output: (stream, data) => {
-        this.log.write(stream, data);
+        this.log?.write(stream, data);
         this.attachServer.broadcast(stream, data);
       },
       signal: (signal) => {
@@ -92,7 +94,7 @@ class Monitor {
       diagnostic(problem);
       error = error ? `${error}; ${problem}` : problem;
     }
-    this.log.close();
+    this.log?.close();
     await this.recordExit(exitCode, error);
     await this.attachServer.close(exitCode, error);
     return exitCode;
@@ -247,6 +249,7 @@ async function main(): Promise<void> {
   if (!launch) process.exit(0);
   const config = JSON.parse(readFileSync(launch.config, 'utf8')) as MonitorConfig;
   redirectDiagnostics(`${dirname(config.stateFile)}/monitor.log`);
+  if (config.monitorPidFile) writeFileSync(config.monitorPidFile, `${process.pid}\n`);
   monitor = new Monitor(config, launch.attach, channel);
   await monitor.run();
   await channel.flush();
