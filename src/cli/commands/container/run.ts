@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { CommandDefinition } from '../../command.js';
+import type { GlobalOptions } from '../../../config/global-options.js';
 import { InvalidArgumentError } from '../../../util/errors.js';
 import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
 import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
@@ -25,6 +26,7 @@ export const runCommand: CommandDefinition = {
     ...CREATE_OPTIONS,
     ...PULL_OPTIONS,
     detach: { alias: 'd', type: 'boolean', default: false, describe: 'Run the container in the background and print its ID' },
+    rmi: { type: 'boolean', default: false, describe: 'After the container exits, remove its image unless another container uses it (not with --detach)' },
     attach: { alias: 'a', type: 'string', array: true, describe: 'Attach to STDIN, STDOUT or STDERR (repeatable; the others are not shown). Without STDOUT and STDERR the container ID is printed' },
     'detach-keys': DETACH_KEYS_OPTION,
     'sig-proxy': SIG_PROXY_OPTION,
@@ -73,6 +75,7 @@ export const runCommand: CommandDefinition = {
     }
     try {
       const report = await startContainer(ctx, created.id, { attach: terminal.streams, monitor });
+      if (args.rmi && !report.detached) await removeImageAfterRun(global, String(args._[0]));
       // Detached: podman prints nothing and exits 0; the container runs on.
       return report.exitCode ?? 0;
     } finally {
@@ -80,6 +83,26 @@ export const runCommand: CommandDefinition = {
     }
   },
 };
+
+/**
+ * --rmi: `skiff rmi IMAGE` once the container is done, as podman does it (a
+ * name the image shares with others is only untagged; an image a container
+ * still uses stays, with a warning). Layer files belong to sub-ids, so the
+ * removal runs as that command, inside the user namespace.
+ */
+async function removeImageAfterRun(global: GlobalOptions, image: string): Promise<void> {
+  const [{ execFile }, { fileURLToPath }, { nodeChildEnv }, { log }] = await Promise.all([
+    import('node:child_process'), import('node:url'), import('../../../util/exec.js'), import('../../../util/log.js'),
+  ]);
+  const main = fileURLToPath(new URL('../../main.js', import.meta.url));
+  const globals = ['--root', global.root, '--runroot', global.runroot, ...(global.storageDriver ? ['--storage-driver', global.storageDriver] : [])];
+  await new Promise<void>((resolve) => {
+    execFile(process.execPath, ['--', main, ...globals, 'image', 'rm', image], { env: nodeChildEnv() }, (err, _stdout, stderr) => {
+      if (err) log.warn(`Failed removing image ${image}: ${stderr.trim().replace(/^Error: /, '') || err.message}`);
+      resolve();
+    });
+  });
+}
 
 /** --attach's streams, lower-cased; undefined when it was not given. */
 function attachedStreams(values: string[] | undefined, detach: boolean): Set<string> | undefined {
