@@ -160,7 +160,15 @@ class Monitor {
       } satisfies ContainerState);
       this.sync({ event: 'started', pid });
     }
+    // --timeout: as conmon, the container is killed and its exit code is -1.
+    let timedOut = false;
+    const timer = pid !== undefined && c.timeout ? setTimeout(() => {
+      timedOut = true;
+      this.runtime.kill('KILL').catch((err: Error) => diagnostic(`killing the container after --timeout failed: ${err.message}`));
+    }, c.timeout * 1000) : undefined;
     const code = await spawned.exited;
+    clearTimeout(timer);
+    if (timedOut) return { exitCode: -1 };
     if (pid === undefined) {
       const failure = await this.runtime.startFailure();
       if (failure) {

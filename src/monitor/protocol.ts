@@ -29,6 +29,8 @@ export interface MonitorConfig {
   network: NetworkMode;
   netnsFile?: string;
   consoleSize?: { rows: number; cols: number };
+  /** --timeout: seconds after the start when the monitor kills the container (its exit code is then -1). */
+  timeout?: number;
   /** --conmon-pidfile: the monitor writes its own pid there when it starts the container. */
   monitorPidFile?: string;
 }

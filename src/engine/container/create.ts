@@ -46,6 +46,8 @@ export interface ContainerCreateOptions {
   /** --log-driver and --log-opt KEY=VALUE (see log-config.ts). */
   logDriver: string;
   logOpts: string[];
+  /** --timeout: seconds the container may run, then its monitor kills it (exit code -1); 0 or undefined for no limit. */
+  timeout?: number;
   /** --cidfile: created exclusively before anything else, filled with the ID once the container exists. */
   cidFile?: string;
   /** --conmon-pidfile: the monitor writes its pid there each time it starts the container. */
@@ -112,6 +114,9 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   // Checked before anything is written, so a bad signal fails the create and not a later stop (podman: "invalid signal: X").
   if (options.stopSignal !== undefined) parseSignal(options.stopSignal);
   const logConfig = parseLogConfig(options.logDriver, options.logOpts);
+  if (options.timeout !== undefined && (!Number.isInteger(options.timeout) || options.timeout < 0)) {
+    throw new InvalidArgumentError(`invalid argument "${options.timeout}" for "--timeout" flag: a whole number of seconds, 0 for no limit`);
+  }
   const image = await resolveImage(ctx, options.image);
   const network = parseNetworkMode(options.network);
   const imageConfig = image.config.config ?? {};
@@ -207,11 +212,13 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       autoRemove: options.autoRemove,
       interactive: options.interactive,
       runtime: { name: runtime.name, path: runtime.path },
+      ociRuntime: ctx.global.runtime ?? runtime.name,
       storageDriver,
       stopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
       stopTimeout: options.stopTimeout ?? 10,
       networkMode: options.network,
       log: logConfig,
+      timeout: options.timeout || undefined,
     };
     const monitor: MonitorConfig = {
       id,
@@ -231,6 +238,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       network,
       netnsFile,
       consoleSize: spec.consoleSize,
+      timeout: options.timeout || undefined,
       monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
     };
     await writeJsonAtomic(ctx.layout.containerMonitorConfig(id), monitor, 0o600);

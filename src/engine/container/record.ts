@@ -20,6 +20,8 @@ export interface ContainerRecord {
   autoRemove: boolean;
   interactive: boolean;
   runtime: { name: RuntimeName; path: string };
+  /** The runtime as the user named it (--runtime NAME or PATH), else its name: inspect's OCIRuntime. */
+  ociRuntime?: string;
   storageDriver: 'overlay' | 'vfs';
   stopSignal: string;
   stopTimeout: number;
@@ -29,6 +31,8 @@ export interface ContainerRecord {
   ports?: PortMapping[];
   /** --log-driver and --log-opt; absent in records older than them (k8s-file at the default place). */
   log?: ContainerLogConfig;
+  /** --timeout in seconds: the monitor kills the container after it; undefined for no limit. */
+  timeout?: number;
 }
 
 /** One published port range: host HOSTIP:HOSTPORT.. → container CONTAINERPORT.. for each protocol. */

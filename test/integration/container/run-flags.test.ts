@@ -1,11 +1,12 @@
 // Flags of run/create and the global options that podman's system tests
 // (030-run) drive: what they print, what they write, and their exit codes.
-import { access, readFile } from 'node:fs/promises';
+import { access, chmod, copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import pty from 'node-pty';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
-import { uniqueName } from '../../helpers/skiff.js';
+import { PROJECT_ROOT, SKIFF_BIN, uniqueName } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;
 const env = useBusyboxEnv();
@@ -149,4 +150,66 @@ test.serial('--workdir that is missing or not a directory fails with 126; an exi
   t.regex(file.stderr, /^Error: workdir "\/etc\/passwd" exists on container .*, but is not a directory/m);
   t.is((await env.skiff(['run', '--rm', '--network', 'none', '-w', '/etc', IMG, 'pwd'])).stdout, '/etc');
   t.is((await env.skiff(['ps', '-aq'])).stdout, before);
+});
+
+test.serial('diff -l and inspect -l act on the container created last; inspect --type picks the kind', async (t) => {
+  const name = uniqueName('latest');
+  await env.skiff(['run', '--name', name, '--network', 'none', IMG, 'sh', '-c', 'touch /made-by-latest']);
+  const changes = JSON.parse((await env.skiff(['diff', '--format', 'json', '-l'])).stdout) as { added?: string[] };
+  t.true(changes.added?.includes('/made-by-latest'));
+  t.is((await env.skiff(['inspect', '-l', '--format', '{{.Name}}'])).stdout, name);
+  t.is((await env.skiff(['container', 'inspect', '--latest', '--format', '{{.Name}}'])).stdout, name);
+  t.regex((await env.skiff(['diff', '-l', name], { exit: 125 })).stderr, /^Error: --latest and containers cannot be used together/m);
+  t.regex((await env.skiff(['inspect', '--type', 'container', IMG], { exit: 125 })).stderr, /^Error: /m);
+  t.is((await env.skiff(['inspect', '--type', 'image', '--format', '{{.Id}}', IMG])).stdout, env.imageId);
+  await env.skiff(['rm', name]);
+});
+
+test.serial('run --rmi removes the image after the container unless another container uses it', async (t) => {
+  const base = uniqueName('rmibase');
+  await env.skiff(['run', '--name', base, '--network', 'none', IMG, 'touch', '/new-layer']);
+  const image = `localhost/${uniqueName('rmi')}`;
+  await env.skiff(['commit', '-q', base, image]);
+  await env.skiff(['rm', base]);
+  const keep = uniqueName('keep');
+  await env.skiff(['create', '--name', keep, '--network', 'none', image, 'true']);
+  await env.skiff(['run', '--rmi', '--rm', '--network', 'none', image, 'true']);
+  await env.skiff(['image', 'exists', image]);
+  await env.skiff(['rm', keep]);
+  const ran = await env.skiff(['run', '--rmi', '--rm', '--network', 'none', image, 'echo', 'last run']);
+  t.is(ran.stdout, 'last run');
+  await env.skiff(['image', 'exists', image], { exit: 1 });
+});
+
+test.serial('run --timeout kills the container after N seconds: exit 255, inspect shows -1', async (t) => {
+  const name = uniqueName('timeout');
+  const started = Date.now();
+  await env.skiff(['run', '--name', name, '--network', 'none', '--timeout', '2', IMG, 'sleep', '60'], { exit: 255 });
+  const took = Date.now() - started;
+  t.true(took >= 2000 && took < 15_000, `took ${took} ms`);
+  t.is((await env.skiff(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.Config.Timeout}}', name])).stdout, 'exited -1 2');
+  await env.skiff(['rm', name]);
+  await env.skiff(['run', '--rm', '--network', 'none', '--timeout', '-1', IMG, 'true'], { exit: 125 });
+});
+
+test.serial('--runtime given as a path to a copy of the runtime runs with it, and inspect shows that path', async (t) => {
+  const runtime = (await env.skiff(['info', '--format', '{{.Host.OCIRuntime.Path}}'])).stdout;
+  const copy = join(env.dir, `myruntime-${uniqueName('rt')}`);
+  await copyFile(runtime, copy);
+  await chmod(copy, 0o755);
+  const id = (await env.skiff(['run', '-d', '--network', 'none', '--runtime', copy, IMG, 'sleep', '60'])).stdout;
+  t.is((await env.skiff(['inspect', '--format', '{{.OCIRuntime}}', id])).stdout, copy);
+  await env.skiff(['rm', '-f', id]);
+});
+
+test.serial('run -it with only stdin on a terminal gives the container that terminal size (output captured)', async (t) => {
+  const out = join(env.dir, `${uniqueName('stty')}.out`);
+  // stdin is a pty of 37 rows × 58 columns; stdout goes to a file, as when a script captures it.
+  const term = pty.spawn('/bin/sh', ['-c', 'exec "$0" "$@" > "$OUT"', SKIFF_BIN, '--root', env.root, '--runroot', env.runroot,
+    'run', '--rm', '-it', '--network', 'none', IMG, 'stty', 'size'], {
+    cols: 58, rows: 37, cwd: PROJECT_ROOT, env: { ...process.env, OUT: out } as Record<string, string>,
+  });
+  const exit = await new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
+  t.is(exit, 0);
+  t.is((await readFile(out, 'utf8')).trim(), '37 58');
 });
