@@ -3,7 +3,7 @@ import type { CommandDefinition } from '../../command.js';
 import type { GlobalOptions } from '../../../config/global-options.js';
 import { InvalidArgumentError } from '../../../util/errors.js';
 import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
-import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
+import { PULL_OPTIONS, applyPullPolicy, loadArchiveImage } from '../../options/pull-options.js';
 import { consoleSize, terminalStreams } from '../../terminal.js';
 import { parseDetachKeys } from '../../detach-keys.js';
 import { DETACH_KEYS_OPTION, SIG_PROXY_OPTION } from '../../options/attach-options.js';
@@ -48,7 +48,10 @@ export const runCommand: CommandDefinition = {
       detachKeys = parseDetachKeys(String(args['detach-keys']));
       attach = attachedStreams(args.attach as string[] | undefined, Boolean(args.detach));
       const { imageExists } = await import('../../../engine/image/images.js');
-      await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
+      // An archive transport is loaded instead of pulled; the container is made from what it held.
+      const archived = await loadArchiveImage(String(args._[0]), global);
+      if (archived !== undefined) args._[0] = archived;
+      else await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
       const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
       const { createContainer } = await import('../../../engine/container/create.js');
       created = await createContainer(ctx, options);
