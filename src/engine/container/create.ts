@@ -219,6 +219,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       networkMode: options.network,
       log: logConfig,
       timeout: options.timeout || undefined,
+      monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
     };
     const monitor: MonitorConfig = {
       id,
@@ -239,7 +240,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       netnsFile,
       consoleSize: spec.consoleSize,
       timeout: options.timeout || undefined,
-      monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
+      monitorPidFile: record.monitorPidFile,
     };
     await writeJsonAtomic(ctx.layout.containerMonitorConfig(id), monitor, 0o600);
     await store.writeState(id, { status: 'created' });

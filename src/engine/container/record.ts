@@ -31,6 +31,8 @@ export interface ContainerRecord {
   ports?: PortMapping[];
   /** --log-driver and --log-opt; absent in records older than them (k8s-file at the default place). */
   log?: ContainerLogConfig;
+  /** --conmon-pidfile as given (absolute); inspect's ConmonPidFile. */
+  monitorPidFile?: string;
   /** --timeout in seconds: the monitor kills the container after it; undefined for no limit. */
   timeout?: number;
 }

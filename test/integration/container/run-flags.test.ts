@@ -124,7 +124,7 @@ test.serial('--cidfile gets the ID and is never overwritten; --conmon-pidfile ho
   const id = (await env.skiff(['run', '-d', '--network', 'none', '--cidfile', cidfile, '--conmon-pidfile', pidfile, IMG, 'sleep', '60'])).stdout;
   t.is(await readFile(cidfile, 'utf8'), id);
   const monitorPid = (await readFile(pidfile, 'utf8')).trim();
-  t.is((await env.skiff(['inspect', '--format', '{{.State.ConmonPid}}', id])).stdout, monitorPid);
+  t.is((await env.skiff(['inspect', '--format', '{{.State.ConmonPid}} {{.ConmonPidFile}}', id])).stdout, `${monitorPid} ${pidfile}`);
   t.regex(await readFile(`/proc/${monitorPid}/cmdline`, 'utf8'), /monitor/);
   await env.skiff(['rm', '-f', id]);
   const again = await env.skiff(['create', '--network', 'none', '--cidfile', cidfile, IMG, 'true'], { exit: 125 });
@@ -212,4 +212,29 @@ test.serial('run -it with only stdin on a terminal gives the container that term
   const exit = await new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
   t.is(exit, 0);
   t.is((await readFile(out, 'utf8')).trim(), '37 58');
+});
+
+test.serial('run and create take docker-archive:PATH and oci-archive:PATH images, loading them first', async (t) => {
+  const base = uniqueName('arcbase');
+  await env.skiff(['run', '--name', base, '--network', 'none', IMG, 'sh', '-c', 'echo from the archive > /said']);
+  const image = `localhost/${uniqueName('arc')}`;
+  await env.skiff(['commit', '-q', base, image]);
+  await env.skiff(['rm', base]);
+  for (const format of ['docker-archive', 'oci-archive']) {
+    const archive = join(env.dir, `${uniqueName(format)}.tar`);
+    await env.skiff(['save', '-q', '--format', format, '-o', archive, image]);
+    await env.skiff(['rmi', image]);
+    const ran = await env.skiff(['run', '--rm', '--network', 'none', `${format}:${archive}`, 'cat', '/said']);
+    t.is(ran.stdout, 'from the archive');
+    t.regex(ran.stderr, /^Getting image source signatures\n(.*\n)*Copying blob .*\n(.*\n)*Copying config .*\nWriting manifest to image destination$/m);
+    await env.skiff(['image', 'exists', image]);
+    await env.skiff(['rmi', image]);
+    const name = uniqueName('arcc');
+    await env.skiff(['create', '--name', name, '--network', 'none', `${format}:${archive}`, 'cat', '/said']);
+    t.is((await env.skiff(['start', '-a', name])).stdout, 'from the archive');
+    await env.skiff(['rm', name]);
+  }
+  const missing = await env.skiff(['run', '--rm', '--network', 'none', `docker-archive:${join(env.dir, 'no-such.tar')}`, 'true'], { exit: 125 });
+  t.regex(missing.stderr, /^Error: /m);
+  await env.skiff(['rmi', image]);
 });
