@@ -79,7 +79,8 @@ export function checkContainerName(name: string): void {
  * Creates a container: resolves the image, validates the options into a
  * ContainerSpec, reserves the name, and writes the record, the OCI bundle and
  * the monitor's config. Anything already written is removed if a later step
- * fails, so a failed create leaves nothing behind.
+ * fails, so a failed create leaves nothing behind (nor its --cidfile,
+ * which is created first, exclusively, and gets the ID last).
  */
 export async function createContainer(ctx: EngineContext, options: ContainerCreateOptions): Promise<ContainerCreateReport> {
   const cidFile = options.cidFile === undefined ? undefined : await openCidFile(options.cidFile);
@@ -114,6 +115,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   // Checked before anything is written, so a bad signal fails the create and not a later stop (podman: "invalid signal: X").
   if (options.stopSignal !== undefined) parseSignal(options.stopSignal);
   const logConfig = parseLogConfig(options.logDriver, options.logOpts);
+  // The monitor does not run in the caller's working directory.
+  if (logConfig.path !== undefined) logConfig.path = resolvePath(logConfig.path);
   if (options.timeout !== undefined && (!Number.isInteger(options.timeout) || options.timeout < 0)) {
     throw new InvalidArgumentError(`invalid argument "${options.timeout}" for "--timeout" flag: a whole number of seconds, 0 for no limit`);
   }
