@@ -22,59 +22,59 @@ __skiff_known() {
 # The flags of the command named by $1, with the global flags.
 __skiff_flags() {
   case "$1" in
-    "container run"|"run") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --pull --tls-verify --cert-dir --creds --platform --arch --variant --detach -d --detach-keys --sig-proxy --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container create"|"create") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --pull --tls-verify --cert-dir --creds --platform --arch --variant --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container start"|"start") echo "--attach -a --detach-keys --interactive -i --sig-proxy --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container attach"|"attach") echo "--detach-keys --no-stdin --sig-proxy --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container stop"|"stop") echo "--time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container rm"|"rm"|"container remove") echo "--force -f --all -a --ignore -i --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --size -s --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container logs"|"logs") echo "--follow -f --latest -l --names -n --since --until --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container exec"|"exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --latest -l --privileged --tty -t --user -u --workdir -w --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container restart"|"restart") echo "--all -a --running --latest -l --filter -f --cidfile --time -t --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container rename"|"rename") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container prune") echo "--force -f --filter --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container port"|"port") echo "--all -a --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container top"|"top") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container pause"|"pause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container unpause"|"unpause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container stats"|"stats") echo "--all -a --format --interval -i --latest -l --no-reset --no-stream --no-trunc --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container exists") echo "--external --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container inspect") echo "--format -f --size -s --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "inspect") echo "--format -f --size -s --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --digests --filter -f --sort --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image pull"|"pull") echo "--tls-verify --cert-dir --creds --platform --arch --variant --os --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image push"|"push") echo "--tls-verify --cert-dir --creds --compression-format --digestfile --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "login") echo "--username -u --password -p --password-stdin --get-login --tls-verify --cert-dir --authfile --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "logout") echo "--all -a --authfile --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image untag"|"untag") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image rm"|"rmi"|"image remove") echo "--force -f --ignore -i --all -a --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image exists") echo "--help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image history"|"history") echo "--no-trunc --quiet -q --format --human -H --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image save"|"save") echo "--output -o --format --multi-image-archive -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "image load"|"load") echo "--input -i --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container diff"|"diff") echo "--format --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container cp"|"cp") echo "--archive -a --overwrite --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
-    *) echo "--root --runroot --storage-driver --runtime --log-level -h --help -v --version" ;;
+    "container run"|"run") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --timeout --cidfile --conmon-pidfile --log-driver --log-opt --pull --tls-verify --cert-dir --creds --platform --arch --variant --detach -d --rmi --attach -a --detach-keys --sig-proxy --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container create"|"create") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --timeout --cidfile --conmon-pidfile --log-driver --log-opt --pull --tls-verify --cert-dir --creds --platform --arch --variant --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container start"|"start") echo "--attach -a --detach-keys --interactive -i --sig-proxy --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container attach"|"attach") echo "--detach-keys --no-stdin --sig-proxy --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container stop"|"stop") echo "--time -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container kill"|"kill") echo "--signal -s --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container rm"|"rm"|"container remove") echo "--force -f --all -a --ignore -i --time -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --size -s --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container logs"|"logs") echo "--follow -f --latest -l --names -n --since --until --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container wait"|"wait") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container exec"|"exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --latest -l --privileged --tty -t --user -u --workdir -w --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container restart"|"restart") echo "--all -a --running --latest -l --filter -f --cidfile --time -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container rename"|"rename") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container prune") echo "--force -f --filter --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container port"|"port") echo "--all -a --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container top"|"top") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container pause"|"pause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container unpause"|"unpause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container stats"|"stats") echo "--all -a --format --interval -i --latest -l --no-reset --no-stream --no-trunc --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container exists") echo "--external --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container inspect") echo "--format -f --size -s --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "inspect") echo "--format -f --size -s --latest -l --type -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --digests --filter -f --sort --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image pull"|"pull") echo "--tls-verify --cert-dir --creds --platform --arch --variant --os --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image push"|"push") echo "--tls-verify --cert-dir --creds --compression-format --digestfile --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "login") echo "--username -u --password -p --password-stdin --get-login --tls-verify --cert-dir --authfile --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "logout") echo "--all -a --authfile --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image untag"|"untag") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image rm"|"rmi"|"image remove") echo "--force -f --ignore -i --all -a --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image exists") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image history"|"history") echo "--no-trunc --quiet -q --format --human -H --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image save"|"save") echo "--output -o --format --multi-image-archive -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "image load"|"load") echo "--input -i --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container diff"|"diff") echo "--format --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "container cp"|"cp") echo "--archive -a --overwrite --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
+    *) echo "--root --runroot --storage-driver --runtime --log-level --noout -h --help -v --version" ;;
   esac
 }
 
 # Succeeds when flag $2 of the command named by $1 takes a value.
 __skiff_takes_value() {
   case "$1|$2" in
-    "container run|--name"|"container run|--env"|"container run|-e"|"container run|--env-file"|"container run|--workdir"|"container run|-w"|"container run|--user"|"container run|-u"|"container run|--entrypoint"|"container run|--hostname"|"container run|-h"|"container run|--network"|"container run|--net"|"container run|--cap-add"|"container run|--cap-drop"|"container run|--label"|"container run|-l"|"container run|--stop-signal"|"container run|--stop-timeout"|"container run|--pull"|"container run|--cert-dir"|"container run|--creds"|"container run|--platform"|"container run|--arch"|"container run|--variant"|"container run|--detach-keys"|"run|--name"|"run|--env"|"run|-e"|"run|--env-file"|"run|--workdir"|"run|-w"|"run|--user"|"run|-u"|"run|--entrypoint"|"run|--hostname"|"run|-h"|"run|--network"|"run|--net"|"run|--cap-add"|"run|--cap-drop"|"run|--label"|"run|-l"|"run|--stop-signal"|"run|--stop-timeout"|"run|--pull"|"run|--cert-dir"|"run|--creds"|"run|--platform"|"run|--arch"|"run|--variant"|"run|--detach-keys") return 0 ;;
-    "container create|--name"|"container create|--env"|"container create|-e"|"container create|--env-file"|"container create|--workdir"|"container create|-w"|"container create|--user"|"container create|-u"|"container create|--entrypoint"|"container create|--hostname"|"container create|-h"|"container create|--network"|"container create|--net"|"container create|--cap-add"|"container create|--cap-drop"|"container create|--label"|"container create|-l"|"container create|--stop-signal"|"container create|--stop-timeout"|"container create|--pull"|"container create|--cert-dir"|"container create|--creds"|"container create|--platform"|"container create|--arch"|"container create|--variant"|"create|--name"|"create|--env"|"create|-e"|"create|--env-file"|"create|--workdir"|"create|-w"|"create|--user"|"create|-u"|"create|--entrypoint"|"create|--hostname"|"create|-h"|"create|--network"|"create|--net"|"create|--cap-add"|"create|--cap-drop"|"create|--label"|"create|-l"|"create|--stop-signal"|"create|--stop-timeout"|"create|--pull"|"create|--cert-dir"|"create|--creds"|"create|--platform"|"create|--arch"|"create|--variant") return 0 ;;
+    "container run|--name"|"container run|--env"|"container run|-e"|"container run|--env-file"|"container run|--workdir"|"container run|-w"|"container run|--user"|"container run|-u"|"container run|--entrypoint"|"container run|--hostname"|"container run|-h"|"container run|--network"|"container run|--net"|"container run|--cap-add"|"container run|--cap-drop"|"container run|--label"|"container run|-l"|"container run|--stop-signal"|"container run|--stop-timeout"|"container run|--timeout"|"container run|--cidfile"|"container run|--conmon-pidfile"|"container run|--log-driver"|"container run|--log-opt"|"container run|--pull"|"container run|--cert-dir"|"container run|--creds"|"container run|--platform"|"container run|--arch"|"container run|--variant"|"container run|--attach"|"container run|-a"|"container run|--detach-keys"|"run|--name"|"run|--env"|"run|-e"|"run|--env-file"|"run|--workdir"|"run|-w"|"run|--user"|"run|-u"|"run|--entrypoint"|"run|--hostname"|"run|-h"|"run|--network"|"run|--net"|"run|--cap-add"|"run|--cap-drop"|"run|--label"|"run|-l"|"run|--stop-signal"|"run|--stop-timeout"|"run|--timeout"|"run|--cidfile"|"run|--conmon-pidfile"|"run|--log-driver"|"run|--log-opt"|"run|--pull"|"run|--cert-dir"|"run|--creds"|"run|--platform"|"run|--arch"|"run|--variant"|"run|--attach"|"run|-a"|"run|--detach-keys") return 0 ;;
+    "container create|--name"|"container create|--env"|"container create|-e"|"container create|--env-file"|"container create|--workdir"|"container create|-w"|"container create|--user"|"container create|-u"|"container create|--entrypoint"|"container create|--hostname"|"container create|-h"|"container create|--network"|"container create|--net"|"container create|--cap-add"|"container create|--cap-drop"|"container create|--label"|"container create|-l"|"container create|--stop-signal"|"container create|--stop-timeout"|"container create|--timeout"|"container create|--cidfile"|"container create|--conmon-pidfile"|"container create|--log-driver"|"container create|--log-opt"|"container create|--pull"|"container create|--cert-dir"|"container create|--creds"|"container create|--platform"|"container create|--arch"|"container create|--variant"|"create|--name"|"create|--env"|"create|-e"|"create|--env-file"|"create|--workdir"|"create|-w"|"create|--user"|"create|-u"|"create|--entrypoint"|"create|--hostname"|"create|-h"|"create|--network"|"create|--net"|"create|--cap-add"|"create|--cap-drop"|"create|--label"|"create|-l"|"create|--stop-signal"|"create|--stop-timeout"|"create|--timeout"|"create|--cidfile"|"create|--conmon-pidfile"|"create|--log-driver"|"create|--log-opt"|"create|--pull"|"create|--cert-dir"|"create|--creds"|"create|--platform"|"create|--arch"|"create|--variant") return 0 ;;
     "container start|--detach-keys"|"start|--detach-keys") return 0 ;;
     "container attach|--detach-keys"|"attach|--detach-keys") return 0 ;;
     "container stop|--time"|"container stop|-t"|"stop|--time"|"stop|-t") return 0 ;;
@@ -89,7 +89,7 @@ __skiff_takes_value() {
     "container unpause|--cidfile"|"container unpause|--filter"|"container unpause|-f"|"unpause|--cidfile"|"unpause|--filter"|"unpause|-f") return 0 ;;
     "container stats|--format"|"container stats|--interval"|"container stats|-i"|"stats|--format"|"stats|--interval"|"stats|-i") return 0 ;;
     "container inspect|--format"|"container inspect|-f") return 0 ;;
-    "inspect|--format"|"inspect|-f") return 0 ;;
+    "inspect|--format"|"inspect|-f"|"inspect|--type"|"inspect|-t") return 0 ;;
     "image import|--change"|"image import|-c"|"image import|--message"|"image import|-m"|"import|--change"|"import|-c"|"import|--message"|"import|-m") return 0 ;;
     "image list|--filter"|"image list|-f"|"image list|--sort"|"image list|--format"|"images|--filter"|"images|-f"|"images|--sort"|"images|--format"|"image ls|--filter"|"image ls|-f"|"image ls|--sort"|"image ls|--format") return 0 ;;
     "image pull|--cert-dir"|"image pull|--creds"|"image pull|--platform"|"image pull|--arch"|"image pull|--variant"|"image pull|--os"|"pull|--cert-dir"|"pull|--creds"|"pull|--platform"|"pull|--arch"|"pull|--variant"|"pull|--os") return 0 ;;
@@ -116,6 +116,7 @@ __skiff_choices() {
     "container run|--pull"|"run|--pull") echo "always missing never newer" ;;
     "container create|--pull"|"create|--pull") echo "always missing never newer" ;;
     "container ps|--sort"|"ps|--sort"|"container ls|--sort"|"container list|--sort") echo "command created id image names runningfor size status" ;;
+    "inspect|--type"|"inspect|-t") echo "all container image" ;;
     "image list|--sort"|"images|--sort"|"image ls|--sort") echo "created id repository size tag" ;;
     "image push|--compression-format"|"push|--compression-format") echo "gzip zstd" ;;
     "image save|--format"|"save|--format") echo "docker-archive oci-archive oci-dir" ;;

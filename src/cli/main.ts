@@ -4,6 +4,7 @@
  * namespace for commands that need it, and error → exit code.
  */
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { GlobalOptions } from '../config/global-options.js';
 import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
@@ -76,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
     if (global.storageDriver) log.debug(`Using storage driver ${global.storageDriver}`);
     if (global.runtime) log.debug(`Using OCI runtime ${global.runtime}`);
     if ((command.userns || command.usernsWhen?.(parsed)) && needsReexec()) return await reexecInNamespace(global, argv);
+    if (parsed.noout) silenceStdout();
     return await command.run(parsed, global);
   } catch (err) {
     if (err instanceof SkiffError) {
@@ -130,7 +132,7 @@ function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
     const flag = argv[i].slice(2).split('=')[0];
     if (!(flag in GLOBAL_OPTIONS)) break;
     globals.push(argv[i]);
-    if (!argv[i].includes('=') && i + 1 < argv.length) globals.push(argv[++i]);
+    if (GLOBAL_OPTIONS[flag].type !== 'boolean' && !argv[i].includes('=') && i + 1 < argv.length) globals.push(argv[++i]);
     i++;
   }
   return { globals, rest: argv.slice(i) };
@@ -144,6 +146,15 @@ function toGlobalOptions(args: ParsedArgs): GlobalOptions {
     runtime: args.runtime as string | undefined,
     logLevel: (args['log-level'] as GlobalOptions['logLevel']) ?? 'warn',
   };
+}
+
+/**
+ * --noout: podman points its stdout at /dev/null, so results and an
+ * attached container's output alike go nowhere; errors still reach stderr.
+ */
+function silenceStdout(): void {
+  const devNull = createWriteStream('/dev/null');
+  Object.defineProperty(process, 'stdout', { value: devNull, configurable: true, enumerable: true });
 }
 
 /** Set for the worker re-executed in the namespace: the caller's working directory. */

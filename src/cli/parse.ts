@@ -9,6 +9,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   'storage-driver': { type: 'string', choices: ['overlay', 'vfs'], describe: 'Select which storage driver is used to manage storage of images and containers' },
   runtime: { type: 'string', describe: 'Path or name of the OCI runtime (crun or runc)' },
   'log-level': { type: 'string', choices: [...LOG_LEVELS], default: 'warn', describe: 'Log messages above specified level' },
+  noout: { type: 'boolean', default: false, describe: 'Do not output to stdout' },
 };
 
 /**

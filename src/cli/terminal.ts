@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { AttachStreams } from '../engine/container/start.js';
 import { DetachKeyMatcher } from './detach-keys.js';
 
@@ -66,7 +67,16 @@ export function terminalStreams(options: TerminalOptions): { streams: AttachStre
 const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 const IGNORED_UNPROXIED: NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 
-/** The current terminal size, for the container's initial console size. */
+/**
+ * The current terminal size, for the container's initial console size:
+ * stdout's, else (output captured, input from a terminal) stdin's, as
+ * podman reads it from stdin.
+ */
 export function consoleSize(): { rows: number; cols: number } | undefined {
-  return process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+  if (process.stdout.isTTY) return { rows: process.stdout.rows, cols: process.stdout.columns };
+  if (!process.stdin.isTTY) return undefined;
+  // Node gives sizes only for output streams: stty reads the one of our stdin.
+  const result = spawnSync('stty', ['size'], { stdio: [0, 'pipe', 'ignore'], encoding: 'utf8', timeout: 2000 });
+  const [rows, cols] = (result.stdout ?? '').trim().split(' ').map(Number);
+  return rows > 0 && cols > 0 ? { rows, cols } : undefined;
 }

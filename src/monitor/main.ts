@@ -9,7 +9,7 @@
  * It reports start-up on fd 3 (the sync pipe, see protocol.ts) when the
  * engine passed one, then closes it so the engine can return.
  */
-import { appendFileSync, promises as fsp, readFileSync } from 'node:fs';
+import { appendFileSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
@@ -36,7 +36,8 @@ type NativeCalls = typeof import('./native.js');
  * ContainerStore.
  */
 class Monitor {
-  private readonly log: LogWriter;
+  /** Undefined with --log-driver none. */
+  private readonly log?: LogWriter;
   private readonly stdio: ContainerStdio;
   private readonly attachServer: AttachServer;
   private readonly runtime: RuntimeProcess;
@@ -46,11 +47,12 @@ class Monitor {
   private terminating = false;
 
   constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel) {
-    this.log = new LogWriter(config.logFile);
+    const log = config.log ?? { driver: 'k8s-file', path: config.logFile };
+    if (log.driver === 'k8s-file') this.log = new LogWriter(log.path, { maxSize: log.maxSize });
     this.runtime = new RuntimeProcess(config);
     this.stdio = new ContainerStdio({
       output: (stream, data) => {
-        this.log.write(stream, data);
+        this.log?.write(stream, data);
         this.attachServer.broadcast(stream, data);
       },
       signal: (signal) => {
@@ -100,7 +102,7 @@ class Monitor {
       diagnostic(problem);
       error = error ? `${error}; ${problem}` : problem;
     }
-    this.log.close();
+    this.log?.close();
     await this.recordExit(exitCode, error);
     await this.attachServer.close(exitCode, error);
     return exitCode;
@@ -192,11 +194,18 @@ class Monitor {
       error: undefined,
     } satisfies ContainerState);
     this.sync({ event: 'started', pid });
+    // --timeout: as conmon, the container is killed and its exit code is -1.
+    let timedOut = false;
+    const timer = c.timeout ? setTimeout(() => {
+      timedOut = true;
+      this.runtime.kill('KILL').catch((err: Error) => diagnostic(`killing the container after --timeout failed: ${err.message}`));
+    }, c.timeout * 1000) : undefined;
     const exitCode = await exited;
+    clearTimeout(timer);
     // Output written just before the exit is still in the pipes (or the pty).
     await outputEnded;
     await this.runtime.delete();
-    return { exitCode };
+    return { exitCode: timedOut ? -1 : exitCode };
   }
 
   /** The socket the runtime sends the container's pty to (-t), next to the attach socket. */
@@ -298,6 +307,7 @@ async function main(): Promise<void> {
   if (!launch) process.exit(0);
   const config = JSON.parse(readFileSync(launch.config, 'utf8')) as MonitorConfig;
   redirectDiagnostics(`${dirname(config.stateFile)}/monitor.log`);
+  if (config.monitorPidFile) writeFileSync(config.monitorPidFile, `${process.pid}\n`);
   monitor = new Monitor(config, launch.attach, channel);
   await monitor.run();
   await channel.flush();

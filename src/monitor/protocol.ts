@@ -14,7 +14,10 @@ export interface MonitorConfig {
   runRoot: string;
   runtime: { name: RuntimeName; path: string };
   bundle: string;
+  /** The default k8s-file log; its directory also holds the runtime's pid file and log. */
   logFile: string;
+  /** Where the container's output goes (--log-driver, --log-opt); absent in configs older than it: k8s-file at logFile. */
+  log?: { driver: 'k8s-file' | 'none'; path: string; maxSize?: number };
   stateFile: string;
   attachSocket: string;
   terminal: boolean;
@@ -26,6 +29,10 @@ export interface MonitorConfig {
   network: NetworkMode;
   netnsFile?: string;
   consoleSize?: { rows: number; cols: number };
+  /** --timeout: seconds after the start when the monitor kills the container (its exit code is then -1). */
+  timeout?: number;
+  /** --conmon-pidfile: the monitor writes its own pid there when it starts the container. */
+  monitorPidFile?: string;
 }
 
 export type StorageMount =

@@ -186,9 +186,14 @@ export async function chooseRuntime(
   probe: (name: RuntimeName, path: string) => Promise<string | undefined>,
 ): Promise<RuntimeChoice> {
   if (requested) {
-    if (requested.includes('/')) await checkExecutable(requested);
-    const name = basenameRuntime(requested);
-    const path = requested.includes('/') ? requested : await which(requested);
+    if (requested.includes('/')) {
+      await checkExecutable(requested);
+      // A path need not be named after its runtime (a copy of runc elsewhere): its --version tells.
+      const version = await runtimeVersion(requested);
+      return { name: runtimeNamed(version, requested), path: requested, version, notes: [] };
+    }
+    const name = runtimeNamed(requested, requested);
+    const path = await which(requested);
     if (!path) throw new SkiffError('ENORUNTIME', `the OCI runtime "${requested}" was not found`, { hint: 'install crun or runc, or pass --runtime with a path' });
     return { name, path, version: await runtimeVersion(path), notes: [] };
   }
@@ -232,10 +237,11 @@ async function checkExecutable(path: string): Promise<void> {
   if (!stat.isFile()) throw refuse('not a regular file');
 }
 
-function basenameRuntime(requested: string): RuntimeName {
-  const base = requested.split('/').pop()!;
-  if (base.includes('crun')) return 'crun';
-  if (base.includes('runc')) return 'runc';
+/** Which runtime `text` (a name, or a `--version` line such as "runc version 1.1.5") names. */
+function runtimeNamed(text: string, requested: string): RuntimeName {
+  const word = text.split('/').pop()!;
+  if (word.includes('crun')) return 'crun';
+  if (word.includes('runc')) return 'runc';
   throw new SkiffError('ENORUNTIME', `unsupported OCI runtime "${requested}": skiff drives crun and runc`);
 }
 

@@ -1,4 +1,4 @@
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 
 /*
  * A container's log file (containers/<id>/ctr.log): the monitor writes it,
@@ -17,26 +17,49 @@ export type LogStream = 'stdout' | 'stderr';
  */
 export class LogWriter {
   private readonly fd: number;
+  private readonly maxSize?: number;
+  private size: number;
 
-  constructor(path: string) {
+  /** `maxSize`: past this many bytes the log is emptied and begins again, as conmon's log-size-max. */
+  constructor(path: string, options: { maxSize?: number } = {}) {
     this.fd = openSync(path, 'a', 0o600);
+    this.maxSize = options.maxSize;
+    this.size = fstatSync(this.fd).size;
   }
 
   write(stream: LogStream, data: Buffer): void {
     const ts = timestamp();
     const full = Buffer.from(`${ts} ${stream} F `);
-    const parts: Buffer[] = [];
+    // One [header, content] pair per record.
+    const records: Buffer[][] = [];
     let start = 0;
     for (;;) {
       const nl = data.indexOf(0x0a, start);
       if (nl < 0) break;
-      parts.push(full, data.subarray(start, nl + 1));
+      records.push([full, data.subarray(start, nl + 1)]);
       start = nl + 1;
     }
-    if (start < data.length) parts.push(Buffer.from(`${ts} ${stream} P `), data.subarray(start), NEWLINE);
+    if (start < data.length) records.push([Buffer.from(`${ts} ${stream} P `), data.subarray(start), NEWLINE]);
     // Synchronous on purpose: the log must be complete before the exit is reported.
-    const out = Buffer.concat(parts);
+    if (this.maxSize === undefined) {
+      this.append(Buffer.concat(records.flat()));
+      return;
+    }
+    // Checked per record, so the log stays within max-size unless one record alone is larger.
+    for (const record of records) {
+      const out = Buffer.concat(record);
+      if (this.size > 0 && this.size + out.length > this.maxSize) {
+        // Opened for appending: after the truncation writes go to the start again.
+        ftruncateSync(this.fd, 0);
+        this.size = 0;
+      }
+      this.append(out);
+    }
+  }
+
+  private append(out: Buffer): void {
     for (let done = 0; done < out.length;) done += writeSync(this.fd, out, done);
+    this.size += out.length;
   }
 
   close(): void {

@@ -20,6 +20,11 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   label: { alias: 'l', type: 'string', array: true, describe: 'Set metadata on the container (KEY=VALUE)' },
   'stop-signal': { type: 'string', describe: 'Signal to stop the container (default SIGTERM)' },
   'stop-timeout': { type: 'number', describe: 'Seconds to wait before killing the container on stop (default 10)' },
+  timeout: { type: 'number', describe: 'Seconds the container may run before it is killed (SIGKILL, exit code -1); 0 for no limit' },
+  cidfile: { type: 'string', describe: 'Write the container ID to the file (which must not exist)' },
+  'conmon-pidfile': { type: 'string', describe: "Write the pid of the container's monitor (skiff's conmon) to the file" },
+  'log-driver': { type: 'string', default: 'k8s-file', describe: 'Logging driver for the container: k8s-file (json-file is an alias) or none' },
+  'log-opt': { type: 'string', array: true, describe: 'Logging driver options: path=FILE, max-size=SIZE (the log starts again past it), tag=TAG' },
 };
 
 /** The only place run/create read raw argv: flags to engine options. */
@@ -51,5 +56,10 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     labels,
     stopSignal: args['stop-signal'] as string | undefined,
     stopTimeout: args['stop-timeout'] as number | undefined,
+    logDriver: String(args['log-driver'] ?? 'k8s-file'),
+    logOpts: list('log-opt'),
+    timeout: args.timeout as number | undefined,
+    cidFile: args.cidfile as string | undefined,
+    monitorPidFile: args['conmon-pidfile'] as string | undefined,
   };
 }

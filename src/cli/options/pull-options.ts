@@ -64,3 +64,30 @@ export class PullFailedError extends SkiffError {
     super('EPULLFAILED', 'pulling the image failed');
   }
 }
+
+/** The archive transports run and create take an image from, as podman's `run docker-archive:PATH`. */
+const ARCHIVE_TRANSPORT = /^(docker-archive|oci-archive):(.+)$/;
+
+/**
+ * For `docker-archive:PATH` and `oci-archive:PATH`: loads the archive with
+ * `skiff load` (in the user namespace, its progress on stderr, as podman
+ * shows the copy) and returns the loaded image's name, or its id when the
+ * archive names none. Undefined for any other reference: nothing is done.
+ */
+export async function loadArchiveImage(image: string, global: GlobalOptions): Promise<string | undefined> {
+  const match = ARCHIVE_TRANSPORT.exec(image);
+  if (!match) return undefined;
+  const flags: string[] = ['--root', global.root, '--runroot', global.runroot];
+  if (global.storageDriver) flags.push('--storage-driver', global.storageDriver);
+  const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+    let out = '';
+    const child = spawn(process.execPath, ['--', MAIN, ...flags, 'load', '-i', match[2]], { stdio: ['ignore', 'pipe', 'inherit'], env: nodeChildEnv() });
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (c) => resolve({ code: c ?? 125, stdout: out }));
+    child.on('error', () => resolve({ code: 125, stdout: out }));
+  });
+  if (code !== 0) throw new PullFailedError(code);
+  const loaded = /^Loaded image: (.+)$/m.exec(stdout)?.[1];
+  if (!loaded) throw new SkiffError('ELOAD', `no image found in ${image}`);
+  return loaded;
+}

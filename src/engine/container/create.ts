@@ -1,5 +1,6 @@
 import { promises as fsp, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
 import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
 import { SLIRP } from '../../network/slirp4netns.js';
@@ -7,14 +8,17 @@ import { hostsFile, resolvConf } from '../../network/etc-files.js';
 import { generateRuntimeSpec, CapabilityError } from '../../runtime/spec/generate.js';
 import type { ContainerSpec, NetworkMode } from '../../runtime/spec/container-spec.js';
 import { ContainerStore } from '../../store/containers.js';
-import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
+import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { newId, randomName, NAME_PATTERN } from '../../util/ids.js';
 import type { EngineContext } from '../context.js';
 import type { ContainerRecord } from './record.js';
 import { parseSignal } from './lifecycle.js';
-import { resolveImage } from '../image/images.js';
-import { readImageFile } from '../../image/layer/read-file.js';
+import { parseLogConfig } from './log-config.js';
+import { matchImage, resolveImage } from '../image/images.js';
+import type { ImageRecord } from '../../store/images.js';
+import { imagePathType, readImageFile } from '../../image/layer/read-file.js';
+import { ContainerStartError } from '../errors.js';
 
 export interface ContainerCreateOptions {
   image: string;
@@ -39,6 +43,15 @@ export interface ContainerCreateOptions {
   labels: Record<string, string>;
   stopSignal?: string;
   stopTimeout?: number;
+  /** --log-driver and --log-opt KEY=VALUE (see log-config.ts). */
+  logDriver: string;
+  logOpts: string[];
+  /** --timeout: seconds the container may run, then its monitor kills it (exit code -1); 0 or undefined for no limit. */
+  timeout?: number;
+  /** --cidfile: created exclusively before anything else, filled with the ID once the container exists. */
+  cidFile?: string;
+  /** --conmon-pidfile: the monitor writes its pid there each time it starts the container. */
+  monitorPidFile?: string;
 }
 
 export interface ContainerCreateReport {
@@ -66,12 +79,47 @@ export function checkContainerName(name: string): void {
  * Creates a container: resolves the image, validates the options into a
  * ContainerSpec, reserves the name, and writes the record, the OCI bundle and
  * the monitor's config. Anything already written is removed if a later step
- * fails, so a failed create leaves nothing behind.
+ * fails, so a failed create leaves nothing behind (nor its --cidfile,
+ * which is created first, exclusively, and gets the ID last).
  */
 export async function createContainer(ctx: EngineContext, options: ContainerCreateOptions): Promise<ContainerCreateReport> {
+  const cidFile = options.cidFile === undefined ? undefined : await openCidFile(options.cidFile);
+  try {
+    const report = await createContainerRecord(ctx, options);
+    if (cidFile) {
+      await cidFile.handle.writeFile(report.id);
+      await cidFile.handle.close();
+    }
+    return report;
+  } catch (err) {
+    if (cidFile) {
+      await cidFile.handle.close();
+      await fsp.rm(cidFile.path, { force: true });
+    }
+    throw err;
+  }
+}
+
+/** Creates --cidfile exclusively, as podman: an existing file may belong to another container. */
+async function openCidFile(path: string): Promise<{ path: string; handle: FileHandle }> {
+  try {
+    return { path, handle: await fsp.open(path, 'wx', 0o644) };
+  } catch (err) {
+    if (isErrno(err, 'EEXIST')) throw new InvalidArgumentError(`container id file exists. Ensure another container is not using it or delete ${path}`);
+    throw new InvalidArgumentError(`opening cidfile: ${(err as Error).message}`);
+  }
+}
+
+async function createContainerRecord(ctx: EngineContext, options: ContainerCreateOptions): Promise<ContainerCreateReport> {
   if (options.name !== undefined) checkContainerName(options.name);
   // Checked before anything is written, so a bad signal fails the create and not a later stop (podman: "invalid signal: X").
   if (options.stopSignal !== undefined) parseSignal(options.stopSignal);
+  const logConfig = parseLogConfig(options.logDriver, options.logOpts);
+  // The monitor does not run in the caller's working directory.
+  if (logConfig.path !== undefined) logConfig.path = resolvePath(logConfig.path);
+  if (options.timeout !== undefined && (!Number.isInteger(options.timeout) || options.timeout < 0)) {
+    throw new InvalidArgumentError(`invalid argument "${options.timeout}" for "--timeout" flag: a whole number of seconds, 0 for no limit`);
+  }
   const image = await resolveImage(ctx, options.image);
   const network = parseNetworkMode(options.network);
   const imageConfig = image.config.config ?? {};
@@ -83,6 +131,7 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
   const [runtime, storageDriver, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageDriver(), ctx.singleIdMapping()]);
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
   const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
+  if (options.workdir !== undefined) checkWorkdir(options.workdir, layerDirs, options.image);
 
   const store = new ContainerStore(ctx.layout);
   const id = newId();
@@ -109,12 +158,14 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
     const hostname = options.hostname ?? id.slice(0, 12);
     const userData = ctx.layout.containerUserData(id);
     await fsp.mkdir(userData, { recursive: true });
-    const etcFiles = { hosts: join(userData, 'hosts'), resolvConf: join(userData, 'resolv.conf'), hostname: join(userData, 'hostname') };
+    const etcFiles = { hosts: join(userData, 'hosts'), resolvConf: join(userData, 'resolv.conf'), hostname: join(userData, 'hostname'), containerEnv: join(userData, '.containerenv') };
     const slirp = network.mode === 'slirp4netns';
     const etcInput = { hostname, name, ip: slirp ? SLIRP.containerIp : undefined, hostGateway: slirp ? SLIRP.gateway : undefined, nameservers: slirp ? [SLIRP.dns] : undefined };
     await fsp.writeFile(etcFiles.hosts, network.mode === 'host' ? readFileSync('/etc/hosts', 'utf8') : hostsFile(etcInput));
     await fsp.writeFile(etcFiles.resolvConf, resolvConf(etcInput));
     await fsp.writeFile(etcFiles.hostname, hostname + '\n');
+    // Empty, as podman's for a container that is not --privileged: its presence tells programs they run in a container.
+    await fsp.writeFile(etcFiles.containerEnv, '');
 
     const storage = storageMount(ctx, id, storageDriver, layerDirs);
     // slirp4netns must configure the namespace before the container starts, so it
@@ -157,17 +208,21 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       id,
       name,
       created: new Date().toISOString(),
-      image: { id: image.record.id, name: image.record.names[0] ?? image.record.id },
+      image: { id: image.record.id, name: givenImageName(image.record, options.image), digest: image.record.manifestDigest },
       entrypoint,
       cmd,
       spec,
       autoRemove: options.autoRemove,
       interactive: options.interactive,
       runtime: { name: runtime.name, path: runtime.path },
+      ociRuntime: ctx.global.runtime ?? runtime.name,
       storageDriver,
       stopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
       stopTimeout: options.stopTimeout ?? 10,
       networkMode: options.network,
+      log: logConfig,
+      timeout: options.timeout || undefined,
+      monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
     };
     const monitor: MonitorConfig = {
       id,
@@ -177,6 +232,7 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       runtime: record.runtime,
       bundle: ctx.layout.containerBundle(id),
       logFile: ctx.layout.containerLog(id),
+      log: { driver: logConfig.driver, path: logConfig.path ?? ctx.layout.containerLog(id), maxSize: logConfig.maxSize },
       stateFile: ctx.layout.containerState(id),
       attachSocket: ctx.layout.attachSocket(id),
       terminal: options.tty,
@@ -186,6 +242,8 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
       network,
       netnsFile,
       consoleSize: spec.consoleSize,
+      timeout: options.timeout || undefined,
+      monitorPidFile: record.monitorPidFile,
     };
     await writeJsonAtomic(ctx.layout.containerMonitorConfig(id), monitor, 0o600);
     await store.writeState(id, { status: 'created' });
@@ -198,6 +256,28 @@ export async function createContainer(ctx: EngineContext, options: ContainerCrea
     await fsp.rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The name of `image` that `input` refers to, as podman records it
+ * (`create localhost/a/b` is `localhost/a/b:latest` although the image is
+ * also named otherwise); an id refers to the image's first name.
+ */
+export function givenImageName(image: ImageRecord, input: string): string {
+  const tags = image.names.filter((n) => !n.includes('@'));
+  return tags.find((n) => matchImage([{ ...image, names: [n] }], input)) ?? image.names[0] ?? image.id;
+}
+
+/**
+ * A --workdir must be a directory of the image, with podman's 126 ("cannot
+ * invoke") otherwise; the image's own WorkingDir is made by the runtime
+ * when missing. (Once volumes exist, a workdir inside one is fine too.)
+ */
+function checkWorkdir(workdir: string, layerDirs: string[], image: string): void {
+  if (!workdir.startsWith('/')) return;
+  const type = imagePathType(layerDirs, workdir);
+  if (type === undefined) throw new ContainerStartError(`workdir "${workdir}" does not exist on container image ${image}`, 126);
+  if (type !== 'directory') throw new ContainerStartError(`workdir "${workdir}" exists on container image ${image}, but is not a directory`, 126);
 }
 
 /** This process's hard RLIMIT_NOFILE, from /proc/self/limits (Node has no getrlimit). */

@@ -166,18 +166,19 @@ export const CONTAINER_SORT_KEYS = ['command', 'created', 'id', 'image', 'names'
 export type ContainerSortKey = (typeof CONTAINER_SORT_KEYS)[number];
 
 /**
- * Sorts as podman's `ps --sort`: created (newest first, the default) and
- * runningfor (the same order), command, id, image, names, status (each
- * ascending). size orders by the image's size (podman's RootFsSize) when
- * `sizes` were measured (ps --size), and keeps the default order otherwise.
- * Stable, with newest-first as the tie-break.
+ * Sorts as podman 4's `ps --sort`: created (oldest first, the default),
+ * runningfor (the one started last first), command, id, image, names,
+ * status (each ascending). size orders by the image's size (podman's
+ * RootFsSize) when `sizes` were measured (ps --size), and keeps the default
+ * order otherwise. Stable, with oldest-first as the tie-break.
  */
 export function sortContainers(list: ContainerInfo[], key: ContainerSortKey = 'created', sizes?: ReadonlyMap<string, { rootFsSize: number }>): ContainerInfo[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const newest = (a: ContainerInfo, b: ContainerInfo) => createdTime(b) - createdTime(a);
+  const oldest = (a: ContainerInfo, b: ContainerInfo) => createdTime(a) - createdTime(b);
+  const started = (c: ContainerInfo) => (c.state.startedAt ? Date.parse(c.state.startedAt) : 0);
   const compare: Record<ContainerSortKey, (a: ContainerInfo, b: ContainerInfo) => number> = {
-    created: newest,
-    runningfor: newest,
+    created: oldest,
+    runningfor: (a, b) => started(b) - started(a),
     size: (a, b) => (sizes ? (sizes.get(a.record.id)?.rootFsSize ?? 0) - (sizes.get(b.record.id)?.rootFsSize ?? 0) : 0),
     command: (a, b) => cmp([...a.record.entrypoint, ...a.record.cmd].join(' '), [...b.record.entrypoint, ...b.record.cmd].join(' ')),
     id: (a, b) => cmp(a.record.id, b.record.id),
@@ -188,6 +189,6 @@ export function sortContainers(list: ContainerInfo[], key: ContainerSortKey = 'c
   const by = compare[key];
   return list
     .map((c, index) => ({ c, index }))
-    .sort((a, b) => by(a.c, b.c) || newest(a.c, b.c) || a.index - b.index)
+    .sort((a, b) => by(a.c, b.c) || oldest(a.c, b.c) || a.index - b.index)
     .map((x) => x.c);
 }

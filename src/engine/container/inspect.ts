@@ -4,6 +4,7 @@ import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
 import { liveExecSessions } from './exec-sessions.js';
+import { humanSize } from './log-config.js';
 import { resolveContainer, type ContainerInfo } from './record.js';
 import { containerSizes, type ContainerSize } from './size.js';
 
@@ -20,7 +21,9 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
   const up = running || state.status === 'paused';
   // The address the container really has: only a running slirp4netns container has one (none and host: empty, as podman).
   const address = running && spec.network.mode === 'slirp4netns' && state.pid ? namespaceAddresses(state.pid)[0] : undefined;
-  return {
+  const log = record.log;
+  const logPath = log?.driver === 'none' ? '' : log?.path ?? ctx.layout.containerLog(record.id);
+  const doc = {
     Id: record.id,
     Created: record.created,
     Path: command[0] ?? '',
@@ -41,16 +44,18 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       FinishedAt: state.finishedAt ?? '0001-01-01T00:00:00Z',
     },
     Image: record.image.id,
+    ImageDigest: record.image.digest ?? '',
     ImageName: record.image.name,
     Rootfs: '',
     ResolvConfPath: spec.etcFiles.resolvConf,
     HostnamePath: spec.etcFiles.hostname,
     HostsPath: spec.etcFiles.hosts,
     StaticDir: ctx.layout.containerUserData(record.id),
+    ConmonPidFile: record.monitorPidFile ?? '',
     OCIConfigPath: `${ctx.layout.containerBundle(record.id)}/config.json`,
-    OCIRuntime: record.runtime.name,
-    LogPath: ctx.layout.containerLog(record.id),
-    LogTag: '',
+    OCIRuntime: record.ociRuntime ?? record.runtime.name,
+    LogPath: logPath,
+    LogTag: log?.tag ?? '',
     Name: record.name,
     RestartCount: 0,
     Pod: '',
@@ -94,6 +99,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       Annotations: spec.annotations,
       StopSignal: record.stopSignal,
       StopTimeout: record.stopTimeout,
+      Timeout: record.timeout ?? 0,
       CreateCommand: [],
     },
     HostConfig: {
@@ -104,9 +110,17 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       CapDrop: spec.capDrop,
       PortBindings: {},
       // podman's place for the log file (LogPath above is docker's).
-      LogConfig: { Type: 'k8s-file', Config: null, Path: ctx.layout.containerLog(record.id), Tag: '', Size: '0B' },
+      LogConfig: {
+        Type: log?.type ?? 'k8s-file',
+        Config: log && Object.keys(log.options).length ? log.options : null,
+        Path: logPath,
+        Tag: log?.tag ?? '',
+        Size: humanSize(log?.maxSize ?? 0),
+      },
     },
   };
+  // podman's Go field is ID (its JSON key Id): templates use both spellings.
+  return Object.defineProperty(doc, 'ID', { get: () => doc.Id, enumerable: false });
 }
 
 export type InspectKind = 'container' | 'image' | 'any';

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { parseLogLine, type LogStream } from '../../store/container-log.js';
-import { InvalidArgumentError, isErrno } from '../../util/errors.js';
+import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
 import { sleep } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
 import { loadContainer, resolveContainer } from './record.js';
@@ -39,7 +39,10 @@ const HEADER_MAX = 128;
  */
 export async function* containerLogs(ctx: EngineContext, nameOrId: string, options: ContainerLogsOptions): AsyncGenerator<LogChunk> {
   const info = await resolveContainer(ctx, nameOrId);
-  const path = ctx.layout.containerLog(info.record.id);
+  if (info.record.log?.driver === 'none') {
+    throw new SkiffError('ENOLOGS', "this container is using the 'none' log driver, cannot read logs: this container is not logging output");
+  }
+  const path = info.record.log?.path ?? ctx.layout.containerLog(info.record.id);
   let handle = await openIfExists(path);
   try {
     // No log file yet means no history: whatever appears later is new output.
@@ -52,7 +55,15 @@ export async function* containerLogs(ctx: EngineContext, nameOrId: string, optio
         for (;;) {
           const block = Buffer.allocUnsafe(BLOCK);
           const { bytesRead } = await handle.read(block, 0, BLOCK, offset);
-          if (bytesRead === 0) break;
+          if (bytesRead === 0) {
+            // Truncated past its --log-opt max-size: the log begins again.
+            if (options.follow && (await handle.stat()).size < offset) {
+              offset = 0;
+              pending = Buffer.alloc(0);
+              continue;
+            }
+            break;
+          }
           offset += bytesRead;
           const data = pending.length ? Buffer.concat([pending, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead);
           const end = data.lastIndexOf(0x0a) + 1;

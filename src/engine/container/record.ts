@@ -4,13 +4,15 @@ import { ContainerStore, type ContainerState, type ContainerStatus } from '../..
 import { pathExists, processAlive } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
+import type { ContainerLogConfig } from './log-config.js';
 
 /** The immutable half of a container: containers/<id>/config.json. */
 export interface ContainerRecord {
   id: string;
   name: string;
   created: string;
-  image: { id: string; name: string };
+  /** `name`: the image's name the container was created from (the one the user gave, podman's ImageName); `digest`: its manifest's. */
+  image: { id: string; name: string; digest?: string };
   /** Entrypoint and Cmd as resolved at create time (inspect's Path/Args). */
   entrypoint: string[];
   cmd: string[];
@@ -18,6 +20,8 @@ export interface ContainerRecord {
   autoRemove: boolean;
   interactive: boolean;
   runtime: { name: RuntimeName; path: string };
+  /** The runtime as the user named it (--runtime NAME or PATH), else its name: inspect's OCIRuntime. */
+  ociRuntime?: string;
   storageDriver: 'overlay' | 'vfs';
   stopSignal: string;
   stopTimeout: number;
@@ -25,6 +29,12 @@ export interface ContainerRecord {
   networkMode: string;
   /** Published ports (-p), as podman's PortMapping; `create` publishes none yet, so records have none. */
   ports?: PortMapping[];
+  /** --log-driver and --log-opt; absent in records older than them (k8s-file at the default place). */
+  log?: ContainerLogConfig;
+  /** --conmon-pidfile as given (absolute); inspect's ConmonPidFile. */
+  monitorPidFile?: string;
+  /** --timeout in seconds: the monitor kills the container after it; undefined for no limit. */
+  timeout?: number;
 }
 
 /** One published port range: host HOSTIP:HOSTPORT.. → container CONTAINERPORT.. for each protocol. */

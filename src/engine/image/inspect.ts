@@ -11,7 +11,7 @@ export async function inspectImage(ctx: EngineContext, nameOrId: string): Promis
 export function imageInspectReport(summary: ImageSummary, graphDriver: string): Record<string, unknown> {
   const { record, config } = summary;
   const repoTags = record.names.filter((n) => !n.includes('@'));
-  return {
+  const doc = {
     Id: record.id,
     Digest: record.manifestDigest,
     RepoTags: repoTags,
@@ -35,6 +35,8 @@ export function imageInspectReport(summary: ImageSummary, graphDriver: string): 
     History: config.history ?? [],
     NamesHistory: [],
   };
+  // podman's Go field is ID (its JSON key Id): `{{.ID}}` and `{{.Id}}` both work there.
+  return Object.defineProperty(doc, 'ID', { get: () => doc.Id, enumerable: false });
 }
 
 function imageConfigView(config: Image): Record<string, unknown> {

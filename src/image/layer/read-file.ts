@@ -14,9 +14,27 @@ const MAX_LINKS = 40;
  * xattrs needs a program, and lower copies of such files are rare.)
  */
 export function readImageFile(layerDirs: readonly string[], path: string, maxBytes = 4 << 20): Buffer | undefined {
+  const found = resolveImagePath(layerDirs, path);
+  return found?.stat.isFile() ? readRegularFile(found.hostPath, maxBytes) : undefined;
+}
+
+/**
+ * What a path of an image is, as a container of that image would see it
+ * (links followed inside the image, as readImageFile): undefined when it
+ * does not exist.
+ */
+export function imagePathType(layerDirs: readonly string[], path: string): 'directory' | 'file' | 'other' | undefined {
+  const found = resolveImagePath(layerDirs, path);
+  if (!found) return undefined;
+  return found.stat.isDirectory() ? 'directory' : found.stat.isFile() ? 'file' : 'other';
+}
+
+/** The topmost entry `path` names in the merged layers, symlinks followed inside the image. */
+function resolveImagePath(layerDirs: readonly string[], path: string): { hostPath: string; stat: Stats } | undefined {
   let pending = path.split('/').filter((c) => c !== '' && c !== '.');
   const resolved: string[] = [];
   let links = 0;
+  if (pending.length === 0) return { hostPath: layerDirs[layerDirs.length - 1] ?? '/', stat: lstatSync(layerDirs[layerDirs.length - 1] ?? '/') };
   while (pending.length > 0) {
     const comp = pending.shift()!;
     if (comp === '..') {
@@ -32,7 +50,7 @@ export function readImageFile(layerDirs: readonly string[], path: string, maxByt
       pending = [...target.split('/').filter((c) => c !== '' && c !== '.'), ...pending];
       continue;
     }
-    if (pending.length === 0) return found.stat.isFile() ? readRegularFile(found.hostPath, maxBytes) : undefined;
+    if (pending.length === 0) return found;
     if (!found.stat.isDirectory()) return undefined;
     resolved.push(comp);
   }

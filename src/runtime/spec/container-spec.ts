@@ -28,7 +28,8 @@ export interface ContainerSpec {
   /** Absolute path to the network namespace file, when the network is not host. */
   netnsPath?: string;
   /** Host files bind-mounted over /etc/hosts, /etc/resolv.conf and /etc/hostname. */
-  etcFiles: { hosts: string; resolvConf: string; hostname: string };
+  /** Engine-made files bound into the container; `containerEnv` is /run/.containerenv, podman's marker of a container. */
+  etcFiles: { hosts: string; resolvConf: string; hostname: string; containerEnv?: string };
   /** Rootfs path as seen by the runtime (the merged overlay or vfs dir). */
   rootfs: string;
   readOnlyRootfs: boolean;

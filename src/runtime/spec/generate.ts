@@ -324,6 +324,7 @@ function buildMounts(spec: ContainerSpec): Mount[] {
     etcBind('/etc/resolv.conf', spec.etcFiles.resolvConf),
     etcBind('/etc/hostname', spec.etcFiles.hostname),
   );
+  if (spec.etcFiles.containerEnv) mounts.push(etcBind('/run/.containerenv', spec.etcFiles.containerEnv));
   return mounts;
 }
 

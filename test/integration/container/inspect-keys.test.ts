@@ -8,8 +8,8 @@ import { uniqueName } from '../../helpers/skiff.js';
 const env = useBusyboxEnv();
 
 // podman 4.3's top-level keys of a created container, less those for what
-// skiff does not have yet (ConmonPidFile, PidFile, ImageDigest).
-const PODMAN_CONTAINER_KEYS = ['Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ImageName', 'Rootfs', 'Pod', 'ResolvConfPath',
+// skiff does not have yet (ConmonPidFile, PidFile).
+const PODMAN_CONTAINER_KEYS = ['Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ImageDigest', 'ImageName', 'Rootfs', 'Pod', 'ResolvConfPath',
   'HostnamePath', 'HostsPath', 'StaticDir', 'OCIRuntime', 'Name', 'RestartCount', 'Driver', 'MountLabel', 'ProcessLabel',
   'AppArmorProfile', 'EffectiveCaps', 'BoundingCaps', 'ExecIDs', 'GraphDriver', 'Mounts', 'Dependencies', 'NetworkSettings',
   'Namespace', 'IsInfra', 'IsService', 'Config', 'HostConfig'];

@@ -51,8 +51,10 @@ test('bad filters are errors', (t) => {
   t.throws(() => filterContainers(all, parseContainerFilters(['before=nope'])), { instanceOf: SkiffError });
 });
 
-test('--sort: created newest first by default (ms apart), names, status', (t) => {
-  t.deepEqual(sortContainers([web, db, web2]).map((c) => c.record.name), ['db', 'web2', 'web']);
+// podman 4.3 lists oldest first, by default and with --sort created (040-ps.bats "podman ps --filter").
+test('--sort: created oldest first by default (ms apart), names, status', (t) => {
+  t.deepEqual(sortContainers([web, db, web2]).map((c) => c.record.name), ['web', 'web2', 'db']);
+  t.deepEqual(sortContainers([db, web2, web], 'created').map((c) => c.record.name), ['web', 'web2', 'db']);
   t.deepEqual(sortContainers(all, 'names').map((c) => c.record.name), ['db', 'web', 'web2']);
   t.deepEqual(sortContainers(all, 'status').map((c) => c.state.status), ['created', 'exited', 'running']);
 });

@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../../command.js';
 import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
-import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
+import { PULL_OPTIONS, applyPullPolicy, loadArchiveImage } from '../../options/pull-options.js';
 import { consoleSize } from '../../terminal.js';
 import { engineContext, printWarnings } from '../../context.js';
 import { printText } from '../../output/print.js';
@@ -18,7 +18,10 @@ export const createCommand: CommandDefinition = {
     const { createContainer } = await import('../../../engine/container/create.js');
     const { imageExists } = await import('../../../engine/image/images.js');
     const ctx = await engineContext(global);
-    await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
+    // An archive transport is loaded instead of pulled; the container is made from what it held.
+    const archived = await loadArchiveImage(String(args._[0]), global);
+    if (archived !== undefined) args._[0] = archived;
+    else await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
     const created = await createContainer(ctx, toCreateOptions(args, args.tty ? consoleSize() : undefined));
     printWarnings(ctx);
     printText(created.id + '\n');

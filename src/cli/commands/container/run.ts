@@ -1,6 +1,9 @@
+import { Writable } from 'node:stream';
 import type { CommandDefinition } from '../../command.js';
+import type { GlobalOptions } from '../../../config/global-options.js';
+import { InvalidArgumentError } from '../../../util/errors.js';
 import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
-import { PULL_OPTIONS, applyPullPolicy } from '../../options/pull-options.js';
+import { PULL_OPTIONS, applyPullPolicy, loadArchiveImage } from '../../options/pull-options.js';
 import { consoleSize, terminalStreams } from '../../terminal.js';
 import { parseDetachKeys } from '../../detach-keys.js';
 import { DETACH_KEYS_OPTION, SIG_PROXY_OPTION } from '../../options/attach-options.js';
@@ -23,6 +26,8 @@ export const runCommand: CommandDefinition = {
     ...CREATE_OPTIONS,
     ...PULL_OPTIONS,
     detach: { alias: 'd', type: 'boolean', default: false, describe: 'Run the container in the background and print its ID' },
+    rmi: { type: 'boolean', default: false, describe: 'After the container exits, remove its image unless another container uses it (not with --detach)' },
+    attach: { alias: 'a', type: 'string', array: true, describe: 'Attach to STDIN, STDOUT or STDERR (repeatable; the others are not shown). Without STDOUT and STDERR the container ID is printed' },
     'detach-keys': DETACH_KEYS_OPTION,
     'sig-proxy': SIG_PROXY_OPTION,
   },
@@ -37,11 +42,16 @@ export const runCommand: CommandDefinition = {
     const monitor = (await takePreforkedMonitor(global.runroot)) ?? (await forkMonitor(ctx));
     let created;
     let detachKeys: Buffer;
+    let attach: Set<string> | undefined;
     try {
       // Checked before anything is created: a bad spec leaves nothing behind.
       detachKeys = parseDetachKeys(String(args['detach-keys']));
+      attach = attachedStreams(args.attach as string[] | undefined, Boolean(args.detach));
       const { imageExists } = await import('../../../engine/image/images.js');
-      await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
+      // An archive transport is loaded instead of pulled; the container is made from what it held.
+      const archived = await loadArchiveImage(String(args._[0]), global);
+      if (archived !== undefined) args._[0] = archived;
+      else await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
       const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
       const { createContainer } = await import('../../../engine/container/create.js');
       created = await createContainer(ctx, options);
@@ -58,8 +68,17 @@ export const runCommand: CommandDefinition = {
       return 0;
     }
     const terminal = terminalStreams({ ...options, detachKeys, sigProxy: Boolean(args['sig-proxy']) });
+    if (attach) {
+      // As podman: only the streams named by --attach are wired; without stdout and stderr it prints the ID.
+      const streams = terminal.streams;
+      if (!attach.has('stdout')) streams.stdout = discard();
+      if (!attach.has('stderr')) streams.stderr = discard();
+      if (!attach.has('stdin')) streams.stdin = undefined;
+      if (!attach.has('stdout') && !attach.has('stderr')) printText(created.id + '\n');
+    }
     try {
       const report = await startContainer(ctx, created.id, { attach: terminal.streams, monitor });
+      if (args.rmi && !report.detached) await removeImageAfterRun(global, String(args._[0]));
       // Detached: podman prints nothing and exits 0; the container runs on.
       return report.exitCode ?? 0;
     } finally {
@@ -67,3 +86,41 @@ export const runCommand: CommandDefinition = {
     }
   },
 };
+
+/**
+ * --rmi: `skiff rmi IMAGE` once the container is done, as podman does it (a
+ * name the image shares with others is only untagged; an image a container
+ * still uses stays, with a warning). Layer files belong to sub-ids, so the
+ * removal runs as that command, inside the user namespace.
+ */
+async function removeImageAfterRun(global: GlobalOptions, image: string): Promise<void> {
+  const [{ execFile }, { fileURLToPath }, { nodeChildEnv }, { log }] = await Promise.all([
+    import('node:child_process'), import('node:url'), import('../../../util/exec.js'), import('../../../util/log.js'),
+  ]);
+  const main = fileURLToPath(new URL('../../main.js', import.meta.url));
+  const globals = ['--root', global.root, '--runroot', global.runroot, ...(global.storageDriver ? ['--storage-driver', global.storageDriver] : [])];
+  await new Promise<void>((resolve) => {
+    execFile(process.execPath, ['--', main, ...globals, 'image', 'rm', image], { env: nodeChildEnv() }, (err, _stdout, stderr) => {
+      if (err) log.warn(`Failed removing image ${image}: ${stderr.trim().replace(/^Error: /, '') || err.message}`);
+      resolve();
+    });
+  });
+}
+
+/** --attach's streams, lower-cased; undefined when it was not given. */
+function attachedStreams(values: string[] | undefined, detach: boolean): Set<string> | undefined {
+  if (!values || values.length === 0) return undefined;
+  if (detach) throw new InvalidArgumentError('--attach and --detach cannot be used together');
+  const streams = new Set(values.map((v) => String(v).toLowerCase()));
+  for (const stream of streams) {
+    if (!['stdin', 'stdout', 'stderr'].includes(stream)) {
+      throw new InvalidArgumentError(`invalid stream "${stream}" for --attach - must be one of stdin, stdout, or stderr`);
+    }
+  }
+  return streams;
+}
+
+/** A stream that drops what it is given: an output the user did not attach. */
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
