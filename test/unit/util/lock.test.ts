@@ -120,7 +120,8 @@ const leftOver = test.macro({
     await writeFile(lock, content);
     const started = Date.now();
     t.is(await withLock(lock, async () => 'got it', 5_000), 'got it');
-    t.true(Date.now() - started < 2_000);
+    // Blocking would mean waiting out the 5 s timeout; the margin is for a loaded machine.
+    t.true(Date.now() - started < 4_000);
     await rm(dir, { recursive: true, force: true });
   },
   title: (_provided, content: string) => `a lock file left ${JSON.stringify(content)} by a crash blocks nobody`,
