@@ -6,15 +6,21 @@ import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
 import { unmountAll } from '../../store/mounts.js';
 import { InvalidArgumentError, isErrno } from '../../util/errors.js';
 import { processAlive, sleep } from '../../util/fs.js';
-import { parseSignal as parseSignalName } from '../../util/signals.js';
+import { SIGRTMAX, parseSignal as parseSignalName } from '../../util/signals.js';
 import type { EngineContext } from '../context.js';
 import { loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './record.js';
 import { ContainerStateError, NoSuchContainerError } from '../errors.js';
 
-/** Normalises SIGTERM / TERM / term / 15 / RTMIN+3 to its name (TERM) as podman's kill -s accepts them. */
+/**
+ * Normalises SIGTERM / TERM / term / 15 / RTMIN+3 to its name (TERM) as
+ * podman's kill -s accepts them, a leading dash (`-HUP`, as kill(1) takes
+ * it) included; podman's messages for a bad one.
+ */
 export function parseSignal(input: string): string {
-  const signal = parseSignalName(input);
-  if (!signal) throw new InvalidArgumentError(`invalid signal: ${input}`);
+  const text = input.startsWith('-') ? input.slice(1) : input;
+  if (/^\d+$/.test(text) && Number(text) > SIGRTMAX) throw new InvalidArgumentError(`valid signals are 1 through ${SIGRTMAX}`);
+  const signal = parseSignalName(text);
+  if (!signal) throw new InvalidArgumentError(`invalid signal: ${text}`);
   return signal.name;
 }
 

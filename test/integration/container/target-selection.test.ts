@@ -83,3 +83,35 @@ test.serial('stop -t 1 of a container that ignores SIGTERM warns that it resorts
   t.is((await env.skiff(['stop', '-t', '5', quick])).stderr, '');
 });
 
+test.serial('kill --all signals the running containers only and prints their ids; a name is printed as typed', async (t) => {
+  const up = uniqueName('up');
+  const upId = await run(up, ['sleep', '1000']);
+  await create(uniqueName('idle'));
+  const r = await env.skiff(['kill', '-a']);
+  t.is(r.stdout, upId);
+  t.is(r.stderr, '');
+  t.is(await state(up), 'exited');
+  await env.skiff(['start', up]);
+  t.is((await env.skiff(['kill', up])).stdout, up);
+});
+
+test.serial("kill -s: a leading dash is allowed; podman's messages for bad signals", async (t) => {
+  const name = uniqueName('sig');
+  await run(name, ['sh', '-c', 'trap "exit 5" HUP; sleep 1000 & wait']);
+  await env.skiff(['kill', '-s', '-HUP', name]);
+  t.is((await env.skiff(['wait', name])).stdout, '5');
+  const cases: Array<[string, string]> = [
+    ['0', 'invalid signal: 0'],
+    ['-0', 'invalid signal: 0'],
+    ['SIGBADSIG', 'invalid signal: SIGBADSIG'],
+    ['-BADSIG', 'invalid signal: BADSIG'],
+    ['65', 'valid signals are 1 through 64'],
+    ['-65', 'valid signals are 1 through 64'],
+    ['99999999', 'valid signals are 1 through 64'],
+  ];
+  for (const [signal, message] of cases) {
+    const r = await env.skiff(['kill', '-s', signal, 'nosuchcontainer'], { exit: 125 });
+    t.is(r.stderr.trim(), `Error: ${message}`, signal);
+  }
+});
+
