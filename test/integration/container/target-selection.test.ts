@@ -115,3 +115,29 @@ test.serial("kill -s: a leading dash is allowed; podman's messages for bad signa
   }
 });
 
+test.serial('start --all starts the containers that are not running and prints their ids', async (t) => {
+  const idle = await create(uniqueName('idle'));
+  const up = uniqueName('up');
+  const upId = await run(up);
+  const r = await env.skiff(['start', '--all']);
+  t.is(r.stdout, idle);
+  t.false(r.stdout.includes(upId));
+  t.is(await state(idle), 'running');
+  const bad = await env.skiff(['start', '--all', up], { exit: 125 });
+  t.is(bad.stderr.trim(), 'Error: either start all containers or the container(s) provided in the arguments');
+  t.is((await env.skiff(['start'], { exit: 125 })).stderr.trim(), 'Error: start requires at least one argument');
+});
+
+test.serial('start --filter: with names, only those that match; restart-policy= and exited= as podman', async (t) => {
+  const zero = uniqueName('zero');
+  const zeroId = await run(zero, ['true']);
+  const oneId = await run(uniqueName('one'), ['false']);
+  await env.skiff(['wait', zeroId, oneId]);
+  t.is((await env.skiff(['start', '--filter', 'restart-policy=always', zeroId])).stdout, '');
+  t.is((await env.skiff(['start', '--filter', 'restart-policy=none', zeroId])).stdout, zeroId);
+  await env.skiff(['wait', zeroId]);
+  const bad = await env.skiff(['start', '--filter', 'restart-policy=fakepolicy', zeroId], { exit: 125 });
+  t.is(bad.stderr.trim(), 'Error: fakepolicy invalid restart policy');
+  t.is((await env.skiff(['start', '--all', '--filter', 'exited=0'])).stdout, zeroId);
+});
+
