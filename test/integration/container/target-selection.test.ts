@@ -141,3 +141,42 @@ test.serial('start --filter: with names, only those that match; restart-policy= 
   t.is((await env.skiff(['start', '--all', '--filter', 'exited=0'])).stdout, zeroId);
 });
 
+test.serial("stop, kill, rm: podman's messages for flags that do not go together, exit 125", async (t) => {
+  const cases: Array<[string[], string]> = [
+    [['stop'], 'you must provide at least one name or id'],
+    [['stop', '-a', 'x'], 'no arguments are needed with --all'],
+    [['stop', '-a', '-l'], '--all and --latest cannot be used together'],
+    [['stop', '-l', 'x'], '--latest and containers cannot be used together'],
+    [['stop', '--filter', 'status=exited', 'x'], '--filter takes no arguments'],
+    [['stop', '--cidfile', '/nonexistent', '-a'], '--all, --latest, and --cidfile cannot be used together'],
+    [['stop', '--cidfile', '/nonexistent'], 'reading CIDFile: open /nonexistent: no such file or directory'],
+    [['stop', '-t', '1.5', 'x'], 'invalid argument "1.5" for "-t, --time" flag: not a whole number of seconds'],
+    [['kill'], 'you must provide at least one name or id'],
+    [['kill', '-a', 'x'], 'no arguments are needed with --all'],
+    [['kill', '--cidfile', '/nonexistent', 'x'], 'no arguments are needed with --latest or --cidfile'],
+    [['rm'], 'you must provide at least one name or id'],
+    [['rm', '--filter', 'status=exited', 'x'], '--filter takes no arguments'],
+  ];
+  for (const [args, message] of cases) {
+    const r = await env.skiff(args, { exit: 125 });
+    t.is(r.stderr.trim(), `Error: ${message}`, args.join(' '));
+    t.is(r.stdout, '', args.join(' '));
+  }
+});
+
+test.serial('rm --force of a missing container: exit 0, nothing printed; without --force exit 1', async (t) => {
+  const r = await env.skiff(['container', 'rm', 'bogus'], { exit: 1 });
+  t.is(r.stderr.trim(), 'Error: no container with name or ID "bogus" found: no such container');
+  const forced = await env.skiff(['container', 'rm', '--force', 'bogus']);
+  t.is(forced.stdout + forced.stderr, '');
+});
+
+test.serial('rm --filter removes the matching containers and prints their ids', async (t) => {
+  const doneId = await run(uniqueName('done'), ['true']);
+  await env.skiff(['wait', doneId]);
+  const up = uniqueName('up');
+  await run(up);
+  t.is((await env.skiff(['rm', '--filter', 'status=exited'])).stdout, doneId);
+  t.is(await state(up), 'running');
+});
+
