@@ -250,19 +250,40 @@ async function mustLoad(ctx: EngineContext, id: string, nameOrId: string): Promi
   return info;
 }
 
+/** podman's `wait --condition` states; `configured` and `initialized` are what skiff calls created. */
+export const WAIT_CONDITIONS = ['unknown', 'configured', 'created', 'initialized', 'running', 'stopped', 'paused', 'exited', 'removing'] as const;
+export type WaitCondition = (typeof WAIT_CONDITIONS)[number];
+
+export interface ContainerWaitOptions {
+  /** Return when any holds (default: stopped, i.e. when the container is not running). */
+  conditions?: WaitCondition[];
+  /** How often to look, in ms (default 250). */
+  intervalMs?: number;
+}
+
 /**
- * Waits until the container is no longer running and returns its exit code
- * (`skiff wait`). A container removed meanwhile (--rm) yields undefined.
+ * Waits for a container as podman 4's `wait` does. For `stopped`/`exited`
+ * (the default) it returns the exit code once the container is not running
+ * (at once for one that never ran: 0, as podman); for a state condition it
+ * returns -1 once the container is in that state. A container removed
+ * meanwhile (--rm) yields undefined. Reads without the lock.
  */
-export async function waitContainer(ctx: EngineContext, nameOrId: string): Promise<number | undefined> {
+export async function waitContainer(ctx: EngineContext, nameOrId: string, options: ContainerWaitOptions = {}): Promise<number | undefined> {
   const info = await resolveContainer(ctx, nameOrId);
-  let delay = 10;
+  const conditions = options.conditions?.length ? options.conditions : ['stopped'];
+  const forExit = conditions.some((c) => c === 'stopped' || c === 'exited');
+  const states = new Set(conditions.map((c) => (c === 'configured' || c === 'initialized' ? 'created' : c)));
+  const interval = Math.max(options.intervalMs ?? 250, 5);
+  // Exits are seen quickly (the first looks are close together); state conditions at the interval.
+  let delay = Math.min(10, interval);
   for (;;) {
     const current = await loadContainer(ctx, info.record.id);
     if (!current) return undefined;
-    // As podman: a created container is waited for until it has run and exited.
-    if (current.state.status === 'exited' || current.state.status === 'stopped') return current.state.exitCode ?? 0;
+    const status = current.state.status;
+    // A paused container has not exited either (podman's WaitForExit waits while running or paused).
+    if (forExit && !(['running', 'paused'] as string[]).includes(status)) return current.state.exitCode ?? 0;
+    if (states.has(status)) return -1;
     await sleep(delay);
-    delay = Math.min(delay * 2, 200);
+    delay = Math.min(delay * 2, interval);
   }
 }

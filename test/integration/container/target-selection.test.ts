@@ -68,6 +68,29 @@ test.serial('stop --filter and --cidfile pick the containers; --latest the newes
   t.is(await state(labelled), 'running');
 });
 
+test.serial("stop, kill, rm: podman's messages for flags that do not go together, exit 125", async (t) => {
+  const cases: Array<[string[], string]> = [
+    [['stop'], 'you must provide at least one name or id'],
+    [['stop', '-a', 'x'], 'no arguments are needed with --all'],
+    [['stop', '-a', '-l'], '--all and --latest cannot be used together'],
+    [['stop', '-l', 'x'], '--latest and containers cannot be used together'],
+    [['stop', '--filter', 'status=exited', 'x'], '--filter takes no arguments'],
+    [['stop', '--cidfile', '/nonexistent', '-a'], '--all, --latest, and --cidfile cannot be used together'],
+    [['stop', '--cidfile', '/nonexistent'], 'reading CIDFile: open /nonexistent: no such file or directory'],
+    [['stop', '-t', '1.5', 'x'], 'invalid argument "1.5" for "-t, --time" flag: not a whole number of seconds'],
+    [['kill'], 'you must provide at least one name or id'],
+    [['kill', '-a', 'x'], 'no arguments are needed with --all'],
+    [['kill', '--cidfile', '/nonexistent', 'x'], 'no arguments are needed with --latest or --cidfile'],
+    [['rm'], 'you must provide at least one name or id'],
+    [['rm', '--filter', 'status=exited', 'x'], '--filter takes no arguments'],
+  ];
+  for (const [args, message] of cases) {
+    const r = await env.skiff(args, { exit: 125 });
+    t.is(r.stderr.trim(), `Error: ${message}`, args.join(' '));
+    t.is(r.stdout, '', args.join(' '));
+  }
+});
+
 test.serial('stop -t 1 of a container that ignores SIGTERM warns that it resorts to SIGKILL', async (t) => {
   const name = uniqueName('stubborn');
   await run(name, ['sh', '-c', 'trap "" TERM; echo READY; while :; do sleep 0.2; done']);
@@ -141,29 +164,6 @@ test.serial('start --filter: with names, only those that match; restart-policy= 
   t.is((await env.skiff(['start', '--all', '--filter', 'exited=0'])).stdout, zeroId);
 });
 
-test.serial("stop, kill, rm: podman's messages for flags that do not go together, exit 125", async (t) => {
-  const cases: Array<[string[], string]> = [
-    [['stop'], 'you must provide at least one name or id'],
-    [['stop', '-a', 'x'], 'no arguments are needed with --all'],
-    [['stop', '-a', '-l'], '--all and --latest cannot be used together'],
-    [['stop', '-l', 'x'], '--latest and containers cannot be used together'],
-    [['stop', '--filter', 'status=exited', 'x'], '--filter takes no arguments'],
-    [['stop', '--cidfile', '/nonexistent', '-a'], '--all, --latest, and --cidfile cannot be used together'],
-    [['stop', '--cidfile', '/nonexistent'], 'reading CIDFile: open /nonexistent: no such file or directory'],
-    [['stop', '-t', '1.5', 'x'], 'invalid argument "1.5" for "-t, --time" flag: not a whole number of seconds'],
-    [['kill'], 'you must provide at least one name or id'],
-    [['kill', '-a', 'x'], 'no arguments are needed with --all'],
-    [['kill', '--cidfile', '/nonexistent', 'x'], 'no arguments are needed with --latest or --cidfile'],
-    [['rm'], 'you must provide at least one name or id'],
-    [['rm', '--filter', 'status=exited', 'x'], '--filter takes no arguments'],
-  ];
-  for (const [args, message] of cases) {
-    const r = await env.skiff(args, { exit: 125 });
-    t.is(r.stderr.trim(), `Error: ${message}`, args.join(' '));
-    t.is(r.stdout, '', args.join(' '));
-  }
-});
-
 test.serial('rm --force of a missing container: exit 0, nothing printed; without --force exit 1', async (t) => {
   const r = await env.skiff(['container', 'rm', 'bogus'], { exit: 1 });
   t.is(r.stderr.trim(), 'Error: no container with name or ID "bogus" found: no such container');
@@ -180,3 +180,19 @@ test.serial('rm --filter removes the matching containers and prints their ids', 
   t.is(await state(up), 'running');
 });
 
+test.serial('wait: a container that never ran is done at once with 0, as podman 4; --condition running; a bad condition is 125', async (t) => {
+  const name = uniqueName('never');
+  await create(name, ['/no/such/command']);
+  t.is((await env.skiff(['wait', name], { timeout: 10_000 })).stdout, '0');
+  // podman's start fails with 125 whatever the runtime's error (run alone passes 127 on).
+  t.regex((await env.skiff(['start', name], { exit: 125 })).stderr, /^Error: /);
+  t.regex((await env.skiff(['wait', name], { timeout: 10_000 })).stdout, /^-?\d+$/);
+  const up = uniqueName('up');
+  await create(up);
+  const waiting = env.skiff(['wait', '--condition', 'running', '--interval', '50ms', up], { timeout: 20_000 });
+  await env.skiff(['start', up]);
+  t.is((await waiting).stdout, '-1');
+  t.is((await env.skiff(['wait', '-l', '--condition', 'running'])).stdout, '-1');
+  const bad = await env.skiff(['wait', '--condition', 'bogus', up], { exit: 125 });
+  t.is(bad.stderr.trim(), 'Error: unknown container state: bogus: invalid argument');
+});
