@@ -21,6 +21,11 @@ export interface ContainerState {
   finishedAt?: string;
   /** Why the last start failed, as the runtime said it. */
   error?: string;
+  /**
+   * A `stop` waiting for this run (the one started at `startedAt`) to exit
+   * after its stop signal: the container is "stopping" while that process lives.
+   */
+  stoppingBy?: { pid: number; pidStartTime?: number; startedAt: string };
 }
 
 /**

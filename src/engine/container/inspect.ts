@@ -4,7 +4,7 @@ import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
 import { liveExecSessions } from './exec-sessions.js';
-import { resolveContainer, type ContainerInfo } from './record.js';
+import { resolveContainer, stopInProgress, type ContainerInfo } from './record.js';
 
 /**
  * `skiff container inspect`, with podman's JSON field names for what skiff
@@ -24,7 +24,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     Args: command.slice(1),
     State: {
       OciVersion: '1.0.2-dev',
-      Status: state.status,
+      Status: stopInProgress(state) ? 'stopping' : state.status,
       Running: running,
       Paused: false,
       Restarting: false,

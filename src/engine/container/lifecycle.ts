@@ -5,7 +5,7 @@ import { deleteContainer, killContainer } from '../../runtime/driver.js';
 import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
 import { unmountAll } from '../../store/mounts.js';
 import { InvalidArgumentError, isErrno } from '../../util/errors.js';
-import { processAlive, sleep } from '../../util/fs.js';
+import { processAlive, processStartTime, sleep } from '../../util/fs.js';
 import { SIGRTMAX, parseSignal as parseSignalName } from '../../util/signals.js';
 import type { EngineContext } from '../context.js';
 import { loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './record.js';
@@ -64,6 +64,7 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
     const info = await mustLoad(ctx, record.id, nameOrId);
     if (info.state.status !== 'running') return undefined;
     await killContainer(record.runtime, ctx.layout.runtimeRoot, record.id, seconds > 0 ? parseSignal(record.stopSignal) : 'KILL');
+    if (seconds > 0) await markStopping(ctx, record.id);
     return info.state.startedAt ?? '';
   }).catch((err: unknown) => vanished(err, found, undefined));
   if (signalled !== undefined && !(seconds > 0 && (await waitUntilDown(ctx, record.id, seconds * 1000)))) {
@@ -81,6 +82,18 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
     }
   }
   return finishStop(ctx, found, nameOrId);
+}
+
+/**
+ * Records in state.json that this process waits for the running container
+ * to exit (inspect then says "stopping", as podman). The caller holds the
+ * container's lock; the monitor's exit record ends it, and so does our own end.
+ */
+async function markStopping(ctx: EngineContext, id: string): Promise<void> {
+  const store = new ContainerStore(ctx.layout);
+  const stored = await store.readState(id);
+  if (stored?.status !== 'running' || !stored.startedAt) return;
+  await store.writeState(id, { ...stored, stoppingBy: { pid: process.pid, pidStartTime: processStartTime(process.pid), startedAt: stored.startedAt } });
 }
 
 /** Repairs what a dead monitor left; returns the container as it is now, or as it was if --rm removed it. */

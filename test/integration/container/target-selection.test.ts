@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
-import { uniqueName } from '../../helpers/skiff.js';
+import { poll, uniqueName } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;
 const env = useBusyboxEnv();
@@ -104,6 +104,22 @@ test.serial('stop -t 1 of a container that ignores SIGTERM warns that it resorts
   const quick = uniqueName('quick');
   await run(quick);
   t.is((await env.skiff(['stop', '-t', '5', quick])).stderr, '');
+});
+
+test.serial('while stop waits for the timeout, inspect says stopping and other commands go on; kill ends it with 137', async (t) => {
+  const name = uniqueName('stopping');
+  await run(name, ['sh', '-c', 'trap "echo got TERM" TERM; echo READY; while :; do sleep 0.2; done']);
+  await poll(async () => (await env.skiff(['logs', name])).stdout.includes('READY'));
+  const stopping = env.skiff(['stop', '-t', '20', name], { timeout: 40_000 });
+  t.true(await poll(async () => (await env.skiff(['logs', name])).stdout.includes('got TERM')));
+  const began = Date.now();
+  await env.skiff(['ps', '-a']);
+  t.is(await state(name), 'stopping');
+  t.true(Date.now() - began < 5_000, 'ps and inspect did not wait for the stop');
+  await env.skiff(['kill', name]);
+  t.is((await env.skiff(['wait', name])).stdout, '137');
+  t.is((await stopping).stdout, name);
+  t.is(await state(name), 'exited');
 });
 
 test.serial('kill --all signals the running containers only and prints their ids; a name is printed as typed', async (t) => {
