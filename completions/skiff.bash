@@ -59,7 +59,7 @@ __skiff_flags() {
     "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container diff"|"diff") echo "--format --help --root --runroot --storage-driver --runtime --log-level" ;;
     "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --log-level" ;;
-    "container cp"|"cp") echo "--archive -a --overwrite --help --root --runroot --storage-driver --runtime --log-level" ;;
+    "container cp"|"cp") echo "--archive -a --overwrite --pause --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level" ;;

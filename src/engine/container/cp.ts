@@ -91,17 +91,28 @@ async function withSide<T>(
   const info = ids.get(side.container)!;
   const where = `container ${side.container}`;
   // Both sides in one container: its lock is already held and its root open.
-  if (other?.info?.record.id === info.record.id) return use({ ...other, path: side.path, where });
+  const path = inContainer(info, side.path);
+  if (other?.info?.record.id === info.record.id) return use({ ...other, path, where });
   const store = new ContainerStore(ctx.layout);
   return store.withContainerLock(info.record.id, async () => {
     const storage = readStorage(ctx, info.record.id);
     const running = (await loadContainer(ctx, info.record.id))?.state.status === 'running';
-    return withWritableRootfs(storage, running, (root) => use({ root, path: side.path, where, info }).catch((err) => {
+    return withWritableRootfs(storage, running, (root) => use({ root, path, where, info }).catch((err) => {
       // An errno error escaping here would read as the container's removal (withContainerLock maps ENOENT so).
       if (err instanceof SkiffError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
       throw new SkiffError('ECOPY', `copying to or from ${where}: ${(err as Error).message}`, { cause: err });
     }));
   });
+}
+
+/**
+ * A container path as podman takes it: a relative one is relative to the
+ * container's working directory. Joined as text, so a trailing `/.` or `/`
+ * keeps its meaning.
+ */
+function inContainer(info: ContainerInfo, path: string): string {
+  if (path.startsWith('/')) return path;
+  return `${info.record.spec.workingDir.replace(/\/+$/, '')}/${path}`;
 }
 
 function readStorage(ctx: EngineContext, id: string): MonitorConfig['storage'] {

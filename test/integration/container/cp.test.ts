@@ -185,6 +185,27 @@ test.serial('--overwrite lets a directory replace a file and a file replace a di
   await env.skiff(['rm', '-f', name]);
 });
 
+test.serial('a relative container path is relative to the working directory, both ways', async (t) => {
+  const host = await hostDir('workdir');
+  await writeFile(join(host, 'f'), 'from host\n');
+  const name = uniqueName('cpwd');
+  await env.skiff(['run', '-d', '--name', name, '--network', 'none', '--workdir', '/srv', BUSYBOX_IMAGE, 'sh', '-c',
+    'mkdir -p /srv/subdir; echo in-srv > /srv/inside; sleep 600']);
+  try {
+    await env.skiff(['cp', join(host, 'f'), `${name}:.`]);
+    await env.skiff(['cp', `${name}:inside`, host]);
+    t.is(await readFile(join(host, 'inside'), 'utf8'), 'in-srv\n');
+    t.is((await env.skiff(['exec', name, 'cat', '/srv/f'])).stdout, 'from host');
+    // --pause (podman's default) is accepted, as is --pause=false.
+    await env.skiff(['cp', '--pause', join(host, 'f'), `${name}:renamed`]);
+    await env.skiff(['cp', '--pause=false', join(host, 'f'), `${name}:subdir`]);
+    const seen = await env.skiff(['exec', name, 'cat', '/srv/renamed', '/srv/subdir/f']);
+    t.is(seen.stdout, 'from host\nfrom host');
+  } finally {
+    await env.skiff(['rm', '-f', '-t', '0', name]);
+  }
+});
+
 test.serial("errors: podman's messages, exit 125, nothing written", async (t) => {
   const host = await hostDir('errors');
   await writeFile(join(host, 'file'), 'f\n');
