@@ -1,4 +1,5 @@
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
+import { posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { MonitorConfig } from '../../monitor/protocol.js';
 import { ContainerStore } from '../../store/containers.js';
@@ -166,18 +167,28 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
   const { unpackBeneath } = await import('../../image/layer/unpack-beneath.js');
   const owner = dstSide.kind !== 'container' ? 'none' as const
     : options.archive ? { uid: to!.info!.record.spec.user.uid, gid: to!.info!.record.spec.user.gid } : 'keep' as const;
+  // Entries are named in messages as podman does: beneath the container's directory, or the host directory copied into.
+  const shownAs = (dir: string) => (dstSide.kind === 'container' ? dir : '');
   const unpackOptions = { owner, overwrite: options.overwrite };
 
   if (!from) {
-    // A tar stream from stdin, unpacked into an existing directory.
-    const dest = openDestination(to!);
-    try {
-      if (!dest.existing) throw notFound(to!, 'ENOENT');
-      if (!dest.existing.isDirectory()) throw new InvalidArgumentError(`destination "${to!.path}" must be a directory when copying from stdin`);
-      const dir = dest.name === undefined ? dest.parent.dup() : dest.parent.openDir(dest.name);
-      if (!dir) throw new InvalidArgumentError(`destination "${to!.path}" must be a directory when copying from stdin`);
+    // A tar stream from stdin, unpacked into an existing directory; anything else (missing too) is podman's one error.
+    const notDir = () => new InvalidArgumentError('destination must be a directory when copying from stdin');
+    const dest = (() => {
       try {
-        await unpackBeneath(options.stdin!, dir, unpackOptions);
+        return openDestination(to!);
+      } catch (err) {
+        if (err instanceof SkiffError && err.code === 'ENOTFOUND') throw notDir();
+        throw err;
+      }
+    })();
+    try {
+      if (!dest.existing?.isDirectory()) throw notDir();
+      const dir = dest.name === undefined ? dest.parent.dup() : dest.parent.openDir(dest.name);
+      if (!dir) throw notDir();
+      try {
+        const { tarFromStdin } = await import('../../image/layer/stdin-archive.js');
+        await unpackBeneath(await tarFromStdin(options.stdin!), dir, { ...unpackOptions, shownAs: shownAs(to!.path) });
       } finally {
         dir.close();
       }
@@ -195,27 +206,32 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
       await packTree(nonEnding(options.stdout!), (p) => (contents ? p.walk(source.parent, '') : p.entry(source.parent, source.name!, source.name!)));
       return;
     }
+    if (dstSide.kind === 'host') checkHostDestination(to.path);
     const dest = openDestination(to);
     try {
       const existing = dest.existing;
       let into: DirHandle;
+      let intoPath: string;
       let fill: Parameters<typeof packTree>[1];
       if (existing?.isDirectory()) {
+        intoPath = to.path;
         into = dest.name === undefined ? dest.parent.dup() : mustOpenDir(dest.parent, dest.name, to);
         fill = contents ? (p) => p.walk(source.parent, '') : (p) => p.entry(source.parent, source.name!, source.name!);
       } else if (existing) {
         if (source.isDir) throw new InvalidArgumentError(`destination "${to.path}" must be a directory when copying a directory`);
+        intoPath = posix.dirname(to.path);
         into = dest.parent.dup();
         fill = (p) => p.entry(source.parent, source.name!, dest.name!);
       } else {
         if (/\/$/.test(to.path) && !source.isDir) throw notFound(to, 'ENOENT');
+        intoPath = posix.dirname(to.path);
         into = dest.parent.dup();
         const as = dest.name!;
         fill = contents ? (p) => p.walk(source.parent, `${as}/`) : (p) => p.entry(source.parent, source.name!, as);
         if (contents) dest.parent.mkdir(as, 0o755);
       }
       try {
-        await pipe(packTree, unpackBeneath, fill, into, unpackOptions);
+        await pipe(packTree, unpackBeneath, fill, into, { ...unpackOptions, shownAs: shownAs(intoPath.replace(/\/\.?$/, '')) });
       } finally {
         into.close();
       }
@@ -225,6 +241,21 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
   } finally {
     source.parent.close();
   }
+}
+
+/**
+ * podman refuses a host destination that exists and is neither a directory
+ * nor a regular file (`/dev/stdout`: `-` is the way to write a tar there).
+ * The host's own path, so following its links is the user's choice.
+ */
+function checkHostDestination(path: string): void {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory() && !st.isFile()) throw new InvalidArgumentError(`invalid destination: "${path}" must be a directory or a regular file`);
 }
 
 /** Streams what `fill` packs straight into `unpack`: no temp file, back-pressure end to end. */
