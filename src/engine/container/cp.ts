@@ -30,7 +30,10 @@ type Side = { kind: 'stdio' } | { kind: 'host'; path: string } | { kind: 'contai
 /** A side made concrete: a root directory to resolve the path inside, and how the side is named in messages. */
 interface OpenSide {
   root: string;
+  /** Absolute inside `root` (a container's relative path joined to its working directory). */
   path: string;
+  /** The path as the user typed it, for messages. */
+  given: string;
   where: string;
   info?: ContainerInfo;
 }
@@ -88,17 +91,17 @@ async function withSide<T>(
   ctx: EngineContext, side: Side, ids: Map<string, ContainerInfo>, other: OpenSide | undefined, use: (open: OpenSide | undefined) => Promise<T>,
 ): Promise<T> {
   if (side.kind === 'stdio') return use(undefined);
-  if (side.kind === 'host') return use({ root: '/', path: side.path, where: 'the host' });
+  if (side.kind === 'host') return use({ root: '/', path: side.path, given: side.path, where: 'the host' });
   const info = ids.get(side.container)!;
   const where = `container ${side.container}`;
   // Both sides in one container: its lock is already held and its root open.
   const path = inContainer(info, side.path);
-  if (other?.info?.record.id === info.record.id) return use({ ...other, path, where });
+  if (other?.info?.record.id === info.record.id) return use({ ...other, path, given: side.path, where });
   const store = new ContainerStore(ctx.layout);
   return store.withContainerLock(info.record.id, async () => {
     const storage = readStorage(ctx, info.record.id);
     const running = (await loadContainer(ctx, info.record.id))?.state.status === 'running';
-    return withWritableRootfs(storage, running, (root) => use({ root, path, where, info }).catch((err) => {
+    return withWritableRootfs(storage, running, (root) => use({ root, path, given: side.path, where, info }).catch((err) => {
       // An errno error escaping here would read as the container's removal (withContainerLock maps ENOENT so).
       if (err instanceof SkiffError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
       throw new SkiffError('ECOPY', `copying to or from ${where}: ${(err as Error).message}`, { cause: err });
@@ -218,7 +221,7 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
         into = dest.name === undefined ? dest.parent.dup() : mustOpenDir(dest.parent, dest.name, to);
         fill = contents ? (p) => p.walk(source.parent, '') : (p) => p.entry(source.parent, source.name!, source.name!);
       } else if (existing) {
-        if (source.isDir) throw new InvalidArgumentError(`destination "${to.path}" must be a directory when copying a directory`);
+        if (source.isDir) throw new InvalidArgumentError(`destination "${to.given}" must be a directory when copying a directory`);
         intoPath = posix.dirname(to.path);
         into = dest.parent.dup();
         fill = (p) => p.entry(source.parent, source.name!, dest.name!);
@@ -315,7 +318,7 @@ function openDestination(side: OpenSide): { parent: DirHandle; name: string | un
 
 function mustOpenDir(parent: DirHandle, name: string, side: OpenSide): DirHandle {
   const dir = parent.openDir(name);
-  if (!dir) throw new SkiffError('ECOPY', `"${side.path}" on ${side.where} changed while being copied to`);
+  if (!dir) throw new SkiffError('ECOPY', `"${side.given}" on ${side.where} changed while being copied to`);
   return dir;
 }
 
@@ -332,5 +335,5 @@ const ERRNO_TEXT: Record<string, string> = {
 
 /** podman's wording: `"/etc/nope" could not be found on container web: no such file or directory`. */
 function notFound(side: OpenSide, code: string, cause?: unknown): SkiffError {
-  return new SkiffError('ENOTFOUND', `"${side.path}" could not be found on ${side.where}: ${ERRNO_TEXT[code]}`, { cause });
+  return new SkiffError('ENOTFOUND', `"${side.given}" could not be found on ${side.where}: ${ERRNO_TEXT[code]}`, { cause });
 }

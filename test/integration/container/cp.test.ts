@@ -197,6 +197,9 @@ test.serial('a relative container path is relative to the working directory, bot
     await env.skiff(['cp', `${name}:inside`, host]);
     t.is(await readFile(join(host, 'inside'), 'utf8'), 'in-srv\n');
     t.is((await env.skiff(['exec', name, 'cat', '/srv/f'])).stdout, 'from host');
+    // Messages name the path as typed.
+    const missing = await env.skiff(['cp', `${name}:nope`, host], { exit: 125 });
+    t.is(missing.stderr.trim(), `Error: "nope" could not be found on container ${name}: no such file or directory`);
     // --pause (podman's default) is accepted, as is --pause=false.
     await env.skiff(['cp', '--pause', join(host, 'f'), `${name}:renamed`]);
     await env.skiff(['cp', '--pause=false', join(host, 'f'), `${name}:subdir`]);
