@@ -221,7 +221,7 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
         into = dest.name === undefined ? dest.parent.dup() : mustOpenDir(dest.parent, dest.name, to);
         fill = contents ? (p) => p.walk(source.parent, '') : (p) => p.entry(source.parent, source.name!, source.name!);
       } else if (existing) {
-        if (source.isDir) throw new InvalidArgumentError(`destination "${to.given}" must be a directory when copying a directory`);
+        if (source.isDir) throw new InvalidArgumentError('destination must be a directory when copying a directory');
         intoPath = posix.dirname(to.path);
         into = dest.parent.dup();
         fill = (p) => p.entry(source.parent, source.name!, dest.name!);

@@ -263,7 +263,8 @@ test.serial("errors: podman's messages, exit 125, nothing written", async (t) =>
     [['cp', join(host, 'nope'), `${name}:/tmp`], /^Error: ".*\/nope" could not be found on the host: no such file or directory$/],
     [['cp', join(host, 'file'), `${name}:/no/such/dir/f`], /could not be found on container .*: no such file or directory$/],
     [['cp', join(host, 'file'), `${name}:/tmp/missing/`], /could not be found on container/],
-    [['cp', join(host, 'dir'), `${name}:/etc/passwd`], /^Error: destination "\/etc\/passwd" must be a directory when copying a directory$/],
+    [['cp', join(host, 'dir'), `${name}:/etc/passwd`], /^Error: destination must be a directory when copying a directory$/],
+    [['cp', `${name}:/etc`, join(host, 'file')], /^Error: destination must be a directory when copying a directory$/],
     [['cp', join(host, 'file')], /^Error: /],
     [['cp', '-', '-'], /^Error: /],
   ];
