@@ -9,17 +9,19 @@ export const EXIT_ENGINE = 125;
  */
 export function exitCodeFor(err: unknown, command: string): number {
   if (!(err instanceof SkiffError)) return EXIT_ENGINE;
+  const perCommand = PER_COMMAND[command];
+  if (perCommand && err.code in perCommand) return perCommand[err.code];
   if ('exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number' && (err.code === 'ESTART' || err.code === 'EPULLFAILED')) {
     return (err as unknown as { exitCode: number }).exitCode;
   }
-  const perCommand = PER_COMMAND[command];
-  if (perCommand && err.code in perCommand) return perCommand[err.code];
   return EXIT_ENGINE;
 }
 
 const PER_COMMAND: Record<string, Record<string, number>> = {
   'container rm': { ENOCONTAINER: 1, ESTATE: 2 },
   'container stop': { ENOCONTAINER: 125 },
+  // podman start (attached or not) fails with 125 whatever the runtime said; only run passes 126/127 on.
+  'container start': { ESTART: 125 },
   'container kill': { ENOCONTAINER: 125 },
   'container inspect': { ENOCONTAINER: 125 },
   'image exists': { ENOIMAGE: 1 },

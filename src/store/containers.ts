@@ -41,6 +41,11 @@ export interface ContainerState {
   restarting?: boolean;
   /** Set while the status is `paused`. */
   pause?: PauseRecord;
+  /**
+   * A `stop` waiting for this run (the one started at `startedAt`) to exit
+   * after its stop signal: the container is "stopping" while that process lives.
+   */
+  stoppingBy?: { pid: number; pidStartTime?: number; startedAt: string };
 }
 
 /**

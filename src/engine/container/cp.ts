@@ -1,4 +1,5 @@
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
+import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { MonitorConfig } from '../../monitor/protocol.js';
 import { ContainerStore } from '../../store/containers.js';
@@ -29,7 +30,10 @@ type Side = { kind: 'stdio' } | { kind: 'host'; path: string } | { kind: 'contai
 /** A side made concrete: a root directory to resolve the path inside, and how the side is named in messages. */
 interface OpenSide {
   root: string;
+  /** Absolute inside `root` (a container's relative path joined to its working directory). */
   path: string;
+  /** The path as the user typed it, for messages. */
+  given: string;
   where: string;
   info?: ContainerInfo;
 }
@@ -87,22 +91,33 @@ async function withSide<T>(
   ctx: EngineContext, side: Side, ids: Map<string, ContainerInfo>, other: OpenSide | undefined, use: (open: OpenSide | undefined) => Promise<T>,
 ): Promise<T> {
   if (side.kind === 'stdio') return use(undefined);
-  if (side.kind === 'host') return use({ root: '/', path: side.path, where: 'the host' });
+  if (side.kind === 'host') return use({ root: '/', path: side.path, given: side.path, where: 'the host' });
   const info = ids.get(side.container)!;
   const where = `container ${side.container}`;
   // Both sides in one container: its lock is already held and its root open.
-  if (other?.info?.record.id === info.record.id) return use({ ...other, path: side.path, where });
+  const path = inContainer(info, side.path);
+  if (other?.info?.record.id === info.record.id) return use({ ...other, path, given: side.path, where });
   const store = new ContainerStore(ctx.layout);
   return store.withContainerLock(info.record.id, async () => {
     const storage = readStorage(ctx, info.record.id);
     const status = (await loadContainer(ctx, info.record.id))?.state.status;
     const running = status === 'running' || status === 'paused';
-    return withWritableRootfs(storage, running, (root) => use({ root, path: side.path, where, info }).catch((err) => {
+    return withWritableRootfs(storage, running, (root) => use({ root, path, given: side.path, where, info }).catch((err) => {
       // An errno error escaping here would read as the container's removal (withContainerLock maps ENOENT so).
       if (err instanceof SkiffError || typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
       throw new SkiffError('ECOPY', `copying to or from ${where}: ${(err as Error).message}`, { cause: err });
     }));
   });
+}
+
+/**
+ * A container path as podman takes it: a relative one is relative to the
+ * container's working directory. Joined as text, so a trailing `/.` or `/`
+ * keeps its meaning.
+ */
+function inContainer(info: ContainerInfo, path: string): string {
+  if (path.startsWith('/')) return path;
+  return `${info.record.spec.workingDir.replace(/\/+$/, '')}/${path}`;
 }
 
 function readStorage(ctx: EngineContext, id: string): MonitorConfig['storage'] {
@@ -156,18 +171,28 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
   const { openBeneathWriter, unpackBeneath } = await import('../../image/layer/unpack-beneath.js');
   const owner = dstSide.kind !== 'container' ? 'none' as const
     : options.archive ? { uid: to!.info!.record.spec.user.uid, gid: to!.info!.record.spec.user.gid } : 'keep' as const;
+  // Entries are named in messages as podman does: beneath the container's directory, or the host directory copied into.
+  const shownAs = (dir: string) => (dstSide.kind === 'container' ? dir : '');
   const unpackOptions = { owner, overwrite: options.overwrite };
 
   if (!from) {
-    // A tar stream from stdin, unpacked into an existing directory.
-    const dest = openDestination(to!);
-    try {
-      if (!dest.existing) throw notFound(to!, 'ENOENT');
-      if (!dest.existing.isDirectory()) throw new InvalidArgumentError(`destination "${to!.path}" must be a directory when copying from stdin`);
-      const dir = dest.name === undefined ? dest.parent.dup() : dest.parent.openDir(dest.name);
-      if (!dir) throw new InvalidArgumentError(`destination "${to!.path}" must be a directory when copying from stdin`);
+    // A tar stream from stdin, unpacked into an existing directory; anything else (missing too) is podman's one error.
+    const notDir = () => new InvalidArgumentError('destination must be a directory when copying from stdin');
+    const dest = (() => {
       try {
-        await unpackBeneath(options.stdin!, dir, unpackOptions);
+        return openDestination(to!);
+      } catch (err) {
+        if (err instanceof SkiffError && err.code === 'ENOTFOUND') throw notDir();
+        throw err;
+      }
+    })();
+    try {
+      if (!dest.existing?.isDirectory()) throw notDir();
+      const dir = dest.name === undefined ? dest.parent.dup() : dest.parent.openDir(dest.name);
+      if (!dir) throw notDir();
+      try {
+        const { tarFromStdin } = await import('../../image/layer/stdin-archive.js');
+        await unpackBeneath(await tarFromStdin(options.stdin!), dir, { ...unpackOptions, shownAs: shownAs(to!.path) });
       } finally {
         dir.close();
       }
@@ -185,27 +210,32 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
       await packTree(nonEnding(options.stdout!), (p) => (contents ? p.walk(source.parent, '') : p.entry(source.parent, source.name!, source.name!)));
       return;
     }
+    if (dstSide.kind === 'host') checkHostDestination(to.path);
     const dest = openDestination(to);
     try {
       const existing = dest.existing;
       let into: DirHandle;
+      let intoPath: string;
       let fill: Parameters<typeof copyTree>[1];
       if (existing?.isDirectory()) {
+        intoPath = to.path;
         into = dest.name === undefined ? dest.parent.dup() : mustOpenDir(dest.parent, dest.name, to);
         fill = contents ? (p) => p.walk(source.parent, '') : (p) => p.entry(source.parent, source.name!, source.name!);
       } else if (existing) {
-        if (source.isDir) throw new InvalidArgumentError(`destination "${to.path}" must be a directory when copying a directory`);
+        if (source.isDir) throw new InvalidArgumentError('destination must be a directory when copying a directory');
+        intoPath = posix.dirname(to.path);
         into = dest.parent.dup();
         fill = (p) => p.entry(source.parent, source.name!, dest.name!);
       } else {
         if (/\/$/.test(to.path) && !source.isDir) throw notFound(to, 'ENOENT');
+        intoPath = posix.dirname(to.path);
         into = dest.parent.dup();
         const as = dest.name!;
         fill = contents ? (p) => p.walk(source.parent, `${as}/`) : (p) => p.entry(source.parent, source.name!, as);
         if (contents) dest.parent.mkdir(as, 0o755);
       }
       try {
-        await pipe(copyTree, openBeneathWriter, fill, into, unpackOptions);
+        await pipe(copyTree, openBeneathWriter, fill, into, { ...unpackOptions, shownAs: shownAs(intoPath.replace(/\/\.?$/, '')) });
       } finally {
         into.close();
       }
@@ -215,6 +245,21 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
   } finally {
     source.parent.close();
   }
+}
+
+/**
+ * podman refuses a host destination that exists and is neither a directory
+ * nor a regular file (`/dev/stdout`: `-` is the way to write a tar there).
+ * The host's own path, so following its links is the user's choice.
+ */
+function checkHostDestination(path: string): void {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory() && !st.isFile()) throw new InvalidArgumentError(`invalid destination: "${path}" must be a directory or a regular file`);
 }
 
 /**
@@ -279,7 +324,7 @@ function openDestination(side: OpenSide): { parent: DirHandle; name: string | un
 
 function mustOpenDir(parent: DirHandle, name: string, side: OpenSide): DirHandle {
   const dir = parent.openDir(name);
-  if (!dir) throw new SkiffError('ECOPY', `"${side.path}" on ${side.where} changed while being copied to`);
+  if (!dir) throw new SkiffError('ECOPY', `"${side.given}" on ${side.where} changed while being copied to`);
   return dir;
 }
 
@@ -296,5 +341,5 @@ const ERRNO_TEXT: Record<string, string> = {
 
 /** podman's wording: `"/etc/nope" could not be found on container web: no such file or directory`. */
 function notFound(side: OpenSide, code: string, cause?: unknown): SkiffError {
-  return new SkiffError('ENOTFOUND', `"${side.path}" could not be found on ${side.where}: ${ERRNO_TEXT[code]}`, { cause });
+  return new SkiffError('ENOTFOUND', `"${side.given}" could not be found on ${side.where}: ${ERRNO_TEXT[code]}`, { cause });
 }

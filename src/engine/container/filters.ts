@@ -6,7 +6,7 @@
  * Filters: id=PREFIX, name=REGEX, label=KEY or KEY=VALUE, label!=KEY[=VALUE],
  * status=STATE, exited=CODE, ancestor=IMAGE, before=CONTAINER,
  * since=CONTAINER, until=TIMESTAMP|DURATION (created before), volume=NAME,
- * network=MODE, health=STATE. Several values of one key match when any does
+ * network=MODE, health=STATE, restart-policy=POLICY. Several values of one key match when any does
  * (label=: when all do; label!=: when none does); different keys must all
  * match. A command may accept only some keys (podman's prune: label, until).
  */
@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '../../util/errors.js';
 import { NoSuchContainerError } from '../errors.js';
 import type { ContainerInfo } from './record.js';
 
-export const CONTAINER_FILTER_KEYS = ['id', 'name', 'label', 'label!', 'status', 'exited', 'ancestor', 'before', 'since', 'until', 'volume', 'network', 'health'] as const;
+export const CONTAINER_FILTER_KEYS = ['id', 'name', 'label', 'label!', 'status', 'exited', 'ancestor', 'before', 'since', 'until', 'volume', 'network', 'health', 'restart-policy'] as const;
 export type ContainerFilterKey = (typeof CONTAINER_FILTER_KEYS)[number];
 
 export interface ContainerFilter {
@@ -25,6 +25,8 @@ export interface ContainerFilter {
 /** podman's container states for status=; skiff's containers are never removing or dead, but the values are valid. */
 const STATUSES = ['created', 'running', 'paused', 'stopped', 'exited', 'unknown', 'removing', 'dead'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
+/** podman's restart policies; `none` names the empty policy of a container created without --restart. */
+const RESTART_POLICIES = ['none', 'no', 'always', 'on-failure', 'unless-stopped'];
 
 /**
  * Parses `--filter` values, allowing only `keys` (all by default); an
@@ -47,6 +49,7 @@ export function parseContainerFilters(specs: string[], keys: readonly ContainerF
     if (key === 'health' && !HEALTH.includes(value)) {
       throw new InvalidArgumentError(`${value} is not a valid health state`, { hint: `health is one of ${HEALTH.join(', ')}` });
     }
+    if (key === 'restart-policy' && !RESTART_POLICIES.includes(value)) throw new InvalidArgumentError(`${value} invalid restart policy`);
     if (key === 'name') {
       try {
         new RegExp(value);
@@ -78,7 +81,7 @@ export function parseUntil(value: string, now = Date.now()): number {
 const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A Go time.Duration string (1h30m, 90s, 1.5h) in ms; undefined when it is not one. */
-function parseGoDuration(value: string): number | undefined {
+export function parseGoDuration(value: string): number | undefined {
   if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) return undefined;
   let total = 0;
   for (const part of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(part[1]) * GO_UNITS[part[2]];
@@ -111,6 +114,8 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
   // skiff has neither volumes nor healthchecks yet: no container uses one.
   any('volume', () => false);
   any('health', () => false);
+  // skiff has no --restart yet: every container has podman's empty policy, which only `none` matches.
+  any('restart-policy', (_c, v) => v === 'none');
   for (const value of byKey('label')) checks.push((c) => labelMatches(c, value));
   for (const value of byKey('label!')) checks.push((c) => !labelMatches(c, value));
   for (const value of byKey('until')) {

@@ -5,7 +5,7 @@ import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
 import { liveExecSessions } from './exec-sessions.js';
 import { humanSize } from './log-config.js';
-import { resolveContainer, type ContainerInfo } from './record.js';
+import { resolveContainer, stopInProgress, type ContainerInfo } from './record.js';
 import { containerSizes, type ContainerSize } from './size.js';
 
 /**
@@ -30,7 +30,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     Args: command.slice(1),
     State: {
       OciVersion: '1.0.2-dev',
-      Status: state.status,
+      Status: stopInProgress(state) ? 'stopping' : state.status,
       Running: running,
       Paused: state.status === 'paused',
       Restarting: false,

@@ -5,17 +5,23 @@ import { deleteContainer, killContainer } from '../../runtime/driver.js';
 import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
 import { unmountAll } from '../../store/mounts.js';
 import { InvalidArgumentError, isErrno } from '../../util/errors.js';
-import { processAlive, sleep } from '../../util/fs.js';
-import { parseSignal as parseSignalName } from '../../util/signals.js';
+import { processAlive, processStartTime, sleep } from '../../util/fs.js';
+import { SIGRTMAX, parseSignal as parseSignalName } from '../../util/signals.js';
 import type { EngineContext } from '../context.js';
 import { thaw } from './freeze.js';
 import { isRunningOrPaused, loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './record.js';
 import { ContainerStateError, NoSuchContainerError } from '../errors.js';
 
-/** Normalises SIGTERM / TERM / term / 15 / RTMIN+3 to its name (TERM) as podman's kill -s accepts them. */
+/**
+ * Normalises SIGTERM / TERM / term / 15 / RTMIN+3 to its name (TERM) as
+ * podman's kill -s accepts them, a leading dash (`-HUP`, as kill(1) takes
+ * it) included; podman's messages for a bad one.
+ */
 export function parseSignal(input: string): string {
-  const signal = parseSignalName(input);
-  if (!signal) throw new InvalidArgumentError(`invalid signal: ${input}`);
+  const text = input.startsWith('-') ? input.slice(1) : input;
+  if (/^\d+$/.test(text) && Number(text) > SIGRTMAX) throw new InvalidArgumentError(`valid signals are 1 through ${SIGRTMAX}`);
+  const signal = parseSignalName(text);
+  if (!signal) throw new InvalidArgumentError(`invalid signal: ${text}`);
   return signal.name;
 }
 
@@ -49,7 +55,8 @@ export async function killContainerBySignal(ctx: EngineContext, nameOrId: string
 }
 
 /**
- * Stops a container: its stop signal, then SIGKILL after `timeout` seconds.
+ * Stops a container: its stop signal, then SIGKILL after `timeout` seconds
+ * (with podman's warning added to `ctx.warnings` when it comes to that).
  * Resolves once the container is down and cleaned up (by its monitor, or by
  * us when the monitor is gone). Stopping a stopped container is a no-op; a
  * --rm container that its monitor removed on exit counts as stopped. With
@@ -72,9 +79,13 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
       if (stored) await store.writeState(record.id, { ...stored, restarting: true });
     }
     await signalAndResume(ctx, info, seconds > 0 ? parseSignal(record.stopSignal) : 'KILL');
+    if (seconds > 0) await markStopping(ctx, record.id);
     return info.state.startedAt ?? '';
   }).catch((err: unknown) => vanished(err, found, undefined));
   if (signalled !== undefined && !(seconds > 0 && (await waitUntilDown(ctx, record.id, seconds * 1000)))) {
+    if (seconds > 0) {
+      ctx.warnings.push(`StopSignal SIG${parseSignal(record.stopSignal)} failed to stop container ${record.name} in ${seconds} seconds, resorting to SIGKILL`);
+    }
     const killed = await lockContainer(ctx, record.id, nameOrId, async () => {
       const info = await mustLoad(ctx, record.id, nameOrId);
       if (isRunningOrPaused(info.state.status) && (info.state.startedAt ?? '') === signalled) {
@@ -103,6 +114,18 @@ async function signalAndResume(ctx: EngineContext, info: ContainerInfo, signal: 
     if (processAlive(stored?.pid, stored?.pidStartTime)) throw err; // a container that died meanwhile has nothing to resume
   });
   if (stored?.status === 'paused') await store.writeState(record.id, { ...stored, status: 'running', pause: undefined });
+}
+
+/**
+ * Records in state.json that this process waits for the running container
+ * to exit (inspect then says "stopping", as podman). The caller holds the
+ * container's lock; the monitor's exit record ends it, and so does our own end.
+ */
+async function markStopping(ctx: EngineContext, id: string): Promise<void> {
+  const store = new ContainerStore(ctx.layout);
+  const stored = await store.readState(id);
+  if (stored?.status !== 'running' || !stored.startedAt) return;
+  await store.writeState(id, { ...stored, stoppingBy: { pid: process.pid, pidStartTime: processStartTime(process.pid), startedAt: stored.startedAt } });
 }
 
 /** Repairs what a dead monitor left; returns the container as it is now, or as it was if --rm removed it. */
@@ -277,19 +300,40 @@ export async function mustLoad(ctx: EngineContext, id: string, nameOrId: string)
   return info;
 }
 
+/** podman's `wait --condition` states; `configured` and `initialized` are what skiff calls created. */
+export const WAIT_CONDITIONS = ['unknown', 'configured', 'created', 'initialized', 'running', 'stopped', 'paused', 'exited', 'removing'] as const;
+export type WaitCondition = (typeof WAIT_CONDITIONS)[number];
+
+export interface ContainerWaitOptions {
+  /** Return when any holds (default: stopped, i.e. when the container is not running). */
+  conditions?: WaitCondition[];
+  /** How often to look, in ms (default 250). */
+  intervalMs?: number;
+}
+
 /**
- * Waits until the container is no longer running and returns its exit code
- * (`skiff wait`). A container removed meanwhile (--rm) yields undefined.
+ * Waits for a container as podman 4's `wait` does. For `stopped`/`exited`
+ * (the default) it returns the exit code once the container is not running
+ * (at once for one that never ran: 0, as podman); for a state condition it
+ * returns -1 once the container is in that state. A container removed
+ * meanwhile (--rm) yields undefined. Reads without the lock.
  */
-export async function waitContainer(ctx: EngineContext, nameOrId: string): Promise<number | undefined> {
+export async function waitContainer(ctx: EngineContext, nameOrId: string, options: ContainerWaitOptions = {}): Promise<number | undefined> {
   const info = await resolveContainer(ctx, nameOrId);
-  let delay = 10;
+  const conditions = options.conditions?.length ? options.conditions : ['stopped'];
+  const forExit = conditions.some((c) => c === 'stopped' || c === 'exited');
+  const states = new Set(conditions.map((c) => (c === 'configured' || c === 'initialized' ? 'created' : c)));
+  const interval = Math.max(options.intervalMs ?? 250, 5);
+  // Exits are seen quickly (the first looks are close together); state conditions at the interval.
+  let delay = Math.min(10, interval);
   for (;;) {
     const current = await loadContainer(ctx, info.record.id);
     if (!current) return undefined;
-    // As podman: a created container is waited for until it has run and exited.
-    if (current.state.status === 'exited' || current.state.status === 'stopped') return current.state.exitCode ?? 0;
+    const status = current.state.status;
+    // A paused container has not exited either (podman's WaitForExit waits while running or paused).
+    if (forExit && !(['running', 'paused'] as string[]).includes(status)) return current.state.exitCode ?? 0;
+    if (states.has(status)) return -1;
     await sleep(delay);
-    delay = Math.min(delay * 2, 200);
+    delay = Math.min(delay * 2, interval);
   }
 }

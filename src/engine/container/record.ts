@@ -76,6 +76,15 @@ export function observedState(stored: ContainerState): { state: ContainerState; 
   return { state: { ...stored, status: 'exited', exitCode: stored.exitCode ?? -1, pid: undefined, pause: undefined }, monitorLost: true };
 }
 
+/**
+ * True while a `stop` waits for this run of a running container to exit
+ * (podman's "stopping" state): the stop recorded itself and still lives.
+ */
+export function stopInProgress(state: ContainerState): boolean {
+  const by = state.stoppingBy;
+  return state.status === 'running' && by !== undefined && by.startedAt === state.startedAt && processAlive(by.pid, by.pidStartTime);
+}
+
 /** A listed container (config.json and state.json both there) with its observed state; undefined otherwise. */
 export async function loadContainer(ctx: EngineContext, id: string): Promise<ContainerInfo | undefined> {
   const store = new ContainerStore(ctx.layout);

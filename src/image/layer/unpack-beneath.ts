@@ -12,6 +12,8 @@ export interface UnpackOptions {
   owner: 'keep' | { uid: number; gid: number } | 'none';
   /** Replace a directory by a non-directory and the reverse; otherwise that is an error. */
   overwrite: boolean;
+  /** `dest` as the user names it (`/tmp` in a container), for messages; entries are shown beneath it. */
+  shownAs?: string;
 }
 
 /** A directory cannot become a file (or the reverse) without --overwrite. */
@@ -128,11 +130,17 @@ export function openBeneathWriter(dest: DirHandle, options: UnpackOptions): Bene
     }
   };
 
+  // podman's (buildah copier's) wording: error creating "/tmp/foo": mkdir /tmp/foo: file exists.
+  const overwriteError = (op: 'open' | 'mkdir', rel: string) => {
+    const shown = `${(options.shownAs ?? '').replace(/\/+$/, '')}/${rel}`;
+    return new OverwriteError(`error creating "${shown}": ${op} ${shown}: file exists`);
+  };
+
   /** Clears the way for a new non-directory entry `base` in `dir`. */
   const clear = (dir: DirHandle, base: string, rel: string) => {
     const st = dir.lstat(base);
     if (!st) return;
-    if (st.isDirectory() && !options.overwrite) throw new OverwriteError(`cannot overwrite directory "${rel}" with non-directory`);
+    if (st.isDirectory() && !options.overwrite) throw overwriteError('open', rel);
     dir.remove(base);
     if (st.isDirectory() && cachedRel !== undefined && (cachedRel === rel || cachedRel.startsWith(`${rel}/`))) {
       // The cached handle is inside the removed tree.
@@ -176,7 +184,7 @@ export function openBeneathWriter(dest: DirHandle, options: UnpackOptions): Bene
       case 'directory': {
         const st = dir.lstat(base);
         if (st && !st.isDirectory()) {
-          if (!options.overwrite) throw new OverwriteError(`cannot overwrite non-directory "${rel}" with directory`);
+          if (!options.overwrite) throw overwriteError('mkdir', rel);
           dir.remove(base);
         }
         if (!st || !st.isDirectory()) {

@@ -7,6 +7,7 @@
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { execa } from 'execa';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
@@ -139,7 +140,7 @@ test.serial('`-` streams: a tar of a container path on stdout, a tar from stdin 
   ]);
   const missing = await skiffBinary(['cp', '-', `${name}:/in`], tar);
   t.is(missing.exitCode, 125);
-  t.regex(missing.stderr.trim(), /^Error: "\/in" could not be found on container .*: no such file or directory$/);
+  t.is(missing.stderr.trim(), 'Error: destination must be a directory when copying from stdin');
   await writeFile(join(work, 'plain'), 'plain\n');
   await env.skiff(['cp', join(work, 'plain'), `${name}:/in`]);
   const notDir = await skiffBinary(['cp', '-', `${name}:/in`], tar);
@@ -179,9 +180,74 @@ test.serial('--overwrite lets a directory replace a file and a file replace a di
   const name = await created('cat /d/x');
   await env.skiff(['cp', join(host, 'tree'), `${name}:/d`]);
   const refused = await env.skiff(['cp', `${join(host, 'flat')}/.`, `${name}:/d`], { exit: 125 });
-  t.regex(refused.stderr, /^Error: cannot overwrite directory "x" with non-directory$/m);
+  t.regex(refused.stderr, /^Error: error creating "\/d\/x": open \/d\/x: file exists$/m);
   await env.skiff(['cp', '--overwrite', `${join(host, 'flat')}/.`, `${name}:/d`]);
   t.is((await env.skiff(['start', '-a', name])).stdout, 'a file now');
+  await env.skiff(['rm', '-f', name]);
+});
+
+test.serial('a relative container path is relative to the working directory, both ways', async (t) => {
+  const host = await hostDir('workdir');
+  await writeFile(join(host, 'f'), 'from host\n');
+  const name = uniqueName('cpwd');
+  await env.skiff(['run', '-d', '--name', name, '--network', 'none', '--workdir', '/srv', BUSYBOX_IMAGE, 'sh', '-c',
+    'mkdir -p /srv/subdir; echo in-srv > /srv/inside; sleep 600']);
+  try {
+    await env.skiff(['cp', join(host, 'f'), `${name}:.`]);
+    await env.skiff(['cp', `${name}:inside`, host]);
+    t.is(await readFile(join(host, 'inside'), 'utf8'), 'in-srv\n');
+    t.is((await env.skiff(['exec', name, 'cat', '/srv/f'])).stdout, 'from host');
+    // Messages name the path as typed.
+    const missing = await env.skiff(['cp', `${name}:nope`, host], { exit: 125 });
+    t.is(missing.stderr.trim(), `Error: "nope" could not be found on container ${name}: no such file or directory`);
+    // --pause (podman's default) is accepted, as is --pause=false.
+    await env.skiff(['cp', '--pause', join(host, 'f'), `${name}:renamed`]);
+    await env.skiff(['cp', '--pause=false', join(host, 'f'), `${name}:subdir`]);
+    const seen = await env.skiff(['exec', name, 'cat', '/srv/renamed', '/srv/subdir/f']);
+    t.is(seen.stdout, 'from host\nfrom host');
+  } finally {
+    await env.skiff(['rm', '-f', '-t', '0', name]);
+  }
+});
+
+test.serial("cp - reads a gzip-compressed tar too; podman's messages for input that is no tar and for a destination that is no directory", async (t) => {
+  const name = await created('cat /tmp/in/f');
+  const tar = await makeTar([{ name: 'in', type: 'directory' }, { name: 'in/f', type: 'file', content: 'gzipped\n' }]);
+  const notTar = await skiffBinary(['cp', '-', `${name}:/tmp`], Buffer.from('just some text, no archive\n'.repeat(40)));
+  t.is(notTar.exitCode, 125);
+  t.is(notTar.stderr.trim(), 'Error: source must be a (compressed) tar archive when copying from stdin');
+  const gz = gzipSync(tar);
+  for (const dest of ['/etc/passwd', '/no/such/dir']) {
+    const r = await skiffBinary(['cp', '-', `${name}:${dest}`], gz);
+    t.is(r.exitCode, 125, dest);
+    t.is(r.stderr.trim(), 'Error: destination must be a directory when copying from stdin', dest);
+  }
+  const ok = await skiffBinary(['cp', '-', `${name}:/tmp`], gz);
+  t.is(ok.exitCode, 0, ok.stderr);
+  t.is((await env.skiff(['start', '-a', name])).stdout, 'gzipped');
+  await env.skiff(['rm', '-f', name]);
+});
+
+test.serial('a host destination that is neither a directory nor a regular file is refused: `-` is for stdout', async (t) => {
+  const name = await created('true');
+  // stdout is a pipe here: /dev/stdout leads to it.
+  const r = await env.skiff(['cp', `${name}:/etc/passwd`, '/dev/stdout'], { exit: 125 });
+  t.is(r.stderr.trim(), 'Error: invalid destination: "/dev/stdout" must be a directory or a regular file');
+  t.is(r.stdout, '');
+  await env.skiff(['rm', '-f', name]);
+});
+
+test.serial("a file over a directory and the reverse, without --overwrite: podman's message names the path in the destination", async (t) => {
+  const host = await hostDir('clash');
+  await mkdir(join(host, 'passwd'));
+  const name = await created('true');
+  const fileOverDir = await env.skiff(['cp', `${name}:/etc/passwd`, host], { exit: 125 });
+  t.is(fileOverDir.stderr.trim(), 'Error: error creating "/passwd": open /passwd: file exists');
+  await writeFile(join(host, 'x'), 'x\n');
+  await env.skiff(['cp', join(host, 'x'), `${name}:/tmp/x`]);
+  await mkdir(join(host, 'sub', 'x'), { recursive: true });
+  const dirOverFile = await env.skiff(['cp', join(host, 'sub', 'x'), `${name}:/tmp`], { exit: 125 });
+  t.is(dirOverFile.stderr.trim(), 'Error: error creating "/tmp/x": mkdir /tmp/x: file exists');
   await env.skiff(['rm', '-f', name]);
 });
 
@@ -197,7 +263,8 @@ test.serial("errors: podman's messages, exit 125, nothing written", async (t) =>
     [['cp', join(host, 'nope'), `${name}:/tmp`], /^Error: ".*\/nope" could not be found on the host: no such file or directory$/],
     [['cp', join(host, 'file'), `${name}:/no/such/dir/f`], /could not be found on container .*: no such file or directory$/],
     [['cp', join(host, 'file'), `${name}:/tmp/missing/`], /could not be found on container/],
-    [['cp', join(host, 'dir'), `${name}:/etc/passwd`], /^Error: destination "\/etc\/passwd" must be a directory when copying a directory$/],
+    [['cp', join(host, 'dir'), `${name}:/etc/passwd`], /^Error: destination must be a directory when copying a directory$/],
+    [['cp', `${name}:/etc`, join(host, 'file')], /^Error: destination must be a directory when copying a directory$/],
     [['cp', join(host, 'file')], /^Error: /],
     [['cp', '-', '-'], /^Error: /],
   ];

@@ -15,7 +15,8 @@ test.serial('create and run refuse an invalid --stop-signal with exit 125 and cr
   const created = await env.skiff(['create', '--name', name, '--network', 'none', '--stop-signal', 'SIGFOO', IMG, 'true'], { exit: 125 });
   t.is(created.stderr.trim(), 'Error: invalid signal: SIGFOO');
   const ran = await env.skiff(['run', '--rm', '--name', name, '--network', 'none', '--stop-signal', '99', IMG, 'true'], { exit: 125 });
-  t.regex(ran.stderr, /^Error: invalid signal: 99$/m);
+  // podman's message for a number out of range (its 130-kill system test pins it for create too).
+  t.regex(ran.stderr, /^Error: valid signals are 1 through 64$/m);
   t.deepEqual((await env.skiff(['ps', '-a', '--format', '{{.Names}}'])).lines.filter((n) => n === name), []);
   // The name is free again: nothing was reserved.
   await env.skiff(['create', '--name', name, '--network', 'none', '--stop-signal', 'usr1', IMG, 'true']);

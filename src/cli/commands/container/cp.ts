@@ -16,6 +16,8 @@ export const cpCommand: CommandDefinition = {
   options: {
     archive: { alias: 'a', type: 'boolean', default: true, describe: 'Chown copied files to the primary uid/gid of the destination container' },
     overwrite: { type: 'boolean', default: false, describe: 'Allow to overwrite directories with non-directories and vice versa' },
+    // Accepted for podman's scripts; nothing here can freeze a container yet.
+    pause: { type: 'boolean', default: true, describe: 'Pause the container while copying (podman\'s default); skiff copies from and into a running container without freezing it, either way' },
   },
   positionals: { min: 2, max: 2 },
   // Files of every sub-id must be readable and writable, and a stopped container's rootfs mounted.

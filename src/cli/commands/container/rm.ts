@@ -1,6 +1,16 @@
 import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { forEachTarget } from '../../multi-target.js';
+import {
+  ALL_OPTION,
+  CIDFILE_OPTION,
+  FILTER_OPTION,
+  IGNORE_OPTION,
+  LATEST_OPTION,
+  checkTargetFlags,
+  stopTimeoutFlag,
+  targetFlags,
+} from '../../options/container-targets.js';
 
 export const rmCommand: CommandDefinition = {
   path: ['container', 'rm'],
@@ -11,34 +21,42 @@ export const rmCommand: CommandDefinition = {
     ['skiff rm -f web', 'kill the container web if it runs, then remove it'],
     ['skiff rm -a', 'remove all stopped containers'],
     ['skiff rm -t 0 --all --force --ignore', 'remove every container at once, running or not, with no error for one already gone'],
+    ['skiff rm --filter status=exited', 'remove the containers that have exited; prints their ids'],
   ],
   options: {
-    force: { alias: 'f', type: 'boolean', default: false, describe: 'Force removal of a running container (kills it first)' },
-    all: { alias: 'a', type: 'boolean', default: false, describe: 'Remove all containers' },
-    ignore: { alias: 'i', type: 'boolean', default: false, describe: 'Ignore errors when a specified container is missing' },
+    force: { alias: 'f', type: 'boolean', default: false, describe: 'Force removal of a running container (kills it first); a missing container is no error' },
+    all: ALL_OPTION('Remove all containers'),
+    cidfile: CIDFILE_OPTION,
+    filter: { ...FILTER_OPTION, alias: undefined },
+    ignore: IGNORE_OPTION,
+    latest: LATEST_OPTION,
     time: { alias: 't', type: 'number', describe: 'Seconds to wait for stop before killing the container, with --force (default 0)' },
   },
   positionals: { min: 0 },
   userns: true,
   async run(args, global) {
+    const flags = targetFlags(args);
+    checkTargetFlags(flags, { filterTakesNoNames: true });
+    const timeout = stopTimeoutFlag(args.time);
     const { removeContainer } = await import('../../../engine/container/lifecycle.js');
     const ctx = await engineContext(global);
-    let targets = args._;
-    if (args.all) {
+    let targets: string[];
+    if (flags.all && !flags.filters.length) {
       const { containerIds } = await import('../../../engine/container/record.js');
       targets = await containerIds(ctx, { includeRemoving: true });
-    } else if (targets.length === 0) {
-      const { InvalidArgumentError } = await import('../../../util/errors.js');
-      throw new InvalidArgumentError('`skiff rm` requires at least one container name or ID, or --all');
+    } else {
+      const { selectContainers } = await import('../../../engine/container/select.js');
+      targets = await selectContainers(ctx, { ...flags, ignore: flags.ignore || Boolean(args.force) });
     }
+    const byId = flags.all || flags.latest || flags.filters.length > 0;
     const { NoSuchContainerError } = await import('../../../engine/errors.js');
     return forEachTarget('container rm', targets, async (target) => {
       try {
-        const removed = await removeContainer(ctx, target, { force: Boolean(args.force), timeout: args.time as number | undefined });
-        return args.all ? removed.id : target;
+        const removed = await removeContainer(ctx, target, { force: Boolean(args.force), timeout });
+        return byId ? removed.id : target;
       } catch (err) {
-        // A container removed meanwhile (or never there) is no error with --ignore, as podman.
-        if (args.ignore && err instanceof NoSuchContainerError) return undefined;
+        // As podman: a container removed meanwhile (or never there) is no error with --ignore or --force.
+        if ((flags.ignore || args.force) && err instanceof NoSuchContainerError) return undefined;
         throw err;
       }
     });
