@@ -190,20 +190,21 @@ test.serial('a relative container path is relative to the working directory, bot
   const host = await hostDir('workdir');
   await writeFile(join(host, 'f'), 'from host\n');
   const name = uniqueName('cpwd');
-  await env.skiff(['run', '-d', '--name', name, '--network', 'none', '--workdir', '/srv', BUSYBOX_IMAGE, 'sh', '-c',
-    'mkdir -p /srv/subdir; echo in-srv > /srv/inside; sleep 600']);
+  await env.skiff(['run', '-d', '--name', name, '--network', 'none', '--workdir', '/tmp', BUSYBOX_IMAGE, 'sh', '-c',
+    'mkdir -p /tmp/subdir; echo in-srv > /tmp/inside; sleep 600']);
   try {
+    await env.skiff(['exec', name, 'sh', '-c', 'while [ ! -f /tmp/inside ]; do sleep 0.05; done']);
     await env.skiff(['cp', join(host, 'f'), `${name}:.`]);
     await env.skiff(['cp', `${name}:inside`, host]);
     t.is(await readFile(join(host, 'inside'), 'utf8'), 'in-srv\n');
-    t.is((await env.skiff(['exec', name, 'cat', '/srv/f'])).stdout, 'from host');
+    t.is((await env.skiff(['exec', name, 'cat', '/tmp/f'])).stdout, 'from host');
     // Messages name the path as typed.
     const missing = await env.skiff(['cp', `${name}:nope`, host], { exit: 125 });
     t.is(missing.stderr.trim(), `Error: "nope" could not be found on container ${name}: no such file or directory`);
     // --pause (podman's default) is accepted, as is --pause=false.
     await env.skiff(['cp', '--pause', join(host, 'f'), `${name}:renamed`]);
     await env.skiff(['cp', '--pause=false', join(host, 'f'), `${name}:subdir`]);
-    const seen = await env.skiff(['exec', name, 'cat', '/srv/renamed', '/srv/subdir/f']);
+    const seen = await env.skiff(['exec', name, 'cat', '/tmp/renamed', '/tmp/subdir/f']);
     t.is(seen.stdout, 'from host\nfrom host');
   } finally {
     await env.skiff(['rm', '-f', '-t', '0', name]);

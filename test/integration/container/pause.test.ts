@@ -55,7 +55,8 @@ async function processTree(init: number): Promise<Map<number, string>> {
     for (let p = pid, hops = 0; p > 1 && hops < 64; p = parents.get(p)?.ppid ?? 0, hops++) if (p === init) return true;
     return false;
   };
-  for (const [pid, { state }] of parents) if (inTree(pid)) tree.set(pid, state);
+  // A zombie has ended: an init orphaned by a killed monitor is left to pid 1, which on some hosts never reaps.
+  for (const [pid, { state }] of parents) if (inTree(pid) && state !== 'Z') tree.set(pid, state);
   return tree;
 }
 
