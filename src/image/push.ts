@@ -6,7 +6,7 @@ import { BlobStore } from '../store/blobs.js';
 import type { ImageRecord } from '../store/images.js';
 import type { StoreLayout } from '../store/layout.js';
 import { SkiffError } from '../util/errors.js';
-import { compressor, detectCompression, openDecompressed } from './layer/compression.js';
+import { compressor, detectCompression, openDecompressed, type Compression } from './layer/compression.js';
 import type { ImageReference } from './reference.js';
 
 /** What push needs from a registry (RegistryClient provides it). */
@@ -25,7 +25,7 @@ export type PushProgress =
   | { kind: 'writing' };
 
 export interface PushOptions {
-  /** Recompress layers stored in another compression (and uncompressed ones) to this one. */
+  /** Recompress layers stored in another compression to this one; uncompressed layers are compressed to it (gzip without it). */
   compressionFormat?: 'gzip' | 'zstd';
   /** Repositories of the same registry the image came from: blobs are mounted from them instead of uploaded. */
   mountFrom?: string[];
@@ -39,9 +39,10 @@ export interface PushOptions {
  * config unless the repository has it already (HEAD), mounted from a
  * repository the image came from when the registry allows, else uploaded in
  * one PUT after its local bytes are verified; then the manifest bytes exactly
- * as stored, so the digest is the one pulled. With `compressionFormat`,
- * layers in another compression are recompressed into the blob store and a
- * new manifest (same config) is pushed instead.
+ * as stored, so the digest is the one pulled. Uncompressed layers are
+ * compressed (gzip, or `compressionFormat`) and with `compressionFormat`
+ * layers in another compression are recompressed, into the blob store (see
+ * `compressLayers`); a new manifest (same config) is then pushed instead.
  *
  * @returns the digest of the manifest pushed.
  * @throws SkiffError `ENOMANIFEST` when the image's manifest is not in the store
@@ -64,13 +65,12 @@ export async function pushImage(
   let manifestBytes = await blobs.get(image.manifestDigest);
   await verifyBytes(manifestBytes, image.manifestDigest, 'manifest');
   let manifest = parseManifest(manifestBytes);
-  if (options.compressionFormat) {
-    const converted = await recompress(blobs, manifest, options.compressionFormat);
-    if (converted) {
-      manifest = converted;
-      manifestBytes = Buffer.from(JSON.stringify(converted));
-      await blobs.putBytes(manifestBytes);
-    }
+  // Uncompressed layers (committed, imported) go out gzipped unless told otherwise, as podman pushes them.
+  const converted = await compressLayers(blobs, manifest, options.compressionFormat ?? 'gzip', Boolean(options.compressionFormat));
+  if (converted) {
+    manifest = converted;
+    manifestBytes = Buffer.from(JSON.stringify(converted));
+    await blobs.putBytes(manifestBytes);
   }
 
   const repo = ref.path;
@@ -132,37 +132,47 @@ async function pushBlob(
 }
 
 /**
- * A manifest whose layers are all in `format`: layers in another
- * compression are decompressed, recompressed and stored as new blobs.
- * A Docker manifest with zstd layers becomes an OCI one (Docker's schema
- * has no zstd type), as containers/image converts it.
+ * The manifest to push when some layers must change compression: as
+ * containers/image does for a registry, uncompressed layers are always
+ * compressed (to `format`); with `recompressOthers` (an explicit
+ * --compression-format) layers in another compression are recompressed
+ * too, and the others are kept as stored. A Docker manifest with zstd
+ * layers becomes an OCI one (Docker's schema has no zstd type), as
+ * containers/image converts it. Each new blob goes into the blob store and
+ * is noted as the layer's copy in `format`, so the next push reuses it.
  *
- * @returns undefined when every layer is in `format` already.
+ * @returns undefined when no layer changes.
  */
-async function recompress(blobs: BlobStore, manifest: Manifest, format: 'gzip' | 'zstd'): Promise<Manifest | undefined> {
+async function compressLayers(blobs: BlobStore, manifest: Manifest, format: 'gzip' | 'zstd', recompressOthers: boolean): Promise<Manifest | undefined> {
   const current = await Promise.all(manifest.layers.map((l) => detectCompression(blobs.path(l.digest))));
-  if (current.every((c) => c === format)) return undefined;
+  const converts = (c: Compression) => c !== format && (c === 'none' || recompressOthers);
+  if (!current.some(converts)) return undefined;
   const toOci = manifest.mediaType === mediaTypes.DOCKER_MANIFEST && format === 'zstd';
   const docker = manifest.mediaType === mediaTypes.DOCKER_MANIFEST && !toOci;
   const layerType = docker ? mediaTypes.DOCKER_LAYER_GZIP : format === 'zstd' ? mediaTypes.OCI_LAYER_ZSTD : mediaTypes.OCI_LAYER_GZIP;
   const layers: Descriptor[] = [];
   for (const [i, layer] of manifest.layers.entries()) {
-    if (current[i] === format && !toOci) {
-      layers.push(layer);
+    if (!converts(current[i])) {
+      layers.push(current[i] === format && toOci ? { ...layer, mediaType: layerType } : layer);
       continue;
     }
-    if (current[i] === format) {
-      layers.push({ ...layer, mediaType: layerType });
-      continue;
-    }
-    const plain = await openDecompressed(blobs.path(layer.digest));
-    const packer = await compressor(format);
-    plain.on('error', (err) => packer.destroy(new SkiffError('ECORRUPT', `layer ${layer.digest} is corrupt: ${err.message}`, { cause: err })));
-    const stored = await blobs.putStream(plain.pipe(packer));
-    layers.push({ ...layer, mediaType: layerType, digest: stored.digest, size: stored.size });
+    const copy = await compressedCopy(blobs, layer.digest, format);
+    layers.push({ ...layer, mediaType: layerType, digest: copy.digest, size: copy.size });
   }
   const config = toOci ? { ...manifest.config, mediaType: mediaTypes.OCI_CONFIG } : manifest.config;
   return { ...manifest, mediaType: toOci ? mediaTypes.OCI_MANIFEST : manifest.mediaType, config, layers };
+}
+
+/** Layer blob `digest` as a stored blob in `format`: the copy noted by an earlier push, or a new one. */
+async function compressedCopy(blobs: BlobStore, digest: string, format: 'gzip' | 'zstd'): Promise<{ digest: string; size: number }> {
+  const noted = await blobs.compressedCopy(digest, format);
+  if (noted) return { digest: noted, size: (await fsp.stat(blobs.path(noted))).size };
+  const plain = await openDecompressed(blobs.path(digest));
+  const packer = await compressor(format);
+  plain.on('error', (err) => packer.destroy(new SkiffError('ECORRUPT', `layer ${digest} is corrupt: ${err.message}`, { cause: err })));
+  const stored = await blobs.putStream(plain.pipe(packer));
+  await blobs.recordCompressedCopy(digest, format, stored.digest);
+  return stored;
 }
 
 async function verifyBytes(bytes: Buffer, digest: string, what: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp, createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { DigestStream } from '../util/digest-stream.js';
@@ -82,6 +82,36 @@ export class BlobStore {
       await fsp.rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * The digest of the stored copy of blob `digest` in `compression` that
+   * `recordCompressedCopy` noted, so push compresses a layer once; undefined
+   * when none was noted or the copy is gone. A note is a hint: the caller
+   * still verifies the copy's bytes against its digest before using them.
+   */
+  async compressedCopy(digest: string, compression: string): Promise<string | undefined> {
+    const copy = await fsp.readFile(this.copyNote(digest, compression), 'utf8').catch(() => undefined);
+    if (!copy || !/^sha256:[0-9a-f]{64}$/.test(copy) || !(await this.has(copy))) return undefined;
+    return copy;
+  }
+
+  /** Notes that blob `copy` holds blob `digest`'s content in `compression` (atomically: a note is whole or absent). */
+  async recordCompressedCopy(digest: string, compression: string, copy: string): Promise<void> {
+    const note = this.copyNote(digest, compression);
+    await fsp.mkdir(dirname(note), { recursive: true });
+    const tmp = await this.tempPath();
+    try {
+      await fsp.writeFile(tmp, copy, { mode: 0o644 });
+      await fsp.rename(tmp, note);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  private copyNote(digest: string, compression: string): string {
+    return join(dirname(this.layout.blobsDir), 'copies', compression, digest.replace(/^sha256:/, ''));
   }
 
   private async tempPath(): Promise<string> {

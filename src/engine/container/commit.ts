@@ -4,9 +4,9 @@ import type { History, Image, Manifest } from '../../oci/image-spec.js';
 import * as mediaTypes from '../../oci/media-types.js';
 import { reportingNoSpace } from '../../util/no-space.js';
 import type { EngineContext } from '../context.js';
-import { NoSuchContainerError } from '../errors.js';
+import { ContainerStateError, NoSuchContainerError } from '../errors.js';
 import { containerStorage, containerTop, RUNTIME_MOUNT_POINTS } from './diff.js';
-import { resolveContainer } from './record.js';
+import { resolveContainer, type ContainerInfo } from './record.js';
 
 export interface ContainerCommitOptions {
   container: string;
@@ -16,7 +16,7 @@ export interface ContainerCommitOptions {
   changes: string[];
   message?: string;
   author?: string;
-  /** podman's -p: pause a running container while its files are read. */
+  /** podman's -p (its default): pause a running container while its files are read. */
   pause: boolean;
   format: 'oci' | 'docker';
   /** One layer holding the whole root filesystem instead of a layer on top of the image's. */
@@ -27,8 +27,6 @@ export interface ContainerCommitOptions {
 export interface ContainerCommitReport {
   /** The new image's id (hex, no sha256:). */
   id: string;
-  /** True when the container ran and could not be paused (see commitContainer). */
-  pauseSkipped: boolean;
 }
 
 /**
@@ -49,14 +47,49 @@ export interface ContainerCommitReport {
  * point leaves no image and no name; what it staged is removed by the next
  * command that cleans temp data.
  *
- * Pausing: rootless containers have no cgroup freezer here (cgroup v1), so
- * a running container is not paused; its files are read as they are, each
- * one without following links, and `pauseSkipped` says so.
+ * Pausing: with `pause`, a running container is paused for the whole
+ * commit with pause.ts's `pauseContainer` (recorded as paused, so `ps`
+ * shows it and a commit killed mid-way leaves a container that `unpause`
+ * resumes) and resumed at the end, whatever happened. A paused container
+ * stays paused; without `pause` the files are read as they are. Either
+ * way each file is read without following links. The container's lock is
+ * taken only to pause and to resume, not held during the commit.
  */
 export async function commitContainer(ctx: EngineContext, options: ContainerCommitOptions): Promise<ContainerCommitReport> {
   const { removeOrphanedTemp } = await import('../../store/temp.js');
   await removeOrphanedTemp(ctx.layout).catch(() => undefined);
   const info = await resolveContainer(ctx, options.container);
+  const paused = options.pause && info.state.status === 'running' && (await pauseForCommit(ctx, info.record.id));
+  try {
+    return await commitResolved(ctx, options, info);
+  } finally {
+    if (paused) await resumeAfterCommit(ctx, info.record.id);
+  }
+}
+
+/** Pauses the container; false when it stopped or was paused by someone else meanwhile (nothing to resume then). */
+async function pauseForCommit(ctx: EngineContext, id: string): Promise<boolean> {
+  const { pauseContainer } = await import('./pause.js');
+  try {
+    await pauseContainer(ctx, id);
+    return true;
+  } catch (err) {
+    if (err instanceof ContainerStateError && (await resolveContainer(ctx, id)).state.status !== 'running') return false;
+    throw err;
+  }
+}
+
+/** Resumes the container paused for the commit, unless it was unpaused or stopped meanwhile. */
+async function resumeAfterCommit(ctx: EngineContext, id: string): Promise<void> {
+  const { unpauseContainer } = await import('./pause.js');
+  try {
+    await unpauseContainer(ctx, id);
+  } catch (err) {
+    if (!(err instanceof ContainerStateError || err instanceof NoSuchContainerError)) throw err;
+  }
+}
+
+async function commitResolved(ctx: EngineContext, options: ContainerCommitOptions, info: ContainerInfo): Promise<ContainerCommitReport> {
   const storage = await containerStorage(ctx, options.container);
   if (!storage) throw new NoSuchContainerError(options.container);
   const { resolveImage, applyChanges, goArch } = await import('../image/images.js');
@@ -114,7 +147,7 @@ export async function commitContainer(ctx: EngineContext, options: ContainerComm
     size: (options.squash ? 0 : base.record.size) + layer.size,
     created,
   });
-  return { id: record.id, pauseSkipped: options.pause && info.state.status === 'running' };
+  return { id: record.id };
 }
 
 const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar';

@@ -1,7 +1,8 @@
 // `skiff commit`: a container's changes become a new layer, stored
 // uncompressed as podman stores it (whiteouts and opaque directories
 // included), of an image that runs on overlay and vfs, with --change, -m and -a in its config, --format docker media types,
-// --squash to one layer; a commit killed with -9 leaves no image and no name.
+// --squash to one layer; a commit killed with -9 leaves no image and no name;
+// a running container is paused while its changes are read (-p, the default).
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
@@ -126,18 +127,62 @@ test.serial('--squash makes one layer of the whole file system', async (t) => {
   t.deepEqual((await env.skiff(['run', '--rm', image, 'sh', '-c', CHECK])).lines, CHECKED);
 });
 
-test.serial('without a name the image is dangling; a running container is committed with a warning that it was not paused', async (t) => {
+test.serial('without a name the image is dangling; a running container is paused for the commit, silently, and runs on', async (t) => {
   const name = uniqueName('cm');
-  await env.skiff(['run', '-d', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', 'echo up > /up; sleep 100']);
-  await poll(async () => (await env.skiff(['diff', name])).lines.includes('A /up') || undefined);
-  const out = await env.skiff(['commit', name]);
-  t.regex(out.stderr, /not paused/);
+  // A counter written every 50 ms: it keeps counting after the commit only if the container was resumed.
+  await env.skiff(['run', '-d', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', 'echo up > /up; i=0; while :; do i=$((i+1)); echo $i > /count; usleep 50000; done']);
+  await poll(async () => (await env.skiff(['diff', name])).lines.includes('A /count') || undefined);
+  const out = await env.skiff(['commit', '-q', name]);
+  // podman prints nothing on stderr for a paused commit.
+  t.is(out.stderr, '');
   const stored = (await storedImages()).find((i) => i.id === out.stdout)!;
   t.deepEqual(stored.names, []);
   t.is((await env.skiff(['run', '--rm', out.stdout, 'cat', '/up'])).stdout, 'up');
+  t.regex((await env.skiff(['run', '--rm', out.stdout, 'cat', '/count'])).stdout, /^\d+$/);
+  t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running');
+  const count = async () => Number((await env.skiff(['exec', name, 'cat', '/count'])).stdout);
+  const first = await count();
+  t.truthy(await poll(async () => (await count()) > first || undefined), 'the counter goes on after the commit');
   const unpaused = await env.skiff(['commit', '--pause=false', '-q', name]);
-  t.notRegex(unpaused.stderr, /not paused/);
-  await env.skiff(['rm', '-f', name]);
+  t.is(unpaused.stderr, '');
+  t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running');
+  await env.skiff(['rm', '-f', '-t', '0', name]);
+});
+
+test.serial('a paused container is committed without being resumed: it stays paused', async (t) => {
+  const name = uniqueName('cm');
+  await env.skiff(['run', '-d', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', 'echo up > /up; sleep 100']);
+  await poll(async () => (await env.skiff(['diff', name])).lines.includes('A /up') || undefined);
+  await env.skiff(['pause', name]);
+  const out = await env.skiff(['commit', '-q', name]);
+  t.is(out.stderr, '');
+  t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'paused');
+  t.is((await env.skiff(['run', '--rm', out.stdout, 'cat', '/up'])).stdout, 'up');
+  await env.skiff(['unpause', name]);
+  t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running');
+  await env.skiff(['rm', '-f', '-t', '0', name]);
+});
+
+test.serial('a running container is paused while its changes are read: ps shows it; a commit killed with -9 then leaves it paused and unpause resumes it', async (t) => {
+  const name = uniqueName('cm');
+  await env.skiff(['run', '-d', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', 'dd if=/dev/urandom of=/big bs=1M count=60 2>/dev/null; echo done > /ready; sleep 100']);
+  await poll(async () => (await env.skiff(['diff', name])).lines.includes('A /ready') || undefined, 30_000);
+  const tmp = join(env.root, 'tmp');
+  const commit = execa(join(process.cwd(), 'bin', 'skiff'), ['--root', env.root, '--runroot', env.runroot, 'commit', name], { reject: false, stdin: 'ignore' });
+  // The blob is written while the changes are read: the container must be paused by then.
+  const owner = await poll(async () => {
+    const names = await readdir(tmp).catch(() => [] as string[]);
+    const blob = names.find((n) => /^blob-\d+-/.test(n));
+    return blob ? Number(/^blob-(\d+)-/.exec(blob)![1]) : undefined;
+  }, 30_000, 20);
+  if (owner === undefined) return t.fail('the commit never started writing its blob');
+  process.kill(owner, 'SIGKILL');
+  t.not((await commit).exitCode, 0);
+  t.is((await env.skiff(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}'])).stdout, 'Paused');
+  await env.skiff(['unpause', name]);
+  t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running');
+  t.is((await env.skiff(['exec', name, 'cat', '/ready'])).stdout, 'done');
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('bad input fails with 125 and leaves nothing', async (t) => {

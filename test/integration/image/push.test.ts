@@ -1,6 +1,7 @@
 // `skiff push`, `login` and `logout` against real registries (Debian's
 // docker-registry on 127.0.0.1), checked from the outside with skopeo and
-// the registry API: digests kept, zstd recompression, TLS with basic auth
+// the registry API: digests kept, uncompressed layers gzipped, zstd
+// recompression, TLS with basic auth
 // and credentials in a private auth file.
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -87,19 +88,65 @@ test.serial('without DESTINATION the image name is used; blobs already there are
   t.is((await remoteManifest(plain, 'quiet/layered', 'latest')).digest, layered.manifestDigest);
 });
 
-test.serial('an imported image pushes and pulls back with the same id and digest', async (t) => {
+// podman 4.3 gzips an imported (uncompressed) layer on push: its manifest says
+// `application/vnd.oci.image.layer.v1.tar+gzip` and its digest is not the local one.
+test.serial('an imported image is pushed with its uncompressed layer gzipped, as podman does; skiff and podman pull it back with the same id', async (t) => {
   const fresh = await newTestEnv();
   const back = await newTestEnv();
+  const peer = podmanPeer(join(fixtures, 'podman-imported'));
   try {
     const id = hex(await importBusybox(fresh, 'localhost/pushbb'));
-    await fresh.skiff(['push', '-q', ...insecure, 'pushbb', `${plain.host}/bb:latest`]);
     const local = (await fresh.skiff(['image', 'inspect', '--format', '{{.Digest}}', 'pushbb'])).stdout.trim();
-    const inspected = JSON.parse(await skopeo(['inspect', '--tls-verify=false', `docker://${plain.host}/bb:latest`])) as { Digest: string };
-    t.is(inspected.Digest, local);
+    const localManifest = JSON.parse(await readFile(join(fresh.root, 'blobs', 'sha256', hex(local)), 'utf8')) as OciManifest;
+    t.is(localManifest.layers[0]?.mediaType, MEDIA_TYPES.layer.none);
+    await fresh.skiff(['push', '-q', ...insecure, '--digestfile', join(fresh.dir, 'bb.txt'), 'pushbb', `${plain.host}/bb:latest`]);
+    const { digest, manifest } = await remoteManifest(plain, 'bb', 'latest');
+    t.is(await readFile(join(fresh.dir, 'bb.txt'), 'utf8'), digest);
+    t.not(digest, local);
+    t.is(manifest.config.digest, `sha256:${id}`);
+    t.deepEqual(manifest.layers.map((l) => l.mediaType), [MEDIA_TYPES.layer.gzip]);
+    const blob = await registryRequest(plain, `/v2/bb/blobs/${manifest.layers[0]!.digest}`);
+    t.deepEqual([...blob.body.subarray(0, 2)], [0x1f, 0x8b], 'the pushed layer is gzip');
+    // The gzipped copy is kept: a second push sends the same blob and manifest.
+    t.truthy(await stat(join(fresh.root, 'blobs', 'sha256', hex(manifest.layers[0]!.digest))));
+    await fresh.skiff(['push', '-q', ...insecure, 'pushbb', `${plain.host}/bb2:latest`]);
+    t.is((await remoteManifest(plain, 'bb2', 'latest')).digest, digest);
+
     const pulled = await back.skiff(['pull', '-q', ...insecure, `${plain.host}/bb:latest`]);
     t.is(pulled.stdout.trim(), id);
+    await peer.run(['pull', '-q', '--tls-verify=false', `${plain.host}/bb:latest`]);
+    const inspected = JSON.parse(await peer.run(['image', 'inspect', `${plain.host}/bb:latest`])) as Array<{ Id: string; Digest: string }>;
+    t.is(inspected[0]?.Id, id);
+    t.is(inspected[0]?.Digest, digest);
   } finally {
-    await Promise.all([fresh.cleanup(), back.cleanup()]);
+    await Promise.all([fresh.cleanup(), back.cleanup(), peer.cleanup()]);
+  }
+});
+
+test.serial('a committed docker-format image is pushed with gzip layers of Docker type; skiff and podman pull and run it', async (t) => {
+  const fresh = await newTestEnv();
+  const back = await newTestEnv();
+  const peer = podmanPeer(join(fixtures, 'podman-committed'));
+  try {
+    await importBusybox(fresh, 'localhost/commitbase');
+    await fresh.skiff(['run', '--name', 'cm', 'commitbase', 'sh', '-c', 'echo committed > /made']);
+    const id = (await fresh.skiff(['commit', '-q', '-f', 'docker', 'cm', 'localhost/committed'])).stdout.trim();
+    await fresh.skiff(['push', '-q', ...insecure, 'committed', `${plain.host}/committed:latest`]);
+    const { digest, manifest } = await remoteManifest(plain, 'committed', 'latest');
+    t.is((manifest as { mediaType?: string }).mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+    t.deepEqual(manifest.layers.map((l) => l.mediaType), ['application/vnd.docker.image.rootfs.diff.tar.gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
+    for (const layer of manifest.layers) {
+      const blob = await registryRequest(plain, `/v2/committed/blobs/${layer.digest}`);
+      t.deepEqual([...blob.body.subarray(0, 2)], [0x1f, 0x8b], `layer ${layer.digest} is gzip`);
+    }
+    t.is((await back.skiff(['pull', '-q', ...insecure, `${plain.host}/committed:latest`])).stdout.trim(), id);
+    t.is((await back.skiff(['run', '--rm', `${plain.host}/committed:latest`, 'cat', '/made'])).stdout, 'committed');
+    await peer.run(['pull', '-q', '--tls-verify=false', `${plain.host}/committed:latest`]);
+    const inspected = JSON.parse(await peer.run(['image', 'inspect', `${plain.host}/committed:latest`])) as Array<{ Id: string; Digest: string }>;
+    t.is(inspected[0]?.Id, id);
+    t.is(inspected[0]?.Digest, digest);
+  } finally {
+    await Promise.all([fresh.cleanup(), back.cleanup(), peer.cleanup()]);
   }
 });
 

@@ -1,6 +1,6 @@
 import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
-import { printText, printWarning } from '../../output/print.js';
+import { printText } from '../../output/print.js';
 import { InvalidArgumentError } from '../../../util/errors.js';
 
 export const commitCommand: CommandDefinition = {
@@ -17,7 +17,7 @@ export const commitCommand: CommandDefinition = {
     change: { alias: 'c', type: 'string', array: true, describe: 'Apply the following possible instructions to the created image (default []): CMD | ENTRYPOINT | ENV | EXPOSE | LABEL | USER | WORKDIR' },
     message: { alias: 'm', type: 'string', describe: 'Set commit message for imported image (with --format docker only)' },
     author: { alias: 'a', type: 'string', describe: 'Set the author for the image committed' },
-    pause: { alias: 'p', type: 'boolean', default: true, describe: 'Pause container during commit (not possible without a cgroup freezer: a warning says so)' },
+    pause: { alias: 'p', type: 'boolean', default: true, describe: 'Pause container during commit' },
     format: { alias: 'f', type: 'string', default: 'oci', describe: '`Format` of the image manifest and metadata (oci or docker)' },
     squash: { type: 'boolean', default: false, describe: 'Squash the image layers into a single layer' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Suppress output' },
@@ -48,7 +48,6 @@ export const commitCommand: CommandDefinition = {
         else say(WRITING_MANIFEST);
       },
     });
-    if (report.pauseSkipped) printWarning('the container was not paused (rootless containers cannot be frozen here): its files were read while it ran');
     printText(`${report.id}\n`);
     return 0;
   },

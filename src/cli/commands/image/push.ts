@@ -14,7 +14,7 @@ export const pushCommand: CommandDefinition = {
   ],
   options: {
     ...REGISTRY_OPTIONS,
-    'compression-format': { type: 'string', choices: ['gzip', 'zstd'], describe: 'Compression format to use for layers that are stored in another one' },
+    'compression-format': { type: 'string', choices: ['gzip', 'zstd'], describe: 'Compression format to use for the layers: uncompressed ones are compressed to it (gzip by default), compressed ones recompressed' },
     digestfile: { type: 'string', describe: 'Write the digest of the pushed image manifest to the specified file' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Suppress output information when pushing images' },
   },
