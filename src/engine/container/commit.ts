@@ -6,7 +6,7 @@ import { reportingNoSpace } from '../../util/no-space.js';
 import type { EngineContext } from '../context.js';
 import { ContainerStateError, NoSuchContainerError } from '../errors.js';
 import { containerStorage, containerTop, RUNTIME_MOUNT_POINTS } from './diff.js';
-import { resolveContainer, type ContainerInfo } from './record.js';
+import { resolveContainer, type ContainerInfo, type ContainerRecord } from './record.js';
 
 export interface ContainerCommitOptions {
   container: string;
@@ -96,7 +96,7 @@ async function commitResolved(ctx: EngineContext, options: ContainerCommitOption
   const { localImageName } = await import('../../image/reference.js');
   const names = options.reference ? [localImageName(options.reference)] : [];
   const base = await resolveImage(ctx, info.record.image.id);
-  const config = applyChanges(base.config.config ?? {}, options.changes);
+  const config = applyChanges(containerImageConfig(base.config.config ?? {}, info.record), options.changes);
   const { BlobStore } = await import('../../store/blobs.js');
   const blobs = new BlobStore(ctx.layout);
   const baseManifest = JSON.parse((await blobs.get(base.record.manifestDigest)).toString()) as Manifest;
@@ -212,4 +212,28 @@ async function storeLayer(ctx: EngineContext, storage: Awaited<ReturnType<typeof
     return { id, diffId, size: stored.size, parent };
   });
   return { id: record.id, diffId: record.diffId, size: record.size, blob: blob! };
+}
+
+/**
+ * The image config a commit starts from, as podman's commit builds it: the
+ * base image's, overlaid with what the container ran with — its entrypoint
+ * and command, every variable of its environment (defaults included, as
+ * podman does), its labels and working directory. --change applies on top.
+ * (The -u given at create is not kept as typed, so User stays the image's.)
+ */
+export function containerImageConfig(base: NonNullable<Image['config']>, record: ContainerRecord): NonNullable<Image['config']> {
+  const config = { ...base };
+  if (record.entrypoint.length) config.Entrypoint = [...record.entrypoint];
+  else delete config.Entrypoint;
+  if (record.cmd.length) config.Cmd = [...record.cmd];
+  else delete config.Cmd;
+  const env = new Map<string, string>();
+  for (const entry of [...(base.Env ?? []), ...record.spec.env]) {
+    const eq = entry.indexOf('=');
+    env.set(eq < 0 ? entry : entry.slice(0, eq), entry);
+  }
+  if (env.size) config.Env = [...env.values()];
+  if (Object.keys(record.spec.labels).length) config.Labels = { ...(base.Labels ?? {}), ...record.spec.labels };
+  if (record.spec.workingDir) config.WorkingDir = record.spec.workingDir;
+  return config;
 }

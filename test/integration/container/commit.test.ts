@@ -86,6 +86,22 @@ test.serial('--change, -m (docker format) and -a set the config and the history;
   t.regex(history[0], /^added x\|sh -c echo x > \/x$/);
 });
 
+test.serial("the image takes the container's entrypoint, command, environment, labels and working directory, as podman's commit; --change wins", async (t) => {
+  const name = uniqueName('cmcfg');
+  const image = `localhost/${name}`;
+  await env.skiff(['run', '--name', name, '--entrypoint', 'sh', '-e', 'FOO=bar', '-w', '/tmp', '--label', 'team=runtime',
+    BUSYBOX_IMAGE, '-c', 'echo "$FOO in $(pwd)"']);
+  await env.skiff(['commit', '-q', '-c', 'LABEL extra=yes', name, image]);
+  const config = JSON.parse((await env.skiff(['image', 'inspect', '--format', '{{json .Config}}', image])).stdout);
+  t.deepEqual(config.Entrypoint, ['sh']);
+  t.deepEqual(config.Cmd, ['-c', 'echo "$FOO in $(pwd)"']);
+  t.true(config.Env.includes('FOO=bar'));
+  t.is(config.WorkingDir, '/tmp');
+  t.deepEqual(config.Labels, { team: 'runtime', extra: 'yes' });
+  // The committed image runs what the container ran.
+  t.is((await env.skiff(['run', '--rm', image])).stdout, 'bar in /tmp');
+});
+
 test.serial('--format docker writes Docker media types; the default is OCI; the new layer is an uncompressed tar; both save', async (t) => {
   const name = uniqueName('cm');
   await env.skiff(['run', '--name', name, BUSYBOX_IMAGE, 'touch', '/y']);
