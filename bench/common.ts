@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import tar from 'tar-stream';
+import { hostBusybox } from '../test/fixtures/busybox.js';
 
 // Compiled to build/bench/common.js: the project is two levels up.
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -81,36 +82,9 @@ export function checkSubids(): void {
 const APPLETS = ['sh', 'true', 'sleep', 'echo'];
 const MTIME = new Date('2024-01-01T00:00:00Z');
 
-function hostBusybox(): Buffer {
-  for (const path of ['/bin/busybox', '/usr/bin/busybox']) {
-    let content: Buffer;
-    try {
-      content = readFileSync(path);
-    } catch {
-      continue;
-    }
-    if (hasInterpreter(content)) throw new Error(`${path} is dynamically linked: install busybox-static`);
-    return content;
-  }
-  throw new Error('no busybox found: install busybox-static');
-}
-
-function hasInterpreter(elf: Buffer): boolean {
-  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) return false;
-  const phoff = Number(elf.readBigUInt64LE(0x20));
-  const phentsize = elf.readUInt16LE(0x36);
-  const phnum = elf.readUInt16LE(0x38);
-  for (let i = 0; i < phnum; i++) {
-    const at = phoff + i * phentsize;
-    if (at + 4 > elf.length) break;
-    if (elf.readUInt32LE(at) === 3) return true;
-  }
-  return false;
-}
-
 /** A busybox image tarball at `path` with links for `applets` besides sh, true, sleep and echo. */
 export async function buildBusyboxTar(path: string, applets: string[] = []): Promise<void> {
-  const busybox = hostBusybox();
+  const { content: busybox } = await hostBusybox();
   const pack = tar.pack();
   const writing = pipeline(pack, createWriteStream(path, { mode: 0o644 }));
   type EntryHeader = Parameters<typeof pack.entry>[0];
