@@ -50,7 +50,7 @@ test.serial('several containers: each line after the short ID, or the name with 
 test.serial('-f over several containers interleaves their lines as they come, with --names', async (t) => {
   const c1 = uniqueName('f1');
   const c2 = uniqueName('f2');
-  await env.skiff(['run', '-d', '--network', 'none', '--name', c1, BUSYBOX_IMAGE, 'sh', '-c', 'echo a; sleep 3; echo d']);
+  await env.skiff(['run', '-d', '--network', 'none', '--name', c1, BUSYBOX_IMAGE, 'sh', '-c', 'echo a; sleep 6; echo d']);
   await env.skiff(['run', '-d', '--network', 'none', '--name', c2, BUSYBOX_IMAGE, 'sh', '-c', 'sleep 1; echo b; sleep 1; echo c']);
   const started = Date.now();
   const r = await env.skiff(['logs', '-f', '--names', c1, c2], { timeout: 30_000 });
