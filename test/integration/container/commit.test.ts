@@ -146,7 +146,8 @@ test.serial('--squash makes one layer of the whole file system', async (t) => {
 test.serial('without a name the image is dangling; a running container is paused for the commit, silently, and runs on', async (t) => {
   const name = uniqueName('cm');
   // A counter written every 50 ms: it keeps counting after the commit only if the container was resumed.
-  await env.skiff(['run', '-d', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', 'echo up > /up; i=0; while :; do i=$((i+1)); echo $i > /count; usleep 50000; done']);
+  // Written beside and renamed over, so the pause never catches /count truncated but not yet written.
+  await env.skiff(['run', '-d', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', 'echo up > /up; i=0; while :; do i=$((i+1)); echo $i > /count.new; mv /count.new /count; usleep 50000; done']);
   await poll(async () => (await env.skiff(['diff', name])).lines.includes('A /count') || undefined);
   const out = await env.skiff(['commit', '-q', name]);
   // podman prints nothing on stderr for a paused commit.
