@@ -384,7 +384,7 @@ export async function openBench(applets: string[] = []): Promise<Bench | undefin
   checkSubids();
   try {
     accessSync(SKIFF_BIN, fsc.R_OK);
-    accessSync(join(PROJECT_ROOT, 'lib', 'cli', 'main.js'), fsc.R_OK);
+    accessSync(join(PROJECT_ROOT, 'lib', 'skiff.cjs'), fsc.R_OK);
   } catch {
     throw new Error(`cannot read ${SKIFF_BIN} or lib/: build first (npm run build) and make the project readable to ${userInfo().username}`);
   }

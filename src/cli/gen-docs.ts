@@ -5,11 +5,8 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT as root } from '../config/entry-points.js';
 import { COMPLETIONS_DIR, MAN_DIR, generateDocs } from './docs/generate.js';
-
-// lib/cli/gen-docs.js → the project root.
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function main(): Promise<void> {
   const files = generateDocs();

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { CLI_SCRIPT } from '../config/entry-points.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import { defaultGraphRoot, defaultRunRoot } from '../config/paths.js';
 import { SkiffError } from '../util/errors.js';
@@ -211,9 +212,8 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
     return EXIT_ENGINE;
   }
   for (const w of pause.warnings) log.warn(w);
-  const script = new URL(import.meta.url).pathname;
   // `--` ends Node's options: Node 20 reads `--env-file` even after the script (see bin/skiff).
-  const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, '--', script, '--root', global.root, '--runroot', global.runroot, ...argv];
+  const [cmd, ...args] = [...nsenterArgs(pause), process.execPath, '--', CLI_SCRIPT, '--root', global.root, '--runroot', global.runroot, ...argv];
   log.debug(`Running the command again inside the user namespace: ${[cmd, ...args].join(' ')}`);
   // nsenter starts in / of the namespace; relative paths in argv (an import's FILE, a late --root) mean the caller's cwd.
   // fd 3 is the child's lifeline (parent-watch.ts): it stops when this process dies.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI_SCRIPT } from '../../config/entry-points.js';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { SkiffError } from '../../util/errors.js';
 import { nodeChildEnv } from '../../util/exec.js';
@@ -30,7 +30,6 @@ export const PULL_OPTIONS: Record<string, OptionSpec> = {
   ...PLATFORM_OPTIONS,
 };
 
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
 /**
  * Applies --pull before a container is created: pulls the image when the
@@ -50,7 +49,7 @@ export async function applyPullPolicy(args: ParsedArgs, global: GlobalOptions, i
     if (args[name] !== undefined) flags.push(`--${name}=${String(args[name])}`);
   }
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--', MAIN, ...flags.slice(0, 4), 'pull', ...flags.slice(4), image], { stdio: ['ignore', 'ignore', 'inherit'], env: nodeChildEnv() });
+    const child = spawn(process.execPath, ['--', CLI_SCRIPT, ...flags.slice(0, 4), 'pull', ...flags.slice(4), image], { stdio: ['ignore', 'ignore', 'inherit'], env: nodeChildEnv() });
     child.on('exit', (c) => resolve(c ?? 125));
     child.on('error', () => resolve(125));
   });
@@ -81,7 +80,7 @@ export async function loadArchiveImage(image: string, global: GlobalOptions): Pr
   if (global.storageDriver) flags.push('--storage-driver', global.storageDriver);
   const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
     let out = '';
-    const child = spawn(process.execPath, ['--', MAIN, ...flags, 'load', '-i', match[2]], { stdio: ['ignore', 'pipe', 'inherit'], env: nodeChildEnv() });
+    const child = spawn(process.execPath, ['--', CLI_SCRIPT, ...flags, 'load', '-i', match[2]], { stdio: ['ignore', 'pipe', 'inherit'], env: nodeChildEnv() });
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('close', (c) => resolve({ code: c ?? 125, stdout: out }));
     child.on('error', () => resolve({ code: 125, stdout: out }));

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { PTY_HOLDER_SCRIPT } from '../../config/entry-points.js';
 import type { Process, Spec } from '../../oci/runtime-spec.js';
 import { execArgs, execFailureMessage, runtimeLogError, startFailureExitCode, type RuntimeName } from '../../runtime/driver.js';
 import { ALL_CAPABILITIES } from '../../runtime/spec/generate.js';
@@ -337,7 +337,7 @@ async function runOnPty(argv: string[], env: NodeJS.ProcessEnv, streams: AttachS
     handedOff = true;
     // The master fd of node-pty's terminal; `fd` is not in its typings.
     const master = (term as unknown as { fd: number }).fd;
-    const holder = spawn(globalThis.process.execPath, ['--', PTY_HOLDER, execId], { stdio: [master, 'ignore', 'ignore'], detached: true, cwd: '/', env: nodeChildEnv() });
+    const holder = spawn(globalThis.process.execPath, ['--', PTY_HOLDER_SCRIPT, execId], { stdio: [master, 'ignore', 'ignore'], detached: true, cwd: '/', env: nodeChildEnv() });
     holder.unref();
     // Stop reading here: from now on the holder drains the terminal.
     term.pause();
@@ -345,7 +345,6 @@ async function runOnPty(argv: string[], env: NodeJS.ProcessEnv, streams: AttachS
   return { pid: term.pid, exited, held, detached, handOff };
 }
 
-const PTY_HOLDER = fileURLToPath(new URL('../../monitor/exec-pty-holder.js', import.meta.url));
 
 /** Resolves true once `done()` holds; stops looking when `until` settles. */
 function waitFor(done: () => boolean, until: Promise<unknown>): Promise<true> {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { MONITOR_SCRIPT } from '../../config/entry-points.js';
 import { Frame, FrameDecoder, encodeFrame, type ExitFrame, type LaunchMessage, type SyncMessage } from '../../monitor/protocol.js';
 import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
 import { SkiffError } from '../../util/errors.js';
@@ -58,7 +58,7 @@ interface SyncReader {
  */
 export async function forkMonitor(ctx: EngineContext): Promise<MonitorFork> {
   const { prefix, env } = await ctx.namespacePrefix();
-  const argv = [...prefix, process.execPath, MONITOR_MAIN];
+  const argv = [...prefix, process.execPath, '--', MONITOR_SCRIPT];
   const child = spawn(argv[0], argv.slice(1), {
     detached: true,
     // fd 3 is a socketpair: the launch line goes in, start-up messages come out.
@@ -89,7 +89,6 @@ export interface ContainerStartReport {
   detached?: boolean;
 }
 
-const MONITOR_MAIN = fileURLToPath(new URL('../../monitor/main.js', import.meta.url));
 
 /**
  * Starts a created or exited container by forking its monitor, detached, in

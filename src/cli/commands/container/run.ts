@@ -94,13 +94,12 @@ export const runCommand: CommandDefinition = {
  * removal runs as that command, inside the user namespace.
  */
 async function removeImageAfterRun(global: GlobalOptions, image: string): Promise<void> {
-  const [{ execFile }, { fileURLToPath }, { nodeChildEnv }, { log }] = await Promise.all([
-    import('node:child_process'), import('node:url'), import('../../../util/exec.js'), import('../../../util/log.js'),
+  const [{ execFile }, { CLI_SCRIPT }, { nodeChildEnv }, { log }] = await Promise.all([
+    import('node:child_process'), import('../../../config/entry-points.js'), import('../../../util/exec.js'), import('../../../util/log.js'),
   ]);
-  const main = fileURLToPath(new URL('../../main.js', import.meta.url));
   const globals = ['--root', global.root, '--runroot', global.runroot, ...(global.storageDriver ? ['--storage-driver', global.storageDriver] : [])];
   await new Promise<void>((resolve) => {
-    execFile(process.execPath, ['--', main, ...globals, 'image', 'rm', image], { env: nodeChildEnv() }, (err, _stdout, stderr) => {
+    execFile(process.execPath, ['--', CLI_SCRIPT, ...globals, 'image', 'rm', image], { env: nodeChildEnv() }, (err, _stdout, stderr) => {
       if (err) log.warn(`Failed removing image ${image}: ${stderr.trim().replace(/^Error: /, '') || err.message}`);
       resolve();
     });
