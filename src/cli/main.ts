@@ -28,8 +28,9 @@ async function main(argv: string[]): Promise<number> {
   // The level is set as early as it is known, so start-up is logged too.
   if (!applyLogLevel(flagValue(globals, 'log-level'))) return EXIT_ENGINE;
   log.debug(`Called skiff ${argv.join(' ')}`);
-  // For run, start the container's monitor before the command table loads (see prefork.ts).
-  if ((rest[0] === 'run' || (rest[0] === 'container' && rest[1] === 'run')) && !rest.includes('--help')) {
+  // For run and start, start a container's monitor before the command table loads (see prefork.ts).
+  const verb = rest[0] === 'container' ? rest[1] : rest[0];
+  if ((verb === 'run' || verb === 'start') && !rest.includes('--help')) {
     preforkMonitor(globalsBeforeCommand(globals));
   }
   // A namespaced command runs again inside the namespace, which parses and

@@ -1,10 +1,13 @@
-import type { CommandDefinition } from '../../command.js';
+import type { GlobalOptions } from '../../../config/global-options.js';
+import type { MonitorFork } from '../../../engine/container/start.js';
+import type { CommandDefinition, ParsedArgs } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { forEachTarget } from '../../multi-target.js';
 import { terminalStreams } from '../../terminal.js';
 import { parseDetachKeys } from '../../detach-keys.js';
 import { DETACH_KEYS_OPTION } from '../../options/attach-options.js';
 import { FILTER_OPTION, LATEST_OPTION, targetFlags } from '../../options/container-targets.js';
+import { takePreforkedMonitor } from '../../prefork.js';
 
 export const startCommand: CommandDefinition = {
   path: ['container', 'start'],
@@ -29,48 +32,62 @@ export const startCommand: CommandDefinition = {
   },
   positionals: { min: 0 },
   async run(args, global) {
-    const { startContainer } = await import('../../../engine/container/start.js');
-    const { InvalidArgumentError } = await import('../../../util/errors.js');
-    const flags = targetFlags(args);
-    // podman's checks and messages (validateStart).
-    const named = flags.names.length > 0;
-    if (!named && !flags.latest && !flags.all && !flags.filters.length) throw new InvalidArgumentError('start requires at least one argument');
-    if (flags.all && flags.latest) throw new InvalidArgumentError('--all and --latest cannot be used together');
-    if (named && flags.latest) throw new InvalidArgumentError('--latest and containers cannot be used together');
-    if (flags.names.length > 1 && args.attach) throw new InvalidArgumentError('you cannot start and attach multiple containers at once');
-    if ((named || flags.latest) && flags.all) throw new InvalidArgumentError('either start all containers or the container(s) provided in the arguments');
-    if (args.attach && flags.all) throw new InvalidArgumentError('you cannot start and attach all containers at once');
-    if (args['sig-proxy'] !== undefined && !args.attach) throw new InvalidArgumentError('you cannot use sig-proxy without --attach');
-    const ctx = await engineContext(global);
-    const { selectContainers } = await import('../../../engine/container/select.js');
-    // --all starts those not running; a running container named or filtered is started again as a no-op.
-    const targets = await selectContainers(ctx, { ...flags, states: flags.all ? ['created', 'stopped', 'exited'] : undefined });
-    if (args.attach) {
-      if (targets.length !== 1) {
-        if (targets.length === 0) return 0;
-        throw new InvalidArgumentError('you cannot start and attach multiple containers at once');
-      }
-      const detachKeys = parseDetachKeys(String(args['detach-keys']));
-      const { resolveContainer } = await import('../../../engine/container/record.js');
-      const info = await resolveContainer(ctx, targets[0]);
-      // As podman (containers/podman#4259): stdin is attached when the container was
-      // created with -i, whether or not start has -i; without -a, -i changes nothing.
-      const terminal = terminalStreams({
-        tty: info.record.spec.terminal,
-        interactive: info.record.interactive,
-        detachKeys,
-        sigProxy: args['sig-proxy'] !== false,
+    // main() forked a monitor as the command began (prefork.ts): the first container started takes it.
+    let monitor = await takePreforkedMonitor(global.runroot);
+    try {
+      return await startTargets(args, global, () => {
+        const taken = monitor;
+        monitor = undefined;
+        return taken;
       });
-      try {
-        // Detached: podman prints nothing and exits 0; the container runs on.
-        return (await startContainer(ctx, targets[0], { attach: terminal.streams })).exitCode ?? 0;
-      } finally {
-        terminal.restore();
-      }
+    } finally {
+      monitor?.abort();
     }
-    return forEachTarget('container start', targets, async (target) => {
-      await startContainer(ctx, target);
-      return target;
-    });
   },
 };
+
+async function startTargets(args: ParsedArgs, global: GlobalOptions, takeMonitor: () => MonitorFork | undefined): Promise<number> {
+  const { startContainer } = await import('../../../engine/container/start.js');
+  const { InvalidArgumentError } = await import('../../../util/errors.js');
+  const flags = targetFlags(args);
+  // podman's checks and messages (validateStart).
+  const named = flags.names.length > 0;
+  if (!named && !flags.latest && !flags.all && !flags.filters.length) throw new InvalidArgumentError('start requires at least one argument');
+  if (flags.all && flags.latest) throw new InvalidArgumentError('--all and --latest cannot be used together');
+  if (named && flags.latest) throw new InvalidArgumentError('--latest and containers cannot be used together');
+  if (flags.names.length > 1 && args.attach) throw new InvalidArgumentError('you cannot start and attach multiple containers at once');
+  if ((named || flags.latest) && flags.all) throw new InvalidArgumentError('either start all containers or the container(s) provided in the arguments');
+  if (args.attach && flags.all) throw new InvalidArgumentError('you cannot start and attach all containers at once');
+  if (args['sig-proxy'] !== undefined && !args.attach) throw new InvalidArgumentError('you cannot use sig-proxy without --attach');
+  const ctx = await engineContext(global);
+  const { selectContainers } = await import('../../../engine/container/select.js');
+  // --all starts those not running; a running container named or filtered is started again as a no-op.
+  const targets = await selectContainers(ctx, { ...flags, states: flags.all ? ['created', 'stopped', 'exited'] : undefined });
+  if (args.attach) {
+    if (targets.length !== 1) {
+      if (targets.length === 0) return 0;
+      throw new InvalidArgumentError('you cannot start and attach multiple containers at once');
+    }
+    const detachKeys = parseDetachKeys(String(args['detach-keys']));
+    const { resolveContainer } = await import('../../../engine/container/record.js');
+    const info = await resolveContainer(ctx, targets[0]);
+    // As podman (containers/podman#4259): stdin is attached when the container was
+    // created with -i, whether or not start has -i; without -a, -i changes nothing.
+    const terminal = terminalStreams({
+      tty: info.record.spec.terminal,
+      interactive: info.record.interactive,
+      detachKeys,
+      sigProxy: args['sig-proxy'] !== false,
+    });
+    try {
+      // Detached: podman prints nothing and exits 0; the container runs on.
+      return (await startContainer(ctx, targets[0], { attach: terminal.streams, monitor: takeMonitor() })).exitCode ?? 0;
+    } finally {
+      terminal.restore();
+    }
+  }
+  return forEachTarget('container start', targets, async (target) => {
+    await startContainer(ctx, target, { monitor: takeMonitor() });
+    return target;
+  });
+}
