@@ -21,6 +21,11 @@ import { isNamespacedCommand } from './namespaced.js';
 import { preforkMonitor } from './prefork.js';
 import { PARENT_FD, PARENT_FD_ENV, exitWithParent } from './parent-watch.js';
 
+declare global {
+  /** Set by bin/skiff: whether V8 used the build's code cache for the bundle. */
+  var skiffCodeCache: 'absent' | 'rejected' | 'used' | undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   restoreCallerCwd();
   exitWithParent();
@@ -28,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   // The level is set as early as it is known, so start-up is logged too.
   if (!applyLogLevel(flagValue(globals, 'log-level'))) return EXIT_ENGINE;
   log.debug(`Called skiff ${argv.join(' ')}`);
+  if (globalThis.skiffCodeCache) log.debug(`Code cache of the CLI: ${globalThis.skiffCodeCache}`);
   // For run and start, start a container's monitor before the command table loads (see prefork.ts).
   const verb = rest[0] === 'container' ? rest[1] : rest[0];
   if ((verb === 'run' || verb === 'start') && !rest.includes('--help')) {
