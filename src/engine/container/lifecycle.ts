@@ -82,19 +82,19 @@ export async function stopContainer(ctx: EngineContext, nameOrId: string, timeou
     if (seconds > 0) await markStopping(ctx, record.id);
     return info.state.startedAt ?? '';
   }).catch((err: unknown) => vanished(err, found, undefined));
-  if (signalled !== undefined && !(seconds > 0 && (await waitUntilDown(ctx, record.id, seconds * 1000)))) {
-    if (seconds > 0) {
-      ctx.warnings.push(`StopSignal SIG${parseSignal(record.stopSignal)} failed to stop container ${record.name} in ${seconds} seconds, resorting to SIGKILL`);
-    }
-    const killed = await lockContainer(ctx, record.id, nameOrId, async () => {
+  if (signalled === undefined) return finishStop(ctx, found, nameOrId);
+  let killed = seconds <= 0; // with no grace time the first signal was SIGKILL
+  if (!killed && !(await waitUntilDown(ctx, record.id, seconds * 1000))) {
+    ctx.warnings.push(`StopSignal SIG${parseSignal(record.stopSignal)} failed to stop container ${record.name} in ${seconds} seconds, resorting to SIGKILL`);
+    killed = await lockContainer(ctx, record.id, nameOrId, async () => {
       const info = await mustLoad(ctx, record.id, nameOrId);
       if (isRunningOrPaused(info.state.status) && (info.state.startedAt ?? '') === signalled) {
         await signalAndResume(ctx, info, 'KILL');
       }
     }).then(() => true, (err: unknown) => vanished(err, found, false));
-    if (killed && !(await waitUntilDown(ctx, record.id, 10_000))) {
-      throw new ContainerStateError(`container ${record.name} did not exit after SIGKILL`);
-    }
+  }
+  if (killed && !(await waitUntilDown(ctx, record.id, 10_000))) {
+    throw new ContainerStateError(`container ${record.name} did not exit after SIGKILL`);
   }
   return finishStop(ctx, found, nameOrId);
 }
