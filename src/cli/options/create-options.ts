@@ -61,5 +61,7 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     timeout: args.timeout as number | undefined,
     cidFile: args.cidfile as string | undefined,
     monitorPidFile: args['conmon-pidfile'] as string | undefined,
+    // A global flag: parsed with the command's own, so it is here too.
+    runtimeFlags: list('runtime-flag'),
   };
 }

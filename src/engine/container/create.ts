@@ -6,6 +6,7 @@ import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
 import { SLIRP } from '../../network/slirp4netns.js';
 import { hostsFile, resolvConf } from '../../network/etc-files.js';
 import { generateRuntimeSpec, CapabilityError } from '../../runtime/spec/generate.js';
+import { runtimeFlagArgs } from '../../runtime/driver.js';
 import type { ContainerSpec, NetworkMode } from '../../runtime/spec/container-spec.js';
 import { ContainerStore } from '../../store/containers.js';
 import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
@@ -52,6 +53,8 @@ export interface ContainerCreateOptions {
   cidFile?: string;
   /** --conmon-pidfile: the monitor writes its pid there each time it starts the container. */
   monitorPidFile?: string;
+  /** The global --runtime-flag values (FLAG, passed as --FLAG): kept with the container for every runtime command on it. */
+  runtimeFlags?: string[];
 }
 
 export interface ContainerCreateReport {
@@ -214,7 +217,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       spec,
       autoRemove: options.autoRemove,
       interactive: options.interactive,
-      runtime: { name: runtime.name, path: runtime.path },
+      runtime: { name: runtime.name, path: runtime.path, ...(options.runtimeFlags?.length ? { flags: runtimeFlagArgs(options.runtimeFlags) } : {}) },
       ociRuntime: ctx.global.runtime ?? runtime.name,
       storageDriver,
       stopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
