@@ -1,6 +1,6 @@
 // run/create flags that reach past the container's spec, as podman's
-// system tests (030-run) drive them: --runtime-flag (global) and
-// --preserve-fds.
+// system tests (030-run, 130-kill) drive them: --runtime-flag (global),
+// --preserve-fds and --replace.
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
@@ -81,4 +81,22 @@ test.serial('--preserve-fds with -d: the container writes to the caller\'s pipe,
   t.is((await child).exitCode, 0);
   t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running');
   await env.skiff(['rm', '-f', '-t', '0', name]);
+});
+
+test.serial('run/create --replace removes the container of that name first; it needs --name', async (t) => {
+  const name = uniqueName('replace');
+  const first = (await env.skiff(['run', '-d', '--name', name, '--network', 'none', IMG, 'sleep', '60'])).stdout;
+  // Taken: without --replace the name is refused.
+  await env.skiff(['create', '--name', name, '--network', 'none', IMG, 'true'], { exit: 125 });
+  const second = (await env.skiff(['run', '-d', '--replace', '--name', name, '--network', 'none', IMG, 'sleep', '60'])).stdout;
+  t.not(second, first);
+  t.is((await env.skiff(['ps', '-a', '--no-trunc', '--filter', `name=${name}`, '--format', '{{.ID}} {{.Status}}'])).stdout.split(' ')[0], second);
+  const third = (await env.skiff(['create', '--replace', '--name', name, '--network', 'none', IMG, 'true'])).stdout;
+  t.is((await env.skiff(['ps', '-a', '--no-trunc', '--format', '{{.ID}}'])).stdout, third);
+  // Nothing to replace is fine.
+  const fresh = uniqueName('replace');
+  await env.skiff(['run', '--rm', '--replace', '--name', fresh, '--network', 'none', IMG, 'true']);
+  const unnamed = await env.skiff(['run', '--rm', '--replace', '--network', 'none', IMG, 'true'], { exit: 125 });
+  t.is(unnamed.stderr, 'Error: cannot replace container without --name being set');
+  await env.skiff(['rm', name]);
 });

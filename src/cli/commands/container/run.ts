@@ -11,6 +11,7 @@ import { engineContext, printWarnings } from '../../context.js';
 import { printText } from '../../output/print.js';
 import { takePreforkedMonitor } from '../../prefork.js';
 import { PRESERVE_FDS_OPTION, checkPreservedFds } from '../../options/preserve-fds.js';
+import { replaceContainer } from '../../options/replace-option.js';
 
 export const runCommand: CommandDefinition = {
   path: ['container', 'run'],
@@ -56,6 +57,7 @@ export const runCommand: CommandDefinition = {
         monitor.abort();
         monitor = await forkMonitor(ctx, { preserveFds });
       }
+      if (args.replace) await replaceContainer(ctx, global, args.name as string | undefined);
       const { imageExists } = await import('../../../engine/image/images.js');
       // An archive transport is loaded instead of pulled; the container is made from what it held.
       const archived = await loadArchiveImage(String(args._[0]), global);
