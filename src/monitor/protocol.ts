@@ -35,9 +35,13 @@ export interface MonitorConfig {
   monitorPidFile?: string;
 }
 
-export type StorageMount =
+export type StorageMount = (
   | { driver: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string; mergedDir: string }
-  | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string };
+  | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string }
+) & {
+  /** The mode of the container's / when its root filesystem is first made (the image's, e.g. 0555); absent in older configs: as made. */
+  rootMode?: number;
+};
 
 /** engine → monitor: the first line on the sync pipe, once the container exists. */
 export interface LaunchMessage {

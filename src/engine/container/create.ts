@@ -1,4 +1,4 @@
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
@@ -296,10 +296,26 @@ function hardNofileLimit(): number | undefined {
 
 function storageMount(ctx: EngineContext, id: string, driver: 'overlay' | 'vfs', lowerDirs: string[]): StorageMount {
   const base = ctx.layout.containerRootfsDir(id);
+  const rootMode = imageRootMode(lowerDirs);
   if (driver === 'overlay') {
-    return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged') };
+    return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode };
   }
-  return { driver, lowerDirs, rootfsDir: join(base, 'vfs') };
+  return { driver, lowerDirs, rootfsDir: join(base, 'vfs'), rootMode };
+}
+
+/**
+ * The mode of / in the image whose layer directories are `lowerDirs`
+ * (bottom first). A layer's root has the mode of its "./" entry, or 0755
+ * without one; containers/storage gives a layer without one its parent's,
+ * so the topmost root that is not 0755 is the image's (an upper layer that
+ * sets 0755 explicitly over a lower 0555 is the one case read otherwise).
+ */
+export function imageRootMode(lowerDirs: string[]): number {
+  for (const dir of [...lowerDirs].reverse()) {
+    const mode = statSync(dir).mode & 0o7777;
+    if (mode !== 0o755) return mode;
+  }
+  return 0o755;
 }
 
 /**
