@@ -27,6 +27,8 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   'log-driver': { type: 'string', default: 'k8s-file', describe: 'Logging driver for the container: k8s-file (json-file is an alias) or none' },
   'log-opt': { type: 'string', array: true, describe: 'Logging driver options: path=FILE, max-size=SIZE (the log starts again past it), tag=TAG' },
   replace: REPLACE_OPTION,
+  'security-opt': { type: 'string', array: true, describe: 'Security options: no-new-privileges[=true|false]; label=disable, seccomp=unconfined and apparmor=unconfined are what skiff does anyway' },
+  'kernel-memory': { type: 'string', describe: 'No longer supported: a no-op, with a warning (as podman)' },
 };
 
 /** The only place run/create read raw argv: flags to engine options. */
@@ -65,5 +67,7 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     monitorPidFile: args['conmon-pidfile'] as string | undefined,
     // A global flag: parsed with the command's own, so it is here too.
     runtimeFlags: list('runtime-flag'),
+    securityOpts: list('security-opt'),
+    kernelMemory: args['kernel-memory'] !== undefined,
   };
 }

@@ -55,6 +55,10 @@ export interface ContainerCreateOptions {
   monitorPidFile?: string;
   /** The global --runtime-flag values (FLAG, passed as --FLAG): kept with the container for every runtime command on it. */
   runtimeFlags?: string[];
+  /** --security-opt values (see parseSecurityOpts). */
+  securityOpts?: string[];
+  /** --kernel-memory was given: podman's no-op, with its warning. */
+  kernelMemory?: boolean;
 }
 
 export interface ContainerCreateReport {
@@ -117,6 +121,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   if (options.name !== undefined) checkContainerName(options.name);
   // Checked before anything is written, so a bad signal fails the create and not a later stop (podman: "invalid signal: X").
   if (options.stopSignal !== undefined) parseSignal(options.stopSignal);
+  const security = parseSecurityOpts(options.securityOpts ?? []);
   const logConfig = parseLogConfig(options.logDriver, options.logOpts);
   // The monitor does not run in the caller's working directory.
   if (logConfig.path !== undefined) logConfig.path = resolvePath(logConfig.path);
@@ -194,6 +199,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       singleIdMapping,
       capAdd: options.capAdd,
       capDrop: options.capDrop,
+      noNewPrivileges: security.noNewPrivileges || undefined,
       labels: { ...(imageConfig.Labels ?? {}), ...options.labels },
       annotations: {},
     };
@@ -253,6 +259,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     // config.json last: a container without it is not listed, so readers never see half a create
     // (and config.json without state.json means an interrupted removal, see ContainerStore).
     await store.writeConfig(id, record);
+    if (options.kernelMemory) ctx.warnings.push('The --kernel-memory flag is no longer supported. This flag is a noop.');
     return { id, name };
   } catch (err) {
     await store.releaseName(name, id);
@@ -411,6 +418,31 @@ export function resolveUser(spec: string, layerDirs: string[]): ContainerSpec['u
     }
   }
   return { uid, gid: gid ?? 0, additionalGids: [] };
+}
+
+/** The spellings Go's strconv.ParseBool accepts. */
+const PARSE_BOOL: Record<string, boolean> = { '1': true, t: true, T: true, TRUE: true, true: true, True: true, '0': false, f: false, F: false, FALSE: false, false: false, False: false };
+
+/**
+ * Parses --security-opt values as podman does: no-new-privileges, with
+ * `=BOOL` or `:BOOL`. label=disable, seccomp=unconfined and
+ * apparmor=unconfined ask for what skiff's containers already are (no
+ * SELinux label, no seccomp or AppArmor profile); anything else is refused.
+ */
+export function parseSecurityOpts(values: string[]): { noNewPrivileges: boolean } {
+  let noNewPrivileges = false;
+  for (const value of values) {
+    const nnp = /^no-new-privileges(?:[=:](.*))?$/s.exec(value);
+    if (nnp) {
+      const flag = nnp[1] ?? 'true';
+      if (!(flag in PARSE_BOOL)) throw new InvalidArgumentError(`parsing value of option no-new-privileges: strconv.ParseBool: parsing "${flag}": invalid syntax`);
+      noNewPrivileges = PARSE_BOOL[flag]!;
+      continue;
+    }
+    if (['label=disable', 'seccomp=unconfined', 'apparmor=unconfined'].includes(value.replace(':', '='))) continue;
+    throw new InvalidArgumentError(`unsupported --security-opt "${value}": use no-new-privileges[=true|false], label=disable, seccomp=unconfined or apparmor=unconfined`);
+  }
+  return { noNewPrivileges };
 }
 
 /** Parses --network: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]. */
