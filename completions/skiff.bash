@@ -22,59 +22,59 @@ __skiff_known() {
 # The flags of the command named by $1, with the global flags.
 __skiff_flags() {
   case "$1" in
-    "container run"|"run") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --timeout --cidfile --conmon-pidfile --log-driver --log-opt --pull --tls-verify --cert-dir --creds --platform --arch --variant --detach -d --rmi --attach -a --detach-keys --sig-proxy --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container create"|"create") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --timeout --cidfile --conmon-pidfile --log-driver --log-opt --pull --tls-verify --cert-dir --creds --platform --arch --variant --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container start"|"start") echo "--all --attach -a --detach-keys --filter -f --interactive -i --latest -l --sig-proxy --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container attach"|"attach") echo "--detach-keys --no-stdin --sig-proxy --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container stop"|"stop") echo "--all -a --cidfile --filter -f --ignore -i --latest -l --time -t --timeout --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container kill"|"kill") echo "--all -a --cidfile --latest -l --signal -s --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container rm"|"rm"|"container remove") echo "--force -f --all -a --cidfile --filter --ignore -i --latest -l --time -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --size -s --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container logs"|"logs") echo "--follow -f --latest -l --names -n --since --until --tail --timestamps -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container wait"|"wait") echo "--condition --interval -i --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container exec"|"exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --latest -l --privileged --tty -t --user -u --workdir -w --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container restart"|"restart") echo "--all -a --running --latest -l --filter -f --cidfile --time -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container rename"|"rename") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container prune") echo "--force -f --filter --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container port"|"port") echo "--all -a --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container top"|"top") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container pause"|"pause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container unpause"|"unpause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container stats"|"stats") echo "--all -a --format --interval -i --latest -l --no-reset --no-stream --no-trunc --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container exists") echo "--external --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container inspect") echo "--format -f --size -s --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "inspect") echo "--format -f --size -s --latest -l --type -t --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --digests --filter -f --sort --format --noheading -n --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image pull"|"pull") echo "--tls-verify --cert-dir --creds --platform --arch --variant --os --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image push"|"push") echo "--tls-verify --cert-dir --creds --compression-format --digestfile --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "login") echo "--username -u --password -p --password-stdin --get-login --tls-verify --cert-dir --authfile --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "logout") echo "--all -a --authfile --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image untag"|"untag") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image rm"|"rmi"|"image remove") echo "--force -f --ignore -i --all -a --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image exists") echo "--help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image history"|"history") echo "--no-trunc --quiet -q --format --human -H --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image save"|"save") echo "--output -o --format --multi-image-archive -m --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "image load"|"load") echo "--input -i --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container diff"|"diff") echo "--format --latest -l --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "container cp"|"cp") echo "--archive -a --overwrite --pause --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --log-level --noout" ;;
-    *) echo "--root --runroot --storage-driver --runtime --log-level --noout -h --help -v --version" ;;
+    "container run"|"run") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --timeout --cidfile --conmon-pidfile --log-driver --log-opt --replace --security-opt --kernel-memory --pull --tls-verify --cert-dir --creds --platform --arch --variant --detach -d --rmi --attach -a --detach-keys --sig-proxy --preserve-fds --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container create"|"create") echo "--name --env -e --env-file --workdir -w --user -u --entrypoint --hostname -h --network --net --interactive -i --tty -t --rm --read-only --cap-add --cap-drop --label -l --stop-signal --stop-timeout --timeout --cidfile --conmon-pidfile --log-driver --log-opt --replace --security-opt --kernel-memory --pull --tls-verify --cert-dir --creds --platform --arch --variant --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container start"|"start") echo "--all --attach -a --detach-keys --filter -f --interactive -i --latest -l --sig-proxy --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container attach"|"attach") echo "--detach-keys --no-stdin --sig-proxy --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container stop"|"stop") echo "--all -a --cidfile --filter -f --ignore -i --latest -l --time -t --timeout --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container kill"|"kill") echo "--all -a --cidfile --latest -l --signal -s --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container rm"|"rm"|"container remove") echo "--force -f --all -a --cidfile --filter --ignore -i --latest -l --time -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --size -s --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container logs"|"logs") echo "--follow -f --latest -l --names -n --since --until --tail --timestamps -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container wait"|"wait") echo "--condition --interval -i --latest -l --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container exec"|"exec") echo "--detach -d --detach-keys --env -e --env-file --interactive -i --latest -l --privileged --tty -t --user -u --workdir -w --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container restart"|"restart") echo "--all -a --running --latest -l --filter -f --cidfile --time -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container rename"|"rename") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container prune") echo "--force -f --filter --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container port"|"port") echo "--all -a --latest -l --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container top"|"top") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container pause"|"pause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container unpause"|"unpause") echo "--all -a --cidfile --filter -f --latest -l --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container stats"|"stats") echo "--all -a --format --interval -i --latest -l --no-reset --no-stream --no-trunc --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container exists") echo "--external --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container inspect") echo "--format -f --size -s --latest -l --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "inspect") echo "--format -f --size -s --latest -l --type -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image import"|"import") echo "--change -c --message -m --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image list"|"images"|"image ls") echo "--all -a --quiet -q --no-trunc --digests --filter -f --sort --format --noheading -n --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image pull"|"pull") echo "--tls-verify --cert-dir --creds --platform --arch --variant --os --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image push"|"push") echo "--tls-verify --cert-dir --creds --compression-format --digestfile --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "login") echo "--username -u --password -p --password-stdin --get-login --tls-verify --cert-dir --authfile --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "logout") echo "--all -a --authfile --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image tag"|"tag") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image untag"|"untag") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image rm"|"rmi"|"image remove") echo "--force -f --ignore -i --all -a --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image exists") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image history"|"history") echo "--no-trunc --quiet -q --format --human -H --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image save"|"save") echo "--output -o --format --multi-image-archive -m --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image load"|"load") echo "--input -i --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container diff"|"diff") echo "--format --latest -l --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container cp"|"cp") echo "--archive -a --overwrite --pause --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    *) echo "--root --runroot --storage-driver --runtime --runtime-flag --log-level --noout -h --help -v --version" ;;
   esac
 }
 
 # Succeeds when flag $2 of the command named by $1 takes a value.
 __skiff_takes_value() {
   case "$1|$2" in
-    "container run|--name"|"container run|--env"|"container run|-e"|"container run|--env-file"|"container run|--workdir"|"container run|-w"|"container run|--user"|"container run|-u"|"container run|--entrypoint"|"container run|--hostname"|"container run|-h"|"container run|--network"|"container run|--net"|"container run|--cap-add"|"container run|--cap-drop"|"container run|--label"|"container run|-l"|"container run|--stop-signal"|"container run|--stop-timeout"|"container run|--timeout"|"container run|--cidfile"|"container run|--conmon-pidfile"|"container run|--log-driver"|"container run|--log-opt"|"container run|--pull"|"container run|--cert-dir"|"container run|--creds"|"container run|--platform"|"container run|--arch"|"container run|--variant"|"container run|--attach"|"container run|-a"|"container run|--detach-keys"|"run|--name"|"run|--env"|"run|-e"|"run|--env-file"|"run|--workdir"|"run|-w"|"run|--user"|"run|-u"|"run|--entrypoint"|"run|--hostname"|"run|-h"|"run|--network"|"run|--net"|"run|--cap-add"|"run|--cap-drop"|"run|--label"|"run|-l"|"run|--stop-signal"|"run|--stop-timeout"|"run|--timeout"|"run|--cidfile"|"run|--conmon-pidfile"|"run|--log-driver"|"run|--log-opt"|"run|--pull"|"run|--cert-dir"|"run|--creds"|"run|--platform"|"run|--arch"|"run|--variant"|"run|--attach"|"run|-a"|"run|--detach-keys") return 0 ;;
-    "container create|--name"|"container create|--env"|"container create|-e"|"container create|--env-file"|"container create|--workdir"|"container create|-w"|"container create|--user"|"container create|-u"|"container create|--entrypoint"|"container create|--hostname"|"container create|-h"|"container create|--network"|"container create|--net"|"container create|--cap-add"|"container create|--cap-drop"|"container create|--label"|"container create|-l"|"container create|--stop-signal"|"container create|--stop-timeout"|"container create|--timeout"|"container create|--cidfile"|"container create|--conmon-pidfile"|"container create|--log-driver"|"container create|--log-opt"|"container create|--pull"|"container create|--cert-dir"|"container create|--creds"|"container create|--platform"|"container create|--arch"|"container create|--variant"|"create|--name"|"create|--env"|"create|-e"|"create|--env-file"|"create|--workdir"|"create|-w"|"create|--user"|"create|-u"|"create|--entrypoint"|"create|--hostname"|"create|-h"|"create|--network"|"create|--net"|"create|--cap-add"|"create|--cap-drop"|"create|--label"|"create|-l"|"create|--stop-signal"|"create|--stop-timeout"|"create|--timeout"|"create|--cidfile"|"create|--conmon-pidfile"|"create|--log-driver"|"create|--log-opt"|"create|--pull"|"create|--cert-dir"|"create|--creds"|"create|--platform"|"create|--arch"|"create|--variant") return 0 ;;
+    "container run|--name"|"container run|--env"|"container run|-e"|"container run|--env-file"|"container run|--workdir"|"container run|-w"|"container run|--user"|"container run|-u"|"container run|--entrypoint"|"container run|--hostname"|"container run|-h"|"container run|--network"|"container run|--net"|"container run|--cap-add"|"container run|--cap-drop"|"container run|--label"|"container run|-l"|"container run|--stop-signal"|"container run|--stop-timeout"|"container run|--timeout"|"container run|--cidfile"|"container run|--conmon-pidfile"|"container run|--log-driver"|"container run|--log-opt"|"container run|--security-opt"|"container run|--kernel-memory"|"container run|--pull"|"container run|--cert-dir"|"container run|--creds"|"container run|--platform"|"container run|--arch"|"container run|--variant"|"container run|--attach"|"container run|-a"|"container run|--detach-keys"|"container run|--preserve-fds"|"run|--name"|"run|--env"|"run|-e"|"run|--env-file"|"run|--workdir"|"run|-w"|"run|--user"|"run|-u"|"run|--entrypoint"|"run|--hostname"|"run|-h"|"run|--network"|"run|--net"|"run|--cap-add"|"run|--cap-drop"|"run|--label"|"run|-l"|"run|--stop-signal"|"run|--stop-timeout"|"run|--timeout"|"run|--cidfile"|"run|--conmon-pidfile"|"run|--log-driver"|"run|--log-opt"|"run|--security-opt"|"run|--kernel-memory"|"run|--pull"|"run|--cert-dir"|"run|--creds"|"run|--platform"|"run|--arch"|"run|--variant"|"run|--attach"|"run|-a"|"run|--detach-keys"|"run|--preserve-fds") return 0 ;;
+    "container create|--name"|"container create|--env"|"container create|-e"|"container create|--env-file"|"container create|--workdir"|"container create|-w"|"container create|--user"|"container create|-u"|"container create|--entrypoint"|"container create|--hostname"|"container create|-h"|"container create|--network"|"container create|--net"|"container create|--cap-add"|"container create|--cap-drop"|"container create|--label"|"container create|-l"|"container create|--stop-signal"|"container create|--stop-timeout"|"container create|--timeout"|"container create|--cidfile"|"container create|--conmon-pidfile"|"container create|--log-driver"|"container create|--log-opt"|"container create|--security-opt"|"container create|--kernel-memory"|"container create|--pull"|"container create|--cert-dir"|"container create|--creds"|"container create|--platform"|"container create|--arch"|"container create|--variant"|"create|--name"|"create|--env"|"create|-e"|"create|--env-file"|"create|--workdir"|"create|-w"|"create|--user"|"create|-u"|"create|--entrypoint"|"create|--hostname"|"create|-h"|"create|--network"|"create|--net"|"create|--cap-add"|"create|--cap-drop"|"create|--label"|"create|-l"|"create|--stop-signal"|"create|--stop-timeout"|"create|--timeout"|"create|--cidfile"|"create|--conmon-pidfile"|"create|--log-driver"|"create|--log-opt"|"create|--security-opt"|"create|--kernel-memory"|"create|--pull"|"create|--cert-dir"|"create|--creds"|"create|--platform"|"create|--arch"|"create|--variant") return 0 ;;
     "container start|--detach-keys"|"container start|--filter"|"container start|-f"|"start|--detach-keys"|"start|--filter"|"start|-f") return 0 ;;
     "container attach|--detach-keys"|"attach|--detach-keys") return 0 ;;
     "container stop|--cidfile"|"container stop|--filter"|"container stop|-f"|"container stop|--time"|"container stop|-t"|"container stop|--timeout"|"stop|--cidfile"|"stop|--filter"|"stop|-f"|"stop|--time"|"stop|-t"|"stop|--timeout") return 0 ;;
@@ -106,7 +106,7 @@ __skiff_takes_value() {
     "container commit|--change"|"container commit|-c"|"container commit|--message"|"container commit|-m"|"container commit|--author"|"container commit|-a"|"container commit|--format"|"container commit|-f"|"commit|--change"|"commit|-c"|"commit|--message"|"commit|-m"|"commit|--author"|"commit|-a"|"commit|--format"|"commit|-f") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
-    *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--log-level") return 0 ;;
+    *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--runtime-flag"|*"|--log-level") return 0 ;;
   esac
   return 1
 }

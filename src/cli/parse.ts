@@ -8,6 +8,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   runroot: { type: 'string', describe: 'Path to the run root directory where state and sockets are kept' },
   'storage-driver': { type: 'string', choices: ['overlay', 'vfs'], describe: 'Select which storage driver is used to manage storage of images and containers' },
   runtime: { type: 'string', describe: 'Path or name of the OCI runtime (crun or runc)' },
+  'runtime-flag': { type: 'string', array: true, describe: 'Add global flags for the container runtime (FLAG becomes --FLAG; kept with containers created by run and create)' },
   'log-level': { type: 'string', choices: [...LOG_LEVELS], default: 'warn', describe: 'Log messages above specified level' },
   noout: { type: 'boolean', default: false, describe: 'Do not output to stdout' },
 };

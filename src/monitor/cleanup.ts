@@ -29,7 +29,9 @@ export async function teardownContainer(storage: StorageMount, netnsFile: string
  */
 export async function mountRootfs(storage: StorageMount): Promise<string> {
   if (storage.driver === 'overlay') {
-    await fsp.mkdir(storage.upperDir, { recursive: true });
+    // overlay's / takes the upper dir's mode; set once, as the container may chmod / itself.
+    const made = await fsp.mkdir(storage.upperDir, { recursive: true });
+    if (made !== undefined && storage.rootMode !== undefined) await fsp.chmod(storage.upperDir, storage.rootMode);
     await fsp.mkdir(storage.workDir, { recursive: true });
     await fsp.mkdir(storage.mergedDir, { recursive: true });
     // Left mounted by a monitor killed with -9: mounting again would stack a second overlay on the same upper dir.
@@ -47,5 +49,5 @@ export async function mountRootfs(storage: StorageMount): Promise<string> {
   }
   // Imported here: the engine loads this module for teardownContainer on its hot path.
   const { prepareVfsRootfs } = await import('../store/drivers/vfs.js');
-  return prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir);
+  return prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir, storage.rootMode);
 }

@@ -44,10 +44,10 @@ export interface SpawnedCreate {
  * container's stdio (the runtime passes them to the init) and stay
  * open after it exits; stdin is a pipe only when `stdin` (-i). With -t
  * they carry only the runtime's own output. Output goes to `onOutput` as
- * it is read.
+ * it is read. `passFds` (our fds) become the runtime's 3, 4, ... in order.
  */
-export function spawnCreate(path: string, args: string[], stdin: boolean, onOutput: (stream: LogStream, data: Buffer) => void): SpawnedCreate {
-  const child = spawn(path, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+export function spawnCreate(path: string, args: string[], stdin: boolean, onOutput: (stream: LogStream, data: Buffer) => void, passFds: number[] = []): SpawnedCreate {
+  const child = spawn(path, args, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...passFds] });
   // Node destroys a child's stdin when the child exits; its reader is the container, which outlives `create`.
   const input = child.stdin;
   child.stdin = null;
@@ -211,6 +211,11 @@ export class ContainerStdio {
       return;
     }
     this.handlers.output(stream, data);
+  }
+
+  /** What is held back of one stream: before the start, the runtime's own output. */
+  heldText(stream: LogStream): string {
+    return Buffer.concat((this.held ?? []).filter(([s]) => s === stream).map(([, data]) => data)).toString('utf8');
   }
 
   /** The container has started: passes on what was held and everything after it. */

@@ -9,7 +9,7 @@
  * It reports start-up on fd 3 (the sync pipe, see protocol.ts) when the
  * engine passed one, then closes it so the engine can return.
  */
-import { appendFileSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
@@ -46,7 +46,8 @@ class Monitor {
   private pid?: number;
   private terminating = false;
 
-  constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel) {
+  /** @param preserveFds run --preserve-fds: fds 4..4+N-1 of ours go to the container as 3..3+N-1. */
+  constructor(private readonly config: MonitorConfig, private readonly attach: boolean, private readonly syncChannel: SyncChannel, private readonly preserveFds = 0) {
     const log = config.log ?? { driver: 'k8s-file', path: config.logFile };
     if (log.driver === 'k8s-file') this.log = new LogWriter(log.path, { maxSize: log.maxSize });
     this.runtime = new RuntimeProcess(config);
@@ -144,12 +145,15 @@ class Monitor {
     const c = this.config;
     native.becomeSubreaper();
     const consoleSocket = c.terminal ? await this.listenForConsole(native) : undefined;
-    const { path, args } = await this.runtime.createCommand(consoleSocket?.path);
+    const { path, args } = await this.runtime.createCommand(consoleSocket?.path, this.preserveFds);
     const onOutput = this.stdio.output.bind(this.stdio);
-    const created = spawnCreate(path, args, c.stdin && !c.terminal, onOutput);
+    const passed = Array.from({ length: this.preserveFds }, (_, i) => 4 + i);
+    const created = spawnCreate(path, args, c.stdin && !c.terminal, onOutput, passed);
     if (!c.terminal) this.stdio.connect(created.io!);
     let outputEnded = created.outputEnded;
     const createCode = await created.exited;
+    // The container holds them now (or failed): ours would keep a pipe's writer open.
+    for (const fd of passed) closeSync(fd);
     const pid = createCode === 0 ? await this.runtime.createdPid() : undefined;
     let terminal: number | undefined;
     let consoleError: string | undefined;
@@ -222,7 +226,7 @@ class Monitor {
    * reaped before we return.
    */
   private async startFailed(fallback: string, exited?: Promise<number>): Promise<{ exitCode: number; error: string }> {
-    const failure = (await this.runtime.startFailure()) ?? { message: fallback, exitCode: 125 };
+    const failure = (await this.runtime.startFailure(this.stdio.heldText('stderr'))) ?? { message: fallback, exitCode: 125 };
     await this.runtime.delete();
     await exited?.catch(() => undefined);
     this.sync({ event: 'error', ...failure });
@@ -308,7 +312,7 @@ async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(launch.config, 'utf8')) as MonitorConfig;
   redirectDiagnostics(`${dirname(config.stateFile)}/monitor.log`);
   if (config.monitorPidFile) writeFileSync(config.monitorPidFile, `${process.pid}\n`);
-  monitor = new Monitor(config, launch.attach, channel);
+  monitor = new Monitor(config, launch.attach, channel, launch.preserveFds);
   await monitor.run();
   await channel.flush();
   process.exit(0);

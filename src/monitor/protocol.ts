@@ -4,7 +4,7 @@
  * its attach socket. This is the only monitor module the engine imports.
  */
 import type { NetworkMode } from '../runtime/spec/container-spec.js';
-import type { RuntimeName } from '../runtime/driver.js';
+import type { RuntimeRef } from '../runtime/driver.js';
 
 /** Written by the engine next to the container as monitor.json. */
 export interface MonitorConfig {
@@ -12,7 +12,7 @@ export interface MonitorConfig {
   name: string;
   graphRoot: string;
   runRoot: string;
-  runtime: { name: RuntimeName; path: string };
+  runtime: RuntimeRef;
   bundle: string;
   /** The default k8s-file log; its directory also holds the runtime's pid file and log. */
   logFile: string;
@@ -35,9 +35,13 @@ export interface MonitorConfig {
   monitorPidFile?: string;
 }
 
-export type StorageMount =
+export type StorageMount = (
   | { driver: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string; mergedDir: string }
-  | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string };
+  | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string }
+) & {
+  /** The mode of the container's / when its root filesystem is first made (the image's, e.g. 0555); absent in older configs: as made. */
+  rootMode?: number;
+};
 
 /** engine → monitor: the first line on the sync pipe, once the container exists. */
 export interface LaunchMessage {
@@ -45,6 +49,11 @@ export interface LaunchMessage {
   config: string;
   /** Wait for an attach client before starting the container. */
   attach: boolean;
+  /**
+   * run --preserve-fds N: the monitor was forked with N more fds, at 4..4+N-1
+   * (after the sync pipe); the container gets them as 3..3+N-1, for this run only.
+   */
+  preserveFds?: number;
 }
 
 /** monitor → engine: JSON lines on the sync pipe, in order: listening, then started or error. */

@@ -7,11 +7,11 @@
  */
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { createArgs, deleteContainer, killContainer, runtimeHasContainer, runtimeLogError, startArgs, startFailureExitCode } from '../runtime/driver.js';
+import { createArgs, deleteContainer, killContainer, runtimeHasContainer, runtimeLogError, runFailureExitCode, runtimeStderrError, startArgs, startFailureExitCode } from '../runtime/driver.js';
 import { exec } from '../util/exec.js';
 import type { MonitorConfig } from './protocol.js';
 
-/** A start that failed: podman's message and exit code (125, or 126/127 when the command could not be run). */
+/** A start that failed: podman's message and run's exit code (127 when the command was not found, else 126). */
 export interface StartFailure {
   message: string;
   exitCode: number;
@@ -33,17 +33,18 @@ export class RuntimeProcess {
   }
 
   /**
-   * The command that creates the container (`consoleSocket` for -t).
+   * The command that creates the container (`consoleSocket` for -t;
+   * `preserveFds` passes the runtime's fds 3.. on, for run --preserve-fds).
    * Removes the pid file and runtime log of an earlier run first, so that
    * `createdPid` and `startFailure` read only this run's, and the runtime's
    * record of a run whose monitor was killed.
    */
-  async createCommand(consoleSocket?: string): Promise<{ path: string; args: string[] }> {
+  async createCommand(consoleSocket?: string, preserveFds?: number): Promise<{ path: string; args: string[] }> {
     const c = this.config;
     await fsp.rm(this.logFile, { force: true });
     await fsp.rm(this.pidFile, { force: true });
     if (await runtimeHasContainer(c.runtime, this.runtimeRoot, c.id)) await this.delete();
-    const args = createArgs(c.runtime, this.runtimeRoot, { id: c.id, bundle: c.bundle, pidFile: this.pidFile, logFile: this.logFile, consoleSocket });
+    const args = createArgs(c.runtime, this.runtimeRoot, { id: c.id, bundle: c.bundle, pidFile: this.pidFile, logFile: this.logFile, consoleSocket, preserveFds });
     return { path: c.runtime.path, args };
   }
 
@@ -66,14 +67,14 @@ export class RuntimeProcess {
 
   /**
    * Why the runtime, which has exited, did not start the container, as the
-   * error in its log says; undefined when the log names none. Only a failure
-   * to create or start leaves an error in the runtime's log.
+   * error in its log says, else as its `stderr` says (a bad global flag is
+   * refused before the log is opened); undefined when neither names one.
+   * Only a failure to create or start leaves an error in the runtime's log.
    */
-  async startFailure(): Promise<StartFailure | undefined> {
-    const failure = await runtimeLogError(this.logFile);
+  async startFailure(stderr: string): Promise<StartFailure | undefined> {
+    const failure = (await runtimeLogError(this.logFile)) ?? runtimeStderrError(stderr);
     if (!failure) return undefined;
-    const exitCode = startFailureExitCode(failure);
-    return { message: startFailureMessage(this.config.runtime.name, failure, exitCode), exitCode };
+    return { message: startFailureMessage(this.config.runtime.name, failure, startFailureExitCode(failure)), exitCode: runFailureExitCode(failure) };
   }
 
   /** Sends `signal` (a name util/signals.ts knows) to the container's init through the runtime; rejects when the runtime fails. */

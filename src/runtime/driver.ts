@@ -18,6 +18,27 @@ export interface RuntimeChoice {
   notes: string[];
 }
 
+/**
+ * The runtime a container runs with: its name, its path and the global
+ * flags given with `--runtime-flag` (already as `--FLAG`), which go before
+ * every command line of it.
+ */
+export interface RuntimeRef {
+  name: RuntimeName;
+  path: string;
+  flags?: string[];
+}
+
+/** podman's --runtime-flag: FLAG becomes the runtime's global flag --FLAG. */
+export function runtimeFlagArgs(flags: readonly string[]): string[] {
+  return flags.map((f) => `--${f}`);
+}
+
+/** The start of every runtime command line: the --runtime-flag flags, then its state root. */
+function globalArgs(choice: Pick<RuntimeRef, 'name' | 'flags'>, runtimeRoot: string): string[] {
+  return [...(choice.flags ?? []), '--root', runtimeStateRoot(runtimeRoot, choice.name)];
+}
+
 /** The runtime's own state directory (its --root) under skiff's run root. */
 export function runtimeStateRoot(runtimeRoot: string, name: RuntimeName): string {
   return join(runtimeRoot, name);
@@ -30,19 +51,20 @@ export function runtimeStateRoot(runtimeRoot: string, name: RuntimeName): string
  * `consoleSocket` the init inherits the runtime's stdio; with one
  * (process.terminal) the runtime sends the pty's master there.
  */
-export function createArgs(choice: { name: RuntimeName }, runtimeRoot: string, opts: { id: string; bundle: string; pidFile: string; logFile: string; consoleSocket?: string }): string[] {
+export function createArgs(choice: Pick<RuntimeRef, 'name' | 'flags'>, runtimeRoot: string, opts: { id: string; bundle: string; pidFile: string; logFile: string; consoleSocket?: string; preserveFds?: number }): string[] {
   return [
-    '--root', runtimeStateRoot(runtimeRoot, choice.name),
+    ...globalArgs(choice, runtimeRoot),
     '--log', opts.logFile, '--log-format', 'json',
     'create', '--bundle', opts.bundle, '--pid-file', opts.pidFile,
     ...(opts.consoleSocket ? ['--console-socket', opts.consoleSocket] : []),
+    ...(opts.preserveFds ? ['--preserve-fds', String(opts.preserveFds)] : []),
     opts.id,
   ];
 }
 
 /** argv for `RUNTIME start`: lets a created container's init exec its command; errors go to `logFile`. */
-export function startArgs(choice: { name: RuntimeName }, runtimeRoot: string, opts: { id: string; logFile: string }): string[] {
-  return ['--root', runtimeStateRoot(runtimeRoot, choice.name), '--log', opts.logFile, '--log-format', 'json', 'start', opts.id];
+export function startArgs(choice: Pick<RuntimeRef, 'name' | 'flags'>, runtimeRoot: string, opts: { id: string; logFile: string }): string[] {
+  return [...globalArgs(choice, runtimeRoot), '--log', opts.logFile, '--log-format', 'json', 'start', opts.id];
 }
 
 /**
@@ -51,9 +73,9 @@ export function startArgs(choice: { name: RuntimeName }, runtimeRoot: string, op
  * runtime lives until the process exits and exits with its code; with
  * `detach` it exits once the process has started. Errors go to `logFile`.
  */
-export function execArgs(choice: { name: RuntimeName }, runtimeRoot: string, opts: { id: string; processFile: string; pidFile: string; logFile: string; detach: boolean }): string[] {
+export function execArgs(choice: Pick<RuntimeRef, 'name' | 'flags'>, runtimeRoot: string, opts: { id: string; processFile: string; pidFile: string; logFile: string; detach: boolean }): string[] {
   return [
-    '--root', runtimeStateRoot(runtimeRoot, choice.name),
+    ...globalArgs(choice, runtimeRoot),
     '--log', opts.logFile, '--log-format', 'json',
     'exec', '--process', opts.processFile, '--pid-file', opts.pidFile,
     ...(opts.detach ? ['--detach'] : []),
@@ -101,6 +123,28 @@ export async function runtimeLogError(logFile: string): Promise<string | undefin
 }
 
 /**
+ * The error a runtime printed on stderr when it refused its command line
+ * (an unknown --runtime-flag): runc's logrus line `level=error msg="..."`
+ * gives its msg, crun's first line is its message. Undefined for no text.
+ */
+export function runtimeStderrError(stderr: string): string | undefined {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const line of lines) {
+    const logrus = /\blevel=(?:error|fatal)\b.*?\bmsg="((?:[^"\\]|\\.)*)"/.exec(line);
+    if (logrus) return logrus[1].replace(/\\(.)/g, '$1');
+  }
+  return lines[0];
+}
+
+/**
+ * podman run's exit code for a container the runtime did not start
+ * (podman's define.ExitCode): 127 when the command was not found, else 126.
+ */
+export function runFailureExitCode(message: string): number {
+  return startFailureExitCode(message) === 127 ? 127 : 126;
+}
+
+/**
  * The exit code podman gives a failed start: 127 when the command does not
  * exist, 126 when it cannot be executed, 125 for any other runtime failure.
  */
@@ -114,11 +158,11 @@ export function startFailureExitCode(message: string): number {
  * Sends a signal (a name as parseSignal in util/signals.ts takes it, or a
  * number) to the container's init through the runtime.
  */
-export async function killContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string, signal: string): Promise<void> {
+export async function killContainer(choice: RuntimeRef, runtimeRoot: string, id: string, signal: string): Promise<void> {
   const number = signalNumber(signal);
   if (number === undefined) throw new RuntimeError(`invalid signal: ${signal}`, 125);
   // By number: crun and runc both parse numbers, but not every name (RTMIN+3).
-  const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'kill', id, String(number)]);
+  const result = await exec(choice.path, [...globalArgs(choice, runtimeRoot), 'kill', id, String(number)]);
   if (result.exitCode !== 0 && !killFoundNoProcess(result.stderr)) {
     throw new RuntimeError(`${choice.name} kill ${id}: ${result.stderr.trim()}`, 125);
   }
@@ -141,8 +185,8 @@ export function killFoundNoProcess(stderr: string): boolean {
  * a container that is not frozen is fine: runc thaws one itself when it
  * sends it SIGKILL.
  */
-export async function freezeContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string, verb: 'pause' | 'resume'): Promise<void> {
-  const result = await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), verb, id]);
+export async function freezeContainer(choice: RuntimeRef, runtimeRoot: string, id: string, verb: 'pause' | 'resume'): Promise<void> {
+  const result = await exec(choice.path, [...globalArgs(choice, runtimeRoot), verb, id]);
   if (result.exitCode === 0 || (verb === 'resume' && /not paused/i.test(result.stderr))) return;
   throw new RuntimeError(`${choice.name} ${verb} ${id}: ${result.stderr.trim()}`, 125);
 }
@@ -162,8 +206,8 @@ export async function runtimeHasContainer(choice: { name: RuntimeName }, runtime
 }
 
 /** Forgets a container in the runtime's state; a container it never knew is fine. */
-export async function deleteContainer(choice: { name: RuntimeName; path: string }, runtimeRoot: string, id: string): Promise<void> {
-  await exec(choice.path, ['--root', runtimeStateRoot(runtimeRoot, choice.name), 'delete', '--force', id]);
+export async function deleteContainer(choice: RuntimeRef, runtimeRoot: string, id: string): Promise<void> {
+  await exec(choice.path, [...globalArgs(choice, runtimeRoot), 'delete', '--force', id]);
 }
 
 interface ProbeCache {

@@ -1,5 +1,6 @@
 import type { ContainerCreateOptions } from '../../engine/container/create.js';
 import type { OptionSpec, ParsedArgs } from '../command.js';
+import { REPLACE_OPTION } from './replace-option.js';
 
 /** Flags shared by run and create, as podman's DefineCreateFlags. */
 export const CREATE_OPTIONS: Record<string, OptionSpec> = {
@@ -25,6 +26,9 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   'conmon-pidfile': { type: 'string', describe: "Write the pid of the container's monitor (skiff's conmon) to the file" },
   'log-driver': { type: 'string', default: 'k8s-file', describe: 'Logging driver for the container: k8s-file (json-file is an alias) or none' },
   'log-opt': { type: 'string', array: true, describe: 'Logging driver options: path=FILE, max-size=SIZE (the log starts again past it), tag=TAG' },
+  replace: REPLACE_OPTION,
+  'security-opt': { type: 'string', array: true, describe: 'Security options: no-new-privileges[=true|false]; label=disable, seccomp=unconfined and apparmor=unconfined are what skiff does anyway' },
+  'kernel-memory': { type: 'string', describe: 'No longer supported: a no-op, with a warning (as podman)' },
 };
 
 /** The only place run/create read raw argv: flags to engine options. */
@@ -61,5 +65,9 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     timeout: args.timeout as number | undefined,
     cidFile: args.cidfile as string | undefined,
     monitorPidFile: args['conmon-pidfile'] as string | undefined,
+    // A global flag: parsed with the command's own, so it is here too.
+    runtimeFlags: list('runtime-flag'),
+    securityOpts: list('security-opt'),
+    kernelMemory: args['kernel-memory'] !== undefined,
   };
 }

@@ -1,4 +1,4 @@
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
@@ -6,6 +6,7 @@ import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
 import { SLIRP } from '../../network/slirp4netns.js';
 import { hostsFile, resolvConf } from '../../network/etc-files.js';
 import { generateRuntimeSpec, CapabilityError } from '../../runtime/spec/generate.js';
+import { runtimeFlagArgs } from '../../runtime/driver.js';
 import type { ContainerSpec, NetworkMode } from '../../runtime/spec/container-spec.js';
 import { ContainerStore } from '../../store/containers.js';
 import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
@@ -52,6 +53,12 @@ export interface ContainerCreateOptions {
   cidFile?: string;
   /** --conmon-pidfile: the monitor writes its pid there each time it starts the container. */
   monitorPidFile?: string;
+  /** The global --runtime-flag values (FLAG, passed as --FLAG): kept with the container for every runtime command on it. */
+  runtimeFlags?: string[];
+  /** --security-opt values (see parseSecurityOpts). */
+  securityOpts?: string[];
+  /** --kernel-memory was given: podman's no-op, with its warning. */
+  kernelMemory?: boolean;
 }
 
 export interface ContainerCreateReport {
@@ -114,6 +121,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   if (options.name !== undefined) checkContainerName(options.name);
   // Checked before anything is written, so a bad signal fails the create and not a later stop (podman: "invalid signal: X").
   if (options.stopSignal !== undefined) parseSignal(options.stopSignal);
+  const security = parseSecurityOpts(options.securityOpts ?? []);
   const logConfig = parseLogConfig(options.logDriver, options.logOpts);
   // The monitor does not run in the caller's working directory.
   if (logConfig.path !== undefined) logConfig.path = resolvePath(logConfig.path);
@@ -191,6 +199,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       singleIdMapping,
       capAdd: options.capAdd,
       capDrop: options.capDrop,
+      noNewPrivileges: security.noNewPrivileges || undefined,
       labels: { ...(imageConfig.Labels ?? {}), ...options.labels },
       annotations: {},
     };
@@ -214,7 +223,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       spec,
       autoRemove: options.autoRemove,
       interactive: options.interactive,
-      runtime: { name: runtime.name, path: runtime.path },
+      runtime: { name: runtime.name, path: runtime.path, ...(options.runtimeFlags?.length ? { flags: runtimeFlagArgs(options.runtimeFlags) } : {}) },
       ociRuntime: ctx.global.runtime ?? runtime.name,
       storageDriver,
       stopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
@@ -250,6 +259,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     // config.json last: a container without it is not listed, so readers never see half a create
     // (and config.json without state.json means an interrupted removal, see ContainerStore).
     await store.writeConfig(id, record);
+    if (options.kernelMemory) ctx.warnings.push('The --kernel-memory flag is no longer supported. This flag is a noop.');
     return { id, name };
   } catch (err) {
     await store.releaseName(name, id);
@@ -293,10 +303,26 @@ function hardNofileLimit(): number | undefined {
 
 function storageMount(ctx: EngineContext, id: string, driver: 'overlay' | 'vfs', lowerDirs: string[]): StorageMount {
   const base = ctx.layout.containerRootfsDir(id);
+  const rootMode = imageRootMode(lowerDirs);
   if (driver === 'overlay') {
-    return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged') };
+    return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode };
   }
-  return { driver, lowerDirs, rootfsDir: join(base, 'vfs') };
+  return { driver, lowerDirs, rootfsDir: join(base, 'vfs'), rootMode };
+}
+
+/**
+ * The mode of / in the image whose layer directories are `lowerDirs`
+ * (bottom first). A layer's root has the mode of its "./" entry, or 0755
+ * without one; containers/storage gives a layer without one its parent's,
+ * so the topmost root that is not 0755 is the image's (an upper layer that
+ * sets 0755 explicitly over a lower 0555 is the one case read otherwise).
+ */
+export function imageRootMode(lowerDirs: string[]): number {
+  for (const dir of [...lowerDirs].reverse()) {
+    const mode = statSync(dir).mode & 0o7777;
+    if (mode !== 0o755) return mode;
+  }
+  return 0o755;
 }
 
 /**
@@ -392,6 +418,31 @@ export function resolveUser(spec: string, layerDirs: string[]): ContainerSpec['u
     }
   }
   return { uid, gid: gid ?? 0, additionalGids: [] };
+}
+
+/** The spellings Go's strconv.ParseBool accepts. */
+const PARSE_BOOL: Record<string, boolean> = { '1': true, t: true, T: true, TRUE: true, true: true, True: true, '0': false, f: false, F: false, FALSE: false, false: false, False: false };
+
+/**
+ * Parses --security-opt values as podman does: no-new-privileges, with
+ * `=BOOL` or `:BOOL`. label=disable, seccomp=unconfined and
+ * apparmor=unconfined ask for what skiff's containers already are (no
+ * SELinux label, no seccomp or AppArmor profile); anything else is refused.
+ */
+export function parseSecurityOpts(values: string[]): { noNewPrivileges: boolean } {
+  let noNewPrivileges = false;
+  for (const value of values) {
+    const nnp = /^no-new-privileges(?:[=:](.*))?$/s.exec(value);
+    if (nnp) {
+      const flag = nnp[1] ?? 'true';
+      if (!(flag in PARSE_BOOL)) throw new InvalidArgumentError(`parsing value of option no-new-privileges: strconv.ParseBool: parsing "${flag}": invalid syntax`);
+      noNewPrivileges = PARSE_BOOL[flag]!;
+      continue;
+    }
+    if (['label=disable', 'seccomp=unconfined', 'apparmor=unconfined'].includes(value.replace(':', '='))) continue;
+    throw new InvalidArgumentError(`unsupported --security-opt "${value}": use no-new-privileges[=true|false], label=disable, seccomp=unconfined or apparmor=unconfined`);
+  }
+  return { noNewPrivileges };
 }
 
 /** Parses --network: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]. */

@@ -1,5 +1,5 @@
 import type { ContainerSpec } from '../../runtime/spec/container-spec.js';
-import type { RuntimeName } from '../../runtime/driver.js';
+import type { RuntimeRef } from '../../runtime/driver.js';
 import { ContainerStore, type ContainerState, type ContainerStatus } from '../../store/containers.js';
 import { pathExists, processAlive } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
@@ -19,7 +19,8 @@ export interface ContainerRecord {
   spec: ContainerSpec;
   autoRemove: boolean;
   interactive: boolean;
-  runtime: { name: RuntimeName; path: string };
+  /** With the --runtime-flag flags given at create, used for every runtime command on the container. */
+  runtime: RuntimeRef;
   /** The runtime as the user named it (--runtime NAME or PATH), else its name: inspect's OCIRuntime. */
   ociRuntime?: string;
   storageDriver: 'overlay' | 'vfs';

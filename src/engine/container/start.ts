@@ -36,6 +36,8 @@ export interface ContainerStartOptions {
   attach?: AttachStreams;
   /** A monitor forked ahead of time (see forkMonitor); one is forked here otherwise. */
   monitor?: MonitorFork;
+  /** run --preserve-fds: how many fds `monitor` was forked with, for the container (see LaunchMessage). */
+  preserveFds?: number;
 }
 
 /** A monitor process that has started up and waits to be told which container to run. */
@@ -56,13 +58,15 @@ interface SyncReader {
  * container exists: Node's start-up in the monitor then overlaps the CLI's
  * create work instead of following it (the largest cost of `skiff run`).
  */
-export async function forkMonitor(ctx: EngineContext): Promise<MonitorFork> {
+export async function forkMonitor(ctx: EngineContext, options: { preserveFds?: number } = {}): Promise<MonitorFork> {
   const { prefix, env } = await ctx.namespacePrefix();
   const argv = [...prefix, process.execPath, '--', MONITOR_SCRIPT];
+  // run --preserve-fds N: our fds 3..3+N-1 become the monitor's 4..4+N-1 (see LaunchMessage.preserveFds).
+  const passed = Array.from({ length: options.preserveFds ?? 0 }, (_, i) => 3 + i);
   const child = spawn(argv[0], argv.slice(1), {
     detached: true,
     // fd 3 is a socketpair: the launch line goes in, start-up messages come out.
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', ...passed],
     env: nodeChildEnv(env),
   });
   child.unref();
@@ -116,7 +120,7 @@ export async function startContainer(ctx: EngineContext, nameOrId: string, optio
       return {};
     }
     const monitor = options.monitor ?? (await forkMonitor(ctx));
-    const sync = monitor.launch({ config: ctx.layout.containerMonitorConfig(id), attach: Boolean(options.attach) });
+    const sync = monitor.launch({ config: ctx.layout.containerMonitorConfig(id), attach: Boolean(options.attach), preserveFds: options.preserveFds || undefined });
 
     const first = await sync.next();
     if (first.event === 'error') throw new ContainerStartError(first.message, first.exitCode);

@@ -47,6 +47,8 @@ export async function extractLayer(source: Readable, root: string, options: Extr
   const feeding = pipeline(source, xattrs, extract);
   const parents = new ParentDirs(root);
   let entryIndex = -1;
+  // The layer's own "./" entry sets the mode of / (Fedora's is 0555), as containers/storage applies it.
+  let rootMode = 0o755;
   // A pipeline error (corrupt gzip, truncated tar) must not be unhandled
   // while the loop below is still awaiting entries.
   feeding.catch(() => undefined);
@@ -57,6 +59,7 @@ export async function extractLayer(source: Readable, root: string, options: Extr
     report.entries++;
     entryIndex++;
     if (rel === '') {
+      if (header.type === 'directory' && header.mode !== undefined) rootMode = header.mode & 0o7777;
       entry.resume();
       continue;
     }
@@ -158,7 +161,7 @@ export async function extractLayer(source: Readable, root: string, options: Extr
     chmodSync(d.path, d.mode);
     utimesSync(d.path, d.mtime, d.mtime);
   }
-  chmodSync(root, 0o755);
+  chmodSync(root, rootMode);
   return report;
 }
 

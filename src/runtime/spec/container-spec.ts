@@ -42,6 +42,8 @@ export interface ContainerSpec {
   /** Extra capabilities beyond the default set (names like CAP_NET_ADMIN). */
   capAdd: string[];
   capDrop: string[];
+  /** --security-opt no-new-privileges: the process (and its children) cannot gain privileges (setuid, file capabilities). */
+  noNewPrivileges?: boolean;
   labels: Record<string, string>;
   /** OCI annotations to put in the runtime spec. */
   annotations: Record<string, string>;

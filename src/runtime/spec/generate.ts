@@ -142,7 +142,7 @@ export function generateRuntimeSpec(spec: ContainerSpec): Spec {
     env: buildEnv(spec),
     cwd: spec.workingDir || '/',
     capabilities: buildCapabilities(spec),
-    noNewPrivileges: false,
+    noNewPrivileges: spec.noNewPrivileges ?? false,
   };
   // The runtime-spec only defines consoleSize for terminal processes.
   if (spec.terminal && spec.consoleSize) {

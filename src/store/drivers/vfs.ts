@@ -1,4 +1,4 @@
-import { lstatSync, lutimesSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../../util/errors.js';
 import { exec } from '../../util/exec.js';
@@ -7,17 +7,19 @@ import { OPAQUE_XATTR_PATTERN, isWhiteout } from '../layer-whiteouts.js';
 /**
  * Builds a vfs container's root filesystem at `rootfsDir` from its layers
  * (bottom first) unless an earlier start completed it, and returns its path.
+ * `rootMode`, when given, is the mode of its / (else the top layer's).
  * The completion marker sits beside the copy, where the container never sees
  * it; a copy without it (an interrupted start) is thrown away and redone.
  * Must run as (namespaced) root, before the container runs, by the one
  * process that holds the container.
  */
-export async function prepareVfsRootfs(lowerDirs: string[], rootfsDir: string): Promise<string> {
+export async function prepareVfsRootfs(lowerDirs: string[], rootfsDir: string, rootMode?: number): Promise<string> {
   const marker = `${rootfsDir}.complete`;
   if (lstatSync(marker, { throwIfNoEntry: false })) return rootfsDir;
   rmSync(rootfsDir, { recursive: true, force: true });
   mkdirSync(rootfsDir, { recursive: true });
   await applyLayers(lowerDirs, rootfsDir);
+  if (rootMode !== undefined) chmodSync(rootfsDir, rootMode);
   writeFileSync(marker, '');
   return rootfsDir;
 }

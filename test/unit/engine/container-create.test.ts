@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { mergeEnv, readEnvFiles, resolveUser } from '../../../src/engine/container/create.js';
+import { mergeEnv, parseSecurityOpts, readEnvFiles, resolveUser } from '../../../src/engine/container/create.js';
 import type { ContainerSpec } from '../../../src/runtime/spec/container-spec.js';
 import { generateRuntimeSpec } from '../../../src/runtime/spec/generate.js';
 
@@ -150,4 +150,13 @@ test('PATH: the image\'s, then the user\'s, replaces the default', (t) => {
   t.deepEqual(fromImage.filter((e) => e.startsWith('PATH=')), ['PATH=/image/bin']);
   const fromUser = processEnv(mergeEnv(['PATH=/image/bin'], ['PATH=/mine'], {}));
   t.deepEqual(fromUser.filter((e) => e.startsWith('PATH=')), ['PATH=/mine']);
+});
+
+test('parseSecurityOpts: no-new-privileges in podman\'s spellings, the last one wins; unsupported options are refused', (t) => {
+  t.deepEqual(parseSecurityOpts([]), { noNewPrivileges: false });
+  for (const v of ['no-new-privileges', 'no-new-privileges=true', 'no-new-privileges:true', 'no-new-privileges=1']) t.deepEqual(parseSecurityOpts([v]), { noNewPrivileges: true }, v);
+  t.deepEqual(parseSecurityOpts(['no-new-privileges', 'no-new-privileges:false']), { noNewPrivileges: false });
+  t.deepEqual(parseSecurityOpts(['label=disable', 'seccomp=unconfined', 'apparmor=unconfined', 'label:disable']), { noNewPrivileges: false });
+  t.throws(() => parseSecurityOpts(['no-new-privileges=yes']), { message: 'parsing value of option no-new-privileges: strconv.ParseBool: parsing "yes": invalid syntax' });
+  t.throws(() => parseSecurityOpts(['label=type:spc_t']), { message: /^unsupported --security-opt "label=type:spc_t"/ });
 });

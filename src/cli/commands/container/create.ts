@@ -4,6 +4,7 @@ import { PULL_OPTIONS, applyPullPolicy, loadArchiveImage } from '../../options/p
 import { consoleSize } from '../../terminal.js';
 import { engineContext, printWarnings } from '../../context.js';
 import { printText } from '../../output/print.js';
+import { replaceContainer } from '../../options/replace-option.js';
 
 export const createCommand: CommandDefinition = {
   path: ['container', 'create'],
@@ -18,6 +19,7 @@ export const createCommand: CommandDefinition = {
     const { createContainer } = await import('../../../engine/container/create.js');
     const { imageExists } = await import('../../../engine/image/images.js');
     const ctx = await engineContext(global);
+    if (args.replace) await replaceContainer(ctx, global, args.name as string | undefined);
     // An archive transport is loaded instead of pulled; the container is made from what it held.
     const archived = await loadArchiveImage(String(args._[0]), global);
     if (archived !== undefined) args._[0] = archived;

@@ -10,6 +10,8 @@ import { DETACH_KEYS_OPTION, SIG_PROXY_OPTION } from '../../options/attach-optio
 import { engineContext, printWarnings } from '../../context.js';
 import { printText } from '../../output/print.js';
 import { takePreforkedMonitor } from '../../prefork.js';
+import { PRESERVE_FDS_OPTION, checkPreservedFds } from '../../options/preserve-fds.js';
+import { replaceContainer } from '../../options/replace-option.js';
 
 export const runCommand: CommandDefinition = {
   path: ['container', 'run'],
@@ -30,6 +32,7 @@ export const runCommand: CommandDefinition = {
     attach: { alias: 'a', type: 'string', array: true, describe: 'Attach to STDIN, STDOUT or STDERR (repeatable; the others are not shown). Without STDOUT and STDERR the container ID is printed' },
     'detach-keys': DETACH_KEYS_OPTION,
     'sig-proxy': SIG_PROXY_OPTION,
+    'preserve-fds': PRESERVE_FDS_OPTION,
   },
   positionals: { min: 1 },
   stopAfterPositionals: 1,
@@ -39,7 +42,8 @@ export const runCommand: CommandDefinition = {
     // all of the CLI's remaining work.
     const { forkMonitor, startContainer } = await import('../../../engine/container/start.js');
     const ctx = await engineContext(global);
-    const monitor = (await takePreforkedMonitor(global.runroot)) ?? (await forkMonitor(ctx));
+    let monitor = (await takePreforkedMonitor(global.runroot)) ?? (await forkMonitor(ctx));
+    let preserveFds = 0;
     let created;
     let detachKeys: Buffer;
     let attach: Set<string> | undefined;
@@ -47,6 +51,13 @@ export const runCommand: CommandDefinition = {
       // Checked before anything is created: a bad spec leaves nothing behind.
       detachKeys = parseDetachKeys(String(args['detach-keys']));
       attach = attachedStreams(args.attach as string[] | undefined, Boolean(args.detach));
+      preserveFds = checkPreservedFds(args['preserve-fds']);
+      // The monitor hands the fds to the runtime: it must be forked with them.
+      if (preserveFds > 0) {
+        monitor.abort();
+        monitor = await forkMonitor(ctx, { preserveFds });
+      }
+      if (args.replace) await replaceContainer(ctx, global, args.name as string | undefined);
       const { imageExists } = await import('../../../engine/image/images.js');
       // An archive transport is loaded instead of pulled; the container is made from what it held.
       const archived = await loadArchiveImage(String(args._[0]), global);
@@ -63,7 +74,7 @@ export const runCommand: CommandDefinition = {
     const options = { tty: Boolean(args.tty), interactive: Boolean(args.interactive) };
     if (args.detach) {
       // A failed start of a --rm container is removed by its monitor.
-      await startContainer(ctx, created.id, { monitor });
+      await startContainer(ctx, created.id, { monitor, preserveFds });
       printText(created.id + '\n');
       return 0;
     }
@@ -77,7 +88,7 @@ export const runCommand: CommandDefinition = {
       if (!attach.has('stdout') && !attach.has('stderr')) printText(created.id + '\n');
     }
     try {
-      const report = await startContainer(ctx, created.id, { attach: terminal.streams, monitor });
+      const report = await startContainer(ctx, created.id, { attach: terminal.streams, monitor, preserveFds });
       if (args.rmi && !report.detached) await removeImageAfterRun(global, String(args._[0]));
       // Detached: podman prints nothing and exits 0; the container runs on.
       return report.exitCode ?? 0;
