@@ -1,8 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { SkiffError, isErrno } from '../util/errors.js';
-import { pathExists, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { pathExists, readJsonIfExists, uniqueSuffix, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import type { StoreLayout } from './layout.js';
 
@@ -130,7 +129,7 @@ export class ContainerStore {
    */
   async reserveName(name: string, id: string): Promise<void> {
     await fsp.mkdir(this.layout.namesDir, { recursive: true });
-    const tmp = join(this.layout.namesDir, `.tmp-${randomBytes(6).toString('hex')}`);
+    const tmp = join(this.layout.namesDir, `.tmp-${uniqueSuffix()}`);
     await fsp.writeFile(tmp, id, { flag: 'wx' });
     try {
       try {

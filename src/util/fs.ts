@@ -1,7 +1,18 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { isErrno } from './errors.js';
+
+let uniqueCounter = 0;
+
+/**
+ * A suffix for a temp file name that no other live process uses: our pid
+ * and a counter, plus a random part against a leftover of a dead process
+ * with the same pid. Not node:crypto: loading it costs every container's
+ * monitor about 0.5 MiB of private memory.
+ */
+export function uniqueSuffix(): string {
+  return `${process.pid.toString(36)}-${(uniqueCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
 
 /**
  * Writes JSON to `path` atomically: a temp file in the same directory, fsync'd
@@ -9,7 +20,7 @@ import { isErrno } from './errors.js';
  * document and never a torn one.
  */
 export async function writeJsonAtomic(path: string, data: unknown, mode = 0o644): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${uniqueSuffix()}.tmp`);
   try {
     await fsp.writeFile(tmp, JSON.stringify(data, null, 2) + '\n', { mode });
     await fsp.rename(tmp, path);
