@@ -29,6 +29,20 @@ import { SyncChannel } from './sync-channel.js';
 /** native.ts, loaded on demand: koffi is native code. */
 type NativeCalls = typeof import('./native.js');
 
+let nativeLoad: Promise<NativeCalls> | undefined;
+/**
+ * Starts loading native.ts (koffi takes ~20 ms) once: while a pre-forked
+ * monitor waits for its launch line, so the load is off the container's
+ * start path, or else while the mount and network helpers run.
+ */
+function loadNative(): Promise<NativeCalls> {
+  if (!nativeLoad) {
+    nativeLoad = import('./native.js');
+    nativeLoad.catch(() => undefined);
+  }
+  return nativeLoad;
+}
+
 /**
  * One container run, start to end: it wires the container's stdio
  * (container-io.ts) to the log and the attach server (attach-server.ts),
@@ -73,9 +87,7 @@ class Monitor {
     // the critical path of every `skiff run`.
     // Both settle before anything goes on: a failed mount must not leave the
     // network half-made (slirp4netns started after the teardown ran).
-    // koffi's load (~20 ms) overlaps the waits for mount and network helpers.
-    const native = import('./native.js');
-    native.catch(() => undefined);
+    const native = loadNative();
     const prepared = Promise.allSettled([mountRootfs(c.storage), this.prepareNetwork()]).then((results) => {
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     });
@@ -307,7 +319,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => (monitor ? monitor.terminate() : process.exit(0)));
   const channel = new SyncChannel();
   syncChannel = channel;
+  // Pre-forked, we idle until the CLI has created the container: load koffi meanwhile.
+  const preload = setTimeout(() => void loadNative(), 5);
   const launch = await readLaunch(channel);
+  clearTimeout(preload);
   if (!launch) process.exit(0);
   const config = JSON.parse(readFileSync(launch.config, 'utf8')) as MonitorConfig;
   redirectDiagnostics(`${dirname(config.stateFile)}/monitor.log`);
