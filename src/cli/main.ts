@@ -46,15 +46,15 @@ async function main(argv: string[]): Promise<number> {
   if (isNamespacedCommand(rest) && !rest.includes('--help') && !latePaths && needsReexec()) {
     return reexecInNamespace(globalsBeforeCommand(globals), argv);
   }
+  if (rest[0] === '--version' || rest[0] === '-v') {
+    printText('skiff version 0.1.0\n');
+    return 0;
+  }
   // The command table and help load after that: they are most of the CLI's start-up.
   const [{ COMMANDS, findCommand }, { commandHelp, groupHelp, rootHelp }] = await Promise.all([import('./commands/index.js'), import('./help.js')]);
   if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || rest[0] === 'help') {
     printText(rootHelp(COMMANDS));
     return rest.length === 0 ? EXIT_ENGINE : 0;
-  }
-  if (rest[0] === '--version' || rest[0] === '-v') {
-    printText('skiff version 0.1.0\n');
-    return 0;
   }
   const found = findCommand(rest);
   const group = !found || (found.used === 1 && rest.length === 1) ? groupHelp(rest[0], COMMANDS) : undefined;
