@@ -108,7 +108,8 @@ class Monitor {
 
     this.slirp?.kill('SIGTERM');
     try {
-      await teardownContainer(c.storage, c.netnsFile);
+      const [teardown, deleted] = await Promise.allSettled([teardownContainer(c.storage, c.netnsFile), this.runtimeDeleted]);
+      for (const r of [teardown, deleted]) if (r.status === 'rejected') throw r.reason;
     } catch (err) {
       // The container is done either way; what was left behind must be visible (inspect .State.Error, monitor.log).
       const problem = `cleaning up the container failed: ${(err as Error).message}`;
@@ -220,7 +221,8 @@ class Monitor {
     clearTimeout(timer);
     // Output written just before the exit is still in the pipes (or the pty).
     await outputEnded;
-    await this.runtime.delete();
+    // The runtime's delete and run()'s unmount touch different things: they overlap.
+    this.runtimeDeleted = this.runtime.delete();
     return { exitCode: timedOut ? -1 : exitCode };
   }
 
@@ -284,6 +286,8 @@ class Monitor {
     }
   }
 
+  /** The runtime's `delete` once the container exited, awaited with the teardown. */
+  private runtimeDeleted?: Promise<void>;
   private startReported = false;
   private startError?: SyncMessage;
 

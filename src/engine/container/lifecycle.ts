@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { MonitorConfig } from '../../monitor/protocol.js';
 import { removeNetns } from '../../network/netns.js';
-import { deleteContainer, killContainer } from '../../runtime/driver.js';
+import { deleteContainer, killContainer, runtimeHasContainer } from '../../runtime/driver.js';
 import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
 import { unmountAll } from '../../store/mounts.js';
 import { InvalidArgumentError, isErrno } from '../../util/errors.js';
@@ -248,7 +248,8 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
       const monitor = readMonitorConfig(ctx, id);
       // An interrupted removal may have left the root file system mounted.
       if (monitor) await teardown(monitor);
-      await deleteContainer(record.runtime, ctx.layout.runtimeRoot, id);
+      // Usually the monitor deleted it on exit: no runtime process to start then.
+      if (await runtimeHasContainer(record.runtime, ctx.layout.runtimeRoot, id)) await deleteContainer(record.runtime, ctx.layout.runtimeRoot, id);
       await store.remove(id, record.name);
       return 'removed' as const;
     }).catch((err: unknown) => {
