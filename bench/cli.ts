@@ -1,5 +1,6 @@
 // skiff CLI benchmark: the start-up of short commands (--version, images,
-// inspect, ps -a) and the container verbs (run -d, stop, start, rm -f),
+// inspect, ps -a) and the container verbs (run -d, stop, start, rm -f, and
+// exec, restart and stop of a container that ends on SIGTERM),
 // side by side with podman when it is installed, and `node -e 0` as the
 // floor every Node program starts from. Also each short command's peak RSS
 // (GNU time's maximum resident set size, when /usr/bin/time is installed).
@@ -100,6 +101,24 @@ async function main(): Promise<void> {
     }
     const nodePeak = await peakRss([process.execPath, '-e', '0']);
     const verbResults = await verbs(bench);
+    // A running container whose init ends on SIGTERM, as a service does: exec into it, stop it, restart it.
+    const graceful = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1 & wait; done'];
+    for (const e of engines) await e.run(['run', '-d', '--network', 'none', '--name', 'svc', IMAGE, ...graceful]);
+    verbResults['exec CTR true'] = await latency('exec CTR true', engines, ['exec', 'svc', 'true'], errors, RUNS);
+    verbResults['restart (handles SIGTERM)'] = await latency('restart', engines, ['restart', 'svc'], errors, RUNS);
+    const stopStart: Record<string, number[]> = {};
+    process.stderr.write('  stop (handles SIGTERM) ');
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      for (const e of engines) {
+        const took = await timed(() => e.run(['stop', 'svc']));
+        await e.run(['start', 'svc']);
+        if (i >= WARMUP) (stopStart[e.name] ??= []).push(took);
+      }
+      process.stderr.write('.');
+    }
+    process.stderr.write('\n');
+    verbResults['stop (handles SIGTERM)'] = Object.fromEntries(Object.entries(stopStart).map(([n, xs]) => [n, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length }]));
+    for (const e of engines) await e.run(['rm', '-f', '-t', '0', 'svc']);
 
     // ---- report
     const withPodman = bench.podman !== undefined && engines.includes(bench.podman);
