@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import type { Descriptor, Manifest, Platform } from '../oci/image-spec.js';
 import * as mediaTypes from '../oci/media-types.js';
@@ -10,7 +9,7 @@ import type { StoreLayout } from '../store/layout.js';
 import { SkiffError } from '../util/errors.js';
 import { reportingNoSpace } from '../util/no-space.js';
 import { checkImageConfig, checkIndex, checkManifest, parseJsonDocument } from './json-shapes.js';
-import { extractBlobOffThread } from './layer/extract-blob.js';
+import { extractBlob, extractBlobOffThread, type ExtractBlobOptions } from './layer/extract-blob.js';
 import { formatReference, type ImageReference } from './reference.js';
 
 /** What pull needs from a registry (RegistryClient provides it). */
@@ -36,9 +35,17 @@ export interface PullOptions {
   progress?: (event: PullProgress) => void;
   /** Layers downloaded at once. */
   parallel?: number;
-  /** Layers extracted at once (each in its own thread); default: the number of CPUs, at least 2. */
+  /**
+   * Layers extracted at once (default 1). Above 1, each large layer is
+   * extracted in its own worker thread. Extraction is mostly file creation
+   * in the kernel: on a 2-CPU machine, two at once (and one at a time in a
+   * worker) measured no faster than one at a time on the main thread.
+   */
   extractParallel?: number;
 }
+
+/** Compressed layers at least this large are extracted in a worker thread; smaller ones on the main thread. */
+const OFF_THREAD_MIN_BYTES = 4 << 20;
 
 /** The least time between two byte-progress events of one blob. */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -106,8 +113,9 @@ async function pullInto(layout: StoreLayout, source: RegistrySource, ref: ImageR
 /**
  * Downloads and extracts every layer, and records them in the layer store
  * bottom first; returns their records (ids are chain ids). Each layer is extracted into
- * its own staging directory as soon as its blob is stored and verified,
- * several at once, and is checked against its diff id there. No layer is
+ * its own staging directory as soon as its blob is stored and verified
+ * (while later blobs still download), and is checked against its diff id
+ * there. No layer is
  * recorded until every one of them has been extracted and checked: a bad
  * layer leaves no layer of this pull recorded, and no staging directory
  * either, since the error is raised only once every task has settled.
@@ -120,7 +128,8 @@ async function copyLayers(
   const chainIds: string[] = [];
   for (const [i, diffId] of diffIds.entries()) chainIds.push(i === 0 ? diffId.replace(/^sha256:/, '') : sha256Hex(`sha256:${chainIds[i - 1]} ${diffId}`));
   const downloads = new Semaphore(options.parallel ?? 3);
-  const extractions = new Semaphore(options.extractParallel ?? Math.max(2, availableParallelism()));
+  const extractParallel = options.extractParallel ?? 1;
+  const extractions = new Semaphore(extractParallel);
   const abort = new AbortController();
   const ready = descs.map(() => deferred());
   // A rejection here is seen by the waiting tasks; these catches only keep Node from calling it unhandled.
@@ -157,7 +166,10 @@ async function copyLayers(
             abort.signal.throwIfAborted();
             // A bottom layer has nothing below it to hide.
             const whiteouts = i === 0 ? 'none' : options.whiteouts;
-            return extractBlobOffThread(blobs.path(layer.digest), dir, { chown: options.chown, whiteouts, label: layer.digest }, abort.signal);
+            const extractOptions: ExtractBlobOptions = { chown: options.chown, whiteouts, label: layer.digest };
+            // A thread costs tens of ms to start: more than a small layer takes to extract here.
+            if (extractParallel === 1 || layer.size < OFF_THREAD_MIN_BYTES) return extractBlob(blobs.path(layer.digest), dir, extractOptions);
+            return extractBlobOffThread(blobs.path(layer.digest), dir, extractOptions, abort.signal);
           });
           if (diffId !== diffIds[i]) {
             throw new SkiffError('EDIGEST', `layer ${layer.digest} has content ${diffId}, but the image config says ${diffIds[i]}`);

@@ -1,8 +1,9 @@
-// Pull downloads and extracts layers concurrently, each in its own staging
-// directory, and records them only once every layer is extracted and
-// checked. A bad upper layer, found while a large lower one is still being
-// extracted, must fail the pull with one clear error and exit 125 and leave
-// no layer recorded and no staging directory behind.
+// Pull extracts each layer as soon as its blob is verified, while others
+// still download, each into its own staging directory, and records the
+// layers only once every one is extracted and checked. A bad upper layer,
+// found after a large lower one was extracted, must fail the pull with one
+// clear error and exit 125 and leave no layer recorded and no staging
+// directory behind.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
 
 let env: TestEnv;
 let reg: TestRegistry;
-/** A lower layer large enough to be still extracting when a small upper layer fails. */
+/** A lower layer large enough to go to a worker thread when layers extract in parallel. */
 let big: { tar: Buffer; gz: Buffer };
 
 test.before(async () => {
@@ -62,7 +63,7 @@ async function oneErrorLine(t: import('ava').ExecutionContext, ref: string, patt
   t.is(r.stderr.split('\n').filter((l) => l.startsWith('Error:')).length, 1, r.stderr);
 }
 
-test.serial('a corrupt second layer while the first extracts: exit 125, no layer recorded, no staging left', async (t) => {
+test.serial('a corrupt second layer after a large first one: exit 125, no layer recorded, no staging left', async (t) => {
   const junk = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.alloc(4096, 0x5a)]);
   const { ref } = await pushRaw('corrupt-second', [{ bytes: big.gz, diffId: sha(big.tar) }, { bytes: junk, diffId: sha(Buffer.from('x')) }]);
   await oneErrorLine(t, ref, /^Error: .*(corrupt|incorrect header|invalid)/im);
@@ -76,7 +77,7 @@ test.serial('a second layer that does not match its diff id: exit 125, no layer 
   await assertCleanStore(t);
 });
 
-test.serial('a second layer with an entry that climbs out is refused in its extraction thread: exit 125, no layer recorded', async (t) => {
+test.serial('a second layer with an entry that climbs out is refused: exit 125, no layer recorded', async (t) => {
   const evil = await makeTar([{ name: '../../escaped.txt', type: 'file', content: 'out' }]);
   const { ref } = await pushRaw('escape-second', [{ bytes: big.gz, diffId: sha(big.tar) }, { bytes: gzipSync(evil), diffId: sha(evil) }]);
   await oneErrorLine(t, ref, /^Error: refusing layer entry "\.\.\/\.\.\/escaped\.txt": the path leaves the layer directory/m);
