@@ -9,7 +9,7 @@ import type { StoreLayout } from '../store/layout.js';
 import { SkiffError } from '../util/errors.js';
 import { reportingNoSpace } from '../util/no-space.js';
 import { checkImageConfig, checkIndex, checkManifest, parseJsonDocument } from './json-shapes.js';
-import { extractBlob, extractBlobOffThread, type ExtractBlobOptions } from './layer/extract-blob.js';
+import { extractBlob, type ExtractBlobOptions } from './layer/extract-blob.js';
 import { formatReference, type ImageReference } from './reference.js';
 
 /** What pull needs from a registry (RegistryClient provides it). */
@@ -35,17 +35,7 @@ export interface PullOptions {
   progress?: (event: PullProgress) => void;
   /** Layers downloaded at once. */
   parallel?: number;
-  /**
-   * Layers extracted at once (default 1). Above 1, each large layer is
-   * extracted in its own worker thread. Extraction is mostly file creation
-   * in the kernel: on a 2-CPU machine, two at once (and one at a time in a
-   * worker) measured no faster than one at a time on the main thread.
-   */
-  extractParallel?: number;
 }
-
-/** Compressed layers at least this large are extracted in a worker thread; smaller ones on the main thread. */
-const OFF_THREAD_MIN_BYTES = 4 << 20;
 
 /** The least time between two byte-progress events of one blob. */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -128,8 +118,9 @@ async function copyLayers(
   const chainIds: string[] = [];
   for (const [i, diffId] of diffIds.entries()) chainIds.push(i === 0 ? diffId.replace(/^sha256:/, '') : sha256Hex(`sha256:${chainIds[i - 1]} ${diffId}`));
   const downloads = new Semaphore(options.parallel ?? 3);
-  const extractParallel = options.extractParallel ?? 1;
-  const extractions = new Semaphore(extractParallel);
+  // One layer extracts at a time, on this thread, while later blobs download: extraction is mostly
+  // file creation in the kernel, and two at once (in worker threads) measured no faster on 2 CPUs.
+  const extractions = new Semaphore(1);
   const abort = new AbortController();
   const ready = descs.map(() => deferred());
   // A rejection here is seen by the waiting tasks; these catches only keep Node from calling it unhandled.
@@ -167,9 +158,7 @@ async function copyLayers(
             // A bottom layer has nothing below it to hide.
             const whiteouts = i === 0 ? 'none' : options.whiteouts;
             const extractOptions: ExtractBlobOptions = { chown: options.chown, whiteouts, label: layer.digest };
-            // A thread costs tens of ms to start: more than a small layer takes to extract here.
-            if (extractParallel === 1 || layer.size < OFF_THREAD_MIN_BYTES) return extractBlob(blobs.path(layer.digest), dir, extractOptions);
-            return extractBlobOffThread(blobs.path(layer.digest), dir, extractOptions, abort.signal);
+            return extractBlob(blobs.path(layer.digest), dir, extractOptions);
           });
           if (diffId !== diffIds[i]) {
             throw new SkiffError('EDIGEST', `layer ${layer.digest} has content ${diffId}, but the image config says ${diffIds[i]}`);
