@@ -34,9 +34,10 @@ async function main(argv: string[]): Promise<number> {
   if (!applyLogLevel(flagValue(globals, 'log-level'))) return EXIT_ENGINE;
   log.debug(`Called skiff ${argv.join(' ')}`);
   if (globalThis.skiffCodeCache) log.debug(`Code cache of the CLI: ${globalThis.skiffCodeCache}`);
-  // For run and start, start a container's monitor before the command table loads (see prefork.ts).
+  // For run, start and restart, start a container's monitor before the command table loads (see
+  // prefork.ts); restart runs inside the user namespace, so only the command re-run there does.
   const verb = rest[0] === 'container' ? rest[1] : rest[0];
-  if ((verb === 'run' || verb === 'start') && !rest.includes('--help')) {
+  if ((verb === 'run' || verb === 'start' || (verb === 'restart' && !needsReexec())) && !rest.includes('--help')) {
     preforkMonitor(globalsBeforeCommand(globals));
   }
   // A namespaced command runs again inside the namespace, which parses and

@@ -4,7 +4,7 @@ import type { EngineContext } from '../context.js';
 import { filterContainers, type ContainerFilter } from './filters.js';
 import { removeContainer, stopContainer } from './lifecycle.js';
 import { listContainers, resolveContainer } from './record.js';
-import { startContainer } from './start.js';
+import { startContainer, type MonitorFork } from './start.js';
 
 export interface ContainerRestartTargetsOptions {
   /** Every container (`-a`). */
@@ -54,12 +54,16 @@ export async function restartTargets(ctx: EngineContext, names: string[], option
  * --rm. Runs in the user namespace (stop needs it); takes the container's
  * lock through stop and start, never across both, so the monitor can
  * record the exit between. A --rm container whose start fails is removed,
- * as its exit would have done.
+ * as its exit would have done. `options.monitor`, forked while the stop
+ * ran, is the start's monitor (dropped if the stop fails).
  */
-export async function restartContainer(ctx: EngineContext, nameOrId: string, timeout?: number): Promise<void> {
-  const stopped = await stopContainer(ctx, nameOrId, timeout, { restarting: true });
+export async function restartContainer(ctx: EngineContext, nameOrId: string, timeout?: number, options: { monitor?: MonitorFork } = {}): Promise<void> {
+  const stopped = await stopContainer(ctx, nameOrId, timeout, { restarting: true }).catch((err: unknown) => {
+    options.monitor?.abort();
+    throw err;
+  });
   try {
-    await startContainer(ctx, stopped.record.id);
+    await startContainer(ctx, stopped.record.id, { monitor: options.monitor });
   } catch (err) {
     if (stopped.record.autoRemove) await removeContainer(ctx, stopped.record.id, { force: true }).catch(() => undefined);
     throw err;

@@ -195,3 +195,18 @@ test.serial('start of a running container, and of one that does not exist, leave
   await env.skiff(['rm', '-f', name]);
   t.deepEqual(await noMonitorsLeft(), []);
 });
+
+test.serial('restart: the monitor forked while the container stops runs it; a failed restart leaves no spare monitor', async (t) => {
+  const name = uniqueName('rst');
+  await env.skiff(['run', '-d', '--network', 'none', '--name', name, BUSYBOX_IMAGE, 'sleep', '7003']);
+  const before = Number(await inspect(name, '{{.State.ConmonPid}}'));
+  await env.skiff(['restart', '-t', '0', name]);
+  t.is(await inspect(name, '{{.State.Status}}'), 'running');
+  const after = Number(await inspect(name, '{{.State.ConmonPid}}'));
+  t.not(after, before);
+  t.deepEqual(await noMonitorsLeft(10_000, [after]), [], 'only the new monitor runs');
+  t.is((await anyExit(['restart', 'no-such-container'])).code, 125);
+  t.deepEqual(await noMonitorsLeft(10_000, [after]), [], 'the monitor forked for the failed restart is gone');
+  await env.skiff(['rm', '-f', name]);
+  t.deepEqual(await noMonitorsLeft(), []);
+});

@@ -1,6 +1,7 @@
 import type { CommandDefinition } from '../../command.js';
 import { engineContext } from '../../context.js';
 import { forEachTarget } from '../../multi-target.js';
+import { takePreforkedMonitor } from '../../prefork.js';
 
 export const restartCommand: CommandDefinition = {
   path: ['container', 'restart'],
@@ -44,9 +45,17 @@ export const restartCommand: CommandDefinition = {
       filters: parseContainerFilters(filters),
       cidFiles,
     });
-    return forEachTarget('container restart', targets, async (target) => {
-      await restartContainer(ctx, target, args.time as number | undefined);
-      return target;
-    });
+    // main() forked a monitor as the command began (prefork.ts): it boots while the first container stops.
+    let monitor = await takePreforkedMonitor(global.runroot);
+    try {
+      return await forEachTarget('container restart', targets, async (target) => {
+        const taken = monitor;
+        monitor = undefined;
+        await restartContainer(ctx, target, args.time as number | undefined, { monitor: taken });
+        return target;
+      });
+    } finally {
+      monitor?.abort();
+    }
   },
 };
