@@ -12,7 +12,7 @@
 // measurement, not a test: it exits 0 unless the benchmark itself breaks.
 import { execFile } from 'node:child_process';
 import {
-  IMAGE, WARMUP, engine, finish, latency, median, mib, ms, openBench, positiveInt, table, timed,
+  IMAGE, WARMUP, engine, latency, median, mib, ms, positiveInt, runBench, table, timed,
   type Bench, type Engine, type Sample,
 } from './common.js';
 
@@ -69,105 +69,88 @@ async function verbs(bench: Bench): Promise<Record<string, Record<string, Sample
   return out;
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  let bench: Bench | undefined;
-  let fatal: Error | undefined;
-  try {
-    bench = await openBench();
-    if (!bench) return;
-    const { engines, errors } = bench;
-    console.log(`bench cli: ${RUNS} runs per metric after ${WARMUP} warm-ups; skiff runtime ${bench.runtime}, storage ${bench.skiffDriver ?? '?'}; ${bench.podmanNote}`);
-    for (const e of engines) await e.run(['create', '--network', 'none', '--name', 'held', IMAGE, 'true']);
+runBench(async (bench) => {
+  const { engines, errors } = bench;
+  console.log(`bench cli: ${RUNS} runs per metric after ${WARMUP} warm-ups; skiff runtime ${bench.runtime}, storage ${bench.skiffDriver ?? '?'}; ${bench.podmanNote}`);
+  for (const e of engines) await e.run(['create', '--network', 'none', '--name', 'held', IMAGE, 'true']);
 
-    const node: Engine = engine('node -e 0', process.execPath, ['-e', '0']);
-    const floor = (await latency('node -e 0', [node], [], errors, RUNS))['node -e 0'];
-    const short: Array<[string, string[]]> = [
-      ['--version', ['--version']],
-      ['images', ['images']],
-      ['inspect IMAGE', ['inspect', IMAGE]],
-      ['inspect CTR', ['inspect', 'held']],
-      ['ps -a (1 container)', ['ps', '-a']],
-    ];
-    const shortResults: Array<[string, Record<string, Sample>]> = [];
-    for (const [label, args] of short) shortResults.push([label, await latency(label, engines, args, errors, RUNS)]);
-    const peaks: Record<string, Record<string, number | undefined>> = {};
-    for (const [label, args] of short) {
-      peaks[label] = {};
-      for (const e of engines) {
-        const xs = (await Promise.all([0, 1, 2].map(() => peakRss(e.argv(args))))).filter((x): x is number => x !== undefined);
-        peaks[label][e.name] = xs.length ? median(xs) : undefined;
-      }
+  const node: Engine = engine('node -e 0', process.execPath, ['-e', '0']);
+  const floor = (await latency('node -e 0', [node], [], errors, RUNS))['node -e 0'];
+  const short: Array<[string, string[]]> = [
+    ['--version', ['--version']],
+    ['images', ['images']],
+    ['inspect IMAGE', ['inspect', IMAGE]],
+    ['inspect CTR', ['inspect', 'held']],
+    ['ps -a (1 container)', ['ps', '-a']],
+  ];
+  const shortResults: Array<[string, Record<string, Sample>]> = [];
+  for (const [label, args] of short) shortResults.push([label, await latency(label, engines, args, errors, RUNS)]);
+  const peaks: Record<string, Record<string, number | undefined>> = {};
+  for (const [label, args] of short) {
+    peaks[label] = {};
+    for (const e of engines) {
+      const xs = (await Promise.all([0, 1, 2].map(() => peakRss(e.argv(args))))).filter((x): x is number => x !== undefined);
+      peaks[label][e.name] = xs.length ? median(xs) : undefined;
     }
-    const nodePeak = await peakRss([process.execPath, '-e', '0']);
-    const verbResults = await verbs(bench);
-    // A running container whose init ends on SIGTERM, as a service does: exec into it, stop it, restart it.
-    const graceful = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1 & wait; done'];
-    for (const e of engines) await e.run(['run', '-d', '--network', 'none', '--name', 'svc', IMAGE, ...graceful]);
-    verbResults['exec CTR true'] = await latency('exec CTR true', engines, ['exec', 'svc', 'true'], errors, RUNS);
-    verbResults['restart (handles SIGTERM)'] = await latency('restart', engines, ['restart', 'svc'], errors, RUNS);
-    const stopStart: Record<string, number[]> = {};
-    process.stderr.write('  stop (handles SIGTERM) ');
-    for (let i = 0; i < WARMUP + RUNS; i++) {
-      for (const e of engines) {
-        const took = await timed(() => e.run(['stop', 'svc']));
-        await e.run(['start', 'svc']);
-        if (i >= WARMUP) (stopStart[e.name] ??= []).push(took);
-      }
-      process.stderr.write('.');
-    }
-    process.stderr.write('\n');
-    verbResults['stop (handles SIGTERM)'] = Object.fromEntries(Object.entries(stopStart).map(([n, xs]) => [n, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length }]));
-    for (const e of engines) await e.run(['rm', '-f', '-t', '0', 'svc']);
-
-    // ---- report
-    const withPodman = bench.podman !== undefined && engines.includes(bench.podman);
-    const ratio = (r: Record<string, Sample>) =>
-      r.skiff && r.podman ? `${(r.skiff.median / r.podman.median).toFixed(2)}x` : '-';
-    const header = ['metric (median)', 'skiff', 'range', ...(withPodman ? ['podman', 'range', 'skiff/podman'] : []), 'skiff peak RSS', ...(withPodman ? ['podman peak RSS'] : [])];
-    const row = (label: string, r: Record<string, Sample>, peak?: Record<string, number | undefined>) => [
-      label,
-      ms(r.skiff?.median), r.skiff ? `${ms(r.skiff.min)}..${ms(r.skiff.max)}` : '-',
-      ...(withPodman ? [ms(r.podman?.median), r.podman ? `${ms(r.podman.min)}..${ms(r.podman.max)}` : '-', ratio(r)] : []),
-      peak ? mib(peak.skiff) : '',
-      ...(withPodman ? [peak ? mib(peak.podman) : ''] : []),
-    ];
-    console.log('');
-    console.log(table([
-      header,
-      ['node -e 0 (floor)', ms(floor?.median), floor ? `${ms(floor.min)}..${ms(floor.max)}` : '-', ...(withPodman ? ['', '', ''] : []), mib(nodePeak), ...(withPodman ? [''] : [])],
-      ...shortResults.map(([label, r]) => row(label, r, peaks[label])),
-      ...Object.entries(verbResults).map(([label, r]) => row(label, r)),
-    ]));
-    console.log(`(${RUNS} samples each after ${WARMUP} warm-ups, engines interleaved; run -d: busybox sleep, --network none)`);
-    console.log('\ntargets:');
-    for (const [label, r] of shortResults.slice(0, 3)) {
-      if (r.skiff && floor) {
-        const over = r.skiff.median - floor.median;
-        console.log(`  ${label} within ${FLOOR_MARGIN_MS} ms of node -e 0: +${over.toFixed(0)} ms  ${over <= FLOOR_MARGIN_MS ? 'MET' : 'MISSED'}`);
-      }
-    }
-    for (const [label, r] of [...shortResults, ...Object.entries(verbResults)]) {
-      if (r.skiff && r.podman) {
-        const x = r.skiff.median / r.podman.median;
-        console.log(`  ${label} <= ${TARGET_RATIO.toFixed(1)}x podman: ${x.toFixed(2)}x  ${x <= TARGET_RATIO ? 'MET' : 'MISSED'}`);
-      }
-    }
-    for (const [label] of short) {
-      const pk = peaks[label];
-      if (pk.skiff !== undefined && pk.podman !== undefined) {
-        console.log(`  ${label} peak RSS <= podman's: ${mib(pk.skiff)} vs ${mib(pk.podman)}  ${pk.skiff <= pk.podman ? 'MET' : 'MISSED'}`);
-      }
-    }
-  } catch (err) {
-    fatal = err as Error;
-  } finally {
-    await bench?.cleanup();
   }
-  finish(bench, fatal, started);
-}
+  const nodePeak = await peakRss([process.execPath, '-e', '0']);
+  const verbResults = await verbs(bench);
+  // A running container whose init ends on SIGTERM, as a service does: exec into it, stop it, restart it.
+  const graceful = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1 & wait; done'];
+  for (const e of engines) await e.run(['run', '-d', '--network', 'none', '--name', 'svc', IMAGE, ...graceful]);
+  verbResults['exec CTR true'] = await latency('exec CTR true', engines, ['exec', 'svc', 'true'], errors, RUNS);
+  verbResults['restart (handles SIGTERM)'] = await latency('restart', engines, ['restart', 'svc'], errors, RUNS);
+  const stopStart: Record<string, number[]> = {};
+  process.stderr.write('  stop (handles SIGTERM) ');
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    for (const e of engines) {
+      const took = await timed(() => e.run(['stop', 'svc']));
+      await e.run(['start', 'svc']);
+      if (i >= WARMUP) (stopStart[e.name] ??= []).push(took);
+    }
+    process.stderr.write('.');
+  }
+  process.stderr.write('\n');
+  verbResults['stop (handles SIGTERM)'] = Object.fromEntries(Object.entries(stopStart).map(([n, xs]) => [n, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length }]));
+  for (const e of engines) await e.run(['rm', '-f', '-t', '0', 'svc']);
 
-main().catch((err: Error) => {
-  console.error(`bench: failed: ${err.message}`);
-  process.exitCode = 1;
+  // ---- report
+  const withPodman = bench.podman !== undefined && engines.includes(bench.podman);
+  const ratio = (r: Record<string, Sample>) =>
+    r.skiff && r.podman ? `${(r.skiff.median / r.podman.median).toFixed(2)}x` : '-';
+  const header = ['metric (median)', 'skiff', 'range', ...(withPodman ? ['podman', 'range', 'skiff/podman'] : []), 'skiff peak RSS', ...(withPodman ? ['podman peak RSS'] : [])];
+  const row = (label: string, r: Record<string, Sample>, peak?: Record<string, number | undefined>) => [
+    label,
+    ms(r.skiff?.median), r.skiff ? `${ms(r.skiff.min)}..${ms(r.skiff.max)}` : '-',
+    ...(withPodman ? [ms(r.podman?.median), r.podman ? `${ms(r.podman.min)}..${ms(r.podman.max)}` : '-', ratio(r)] : []),
+    peak ? mib(peak.skiff) : '',
+    ...(withPodman ? [peak ? mib(peak.podman) : ''] : []),
+  ];
+  console.log('');
+  console.log(table([
+    header,
+    ['node -e 0 (floor)', ms(floor?.median), floor ? `${ms(floor.min)}..${ms(floor.max)}` : '-', ...(withPodman ? ['', '', ''] : []), mib(nodePeak), ...(withPodman ? [''] : [])],
+    ...shortResults.map(([label, r]) => row(label, r, peaks[label])),
+    ...Object.entries(verbResults).map(([label, r]) => row(label, r)),
+  ]));
+  console.log(`(${RUNS} samples each after ${WARMUP} warm-ups, engines interleaved; run -d: busybox sleep, --network none)`);
+  console.log('\ntargets:');
+  for (const [label, r] of shortResults.slice(0, 3)) {
+    if (r.skiff && floor) {
+      const over = r.skiff.median - floor.median;
+      console.log(`  ${label} within ${FLOOR_MARGIN_MS} ms of node -e 0: +${over.toFixed(0)} ms  ${over <= FLOOR_MARGIN_MS ? 'MET' : 'MISSED'}`);
+    }
+  }
+  for (const [label, r] of [...shortResults, ...Object.entries(verbResults)]) {
+    if (r.skiff && r.podman) {
+      const x = r.skiff.median / r.podman.median;
+      console.log(`  ${label} <= ${TARGET_RATIO.toFixed(1)}x podman: ${x.toFixed(2)}x  ${x <= TARGET_RATIO ? 'MET' : 'MISSED'}`);
+    }
+  }
+  for (const [label] of short) {
+    const pk = peaks[label];
+    if (pk.skiff !== undefined && pk.podman !== undefined) {
+      console.log(`  ${label} peak RSS <= podman's: ${mib(pk.skiff)} vs ${mib(pk.podman)}  ${pk.skiff <= pk.podman ? 'MET' : 'MISSED'}`);
+    }
+  }
 });

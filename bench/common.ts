@@ -457,6 +457,32 @@ export async function openBench(applets: string[] = []): Promise<Bench | undefin
   }
 }
 
+/**
+ * Runs one benchmark: opens the stores (busybox image with `applets`, podman
+ * beside when installed), runs `body`, always cleans up, then reports what
+ * failed and sets the exit code (see finish).
+ */
+export function runBench(body: (bench: Bench) => Promise<void>, applets: string[] = []): void {
+  void (async () => {
+    const started = Date.now();
+    let bench: Bench | undefined;
+    let fatal: Error | undefined;
+    try {
+      bench = await openBench(applets);
+      if (!bench) return;
+      await body(bench);
+    } catch (err) {
+      fatal = err as Error;
+    } finally {
+      await bench?.cleanup();
+    }
+    finish(bench, fatal, started);
+  })().catch((err: Error) => {
+    console.error(`bench: failed: ${err.message}`);
+    process.exitCode = 1;
+  });
+}
+
 /** Prints what failed and sets the exit code: 1 when skiff failed or the benchmark could not run. */
 export function finish(bench: Bench | undefined, fatal: Error | undefined, started: number): void {
   for (const e of bench?.errors ?? []) console.log(`\n${e.engine} failed (${e.metric}):\n${e.message}`);

@@ -17,8 +17,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import {
-  IMAGE, finish, median, ms, openBench, positiveInt, quote, table, timed,
-  type Bench, type BenchError, type StoreEngine,
+  IMAGE, median, ms, positiveInt, quote, runBench, table, timed,
+  type BenchError, type StoreEngine,
 } from './common.js';
 
 const RUNS = positiveInt(process.env.BENCH_RUNS, 9);
@@ -97,118 +97,101 @@ async function measure(title: string, ways: Way[], errors: BenchError[]): Promis
   return out;
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  let bench: Bench | undefined;
-  let fatal: Error | undefined;
-  try {
-    bench = await openBench(['tar', 'mkdir', 'rm']);
-    if (!bench) return;
-    const { engines, errors, top } = bench;
-    console.log(`bench cp/commit: ${RUNS} runs per metric after ${WARMUP} warm-up; skiff runtime ${bench.runtime}, storage ${bench.skiffDriver ?? '?'}; ${bench.podmanNote}`);
-    console.error(`bench: store ${top}`);
+runBench(async (bench) => {
+  const { engines, errors, top } = bench;
+  console.log(`bench cp/commit: ${RUNS} runs per metric after ${WARMUP} warm-up; skiff runtime ${bench.runtime}, storage ${bench.skiffDriver ?? '?'}; ${bench.podmanNote}`);
+  console.error(`bench: store ${top}`);
 
-    const cpSrc = join(top, 'cp-src');
-    const cpBytes = makeTree(cpSrc, 20, 1600, 50 * KiB, [8 << 20, 8 << 20, 8 << 20], randomBytes);
-    const commitSrc = join(top, 'commit-src');
-    const commitBytes = makeTree(commitSrc, 10, 500, 100 * KiB, [], textLike);
-    const outDir = join(top, 'out');
-    mkdirSync(outDir);
+  const cpSrc = join(top, 'cp-src');
+  const cpBytes = makeTree(cpSrc, 20, 1600, 50 * KiB, [8 << 20, 8 << 20, 8 << 20], randomBytes);
+  const commitSrc = join(top, 'commit-src');
+  const commitBytes = makeTree(commitSrc, 10, 500, 100 * KiB, [], textLike);
+  const outDir = join(top, 'out');
+  mkdirSync(outDir);
 
-    bench.running.push(CONTAINER);
-    for (const e of engines) {
-      await e.run(['run', '-d', '--network', 'none', '--name', CONTAINER, IMAGE, 'sleep', '100000']);
-      // What cp out and tar out read: the same tree, put in once.
-      await e.run(['cp', `${cpSrc}/.`, `${CONTAINER}:/data`], { timeout: TIMEOUT_MS });
-      await e.run(['create', '--network', 'none', '--name', COMMIT_CONTAINER, IMAGE, 'true']);
-      await e.run(['cp', `${commitSrc}/.`, `${COMMIT_CONTAINER}:/big`], { timeout: TIMEOUT_MS });
-    }
-
-    const removeIn = (e: StoreEngine) => (i: number) => e.run(['exec', CONTAINER, 'rm', '-rf', `/in${i}`]);
-    const removeOut = (i: number) => rm(join(outDir, String(i)), { recursive: true, force: true });
-    const cpIn: Way[] = engines.flatMap((e) => [
-      { label: `${e.name} cp`, engine: e, run: (i: number) => e.run(['cp', cpSrc, `${CONTAINER}:/in${i}`], { timeout: TIMEOUT_MS }), after: removeIn(e) },
-      {
-        label: `tar | ${e.name} exec -i tar -x`,
-        engine: e,
-        run: (i: number) => shell(`tar -C ${quote(cpSrc)} -cf - . | ${sh(e.argv(['exec', '-i', CONTAINER, 'sh', '-c', `mkdir /in${i} && tar -xf - -C /in${i}`]))}`),
-        after: removeIn(e),
-      },
-    ]);
-    const cpOut: Way[] = engines.flatMap((e) => [
-      { label: `${e.name} cp`, engine: e, run: (i: number) => e.run(['cp', `${CONTAINER}:/data`, join(outDir, String(i))], { timeout: TIMEOUT_MS }), after: removeOut },
-      {
-        label: `${e.name} exec tar -c | tar -x`,
-        engine: e,
-        prepare: (i: number) => Promise.resolve(mkdirSync(join(outDir, String(i)))),
-        run: (i: number) => shell(`${sh(e.argv(['exec', CONTAINER, 'tar', '-C', '/data', '-cf', '-', '.']))} | tar -xf - -C ${quote(join(outDir, String(i)))}`),
-        after: removeOut,
-      },
-    ]);
-    const commit: Way[] = engines.map((e) => ({
-      label: `${e.name} commit`,
-      engine: e,
-      run: (i: number) => e.run(['commit', '-q', COMMIT_CONTAINER, `localhost/commitbench:${i}`], { timeout: TIMEOUT_MS }),
-      after: (i: number) => e.run(['rmi', `localhost/commitbench:${i}`]),
-    }));
-
-    const inTimes = await measure(`cp into a running container (${(cpBytes / MB).toFixed(0)} MB)`, cpIn, errors);
-    const outTimes = await measure(`cp out of a running container (${(cpBytes / MB).toFixed(0)} MB)`, cpOut, errors);
-    const commitTimes = await measure(`commit (${(commitBytes / MB).toFixed(0)} MB of changes)`, commit, errors);
-
-    // ---- report
-    const med = (m: Map<Way, number[]>, label: string) => {
-      for (const [w, xs] of m) if (w.label === label && xs.length) return median(xs);
-      return undefined;
-    };
-    const rate = (bytes: number, t: number | undefined) => (t === undefined ? '-' : `${(bytes / MB / (t / 1000)).toFixed(0)} MB/s`);
-    const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
-    const rows: string[][] = [['metric (median)', 'time', 'throughput', 'range']];
-    const addRows = (title: string, m: Map<Way, number[]>, bytes: number) => {
-      for (const [w, xs] of m) rows.push([`${title}: ${w.label}`, ms(median(xs)), rate(bytes, median(xs)), `${ms(Math.min(...xs))}..${ms(Math.max(...xs))}`]);
-    };
-    addRows('in', inTimes, cpBytes);
-    addRows('out', outTimes, cpBytes);
-    addRows('commit', commitTimes, commitBytes);
-    console.log('');
-    console.log(table(rows));
-    console.log(`(${RUNS} samples each after ${WARMUP} warm-up, interleaved; cp: 1600 files of 50 KiB in 20 directories and 3 of 8 MiB, random bytes;`);
-    console.log(` commit: 500 files of 100 KiB of base64 text added to a created container, committed as a new layer)`);
-
-    console.log('\nratios:');
-    for (const e of engines) {
-      const inCp = med(inTimes, `${e.name} cp`);
-      const inTar = med(inTimes, `tar | ${e.name} exec -i tar -x`);
-      const outCp = med(outTimes, `${e.name} cp`);
-      const outTar = med(outTimes, `${e.name} exec tar -c | tar -x`);
-      console.log(`  ${e.name} cp throughput vs tar through ${e.name} exec: in ${ratio(inTar, inCp)}, out ${ratio(outTar, outCp)}`);
-    }
-    const podman = bench.podman;
-    if (podman) {
-      console.log(`  skiff cp time / podman cp time: in ${ratio(med(inTimes, 'skiff cp'), med(inTimes, 'podman cp'))}, out ${ratio(med(outTimes, 'skiff cp'), med(outTimes, 'podman cp'))}`);
-      console.log(`  skiff commit time / podman commit time: ${ratio(med(commitTimes, 'skiff commit'), med(commitTimes, 'podman commit'))}`);
-    }
-
-    console.log('\ntargets:');
-    for (const [dir, m, tarLabel] of [['in', inTimes, 'tar | skiff exec -i tar -x'], ['out', outTimes, 'skiff exec tar -c | tar -x']] as const) {
-      const cp = med(m, 'skiff cp');
-      const tarT = med(m, tarLabel);
-      if (cp === undefined || tarT === undefined) console.log(`  cp ${dir} >= ${TARGET_CP_VS_TAR}x the tar baseline's throughput: not measured`);
-      else console.log(`  cp ${dir} >= ${TARGET_CP_VS_TAR}x the tar baseline's throughput: ${(tarT / cp).toFixed(2)}x  ${tarT / cp >= TARGET_CP_VS_TAR ? 'MET' : 'MISSED'}`);
-    }
-    const sc = med(commitTimes, 'skiff commit');
-    const pc = med(commitTimes, 'podman commit');
-    if (sc === undefined || pc === undefined) console.log(`  commit <= ${TARGET_COMMIT_RATIO}x podman's time: not measured`);
-    else console.log(`  commit <= ${TARGET_COMMIT_RATIO}x podman's time: ${(sc / pc).toFixed(2)}x  ${sc / pc <= TARGET_COMMIT_RATIO ? 'MET' : 'MISSED'}`);
-  } catch (err) {
-    fatal = err as Error;
-  } finally {
-    await bench?.cleanup();
+  bench.running.push(CONTAINER);
+  for (const e of engines) {
+    await e.run(['run', '-d', '--network', 'none', '--name', CONTAINER, IMAGE, 'sleep', '100000']);
+    // What cp out and tar out read: the same tree, put in once.
+    await e.run(['cp', `${cpSrc}/.`, `${CONTAINER}:/data`], { timeout: TIMEOUT_MS });
+    await e.run(['create', '--network', 'none', '--name', COMMIT_CONTAINER, IMAGE, 'true']);
+    await e.run(['cp', `${commitSrc}/.`, `${COMMIT_CONTAINER}:/big`], { timeout: TIMEOUT_MS });
   }
-  finish(bench, fatal, started);
-}
 
-main().catch((err: Error) => {
-  console.error(`bench: failed: ${err.message}`);
-  process.exitCode = 1;
-});
+  const removeIn = (e: StoreEngine) => (i: number) => e.run(['exec', CONTAINER, 'rm', '-rf', `/in${i}`]);
+  const removeOut = (i: number) => rm(join(outDir, String(i)), { recursive: true, force: true });
+  const cpIn: Way[] = engines.flatMap((e) => [
+    { label: `${e.name} cp`, engine: e, run: (i: number) => e.run(['cp', cpSrc, `${CONTAINER}:/in${i}`], { timeout: TIMEOUT_MS }), after: removeIn(e) },
+    {
+      label: `tar | ${e.name} exec -i tar -x`,
+      engine: e,
+      run: (i: number) => shell(`tar -C ${quote(cpSrc)} -cf - . | ${sh(e.argv(['exec', '-i', CONTAINER, 'sh', '-c', `mkdir /in${i} && tar -xf - -C /in${i}`]))}`),
+      after: removeIn(e),
+    },
+  ]);
+  const cpOut: Way[] = engines.flatMap((e) => [
+    { label: `${e.name} cp`, engine: e, run: (i: number) => e.run(['cp', `${CONTAINER}:/data`, join(outDir, String(i))], { timeout: TIMEOUT_MS }), after: removeOut },
+    {
+      label: `${e.name} exec tar -c | tar -x`,
+      engine: e,
+      prepare: (i: number) => Promise.resolve(mkdirSync(join(outDir, String(i)))),
+      run: (i: number) => shell(`${sh(e.argv(['exec', CONTAINER, 'tar', '-C', '/data', '-cf', '-', '.']))} | tar -xf - -C ${quote(join(outDir, String(i)))}`),
+      after: removeOut,
+    },
+  ]);
+  const commit: Way[] = engines.map((e) => ({
+    label: `${e.name} commit`,
+    engine: e,
+    run: (i: number) => e.run(['commit', '-q', COMMIT_CONTAINER, `localhost/commitbench:${i}`], { timeout: TIMEOUT_MS }),
+    after: (i: number) => e.run(['rmi', `localhost/commitbench:${i}`]),
+  }));
+
+  const inTimes = await measure(`cp into a running container (${(cpBytes / MB).toFixed(0)} MB)`, cpIn, errors);
+  const outTimes = await measure(`cp out of a running container (${(cpBytes / MB).toFixed(0)} MB)`, cpOut, errors);
+  const commitTimes = await measure(`commit (${(commitBytes / MB).toFixed(0)} MB of changes)`, commit, errors);
+
+  // ---- report
+  const med = (m: Map<Way, number[]>, label: string) => {
+    for (const [w, xs] of m) if (w.label === label && xs.length) return median(xs);
+    return undefined;
+  };
+  const rate = (bytes: number, t: number | undefined) => (t === undefined ? '-' : `${(bytes / MB / (t / 1000)).toFixed(0)} MB/s`);
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
+  const rows: string[][] = [['metric (median)', 'time', 'throughput', 'range']];
+  const addRows = (title: string, m: Map<Way, number[]>, bytes: number) => {
+    for (const [w, xs] of m) rows.push([`${title}: ${w.label}`, ms(median(xs)), rate(bytes, median(xs)), `${ms(Math.min(...xs))}..${ms(Math.max(...xs))}`]);
+  };
+  addRows('in', inTimes, cpBytes);
+  addRows('out', outTimes, cpBytes);
+  addRows('commit', commitTimes, commitBytes);
+  console.log('');
+  console.log(table(rows));
+  console.log(`(${RUNS} samples each after ${WARMUP} warm-up, interleaved; cp: 1600 files of 50 KiB in 20 directories and 3 of 8 MiB, random bytes;`);
+  console.log(` commit: 500 files of 100 KiB of base64 text added to a created container, committed as a new layer)`);
+
+  console.log('\nratios:');
+  for (const e of engines) {
+    const inCp = med(inTimes, `${e.name} cp`);
+    const inTar = med(inTimes, `tar | ${e.name} exec -i tar -x`);
+    const outCp = med(outTimes, `${e.name} cp`);
+    const outTar = med(outTimes, `${e.name} exec tar -c | tar -x`);
+    console.log(`  ${e.name} cp throughput vs tar through ${e.name} exec: in ${ratio(inTar, inCp)}, out ${ratio(outTar, outCp)}`);
+  }
+  const podman = bench.podman;
+  if (podman) {
+    console.log(`  skiff cp time / podman cp time: in ${ratio(med(inTimes, 'skiff cp'), med(inTimes, 'podman cp'))}, out ${ratio(med(outTimes, 'skiff cp'), med(outTimes, 'podman cp'))}`);
+    console.log(`  skiff commit time / podman commit time: ${ratio(med(commitTimes, 'skiff commit'), med(commitTimes, 'podman commit'))}`);
+  }
+
+  console.log('\ntargets:');
+  for (const [dir, m, tarLabel] of [['in', inTimes, 'tar | skiff exec -i tar -x'], ['out', outTimes, 'skiff exec tar -c | tar -x']] as const) {
+    const cp = med(m, 'skiff cp');
+    const tarT = med(m, tarLabel);
+    if (cp === undefined || tarT === undefined) console.log(`  cp ${dir} >= ${TARGET_CP_VS_TAR}x the tar baseline's throughput: not measured`);
+    else console.log(`  cp ${dir} >= ${TARGET_CP_VS_TAR}x the tar baseline's throughput: ${(tarT / cp).toFixed(2)}x  ${tarT / cp >= TARGET_CP_VS_TAR ? 'MET' : 'MISSED'}`);
+  }
+  const sc = med(commitTimes, 'skiff commit');
+  const pc = med(commitTimes, 'podman commit');
+  if (sc === undefined || pc === undefined) console.log(`  commit <= ${TARGET_COMMIT_RATIO}x podman's time: not measured`);
+  else console.log(`  commit <= ${TARGET_COMMIT_RATIO}x podman's time: ${(sc / pc).toFixed(2)}x  ${sc / pc <= TARGET_COMMIT_RATIO ? 'MET' : 'MISSED'}`);
+}, ['tar', 'mkdir', 'rm']);

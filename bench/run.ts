@@ -21,8 +21,8 @@
 import { readlinkSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  IMAGE, MiB, WARMUP, finish, latency, median, mib, ms, openBench, positiveInt, readProc, table, timed,
-  type Bench, type Engine, type Sample, type StoreEngine,
+  IMAGE, MiB, WARMUP, latency, median, mib, ms, positiveInt, readProc, runBench, table, timed,
+  type Engine, type Sample, type StoreEngine,
 } from './common.js';
 
 const RUNS = positiveInt(process.env.BENCH_RUNS, 15);
@@ -323,151 +323,134 @@ function fleetReport(fleets: Record<string, FleetMemory[]>): string {
 
 // ---------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  let bench: Bench | undefined;
-  let fatal: Error | undefined;
-  try {
-    bench = await openBench();
-    if (!bench) return;
-    const { engines, errors } = bench;
-    const p = bench.podman;
-    console.log(`bench: ${RUNS} runs per metric after ${WARMUP} warm-ups; skiff runtime ${bench.runtime}, storage ${bench.skiffDriver ?? '?'}; ${bench.podmanNote}`);
-    console.error(`bench: store ${bench.top}`);
+runBench(async (bench) => {
+  const { engines, errors } = bench;
+  const p = bench.podman;
+  console.log(`bench: ${RUNS} runs per metric after ${WARMUP} warm-ups; skiff runtime ${bench.runtime}, storage ${bench.skiffDriver ?? '?'}; ${bench.podmanNote}`);
+  console.error(`bench: store ${bench.top}`);
 
-    // (a), (b): start-up latency of a trivial container.
-    type Samples = Record<string, Sample>;
-    let runNone: Samples = {};
-    let runSlirp: Samples = {};
-    let ps: Samples = {};
-    const create: Record<string, { median: number; n: number }> = {};
-    if (!MEMORY_ONLY) {
-      runNone = await latency('run --rm --network none true', engines, ['run', '--rm', '--network', 'none', IMAGE, 'true'], errors, RUNS);
-      runSlirp = await latency('run --rm true (slirp4netns)', engines, ['run', '--rm', IMAGE, 'true'], errors, RUNS);
+  // (a), (b): start-up latency of a trivial container.
+  type Samples = Record<string, Sample>;
+  let runNone: Samples = {};
+  let runSlirp: Samples = {};
+  let ps: Samples = {};
+  const create: Record<string, { median: number; n: number }> = {};
+  if (!MEMORY_ONLY) {
+    runNone = await latency('run --rm --network none true', engines, ['run', '--rm', '--network', 'none', IMAGE, 'true'], errors, RUNS);
+    runSlirp = await latency('run --rm true (slirp4netns)', engines, ['run', '--rm', IMAGE, 'true'], errors, RUNS);
 
-      // (c): ps -a with 50 created (not running) containers.
-      process.stderr.write(`  create ${PS_CONTAINERS} containers `);
-      const createTimes = new Map<string, number[]>(engines.map((e) => [e.name, []]));
-      const psEngines: StoreEngine[] = [];
-      for (const e of engines) {
-        try {
-          for (let i = 0; i < PS_CONTAINERS; i++) {
-            createTimes.get(e.name)!.push(await timed(() => e.run(['create', '--network', 'none', '--name', `b${i}`, IMAGE, 'true'])));
-            if (i % 10 === 9) process.stderr.write('.');
-          }
-          const listed = (await e.run(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter((l) => /^b\d+$/.test(l.trim()));
-          if (listed.length !== PS_CONTAINERS) throw new Error(`${e.name} ps -a lists ${listed.length} of the ${PS_CONTAINERS} created containers`);
-          psEngines.push(e);
-        } catch (err) {
-          errors.push({ engine: e.name, metric: 'create', message: (err as Error).message });
-        }
-      }
-      process.stderr.write('\n');
-      ps = await latency(`ps -a (${PS_CONTAINERS} created)`, psEngines, ['ps', '-a'], errors, RUNS);
-      for (const [name, xs] of createTimes) if (xs.length === PS_CONTAINERS) create[name] = { median: median(xs), n: xs.length };
-    }
-
-    // (d): memory of one idle detached container's monitor.
-    process.stderr.write('  monitor memory\n');
-    bench.running.push('benchmem');
-    const mem: Record<string, MonitorMemory> = {};
+    // (c): ps -a with 50 created (not running) containers.
+    process.stderr.write(`  create ${PS_CONTAINERS} containers `);
+    const createTimes = new Map<string, number[]>(engines.map((e) => [e.name, []]));
+    const psEngines: StoreEngine[] = [];
     for (const e of engines) {
       try {
-        mem[e.name] = await monitorMemory(e);
-        // Not counted among the ten below.
-        await e.run(['rm', '-f', '-t', '0', 'benchmem']);
-      } catch (err) {
-        errors.push({ engine: e.name, metric: 'monitor memory', message: (err as Error).message });
-      }
-    }
-
-    // (e): ten idle containers per network mode, every process kept for them.
-    const fleets: Record<string, FleetMemory[]> = {};
-    for (const network of FLEET_NETWORKS) {
-      for (const e of engines) {
-        process.stderr.write(`  ${FLEET} containers, --network ${network}: ${e.name}\n`);
-        try {
-          (fleets[e.name] ??= []).push(await fleetMemory(e, network, bench.running));
-        } catch (err) {
-          errors.push({ engine: e.name, metric: `${FLEET} containers --network ${network}`, message: (err as Error).message });
+        for (let i = 0; i < PS_CONTAINERS; i++) {
+          createTimes.get(e.name)!.push(await timed(() => e.run(['create', '--network', 'none', '--name', `b${i}`, IMAGE, 'true'])));
+          if (i % 10 === 9) process.stderr.write('.');
         }
+        const listed = (await e.run(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter((l) => /^b\d+$/.test(l.trim()));
+        if (listed.length !== PS_CONTAINERS) throw new Error(`${e.name} ps -a lists ${listed.length} of the ${PS_CONTAINERS} created containers`);
+        psEngines.push(e);
+      } catch (err) {
+        errors.push({ engine: e.name, metric: 'create', message: (err as Error).message });
       }
     }
-
-    // ---- report
-    const withPodman = p !== undefined && engines.includes(p);
-    const header = ['metric (median)', 'skiff', ...(withPodman ? ['podman', 'skiff/podman'] : [])];
-    const row = (label: string, r: Record<string, { median: number }>) => {
-      const a = r.skiff?.median;
-      const b = r.podman?.median;
-      return [label, ms(a), ...(withPodman ? [ms(b), a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : '-'] : [])];
-    };
-    if (!MEMORY_ONLY) {
-      console.log('');
-      console.log(
-        table([
-          header,
-          row('run --rm --network none true', runNone),
-          row('run --rm true (slirp4netns)', runSlirp),
-          row(`ps -a, ${PS_CONTAINERS} created containers`, ps),
-          row('create --network none (per container)', create),
-        ]),
-      );
-      console.log(`(${RUNS} samples each after ${WARMUP} warm-ups, interleaved; create: median of the ${PS_CONTAINERS} creates;`);
-      console.log(` the ${PS_CONTAINERS} containers for ps are created, not running)`);
-      for (const [label, r] of [['run --network none', runNone], ['run slirp4netns', runSlirp], ['ps -a', ps]] as const) {
-        const spread = Object.entries(r).map(([n, x]) => `${n} ${ms(x.min)}..${ms(x.max)}`).join(', ');
-        if (spread) console.log(`  range ${label}: ${spread}`);
-      }
-    }
-    console.log('');
-    for (const [name, m] of Object.entries(mem)) console.log(memoryReport(name === 'podman' ? 'podman (conmon)' : 'skiff', m), '\n');
-    console.log(`Every process kept for ${FLEET} idle containers (sleep), summed and divided by ${FLEET}, ~12 s after the last start`);
-    console.log('(Pss shares a page among the processes mapping it, so the node binary\'s text is split among the monitors and any other node running):');
-    console.log(fleetReport(fleets));
-
-    console.log('targets:');
-    for (const [label, r] of [['run --rm --network none true', runNone], ['run --rm true (slirp4netns)', runSlirp]] as const) {
-      if (r.skiff && r.podman) {
-        const ratio = r.skiff.median / r.podman.median;
-        console.log(`  ${label} within ${TARGET_RUN_RATIO}x of podman: ${ratio.toFixed(2)}x  ${ratio <= TARGET_RUN_RATIO ? 'MET' : 'MISSED'}`);
-      } else {
-        console.log(`  ${label} within ${TARGET_RUN_RATIO}x of podman: not measured (${r.skiff ? 'no podman figure' : 'no skiff figure'})`);
-      }
-    }
-    const sm = mem.skiff?.monitor;
-    if (sm && !sm.error) {
-      const priv = sm.privateClean + sm.privateDirty;
-      const alone = priv + sm.exeSharedClean;
-      console.log(
-        `  monitor Private <= ${mib(TARGET_MONITOR_PRIVATE)}: ${mib(priv)} (Private_Clean ${mib(sm.privateClean)} + Private_Dirty ${mib(sm.privateDirty)})  ` +
-          `${priv <= TARGET_MONITOR_PRIVATE ? 'MET' : 'MISSED'}`,
-      );
-      console.log(
-        `    if no other process shared its binary's text: ~${mib(alone)}  ${alone <= TARGET_MONITOR_PRIVATE ? 'MET' : 'MISSED'}`,
-      );
-    } else {
-      console.log(`  monitor Private <= ${mib(TARGET_MONITOR_PRIVATE)}: not measured`);
-    }
-    for (const network of FLEET_NETWORKS) {
-      const f = fleets.skiff?.find((x) => x.network === network);
-      const label = `Pss kept per container, ${FLEET} running, --network ${network}, <= ${mib(TARGET_CONTAINER_PSS)}`;
-      if (!f) {
-        console.log(`  ${label}: not measured`);
-        continue;
-      }
-      const per = fleetPerContainer(f);
-      console.log(`  ${label}: ${mib(per.pss)} (Private ${mib(per.priv)})  ${per.pss <= TARGET_CONTAINER_PSS ? 'MET' : 'MISSED'}`);
-    }
-  } catch (err) {
-    fatal = err as Error;
-  } finally {
-    await bench?.cleanup();
+    process.stderr.write('\n');
+    ps = await latency(`ps -a (${PS_CONTAINERS} created)`, psEngines, ['ps', '-a'], errors, RUNS);
+    for (const [name, xs] of createTimes) if (xs.length === PS_CONTAINERS) create[name] = { median: median(xs), n: xs.length };
   }
-  finish(bench, fatal, started);
-}
 
-main().catch((err: Error) => {
-  console.error(`bench: failed: ${err.message}`);
-  process.exitCode = 1;
+  // (d): memory of one idle detached container's monitor.
+  process.stderr.write('  monitor memory\n');
+  bench.running.push('benchmem');
+  const mem: Record<string, MonitorMemory> = {};
+  for (const e of engines) {
+    try {
+      mem[e.name] = await monitorMemory(e);
+      // Not counted among the ten below.
+      await e.run(['rm', '-f', '-t', '0', 'benchmem']);
+    } catch (err) {
+      errors.push({ engine: e.name, metric: 'monitor memory', message: (err as Error).message });
+    }
+  }
+
+  // (e): ten idle containers per network mode, every process kept for them.
+  const fleets: Record<string, FleetMemory[]> = {};
+  for (const network of FLEET_NETWORKS) {
+    for (const e of engines) {
+      process.stderr.write(`  ${FLEET} containers, --network ${network}: ${e.name}\n`);
+      try {
+        (fleets[e.name] ??= []).push(await fleetMemory(e, network, bench.running));
+      } catch (err) {
+        errors.push({ engine: e.name, metric: `${FLEET} containers --network ${network}`, message: (err as Error).message });
+      }
+    }
+  }
+
+  // ---- report
+  const withPodman = p !== undefined && engines.includes(p);
+  const header = ['metric (median)', 'skiff', ...(withPodman ? ['podman', 'skiff/podman'] : [])];
+  const row = (label: string, r: Record<string, { median: number }>) => {
+    const a = r.skiff?.median;
+    const b = r.podman?.median;
+    return [label, ms(a), ...(withPodman ? [ms(b), a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : '-'] : [])];
+  };
+  if (!MEMORY_ONLY) {
+    console.log('');
+    console.log(
+      table([
+        header,
+        row('run --rm --network none true', runNone),
+        row('run --rm true (slirp4netns)', runSlirp),
+        row(`ps -a, ${PS_CONTAINERS} created containers`, ps),
+        row('create --network none (per container)', create),
+      ]),
+    );
+    console.log(`(${RUNS} samples each after ${WARMUP} warm-ups, interleaved; create: median of the ${PS_CONTAINERS} creates;`);
+    console.log(` the ${PS_CONTAINERS} containers for ps are created, not running)`);
+    for (const [label, r] of [['run --network none', runNone], ['run slirp4netns', runSlirp], ['ps -a', ps]] as const) {
+      const spread = Object.entries(r).map(([n, x]) => `${n} ${ms(x.min)}..${ms(x.max)}`).join(', ');
+      if (spread) console.log(`  range ${label}: ${spread}`);
+    }
+  }
+  console.log('');
+  for (const [name, m] of Object.entries(mem)) console.log(memoryReport(name === 'podman' ? 'podman (conmon)' : 'skiff', m), '\n');
+  console.log(`Every process kept for ${FLEET} idle containers (sleep), summed and divided by ${FLEET}, ~12 s after the last start`);
+  console.log('(Pss shares a page among the processes mapping it, so the node binary\'s text is split among the monitors and any other node running):');
+  console.log(fleetReport(fleets));
+
+  console.log('targets:');
+  for (const [label, r] of [['run --rm --network none true', runNone], ['run --rm true (slirp4netns)', runSlirp]] as const) {
+    if (r.skiff && r.podman) {
+      const ratio = r.skiff.median / r.podman.median;
+      console.log(`  ${label} within ${TARGET_RUN_RATIO}x of podman: ${ratio.toFixed(2)}x  ${ratio <= TARGET_RUN_RATIO ? 'MET' : 'MISSED'}`);
+    } else {
+      console.log(`  ${label} within ${TARGET_RUN_RATIO}x of podman: not measured (${r.skiff ? 'no podman figure' : 'no skiff figure'})`);
+    }
+  }
+  const sm = mem.skiff?.monitor;
+  if (sm && !sm.error) {
+    const priv = sm.privateClean + sm.privateDirty;
+    const alone = priv + sm.exeSharedClean;
+    console.log(
+      `  monitor Private <= ${mib(TARGET_MONITOR_PRIVATE)}: ${mib(priv)} (Private_Clean ${mib(sm.privateClean)} + Private_Dirty ${mib(sm.privateDirty)})  ` +
+        `${priv <= TARGET_MONITOR_PRIVATE ? 'MET' : 'MISSED'}`,
+    );
+    console.log(
+      `    if no other process shared its binary's text: ~${mib(alone)}  ${alone <= TARGET_MONITOR_PRIVATE ? 'MET' : 'MISSED'}`,
+    );
+  } else {
+    console.log(`  monitor Private <= ${mib(TARGET_MONITOR_PRIVATE)}: not measured`);
+  }
+  for (const network of FLEET_NETWORKS) {
+    const f = fleets.skiff?.find((x) => x.network === network);
+    const label = `Pss kept per container, ${FLEET} running, --network ${network}, <= ${mib(TARGET_CONTAINER_PSS)}`;
+    if (!f) {
+      console.log(`  ${label}: not measured`);
+      continue;
+    }
+    const per = fleetPerContainer(f);
+    console.log(`  ${label}: ${mib(per.pss)} (Private ${mib(per.priv)})  ${per.pss <= TARGET_CONTAINER_PSS ? 'MET' : 'MISSED'}`);
+  }
 });
