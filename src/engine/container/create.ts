@@ -30,6 +30,10 @@ export interface ContainerCreateOptions {
   entrypoint?: string;
   env: string[];
   envFiles: string[];
+  /** --unsetenv: default and image variables left out (one given with --env still counts). */
+  unsetEnv?: string[];
+  /** --unsetenv-all: no default or image variables at all, only --env and --env-file. */
+  unsetEnvAll?: boolean;
   workdir?: string;
   user?: string;
   hostname?: string;
@@ -135,7 +139,9 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   if (entrypoint.length + cmd.length === 0) {
     throw new InvalidArgumentError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
   }
-  const env = mergeEnv(imageConfig.Env ?? [], [...readEnvFiles(options.envFiles), ...options.env]);
+  const unset = new Set(options.unsetEnv ?? []);
+  const imageEnv = options.unsetEnvAll ? [] : (imageConfig.Env ?? []).filter((e) => !unset.has(e.split('=', 1)[0]));
+  const env = mergeEnv(imageEnv, [...readEnvFiles(options.envFiles), ...options.env]);
   const [runtime, storageDriver, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageDriver(), ctx.singleIdMapping()]);
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
   const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
@@ -184,6 +190,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       name,
       command: [...entrypoint, ...cmd],
       env,
+      ...(options.unsetEnvAll || unset.size ? { unsetDefaultEnv: options.unsetEnvAll ? 'all' as const : [...unset] } : {}),
       workingDir: options.workdir ?? (imageConfig.WorkingDir || '/'),
       user,
       hostname,

@@ -17,6 +17,8 @@ export interface ContainerSpec {
   command: string[];
   /** KEY=VALUE, image env first, then user env (later wins). */
   env: string[];
+  /** Default variables (PATH, TERM, container) left out: --unsetenv's names, or all (--unsetenv-all). */
+  unsetDefaultEnv?: string[] | 'all';
   workingDir: string;
   /** uid[:gid] or names as given by the image or -u; resolved to numbers. */
   user: { uid: number; gid: number; additionalGids: number[] };

@@ -269,10 +269,15 @@ function buildEnv(spec: ContainerSpec): string[] {
     env.set(eq === -1 ? entry : entry.slice(0, eq), entry);
   };
 
-  set(`PATH=${DEFAULT_PATH}`);
-  if (spec.terminal) set('TERM=xterm');
+  const unset = spec.unsetDefaultEnv;
+  const setDefault = (entry: string): void => {
+    if (unset !== 'all' && !unset?.includes(entry.slice(0, entry.indexOf('=')))) set(entry);
+  };
+  // As podman's containers.conf: TERM=xterm with or without -t.
+  setDefault(`PATH=${DEFAULT_PATH}`);
+  setDefault('TERM=xterm');
   // podman sets container=podman so software can detect it runs in a container.
-  set('container=skiff');
+  setDefault('container=skiff');
   for (const entry of spec.env) set(entry);
   if (!env.has('HOSTNAME')) set(`HOSTNAME=${spec.hostname}`);
   return [...env.values()];

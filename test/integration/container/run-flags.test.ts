@@ -238,3 +238,21 @@ test.serial('run and create take docker-archive:PATH and oci-archive:PATH images
   t.regex(missing.stderr, /^Error: /m);
   await env.skiff(['rmi', image]);
 });
+
+test.serial('the default environment is podman\'s (TERM=xterm without -t too); --unsetenv and --unsetenv-all leave defaults out, never --env', async (t) => {
+  // The shell's exported variables, as KEY=VALUE (the image has no printenv); /bin/sh, since PATH may be unset.
+  const envOf = async (args: string[]) => (await env.skiff(['run', '--rm', '--network', 'none', ...args, '/bin/sh', '-c', 'export -p'])).lines
+    .map((l) => l.replace(/^export /, '').replace(/='(.*)'$/, '=$1'));
+  const plain = await envOf([IMG]);
+  t.true(plain.includes('TERM=xterm'), plain.join(' '));
+  t.true(plain.includes('container=skiff'));
+  const noTerm = await envOf(['--unsetenv=TERM', IMG]);
+  t.false(noTerm.some((l) => l.startsWith('TERM=')), noTerm.join(' '));
+  t.true(noTerm.includes('container=skiff'));
+  const none = await envOf(['--unsetenv-all', IMG]);
+  for (const v of ['TERM', 'container']) t.false(none.some((l) => l.startsWith(`${v}=`)), `${v} in ${none.join(' ')}`);
+  // Without PATH busybox sh uses its own, shorter one: not skiff's default.
+  t.false(none.includes('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'), none.join(' '));
+  const given = await envOf(['--unsetenv-all', '--env', 'TERM=abc', '--unsetenv', 'TERM', IMG]);
+  t.true(given.includes('TERM=abc'), given.join(' '));
+});

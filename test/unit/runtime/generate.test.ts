@@ -81,7 +81,7 @@ test('rootless slirp4netns container matches the podman-style config.json', (t) 
       terminal: false,
       user: { uid: 0, gid: 0, additionalGids: [] },
       args: ['/bin/sh', '-c', 'echo hi'],
-      env: [`PATH=${DEFAULT_PATH}`, 'container=skiff', 'FOO=bar', 'HOSTNAME=aaaaaaaaaaaa'],
+      env: [`PATH=${DEFAULT_PATH}`, 'TERM=xterm', 'container=skiff', 'FOO=bar', 'HOSTNAME=aaaaaaaaaaaa'],
       cwd: '/',
       capabilities: {
         bounding: [...DEFAULT_CAPABILITIES],
@@ -153,13 +153,14 @@ const envCase = test.macro({
   title: (provided) => `env: ${provided ?? ''}`,
 });
 
-test('defaults added to an empty env', envCase, {}, [`PATH=${DEFAULT_PATH}`, 'container=skiff', 'HOSTNAME=aaaaaaaaaaaa']);
+test('defaults added to an empty env', envCase, {}, [`PATH=${DEFAULT_PATH}`, 'TERM=xterm', 'container=skiff', 'HOSTNAME=aaaaaaaaaaaa']);
 test('image PATH replaces the default', envCase, { env: ['PATH=/opt/bin'] }, [
   'PATH=/opt/bin',
+  'TERM=xterm',
   'container=skiff',
   'HOSTNAME=aaaaaaaaaaaa',
 ]);
-test('TERM=xterm only with a terminal', envCase, { terminal: true }, [
+test('TERM=xterm with a terminal too (podman sets it with or without -t)', envCase, { terminal: true }, [
   `PATH=${DEFAULT_PATH}`,
   'TERM=xterm',
   'container=skiff',
@@ -173,11 +174,13 @@ test('explicit TERM is kept', envCase, { terminal: true, env: ['TERM=vt100'] }, 
 ]);
 test('explicit HOSTNAME and container are kept', envCase, { env: ['HOSTNAME=box', 'container=docker'] }, [
   `PATH=${DEFAULT_PATH}`,
+  'TERM=xterm',
   'container=docker',
   'HOSTNAME=box',
 ]);
 test('later duplicate wins, at the first position', envCase, { env: ['A=1', 'B=2', 'A=3', 'EMPTY='] }, [
   `PATH=${DEFAULT_PATH}`,
+  'TERM=xterm',
   'container=skiff',
   'A=3',
   'B=2',
@@ -186,8 +189,18 @@ test('later duplicate wins, at the first position', envCase, { env: ['A=1', 'B=2
 ]);
 test('value containing "=" is kept whole', envCase, { env: ['OPTS=a=b=c'] }, [
   `PATH=${DEFAULT_PATH}`,
+  'TERM=xterm',
   'container=skiff',
   'OPTS=a=b=c',
+  'HOSTNAME=aaaaaaaaaaaa',
+]);
+test('--unsetenv leaves out the named defaults; the spec env (image and --env) still sets them', envCase, { unsetDefaultEnv: ['TERM', 'PATH'], env: ['PATH=/opt/bin'] }, [
+  'container=skiff',
+  'PATH=/opt/bin',
+  'HOSTNAME=aaaaaaaaaaaa',
+]);
+test('--unsetenv-all leaves out every default but HOSTNAME', envCase, { unsetDefaultEnv: 'all', env: ['TERM=abc'] }, [
+  'TERM=abc',
   'HOSTNAME=aaaaaaaaaaaa',
 ]);
 
