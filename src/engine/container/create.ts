@@ -34,6 +34,8 @@ export interface ContainerCreateOptions {
   unsetEnv?: string[];
   /** --unsetenv-all: no default or image variables at all, only --env and --env-file. */
   unsetEnvAll?: boolean;
+  /** --tz: a zone name of the host's zoneinfo (Europe/Paris), or `local` for the host's own zone. */
+  timezone?: string;
   workdir?: string;
   user?: string;
   hostname?: string;
@@ -146,6 +148,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
   const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
   if (options.workdir !== undefined) checkWorkdir(options.workdir, layerDirs, options.image);
+  const zoneFile = options.timezone === undefined ? undefined : timezoneFile(options.timezone);
 
   const store = new ContainerStore(ctx.layout);
   const id = newId();
@@ -180,6 +183,9 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     await fsp.writeFile(etcFiles.hostname, hostname + '\n');
     // Empty, as podman's for a container that is not --privileged: its presence tells programs they run in a container.
     await fsp.writeFile(etcFiles.containerEnv, '');
+    // A copy, as podman's: the container sees the zone as it was at create.
+    const localtime = zoneFile === undefined ? undefined : join(userData, 'localtime');
+    if (localtime) await fsp.copyFile(zoneFile!, localtime);
 
     const storage = storageMount(ctx, id, storageDriver, layerDirs);
     // slirp4netns must configure the namespace before the container starts, so it
@@ -198,7 +204,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       consoleSize: options.tty ? options.consoleSize : undefined,
       network,
       netnsPath: netnsFile,
-      etcFiles,
+      etcFiles: { ...etcFiles, ...(localtime ? { localtime } : {}) },
       rootfs: storage.driver === 'overlay' ? storage.mergedDir : storage.rootfsDir,
       readOnlyRootfs: options.readOnly,
       rootless: ctx.rootless,
@@ -471,4 +477,27 @@ export function parseNetworkMode(value: string): NetworkMode {
     return { mode: 'slirp4netns', allowHostLoopback, mtu };
   }
   throw new InvalidArgumentError(`unsupported network mode "${value}": use none, host or slirp4netns`, { hint: 'bridge networks and pasta are not available yet' });
+}
+
+/** Where the host keeps its time zone files, as podman (and glibc) read them. */
+const ZONEINFO = '/usr/share/zoneinfo';
+
+/**
+ * The host file that --tz names: `local` is the host's /etc/localtime;
+ * anything else a zone under /usr/share/zoneinfo (Europe/Paris, MST7MDT).
+ * Throws, before anything is created, for a name that is no zone file.
+ */
+export function timezoneFile(zone: string): string {
+  const path = zone === 'local' ? '/etc/localtime' : join(ZONEINFO, zone);
+  const unknown = () => new InvalidArgumentError(`finding timezone for the container: unknown time zone "${zone}"`);
+  if (zone === '' || zone.startsWith('/') || zone.split('/').includes('..')) throw unknown();
+  let head: Buffer;
+  try {
+    head = readFileSync(path).subarray(0, 4);
+  } catch {
+    throw unknown();
+  }
+  // Every compiled zone file starts with "TZif"; zoneinfo also holds tables (zone.tab) that are not zones.
+  if (head.toString('latin1') !== 'TZif') throw unknown();
+  return path;
 }

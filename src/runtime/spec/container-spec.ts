@@ -31,7 +31,7 @@ export interface ContainerSpec {
   netnsPath?: string;
   /** Host files bind-mounted over /etc/hosts, /etc/resolv.conf and /etc/hostname. */
   /** Engine-made files bound into the container; `containerEnv` is /run/.containerenv, podman's marker of a container. */
-  etcFiles: { hosts: string; resolvConf: string; hostname: string; containerEnv?: string };
+  etcFiles: { hosts: string; resolvConf: string; hostname: string; containerEnv?: string; localtime?: string };
   /** Rootfs path as seen by the runtime (the merged overlay or vfs dir). */
   rootfs: string;
   readOnlyRootfs: boolean;

@@ -330,6 +330,7 @@ function buildMounts(spec: ContainerSpec): Mount[] {
     etcBind('/etc/hostname', spec.etcFiles.hostname),
   );
   if (spec.etcFiles.containerEnv) mounts.push(etcBind('/run/.containerenv', spec.etcFiles.containerEnv));
+  if (spec.etcFiles.localtime) mounts.push(etcBind('/etc/localtime', spec.etcFiles.localtime));
   return mounts;
 }
 

@@ -256,3 +256,17 @@ test.serial('the default environment is podman\'s (TERM=xterm without -t too); -
   const given = await envOf(['--unsetenv-all', '--env', 'TERM=abc', '--unsetenv', 'TERM', IMG]);
   t.true(given.includes('TERM=abc'), given.join(' '));
 });
+
+test.serial('--tz sets /etc/localtime from the host\'s zoneinfo (the last --tz wins; local is the host\'s zone); an unknown zone is refused before anything is created', async (t) => {
+  const zone = async (args: string[]) => (await env.skiff(['run', '--rm', '--network', 'none', ...args, IMG, 'date', '+%Z'])).stdout;
+  t.is(await zone(['--tz=Asia/Tokyo']), 'JST');
+  t.is(await zone(['--tz=US/Eastern', '--tz=Asia/Tokyo']), 'JST');
+  const hostZone = (await import('node:child_process')).execFileSync('date', ['+%Z'], { env: { PATH: process.env.PATH } }).toString().trim();
+  t.is(await zone(['--tz=local']), hostZone);
+  const name = uniqueName('tz');
+  for (const bad of ['Nope/Zone', '../../../etc/passwd', '/etc/localtime', 'zone.tab']) {
+    const r = await env.skiff(['create', '--name', name, '--tz', bad, IMG, 'true'], { exit: 125 });
+    t.regex(r.stderr, /^Error: finding timezone for the container: unknown time zone/, bad);
+  }
+  t.is((await env.skiff(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Names}}'])).stdout, '');
+});
