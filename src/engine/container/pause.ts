@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { ContainerStore } from '../../store/containers.js';
-import { InvalidArgumentError, isErrno } from '../../util/errors.js';
 import type { EngineContext } from '../context.js';
 import { ContainerStateError } from '../errors.js';
 import { filterContainers, type ContainerFilter } from './filters.js';
 import { freeze, signalPauseReason, thaw } from './freeze.js';
 import { lockContainer, mustLoad } from './lifecycle.js';
+import { readCidFiles } from './select.js';
 import { listContainers, observedState, resolveContainerId } from './record.js';
 
 export interface ContainerPauseTargetsOptions {
@@ -27,14 +26,7 @@ export interface ContainerPauseTargetsOptions {
  * needs, so it never fails on the others (podman skips them silently).
  */
 export async function pauseTargets(ctx: EngineContext, verb: 'pause' | 'unpause', names: string[], options: ContainerPauseTargetsOptions): Promise<string[]> {
-  const targets = [...names];
-  for (const file of options.cidFiles ?? []) {
-    const text = await readFile(file, 'utf8').catch((err: unknown) => {
-      if (isErrno(err, 'ENOENT')) throw new InvalidArgumentError(`reading CIDFile: open ${file}: no such file or directory`);
-      throw err;
-    });
-    targets.push(text.trim());
-  }
+  const targets = [...names, ...(await readCidFiles(options.cidFiles ?? []))];
   if (!options.all && !options.latest && !options.filters?.length) {
     for (const target of targets) await resolveContainerId(ctx, target);
     return targets;

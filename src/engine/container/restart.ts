@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, isErrno } from '../../util/errors.js';
 import type { EngineContext } from '../context.js';
 import { filterContainers, type ContainerFilter } from './filters.js';
 import { removeContainer, stopContainer } from './lifecycle.js';
+import { readCidFiles } from './select.js';
 import { listContainers, resolveContainer } from './record.js';
 import { startContainer, type MonitorFork } from './start.js';
 
@@ -25,14 +24,7 @@ export interface ContainerRestartTargetsOptions {
  * the restart reports it.
  */
 export async function restartTargets(ctx: EngineContext, names: string[], options: ContainerRestartTargetsOptions): Promise<string[]> {
-  const targets = [...names];
-  for (const file of options.cidFiles ?? []) {
-    const text = await readFile(file, 'utf8').catch((err: unknown) => {
-      if (isErrno(err, 'ENOENT')) throw new InvalidArgumentError(`reading CIDFile: open ${file}: no such file or directory`);
-      throw err;
-    });
-    targets.push(text.trim());
-  }
+  const targets = [...names, ...(await readCidFiles(options.cidFiles ?? []))];
   const selecting = options.all || options.latest || (options.filters?.length ?? 0) > 0;
   if (!selecting) {
     if (!options.running) return targets;

@@ -32,24 +32,30 @@ export interface ContainerSelectOptions {
 export async function selectContainers(ctx: EngineContext, options: ContainerSelectOptions): Promise<string[]> {
   const filters = parseContainerFilters(options.filters ?? []);
   const selecting = options.all || options.latest || filters.length > 0;
-  if (!selecting) {
-    const targets = [...options.names];
-    for (const file of options.cidFiles ?? []) {
-      const text = await readFile(file, 'utf8').catch((err: unknown) => {
-        if (isErrno(err, 'ENOENT')) {
-          if (options.ignore) return undefined;
-          throw new InvalidArgumentError(`reading CIDFile: open ${file}: no such file or directory`);
-        }
-        throw err;
-      });
-      if (text !== undefined) targets.push(text.trim());
-    }
-    return targets;
-  }
+  if (!selecting) return [...options.names, ...(await readCidFiles(options.cidFiles ?? [], options.ignore))];
   const every = await listContainers(ctx, { all: true });
   let list = options.states ? every.filter((c) => options.states!.includes(c.state.status)) : every;
   list = filterContainers(list, filters, every);
   if (options.names.length) list = list.filter((c) => options.names.includes(c.record.id) || options.names.includes(c.record.name));
   if (options.latest) list = list.slice(0, 1);
   return list.map((c) => c.record.id);
+}
+
+/**
+ * The container ids in --cidfile files, in order, with podman's message for
+ * a missing file (skipped instead with `ignore`, as rm/stop --ignore do).
+ */
+export async function readCidFiles(files: string[], ignore = false): Promise<string[]> {
+  const ids: string[] = [];
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch((err: unknown) => {
+      if (isErrno(err, 'ENOENT')) {
+        if (ignore) return undefined;
+        throw new InvalidArgumentError(`reading CIDFile: open ${file}: no such file or directory`);
+      }
+      throw err;
+    });
+    if (text !== undefined) ids.push(text.trim());
+  }
+  return ids;
 }
