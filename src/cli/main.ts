@@ -3,7 +3,6 @@
  * flag parsing with podman's rules, re-execution inside the rootless user
  * namespace for commands that need it, and error → exit code.
  */
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { CLI_SCRIPT } from '../config/entry-points.js';
@@ -225,6 +224,8 @@ async function reexecInNamespace(global: GlobalOptions, argv: string[]): Promise
   log.debug(`Running the command again inside the user namespace: ${[cmd, ...args].join(' ')}`);
   // nsenter starts in / of the namespace; relative paths in argv (an import's FILE, a late --root) mean the caller's cwd.
   // fd 3 is the child's lifeline (parent-watch.ts): it stops when this process dies.
+  // Loaded here, not at start-up: only the commands run inside the namespace need it.
+  const { spawn } = await import('node:child_process');
   const child = spawn(cmd, args, {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     env: nodeChildEnv({ [USERNS_ENV]: String(pause.pid), [PARENT_FD_ENV]: String(PARENT_FD), ...callerCwd() }),

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import type { AttachStreams } from '../engine/container/start.js';
 import { DetachKeyMatcher } from './detach-keys.js';
 
@@ -76,6 +75,8 @@ export function consoleSize(): { rows: number; cols: number } | undefined {
   if (process.stdout.isTTY) return { rows: process.stdout.rows, cols: process.stdout.columns };
   if (!process.stdin.isTTY) return undefined;
   // Node gives sizes only for output streams: stty reads the one of our stdin.
+  // child_process is loaded here only: most commands never need it.
+  const { spawnSync } = process.getBuiltinModule('node:child_process');
   const result = spawnSync('stty', ['size'], { stdio: [0, 'pipe', 'ignore'], encoding: 'utf8', timeout: 2000 });
   const [rows, cols] = (result.stdout ?? '').trim().split(' ').map(Number);
   return rows > 0 && cols > 0 ? { rows, cols } : undefined;

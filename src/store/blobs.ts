@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { promises as fsp, createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { DigestStream } from '../util/digest-stream.js';
 import { SkiffError, isErrno } from '../util/errors.js';
 import type { StoreLayout } from './layout.js';
 import { tempName } from './temp.js';
@@ -51,6 +49,8 @@ export class BlobStore {
   /** Stores a small blob held in memory and returns its digest. */
   async putBytes(data: Buffer | string): Promise<{ digest: string; size: number }> {
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    // Loaded here (and DigestStream below): commands that only read the store, such as images and inspect, never hash.
+    const { createHash } = await import('node:crypto');
     const digest = 'sha256:' + createHash('sha256').update(buf).digest('hex');
     if (await this.has(digest)) return { digest, size: buf.length };
     const tmp = await this.tempPath();
@@ -70,6 +70,7 @@ export class BlobStore {
    */
   async putStream(source: Readable, expected?: string): Promise<{ digest: string; size: number }> {
     const tmp = await this.tempPath();
+    const { DigestStream } = await import('../util/digest-stream.js');
     const counter = new DigestStream();
     try {
       await pipeline(source, counter, createWriteStream(tmp, { mode: 0o644 }));

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
 import { processAlive, processStartTime } from '../util/fs.js';
@@ -24,11 +23,15 @@ const OWNER = /-(\d+)-(\d+)-[0-9a-f]+$/;
 const UNOWNED = /^(?:blob-[0-9a-f]{16}|import-[0-9a-f]{16}|load-[A-Za-z0-9]{6}|\.tmp-[0-9a-f]{16})$/;
 
 let ownStartTime: number | undefined;
+let tempCounter = 0;
 
 /** A new temp name owned by this process: `${kind}-PID-STARTTIME-RANDOM`. */
 export function tempName(kind: string): string {
   ownStartTime ??= processStartTime(process.pid) ?? 0;
-  return `${kind}-${process.pid}-${ownStartTime}-${randomBytes(6).toString('hex')}`;
+  // A counter makes it unique within this process (pid and start time do across them); the random part
+  // is hex for OWNER's sake. Not node:crypto: commands that only read the store would load it for this.
+  const random = Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, '0');
+  return `${kind}-${process.pid}-${ownStartTime}-${(tempCounter++).toString(16)}${random}`;
 }
 
 /** The layer staging directory name prefix in layers/. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { promises as fsp, readFileSync, readlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +89,8 @@ async function createPause(pidFile: string): Promise<EnsurePauseResult> {
     args.unshift('--map-root-user');
     warnings.push(`no subuid/subgid ranges found for user "${user}" in /etc/subuid and /etc/subgid: using a single-uid mapping, images with files owned by other users will fail`);
   }
+  // Loaded here: most commands find the pause process running and never spawn.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const child = spawn('unshare', [...args, 'sleep', 'infinity'], { detached: true, stdio: 'ignore' });
   const pid = await new Promise<number>((resolve, reject) => {
     child.once('error', (err) => reject(new SkiffError('EUSERNS', `cannot start the user namespace: ${err.message}`, { hint: 'install util-linux', cause: err })));

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { log } from './log.js';
 import { signalExitCode } from './signals.js';
 
@@ -16,8 +16,9 @@ export interface ExecResult {
  */
 export function exec(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
   log.debug(`Running ${[file, ...args].join(' ')}`);
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  // child_process loads on first use: a command that runs no program (images, inspect) starts without it.
+  return import('node:child_process').then(({ spawn }) => new Promise((resolve) => {
+    const child: ChildProcess = spawn(file, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -32,7 +33,7 @@ export function exec(file: string, args: string[], options: { env?: NodeJS.Proce
       if (timer) clearTimeout(timer);
       resolve({ exitCode: code ?? signalExitCode(signal!), stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, '') });
     });
-  });
+  }));
 }
 
 /** Like exec, but throws an Error carrying the command, exit code and stderr tail on failure. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { SkiffError } from './errors.js';
 
@@ -43,6 +42,8 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, timeoutMs 
 function flockExclusive(fd: number, path: string, timeoutMs: number): Promise<void> {
   const seconds = String(Math.max(timeoutMs, 1) / 1000);
   return new Promise((resolve, reject) => {
+    // Loaded on first use: a command that takes no lock starts without child_process.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn('flock', ['-x', '-w', seconds, '-E', String(TIMED_OUT), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { CLI_SCRIPT } from '../../config/entry-points.js';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { SkiffError } from '../../util/errors.js';
@@ -48,6 +47,7 @@ export async function applyPullPolicy(args: ParsedArgs, global: GlobalOptions, i
   for (const name of ['tls-verify', 'creds', 'cert-dir', 'platform', 'arch', 'variant']) {
     if (args[name] !== undefined) flags.push(`--${name}=${String(args[name])}`);
   }
+  const { spawn } = await import('node:child_process');
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--', CLI_SCRIPT, ...flags.slice(0, 4), 'pull', ...flags.slice(4), image], { stdio: ['ignore', 'ignore', 'inherit'], env: nodeChildEnv() });
     child.on('exit', (c) => resolve(c ?? 125));
@@ -78,6 +78,7 @@ export async function loadArchiveImage(image: string, global: GlobalOptions): Pr
   if (!match) return undefined;
   const flags: string[] = ['--root', global.root, '--runroot', global.runroot];
   if (global.storageDriver) flags.push('--storage-driver', global.storageDriver);
+  const { spawn } = await import('node:child_process');
   const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
     let out = '';
     const child = spawn(process.execPath, ['--', CLI_SCRIPT, ...flags, 'load', '-i', match[2]], { stdio: ['ignore', 'pipe', 'inherit'], env: nodeChildEnv() });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { CLI_SCRIPT } from '../../config/entry-points.js';
 import type { GlobalOptions } from '../../config/global-options.js';
 import type { EngineContext } from '../../engine/context.js';
@@ -25,6 +24,7 @@ export async function replaceContainer(ctx: EngineContext, global: GlobalOptions
   // Most --replace runs (systemd units) find nothing to replace: no second process then.
   if (!(await containerExists(ctx, name))) return;
   const globals = ['--root', global.root, '--runroot', global.runroot, ...(global.storageDriver ? ['--storage-driver', global.storageDriver] : [])];
+  const { spawn } = await import('node:child_process');
   const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, ['--', CLI_SCRIPT, ...globals, 'rm', '--force', name], { stdio: ['ignore', 'ignore', 'pipe'], env: nodeChildEnv() });
     let text = '';

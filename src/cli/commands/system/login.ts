@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, SkiffError } from '../../../util/errors.js';
 import type { CommandDefinition } from '../../command.js';
 import { printText } from '../../output/print.js';
@@ -70,6 +69,7 @@ function needTerminal(what: string): never {
 
 async function promptLine(prompt: string): Promise<string> {
   if (!process.stdin.isTTY) needTerminal('username');
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return (await rl.question(prompt)).trim();
