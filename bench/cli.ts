@@ -55,7 +55,7 @@ async function verbs(bench: Bench): Promise<Record<string, Record<string, Sample
       } catch (err) {
         bench.errors.push({ engine: e.name, metric: 'container verbs', message: (err as Error).message });
         live.splice(live.indexOf(e), 1);
-        await e.run(['rm', '-f', name]).catch(() => undefined);
+        await e.run(['rm', '-f', '-t', '0', name]).catch(() => undefined);
       }
     }
     process.stderr.write('.');

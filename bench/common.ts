@@ -285,7 +285,7 @@ export function mountsBelow(pid: number, dir: string): string[] {
 export async function cleanupSkiff(s: StoreEngine, running: string[]): Promise<void> {
   // Only detached containers (`running`) have processes; created ones are
   // just records and go with the directory.
-  if (running.length) await s.run(['rm', '-f', ...running], { timeout: 30_000 }).catch(() => '');
+  if (running.length) await s.run(['rm', '-f', '-t', '0', ...running], { timeout: 30_000 }).catch(() => '');
   const pause = await pausePid(s.runroot);
   if (pause !== undefined) {
     const script = [...mountsBelow(pause, s.dir).map((m) => `umount -l ${quote(m)} 2>/dev/null;`), `rm -rf ${quote(s.dir)}`].join(' ');

@@ -132,7 +132,7 @@ async function cleanupEnv(dir: string, runroot: string, globalArgs: string[]): P
   // `rm -fa` may not exist yet: remove what `ps -aq` lists one by one.
   const listed = await quiet(['ps', '-aq']);
   for (const id of listed?.lines ?? []) {
-    if (id.trim()) await quiet(['rm', '-f', id.trim()]);
+    if (id.trim()) await quiet(['rm', '-f', '-t', '0', id.trim()]);
   }
 
   // Files under root/ may belong to subordinate uids, so remove them as

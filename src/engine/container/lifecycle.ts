@@ -205,7 +205,7 @@ export async function repairContainer(ctx: EngineContext, id: string): Promise<v
 
 export interface ContainerRemoveOptions {
   force: boolean;
-  /** Seconds to wait for a graceful stop before SIGKILL, with --force. */
+  /** Seconds to wait for a graceful stop before SIGKILL, with --force; by default the container's stop timeout, as podman. */
   timeout?: number;
 }
 
@@ -229,7 +229,7 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
   // Stopping takes the lock itself: a container seen running now is stopped before we lock.
   const before = await store.readState(id);
   if (options.force && before && isRunningOrPaused(observedState(before).state.status)) {
-    await stopContainer(ctx, id, options.timeout ?? 0);
+    await stopContainer(ctx, id, options.timeout);
     stops++;
   }
   for (;;) {
@@ -259,7 +259,7 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
     if (outcome === 'removed') return { id, name: record.name };
     // Started again by someone else between our stop and our lock.
     if (stops >= 3) throw new ContainerStateError(`container ${record.name} keeps being started again; not removed`);
-    await stopContainer(ctx, id, options.timeout ?? 0);
+    await stopContainer(ctx, id, options.timeout);
     stops++;
   }
 }

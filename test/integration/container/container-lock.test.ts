@@ -106,7 +106,7 @@ test.serial('5 parallel starts of one created container: one monitor, one contai
   t.deepEqual(await noMonitorsLeft(10_000, [monitorPid]), [], 'exactly the monitor named in the state stays');
   t.deepEqual(await processesRunning(cmd), [pid], 'exactly one container process, the one in the state');
   if (await overlay()) t.is(await mountCount(id), 1, 'the root file system is mounted once');
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
   t.deepEqual(await noMonitorsLeft(), []);
   t.deepEqual(await processesRunning(cmd), []);
 });
@@ -118,7 +118,7 @@ for (const autoRemove of [false, true]) {
     const name = uniqueName('rmstart');
     const cmd = ['sleep', autoRemove ? '7002' : '7003'];
     const id = (await env.skiff(['create', ...(autoRemove ? ['--rm'] : []), '--network', 'none', '--name', name, BUSYBOX_IMAGE, ...cmd])).stdout;
-    const [rm, ...starts] = await Promise.all([anyExit(['rm', '-f', name]), anyExit(['start', name]), anyExit(['start', name])]);
+    const [rm, ...starts] = await Promise.all([anyExit(['rm', '-f', '-t', '0', name]), anyExit(['start', name]), anyExit(['start', name])]);
     t.is(rm!.code, 0, show([rm!]));
     for (const start of starts) {
       // A start that comes after the removal finds no container; one before it ran and was killed.
@@ -162,7 +162,7 @@ test.serial('run --rm -d, then stop -t 1: success, prints the name (as podman)',
 test.serial('run --rm -d, then rm -f: success, prints the name (as podman)', async (t) => {
   const name = uniqueName('rmrmf');
   await env.skiff(['run', '--rm', '-d', '--network', 'none', '--name', name, BUSYBOX_IMAGE, 'sleep', '1000']);
-  const r = await env.skiff(['rm', '-f', name]);
+  const r = await env.skiff(['rm', '-f', '-t', '0', name]);
   t.is(r.stdout, name);
   t.deepEqual((await env.skiff(['ps', '-aq'])).lines, []);
   t.deepEqual(await noMonitorsLeft(), []);
@@ -192,7 +192,7 @@ test.serial('start of a running container, and of one that does not exist, leave
   t.is((await anyExit(['start', name, 'no-such-container'])).code, 125);
   t.deepEqual(await noMonitorsLeft(10_000, [monitorPid]), [], 'the monitors forked for those starts are gone');
   t.deepEqual(await monitors(), [monitorPid]);
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
   t.deepEqual(await noMonitorsLeft(), []);
 });
 
@@ -207,6 +207,6 @@ test.serial('restart: the monitor forked while the container stops runs it; a fa
   t.deepEqual(await noMonitorsLeft(10_000, [after]), [], 'only the new monitor runs');
   t.is((await anyExit(['restart', 'no-such-container'])).code, 125);
   t.deepEqual(await noMonitorsLeft(10_000, [after]), [], 'the monitor forked for the failed restart is gone');
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
   t.deepEqual(await noMonitorsLeft(), []);
 });

@@ -114,7 +114,7 @@ test.serial('copying out through absolute links, .. chains and links to links re
     t.is(await containerFile(name, '/hop'), OWN);
     await assertSentinels(t);
   } finally {
-    await env.skiff(['rm', '-f', name]);
+    await env.skiff(['rm', '-f', '-t', '0', name]);
   }
 });
 
@@ -135,7 +135,7 @@ test.serial('copying in through a symlinked destination directory, absolute link
     t.is(await containerFile(name, `${sentinelDir}/payload-dir/planted`), 'planted');
     t.is(await containerFile(name, sentinelFile), 'payload');
   } finally {
-    await env.skiff(['rm', '-f', name]);
+    await env.skiff(['rm', '-f', '-t', '0', name]);
   }
 });
 
@@ -172,7 +172,7 @@ test.serial('a tar on stdin cannot climb out or plant a link and write through i
     const names = (await execa('tar', ['-t'], { input: Buffer.from(listed.stdout as Uint8Array) })).stdout.split('\n');
     t.false(names.some((n) => n.includes('planted')));
   } finally {
-    await env.skiff(['rm', '-f', name]);
+    await env.skiff(['rm', '-f', '-t', '0', name]);
   }
 });
 
@@ -226,7 +226,7 @@ for (const driver of ['overlay', 'vfs'] as const) {
       t.true(copiedOut >= 1, 'copies out ran');
       await assertSentinels(t);
     } finally {
-      await env.skiff(['rm', '-f', name]);
+      await env.skiff(['rm', '-f', '-t', '0', name]);
     }
   });
 }
@@ -259,7 +259,7 @@ test.serial('cp into a running container killed -9: the lock is free, and stop a
   await env.skiff(['cp', again, `${name}:/tmp/again`], { timeout: 20_000 });
   t.is(await containerFile(name, '/tmp/again'), 'again');
   t.regex((await env.skiff(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout, new RegExp(`${name} Up`));
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('cp into a stopped container killed -9: the next start and rm clean up its mount', async (t) => {

@@ -69,7 +69,7 @@ for (const driver of ['overlay', 'vfs'] as const) {
     await env.skiff(['--storage-driver', driver, 'cp', join(host, 'other'), `${name}:etc/hostname-copy`]);
     const run = await env.skiff(['--storage-driver', driver, 'start', '-a', name]);
     t.is(run.stdout, 'conf v1\nconf v1\nover a file\n0:0');
-    await env.skiff(['rm', '-f', name]);
+    await env.skiff(['rm', '-f', '-t', '0', name]);
   });
 }
 
@@ -96,7 +96,7 @@ test.serial('a host directory into a container: to a missing name, into a direct
       'index.html', '640',
     ].join('\n'),
   );
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('files out of a running container: a file to a missing name and into a directory, a directory and its contents', async (t) => {
@@ -128,7 +128,7 @@ test.serial('files out of a running container: a file to a missing name and into
     await env.skiff(['cp', `${name}:/data/link`, join(host, 'passwd')]);
     t.regex(await readFile(join(host, 'passwd'), 'utf8'), /^root:x:0:0:/);
   } finally {
-    await env.skiff(['rm', '-f', name]);
+    await env.skiff(['rm', '-f', '-t', '0', name]);
   }
 });
 
@@ -168,7 +168,7 @@ test.serial('--archive (the default) gives copied files the container user; --ar
   t.is(kept.exitCode, 0, kept.stderr);
   const run = await env.skiff(['start', '-a', name]);
   t.is(run.stdout, '1234:5678\n42:43');
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('--overwrite lets a directory replace a file and a file replace a directory', async (t) => {
@@ -183,7 +183,7 @@ test.serial('--overwrite lets a directory replace a file and a file replace a di
   t.regex(refused.stderr, /^Error: error creating "\/d\/x": open \/d\/x: file exists$/m);
   await env.skiff(['cp', '--overwrite', `${join(host, 'flat')}/.`, `${name}:/d`]);
   t.is((await env.skiff(['start', '-a', name])).stdout, 'a file now');
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('a relative container path is relative to the working directory, both ways', async (t) => {
@@ -226,7 +226,7 @@ test.serial("cp - reads a gzip-compressed tar too; podman's messages for input t
   const ok = await skiffBinary(['cp', '-', `${name}:/tmp`], gz);
   t.is(ok.exitCode, 0, ok.stderr);
   t.is((await env.skiff(['start', '-a', name])).stdout, 'gzipped');
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('a host destination that is neither a directory nor a regular file is refused: `-` is for stdout', async (t) => {
@@ -235,7 +235,7 @@ test.serial('a host destination that is neither a directory nor a regular file i
   const r = await env.skiff(['cp', `${name}:/etc/passwd`, '/dev/stdout'], { exit: 125 });
   t.is(r.stderr.trim(), 'Error: invalid destination: "/dev/stdout" must be a directory or a regular file');
   t.is(r.stdout, '');
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial("a file over a directory and the reverse, without --overwrite: podman's message names the path in the destination", async (t) => {
@@ -249,7 +249,7 @@ test.serial("a file over a directory and the reverse, without --overwrite: podma
   await mkdir(join(host, 'sub', 'x'), { recursive: true });
   const dirOverFile = await env.skiff(['cp', join(host, 'sub', 'x'), `${name}:/tmp`], { exit: 125 });
   t.is(dirOverFile.stderr.trim(), 'Error: error creating "/tmp/x": mkdir /tmp/x: file exists');
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial("errors: podman's messages, exit 125, nothing written", async (t) => {
@@ -275,7 +275,7 @@ test.serial("errors: podman's messages, exit 125, nothing written", async (t) =>
     t.is(result.stderr.trim().split('\n').length, 1, `one line: ${args.join(' ')}`);
   }
   t.deepEqual((await readdir(host)).sort(), ['dir', 'file']);
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('--help shows an example', async (t) => {

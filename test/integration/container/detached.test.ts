@@ -87,7 +87,7 @@ test.serial('logs has stdout and stderr of a detached container; --tail 1', asyn
   const tail = await env.skiff(['logs', '--tail', '1', name]);
   const lines = `${tail.stdout}\n${tail.stderr}`.split('\n').filter((l) => l !== '');
   t.deepEqual(lines, ['two']);
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('logs -f returns when the container exits', async (t) => {
@@ -125,7 +125,7 @@ test.serial('kill -s TERM delivers SIGTERM', async (t) => {
     return s.startsWith('Exited') ? s : '';
   });
   t.regex(st, /^Exited \(9\)/, `status: ${st || (await status(name))}`);
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('wait prints the exit code', async (t) => {
@@ -142,7 +142,7 @@ test.serial('rm of a running container without -f exits 2; rm -f removes it', as
   const r = await env.skiff(['rm', name], { exit: 2 });
   t.regex(r.stderr, /^Error: /m);
   t.regex(await status(name), /^Up /);
-  const rm = await env.skiff(['rm', '-f', name]);
+  const rm = await env.skiff(['rm', '-f', '-t', '0', name]);
   t.true(rm.stdout.includes(id) || rm.stdout.includes(name), rm.stdout);
   t.is(await status(name), '');
 });
@@ -191,11 +191,11 @@ test.serial('a name already in use exits 125 and leaves the first container alon
   );
   const c = await env.skiff(['create', '--network', 'none', '--name', name, IMG, 'true'], { exit: 125 });
   t.regex(c.stderr, /already in use/);
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('rm -f web', async (t) => {
-  await env.skiff(['rm', '-f', 'web']);
+  await env.skiff(['rm', '-f', '-t', '0', 'web']);
   const r = await env.skiff(['ps', '-aq']);
   t.false(r.lines.includes(webId.slice(0, 12)));
 });

@@ -71,7 +71,7 @@ test.serial('monitor killed: the container still shows Up, rm -f cleans up every
   const st = await env.skiff(['inspect', '--format', '{{.State.Status}}', name]);
   t.is(st.stdout, 'running');
 
-  await env.skiff(['rm', '-f', name], { timeout: 30_000 });
+  await env.skiff(['rm', '-f', '-t', '0', name], { timeout: 30_000 });
   t.deepEqual((await env.skiff(['ps', '-aq'])).lines, []);
   t.true(await waitGone(pid), `container process ${pid} still alive after rm -f`);
   t.false(await exists(join(env.root, 'containers', id)), 'ROOT/containers/<id> removed');

@@ -96,7 +96,7 @@ test.serial('slirp4netns exits with its monitor when the monitor is killed with 
   process.kill(monitorPid, 'SIGKILL');
   const gone = await poll(async () => (await pgrep(netns)).length === 0, 2_000, 50);
   t.true(gone, `slirp4netns still running: ${(await pgrep(netns)).join(' ')}`);
-  await env.skiff(['rm', '-f', name], { timeout: 30_000 });
+  await env.skiff(['rm', '-f', '-t', '0', name], { timeout: 30_000 });
   t.false(await alive(pid));
 });
 

@@ -46,7 +46,7 @@ test.serial('start -i without -a starts detached and prints the name, as podman 
   const r = await env.skiff(['start', '-i', name], { stdin: 'ignored\n', timeout: 30_000 });
   t.is(r.stdout, name);
   t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running');
-  await env.skiff(['rm', '-f', name]);
+  await env.skiff(['rm', '-f', '-t', '0', name]);
 });
 
 test.serial('inspect reports the graph driver in use, for containers and images', async (t) => {
@@ -72,12 +72,12 @@ test.serial("inspect's IPAddress is the address the container really has with sl
   const inside = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(logs)?.[1];
   t.truthy(inside, logs);
   t.is((await env.skiff(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', slirp])).stdout, inside!);
-  await env.skiff(['rm', '-f', slirp]);
+  await env.skiff(['rm', '-f', '-t', '0', slirp]);
 
   for (const network of ['none', 'host']) {
     const name = uniqueName(`ip-${network}`);
     await env.skiff(['run', '-d', '--name', name, '--network', network, IMG, 'sleep', '60']);
     t.is((await env.skiff(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', name])).stdout, '', network);
-    await env.skiff(['rm', '-f', name]);
+    await env.skiff(['rm', '-f', '-t', '0', name]);
   }
 });

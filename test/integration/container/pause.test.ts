@@ -149,7 +149,7 @@ test.serial('kill of a paused container: a signal waits for unpause, SIGKILL end
   const init = await run(removed, COUNTER);
   await env.skiff(['pause', removed]);
   await env.skiff(['rm', removed], { exit: 2 });
-  t.is((await env.skiff(['rm', '-f', removed])).stdout, removed);
+  t.is((await env.skiff(['rm', '-f', '-t', '0', removed])).stdout, removed);
   t.false((await env.skiff(['ps', '-a', '--format', '{{.Names}}'])).lines.includes(removed));
   t.is((await processTree(init)).size, 0, 'its processes are gone');
   await env.skiff(['rm', name, killed]);

@@ -17,7 +17,7 @@ test.serial('ps -l shows the latest created container, also when it is not runni
   const a = await env.skiff(['ps', '-a', '--format', '{{.Names}}']);
   // Oldest first, as podman 4.3 lists them.
   t.deepEqual(a.lines.slice(-2), [older, newer]);
-  await env.skiff(['rm', '-f', older, newer]);
+  await env.skiff(['rm', '-f', '-t', '0', older, newer]);
 });
 
 test.serial('ps -l and ps -a order containers created within one second by creation', async (t) => {
@@ -27,7 +27,7 @@ test.serial('ps -l and ps -a order containers created within one second by creat
   t.deepEqual(r.lines, [names[2]]);
   const a = await env.skiff(['ps', '-a', '--format', '{{.Names}}']);
   t.deepEqual(a.lines, names);
-  await env.skiff(['rm', '-f', ...names]);
+  await env.skiff(['rm', '-f', '-t', '0', ...names]);
 });
 
 /** Names that `ps` prints with these extra arguments, sorted. */
@@ -86,5 +86,5 @@ test.serial('ps --filter: status, exited, name, id, label, ancestor, before, sin
     const r = await env.skiff(['ps', ...bad], { exit: 125 });
     t.regex(r.stderr, /^Error: /, bad.join(' '));
   }
-  await env.skiff(['rm', '-f', ok, bad, up, fresh]);
+  await env.skiff(['rm', '-f', '-t', '0', ok, bad, up, fresh]);
 });

@@ -24,7 +24,7 @@ async function anyExit(args: string[]): Promise<{ code: number; stdout: string; 
 /** rm -f of everything ps -a lists. */
 async function removeAll(): Promise<void> {
   const ids = (await env.skiff(['ps', '-aq'])).lines;
-  for (const id of ids) await anyExit(['rm', '-f', id]);
+  for (const id of ids) await anyExit(['rm', '-f', '-t', '0', id]);
 }
 
 test.serial(`${N} parallel first runs in a fresh store (runtime/storage probes race) all succeed`, async (t) => {

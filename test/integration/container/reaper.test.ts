@@ -112,7 +112,7 @@ test.serial('the monitor killed with -9 while a -t container runs: rm -f kills t
   t.true(await waitGone(monitor), 'the monitor is gone');
   t.is((await readProc(pid))?.comm, 'sleep', 'the container outlives its monitor');
   t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running');
-  await env.skiff(['rm', '-f', name], { timeout: 30_000 });
+  await env.skiff(['rm', '-f', '-t', '0', name], { timeout: 30_000 });
   t.true(await waitGone(pid), `container process ${pid} is gone after rm -f`);
   t.deepEqual((await env.skiff(['ps', '-aq'])).lines, []);
   t.false(await exists(join(env.root, 'containers', id)), 'the container directory is removed');

@@ -92,7 +92,7 @@ test.serial('10 parallel creates reclaiming one stale name: exactly one wins', a
 
 // kill -9 of `rm` of a large container: state.json is gone (removed first),
 // the directory and the name are left.
-for (const rmArgs of [['rm'], ['rm', '-f'], ['rm', '-fa']]) {
+for (const rmArgs of [['rm'], ['rm', '-f', '-t', '0'], ['rm', '-fa', '-t', '0']]) {
   test.serial(`an interrupted removal is finished by ${rmArgs.join(' ')}, and frees the name`, async (t) => {
     const name = uniqueName('halfrm');
     const id = await create(name);
@@ -127,7 +127,7 @@ for (const network of ['none', 'slirp4netns']) {
     const netns = join(env.runroot, 'netns', id.slice(0, 12));
     if (network === 'slirp4netns') t.is(await mountsAt(netns), 1, 'one network namespace is bound');
 
-    await env.skiff(['rm', '-f', name], { timeout: 30_000 });
+    await env.skiff(['rm', '-f', '-t', '0', name], { timeout: 30_000 });
     t.deepEqual(await listed(), []);
     t.true(await gone(join(env.root, 'containers', id)));
     if (overlay) t.is(await mountCount(id), 0);

@@ -126,7 +126,7 @@ test.serial('--cidfile gets the ID and is never overwritten; --conmon-pidfile ho
   const monitorPid = (await readFile(pidfile, 'utf8')).trim();
   t.is((await env.skiff(['inspect', '--format', '{{.State.ConmonPid}} {{.ConmonPidFile}}', id])).stdout, `${monitorPid} ${pidfile}`);
   t.regex(await readFile(`/proc/${monitorPid}/cmdline`, 'utf8'), /monitor/);
-  await env.skiff(['rm', '-f', id]);
+  await env.skiff(['rm', '-f', '-t', '0', id]);
   const again = await env.skiff(['create', '--network', 'none', '--cidfile', cidfile, IMG, 'true'], { exit: 125 });
   t.is(again.stderr.trim(), `Error: container id file exists. Ensure another container is not using it or delete ${cidfile}`);
   t.is(await readFile(cidfile, 'utf8'), id);
@@ -199,7 +199,7 @@ test.serial('--runtime given as a path to a copy of the runtime runs with it, an
   await chmod(copy, 0o755);
   const id = (await env.skiff(['run', '-d', '--network', 'none', '--runtime', copy, IMG, 'sleep', '60'])).stdout;
   t.is((await env.skiff(['inspect', '--format', '{{.OCIRuntime}}', id])).stdout, copy);
-  await env.skiff(['rm', '-f', id]);
+  await env.skiff(['rm', '-f', '-t', '0', id]);
 });
 
 test.serial('run -it with only stdin on a terminal gives the container that terminal size (output captured)', async (t) => {

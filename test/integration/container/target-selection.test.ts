@@ -106,6 +106,22 @@ test.serial('stop -t 1 of a container that ignores SIGTERM warns that it resorts
   t.is((await env.skiff(['stop', '-t', '5', quick])).stderr, '');
 });
 
+test.serial('rm -f stops as stop does: the stop signal, then SIGKILL after the container\'s stop timeout (podman\'s default, not at once)', async (t) => {
+  const stubborn = uniqueName('stubborn');
+  await env.skiff(['run', '-d', '--network', 'none', '--stop-timeout', '1', '--name', stubborn, IMG, 'sh', '-c', 'trap "" TERM; echo READY; while :; do sleep 0.2; done']);
+  await poll(async () => (await env.skiff(['logs', stubborn])).stdout.includes('READY') || undefined);
+  const r = await env.skiff(['rm', '-f', stubborn], { timeout: 20_000 });
+  t.is(r.stdout, stubborn);
+  t.regex(r.stderr, new RegExp(`^WARN\\[\\d+\\] StopSignal SIGTERM failed to stop container ${stubborn} in 1 seconds, resorting to SIGKILL$`, 'm'));
+  // One that ends on SIGTERM goes without a warning; -t 0 kills at once.
+  const quick = uniqueName('quick');
+  await run(quick);
+  t.is((await env.skiff(['rm', '-f', quick])).stderr, '');
+  const killed = uniqueName('killed');
+  await env.skiff(['run', '-d', '--network', 'none', '--name', killed, IMG, 'sh', '-c', 'trap "" TERM; while :; do sleep 0.2; done']);
+  t.is((await env.skiff(['rm', '-f', '-t', '0', killed])).stderr, '');
+});
+
 test.serial('while stop waits for the timeout, inspect says stopping and other commands go on; kill ends it with 137', async (t) => {
   const name = uniqueName('stopping');
   await run(name, ['sh', '-c', 'trap "echo got TERM" TERM; echo READY; while :; do sleep 0.2; done']);
@@ -183,7 +199,7 @@ test.serial('start --filter: with names, only those that match; restart-policy= 
 test.serial('rm --force of a missing container: exit 0, nothing printed; without --force exit 1', async (t) => {
   const r = await env.skiff(['container', 'rm', 'bogus'], { exit: 1 });
   t.is(r.stderr.trim(), 'Error: no container with name or ID "bogus" found: no such container');
-  const forced = await env.skiff(['container', 'rm', '--force', 'bogus']);
+  const forced = await env.skiff(['container', 'rm', '--force', '-t', '0', 'bogus']);
   t.is(forced.stdout + forced.stderr, '');
 });
 

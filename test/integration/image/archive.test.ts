@@ -268,7 +268,7 @@ test.serial('export of a running container reads its live root filesystem; error
     }
     t.is(members.get('live')?.content.toString(), 'up\n');
   } finally {
-    await env.skiff(['rm', '-f', 'live']);
+    await env.skiff(['rm', '-f', '-t', '0', 'live']);
   }
   const none = await env.skiff(['export', '-o', join(work, 'x.tar'), 'no-such-ctr'], { exit: 125 });
   t.regex(none.stderr, /no such container/);

@@ -43,7 +43,7 @@ test.serial('a run root open to all (0777) is refused with one line, exit 125, a
   const { runroot, marker } = await plantOpenRunRoot('open-run');
   const expected = `Error: run root "${runroot}" is writable by other users (mode 0777)`;
   // run goes through the engine; rm is re-executed inside the namespace before its flags are parsed.
-  for (const args of [['run', '--rm', '--network', 'none', BUSYBOX_IMAGE, 'true'], ['rm', '-f', 'x'], ['images']]) {
+  for (const args of [['run', '--rm', '--network', 'none', BUSYBOX_IMAGE, 'true'], ['rm', '-f', '-t', '0', 'x'], ['images']]) {
     const r = await runSkiff(['--root', env.root, '--runroot', runroot], args, { exit: 125 }, t);
     t.is(r.stderr, expected, args.join(' '));
   }
@@ -68,7 +68,7 @@ test.serial('a run root another user planted (skifftest2, made by .ci/run) is re
   }
   t.not(planted.uid, process.getuid!(), 'the planted run root must belong to another user');
   const before = await readdir(PLANTED_BY_OTHER_USER);
-  for (const args of [['run', '--rm', '--network', 'none', BUSYBOX_IMAGE, 'true'], ['rm', '-f', 'x']]) {
+  for (const args of [['run', '--rm', '--network', 'none', BUSYBOX_IMAGE, 'true'], ['rm', '-f', '-t', '0', 'x']]) {
     const r = await runSkiff(['--root', env.root, '--runroot', PLANTED_BY_OTHER_USER], args, { exit: 125 }, t);
     t.is(r.stderr, `Error: run root "${PLANTED_BY_OTHER_USER}" is not owned by the current user`);
   }

@@ -48,7 +48,7 @@ test.serial('a store made 0755 by an older skiff is made 0700 by the next comman
   // A namespaced command, re-executed inside the user namespace before the command table loads.
   await chmod(env.root, 0o755);
   // As podman, rm -f of a missing container succeeds.
-  await env.skiff(['rm', '-f', 'no-such-container']);
+  await env.skiff(['rm', '-f', '-t', '0', 'no-such-container']);
   t.is(await mode(env.root), '0700');
 });
 
@@ -67,7 +67,7 @@ test.serial('a graph root others can write to is refused, not made private: what
   const root = join(env.dir, 'open-root');
   await mkdir(root);
   await chmod(root, 0o777);
-  for (const args of [['ps', '-a'], ['rm', '-f', 'x']]) {
+  for (const args of [['ps', '-a'], ['rm', '-f', '-t', '0', 'x']]) {
     const r = await runSkiff(['--root', root, '--runroot', env.runroot], args, { exit: 125 }, t);
     t.is(r.stderr, `Error: graph root "${root}" is writable by other users (mode 0777)`, args.join(' '));
   }

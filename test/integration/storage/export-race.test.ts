@@ -77,7 +77,7 @@ for (const driver of ['vfs', 'overlay'] as const) {
       t.true(raced >= 3, 'the exports ran while the container swapped its files');
       t.is(await readFile(sentinel, 'utf8'), `${SECRET}\n`);
     } finally {
-      await env.skiff(['rm', '-f', name]);
+      await env.skiff(['rm', '-f', '-t', '0', name]);
     }
   });
 }

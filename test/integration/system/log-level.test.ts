@@ -17,7 +17,7 @@ test.serial('an unknown level is refused with podman\'s message, before or after
   const after = await env.skiff(['ps', '--log-level', 'loud'], { exit: 125 });
   t.is(after.stderr.trim(), NOT_SUPPORTED('loud'));
   // A namespaced command is refused before it is run again inside the namespace.
-  const namespaced = await env.skiff(['--log-level', 'x', 'rm', '-f', 'nothing'], { exit: 125 });
+  const namespaced = await env.skiff(['--log-level', 'x', 'rm', '-f', '-t', '0', 'nothing'], { exit: 125 });
   t.is(namespaced.stderr.trim(), NOT_SUPPORTED('x'));
 });
 

@@ -37,5 +37,5 @@ test.serial('system prune: asks first; -f removes stopped containers and danglin
   t.true(all.lines.includes(named), all.stdout);
   t.deepEqual(await imageIds(), [env.imageId], 'the running container keeps its image');
   t.deepEqual(await containerIds(), [running]);
-  await env.skiff(['rm', '-f', running]);
+  await env.skiff(['rm', '-f', '-t', '0', running]);
 });

@@ -1,5 +1,5 @@
 import type { CommandDefinition } from '../../command.js';
-import { engineContext } from '../../context.js';
+import { engineContext, printWarnings } from '../../context.js';
 import { forEachTarget } from '../../multi-target.js';
 import {
   ALL_OPTION,
@@ -30,7 +30,7 @@ export const rmCommand: CommandDefinition = {
     filter: { ...FILTER_OPTION, alias: undefined },
     ignore: IGNORE_OPTION,
     latest: LATEST_OPTION,
-    time: { alias: 't', type: 'number', describe: 'Seconds to wait for stop before killing the container, with --force (default 0)' },
+    time: { alias: 't', type: 'number', describe: "Seconds to wait for stop before killing the container, with --force (default: the container's stop timeout, 10)" },
   },
   positionals: { min: 0 },
   userns: true,
@@ -58,6 +58,8 @@ export const rmCommand: CommandDefinition = {
         // As podman: a container removed meanwhile (or never there) is no error with --ignore or --force.
         if ((flags.ignore || args.force) && err instanceof NoSuchContainerError) return undefined;
         throw err;
+      } finally {
+        printWarnings(ctx);
       }
     });
   },
