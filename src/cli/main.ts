@@ -47,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
     return reexecInNamespace(globalsBeforeCommand(globals), argv);
   }
   if (rest[0] === '--version' || rest[0] === '-v') {
-    printText('skiff version 0.1.0\n');
+    const { SKIFF_VERSION } = await import('../config/version.js');
+    printText(`skiff version ${SKIFF_VERSION}\n`);
     return 0;
   }
   // The command table and help load after that: they are most of the CLI's start-up.

@@ -6,8 +6,8 @@ import { goArch, listImages } from '../image/images.js';
 import { readJsonIfExists } from '../../util/fs.js';
 import { readSubIds } from '../../userns/subid.js';
 import { userInfo } from 'node:os';
+import { SKIFF_VERSION } from '../../config/version.js';
 
-export const SKIFF_VERSION = '0.1.0';
 
 /** How cgroups are mounted here, as `podman info` reports it, plus why rootless limits cannot work. */
 export async function cgroupSetup(): Promise<{ version: 'v1' | 'v2'; hybrid: boolean }> {

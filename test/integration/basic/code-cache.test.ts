@@ -32,6 +32,7 @@ test('a corrupt or missing code cache is ignored: the CLI compiles its source an
     // A copy of the launcher and the bundle, with the project's node_modules.
     await cp(join(PROJECT_ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
     await cp(join(PROJECT_ROOT, 'lib'), join(dir, 'lib'), { recursive: true });
+    await cp(join(PROJECT_ROOT, 'package.json'), join(dir, 'package.json'));
     await symlink(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'));
     const bin = join(dir, 'bin', 'skiff');
     const cache = join(dir, 'lib', 'skiff.cjs.cache');
@@ -40,7 +41,7 @@ test('a corrupt or missing code cache is ignored: the CLI compiles its source an
     t.is(corrupt.stdout, 'skiff version 0.1.0');
     t.regex(cacheLines(corrupt.stderr).join('\n'), /: rejected$/);
     await writeFile(cache, ''); // empty: V8 refuses it too
-    t.is((await execa(bin, ['--version'])).stdout, 'skiff version 0.1.0');
+    t.is((await execa(bin, ['--log-level=info', '--version'])).stdout, 'skiff version 0.1.0');
     await rm(cache);
     const absent = await execa(bin, ['--log-level=debug', '--version']);
     t.is(absent.stdout, 'skiff version 0.1.0');
@@ -48,4 +49,16 @@ test('a corrupt or missing code cache is ignored: the CLI compiles its source an
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a bare --version is answered by the launcher, with the version the CLI gives', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const { version } = JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const bare = await execa(SKIFF_BIN, ['--version']);
+  t.is(bare.stdout, `skiff version ${version}`);
+  // With any other option the CLI itself answers (it says which code cache it took).
+  const full = await execa(SKIFF_BIN, ['--log-level=debug', '--version']);
+  t.is(full.stdout, bare.stdout);
+  t.regex(full.stderr, /Code cache of the CLI/);
+  t.is((await execa(SKIFF_BIN, ['-v'])).stdout, bare.stdout);
 });
