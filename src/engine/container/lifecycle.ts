@@ -9,6 +9,7 @@ import { processAlive, processStartTime, sleep } from '../../util/fs.js';
 import { SIGRTMAX, parseSignal as parseSignalName } from '../../util/signals.js';
 import type { EngineContext } from '../context.js';
 import { thaw } from './freeze.js';
+import { checkNoNetworkDependents, removeJoinedHostsEntry } from './network-deps.js';
 import { isRunningOrPaused, loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './record.js';
 import { ContainerStateError, NoSuchContainerError } from '../errors.js';
 
@@ -225,6 +226,8 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
   const store = new ContainerStore(ctx.layout);
   const record = await store.readConfig<ContainerRecord>(id);
   if (!record) throw new NoSuchContainerError(nameOrId);
+  // podman refuses, even with --force, while others join this container's network namespace.
+  await checkNoNetworkDependents(ctx, id);
   let stops = 0;
   // Stopping takes the lock itself: a container seen running now is stopped before we lock.
   const before = await store.readState(id);
@@ -250,6 +253,7 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
       if (monitor) await teardown(monitor);
       // Usually the monitor deleted it on exit: no runtime process to start then.
       if (await runtimeHasContainer(record.runtime, ctx.layout.runtimeRoot, id)) await deleteContainer(record.runtime, ctx.layout.runtimeRoot, id);
+      await removeJoinedHostsEntry(record);
       await store.remove(id, record.name);
       return 'removed' as const;
     }).catch((err: unknown) => {

@@ -48,6 +48,10 @@ export const rmCommand: CommandDefinition = {
       const { selectContainers } = await import('../../../engine/container/select.js');
       targets = await selectContainers(ctx, { ...flags, ignore: flags.ignore || Boolean(args.force) });
     }
+    if (targets.length > 1) {
+      const { orderForRemoval } = await import('../../../engine/container/network-deps.js');
+      targets = await orderForRemoval(ctx, targets);
+    }
     const byId = flags.all || flags.latest || flags.filters.length > 0;
     const { NoSuchContainerError } = await import('../../../engine/errors.js');
     return forEachTarget('container rm', targets, async (target) => {
