@@ -1,0 +1,111 @@
+// Network modes that join a namespace instead of making one: container:NAME|ID
+// (another container's, with its /etc/hosts and resolv.conf, and podman's
+// dependency that keeps `rm` from removing it first) and ns:PATH; private and
+// --net as podman maps them rootless. Only namespaces the tests made are joined.
+import test from 'ava';
+import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
+import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
+
+const IMG = BUSYBOX_IMAGE;
+let env: TestEnv;
+
+test.before(async () => {
+  env = await newTestEnv();
+  await importBusybox(env);
+});
+
+test.after.always(async () => {
+  await env?.cleanup();
+});
+
+// readlink is no applet of the test image; busybox itself has it.
+const READ_NETNS = ['busybox', 'readlink', '/proc/self/ns/net'];
+
+/** The network namespace a container's process is in, as the kernel names it (net:[INODE]). */
+async function netnsOf(args: string[]): Promise<string> {
+  return (await env.skiff(['run', '--rm', ...args, IMG, ...READ_NETNS])).stdout;
+}
+
+test.serial('--network container:NAME joins its namespace (same net:[inode], its tap0), shares hosts and resolv.conf, keeps its own hostname', async (t) => {
+  await env.skiff(['run', '-d', '--name', 'netowner', '--hostname', 'owner', IMG, 'sleep', '1000']);
+  const owner = (await env.skiff(['exec', 'netowner', ...READ_NETNS])).stdout;
+  t.regex(owner, /^net:\[\d+\]$/);
+  t.is(await netnsOf(['--network', 'container:netowner']), owner);
+  // --net is the same flag, and an id works as well as a name.
+  const id = (await env.skiff(['inspect', '--format', '{{.Id}}', 'netowner'])).stdout;
+  t.is(await netnsOf(['--net', `container:${id.slice(0, 12)}`]), owner);
+  const r = await env.skiff(['run', '--rm', '--name', 'joiner', '--network', 'container:netowner', IMG, 'sh', '-c', 'ip -o -4 addr show dev tap0; hostname; cat /etc/hosts; echo ---; cat /etc/resolv.conf']);
+  t.regex(r.stdout, /tap0\s+inet 10\.0\.2\.100\//);
+  const [head, resolv] = r.stdout.split('---\n');
+  t.regex(head!, /^[0-9a-f]{12}$/m, 'its own hostname (id prefix), as podman');
+  t.regex(head!, /^10\.0\.2\.100\towner netowner$/m, 'the owner\'s hosts file');
+  t.regex(head!, /^127\.0\.0\.1\t[0-9a-f]{12} joiner$/m, 'its own names added on 127.0.0.1');
+  t.is(resolv!.trim(), (await env.skiff(['exec', 'netowner', 'cat', '/etc/resolv.conf'])).stdout);
+  // The --rm container is gone; its entry goes with it once removed (here: by the monitor, so check a create/rm pair instead).
+  const kept = (await env.skiff(['create', '--name', 'joiner2', '--network', 'container:netowner', IMG, 'true'])).stdout;
+  t.regex((await env.skiff(['exec', 'netowner', 'cat', '/etc/hosts'])).stdout, /^127\.0\.0\.1\t[0-9a-f]{12} joiner2$/m);
+  await env.skiff(['rm', kept]);
+  t.notRegex((await env.skiff(['exec', 'netowner', 'cat', '/etc/hosts'])).stdout, /joiner2/);
+});
+
+test.serial('inspect: NetworkMode container:ID and ns:PATH, as podman prints them', async (t) => {
+  const ownerId = (await env.skiff(['inspect', '--format', '{{.Id}}', 'netowner'])).stdout;
+  const id = (await env.skiff(['create', '--network', 'container:netowner', IMG, 'true'])).stdout;
+  t.is((await env.skiff(['inspect', '--format', '{{.HostConfig.NetworkMode}}', id])).stdout, `container:${ownerId}`);
+  const pid = (await env.skiff(['inspect', '--format', '{{.State.Pid}}', 'netowner'])).stdout;
+  const ns = (await env.skiff(['create', '--network', `ns:/proc/${pid}/ns/net`, IMG, 'true'])).stdout;
+  t.is((await env.skiff(['inspect', '--format', '{{.HostConfig.NetworkMode}}', ns])).stdout, `ns:/proc/${pid}/ns/net`);
+  await env.skiff(['rm', id, ns]);
+});
+
+test.serial('rm of a container whose namespace another joins fails with podman\'s message (even -f); the joiner first, then it', async (t) => {
+  await env.skiff(['create', '--name', 'depowner', IMG, 'sleep', '1000']);
+  const ownerId = (await env.skiff(['inspect', '--format', '{{.Id}}', 'depowner'])).stdout;
+  // podman accepts a created (not running) container to join; it is started with the joiner.
+  const joiner = (await env.skiff(['create', '--net=container:depowner', IMG, 'sleep', '1000'])).stdout;
+  const r = await env.skiff(['rm', 'depowner'], { exit: 125 });
+  t.is(r.stderr.trim(), `Error: container ${ownerId} has dependent containers which must be removed before it: ${joiner}: container already exists`);
+  await env.skiff(['rm', '-f', 'depowner'], { exit: 125 });
+  t.is((await env.skiff(['ps', '-a', '--filter', 'name=depowner', '--format', '{{.Names}}'])).stdout, 'depowner');
+  // Starting the joiner starts the container it joins, as podman does.
+  await env.skiff(['start', joiner]);
+  t.is((await env.skiff(['inspect', '--format', '{{.State.Status}}', 'depowner'])).stdout, 'running');
+  t.is((await env.skiff(['exec', joiner, ...READ_NETNS])).stdout, (await env.skiff(['exec', 'depowner', ...READ_NETNS])).stdout);
+  // rm -a removes the joiner before the container it joins.
+  const all = await env.skiff(['rm', '-af', '-t', '0']);
+  t.true(all.lines.includes(ownerId) && all.lines.includes(joiner), all.stdout);
+  t.is((await env.skiff(['ps', '-aq'])).stdout, '');
+});
+
+test.serial('--network ns:PATH joins an existing namespace (another container\'s /proc/PID/ns/net)', async (t) => {
+  await env.skiff(['run', '-d', '--name', 'nsowner', '--network', 'none', IMG, 'sleep', '1000']);
+  const pid = (await env.skiff(['inspect', '--format', '{{.State.Pid}}', 'nsowner'])).stdout;
+  const owner = (await env.skiff(['exec', 'nsowner', ...READ_NETNS])).stdout;
+  t.is(await netnsOf(['--network', `ns:/proc/${pid}/ns/net`]), owner);
+  // And joining a none container by name works too (its init's namespace, no netns file).
+  t.is(await netnsOf(['--network', 'container:nsowner']), owner);
+  await env.skiff(['rm', '-f', '-t', '0', 'nsowner']);
+});
+
+test.serial('--network private is slirp4netns rootless (podman)', async (t) => {
+  const r = await env.skiff(['run', '--rm', '--network', 'private', IMG, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'tap0']);
+  t.regex(r.stdout, /tap0\s+inet 10\.0\.2\.100\//);
+});
+
+const refused = test.macro(async (t, network: () => string, message: (value: string) => string) => {
+  const before = (await env.skiff(['ps', '-aq'])).stdout;
+  const value = network();
+  const r = await env.skiff(['create', '--name', 'halfmade', '--network', value, IMG, 'true'], { exit: 125 });
+  t.is(r.stderr.trim(), `Error: ${message(value)}`);
+  t.is((await env.skiff(['ps', '-aq'])).stdout, before, 'nothing was created');
+  // The name is free again: nothing half made holds it.
+  await env.skiff(['create', '--name', 'halfmade', '--network', 'none', IMG, 'true']);
+  await env.skiff(['rm', 'halfmade']);
+});
+
+test.serial('container: of a missing container', refused, () => 'container:nosuchctr',
+  () => 'looking up container to share net namespace with: no container with name or ID "nosuchctr" found: no such container');
+test.serial('ns: of a missing path', refused, () => 'ns:/nonexistent/netns', () => 'network namespace path /nonexistent/netns: no such file or directory');
+test.serial('ns: of a file that is not a namespace', refused, () => 'ns:/etc/hostname', () => 'network namespace path /etc/hostname is not a network namespace');
+test.serial('ns: of another kind of namespace', refused, () => `ns:/proc/${process.pid}/ns/mnt`, (v) => `network namespace path ${v.slice(3)} is not a network namespace`);
+test.serial('an unknown network mode', refused, () => 'bogus:x', (v) => `unsupported network mode "${v}": use none, host, private, slirp4netns, container:NAME or ns:PATH`);
