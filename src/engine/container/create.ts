@@ -22,7 +22,7 @@ import { matchImage, resolveImage } from '../image/images.js';
 import type { ImageRecord } from '../../store/images.js';
 import { imagePathType, readImageFile } from '../../image/layer/read-file.js';
 import { ContainerStartError } from '../errors.js';
-import { addJoinedHostsEntry, lookupNetworkContainer } from './network-deps.js';
+import { lookupNetworkContainer } from './network-deps.js';
 
 export interface ContainerCreateOptions {
   image: string;
@@ -212,7 +212,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
           hostname, name, extraHosts: etcOptions.extraHosts, base: readHostsBase(), containerIp, hostContainersInternal: hostContainersInternalIp(),
         }));
       }
-      if (!etcOptions.noResolvConf) {
+      // podman writes none for a container without a network (NetworkDisabled): the image's stays.
+      if (!etcOptions.noResolvConf && network.mode !== 'none') {
         etcFiles.resolvConf = join(userData, 'resolv.conf');
         await fsp.writeFile(etcFiles.resolvConf, resolvConf({
           nameservers: etcOptions.nameservers, searches: etcOptions.searches, options: etcOptions.dnsOptions,
@@ -322,7 +323,6 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     // config.json last: a container without it is not listed, so readers never see half a create
     // (and config.json without state.json means an interrupted removal, see ContainerStore).
     await store.writeConfig(id, record);
-    if (joined && etcFiles.hosts) await addJoinedHostsEntry(etcFiles.hosts, hostname, name);
     if (options.kernelMemory) ctx.warnings.push('The --kernel-memory flag is no longer supported. This flag is a noop.');
     return { id, name };
   } catch (err) {

@@ -226,12 +226,13 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
   const store = new ContainerStore(ctx.layout);
   const record = await store.readConfig<ContainerRecord>(id);
   if (!record) throw new NoSuchContainerError(nameOrId);
-  // podman refuses, even with --force, while others join this container's network namespace.
-  await checkNoNetworkDependents(ctx, id);
   let stops = 0;
   // Stopping takes the lock itself: a container seen running now is stopped before we lock.
   const before = await store.readState(id);
-  if (options.force && before && isRunningOrPaused(observedState(before).state.status)) {
+  const runningBefore = before !== undefined && isRunningOrPaused(observedState(before).state.status);
+  // podman: running without --force is that error (exit 2); else, with --force too, the containers joining its network namespace.
+  if (options.force || !runningBefore) await checkNoNetworkDependents(ctx, id);
+  if (options.force && runningBefore) {
     await stopContainer(ctx, id, options.timeout ?? 0);
     stops++;
   }
@@ -253,14 +254,16 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
       if (monitor) await teardown(monitor);
       // Usually the monitor deleted it on exit: no runtime process to start then.
       if (await runtimeHasContainer(record.runtime, ctx.layout.runtimeRoot, id)) await deleteContainer(record.runtime, ctx.layout.runtimeRoot, id);
-      await removeJoinedHostsEntry(record);
       await store.remove(id, record.name);
       return 'removed' as const;
     }).catch((err: unknown) => {
       if (stops > 0 && err instanceof NoSuchContainerError) return 'removed' as const;
       throw err;
     });
-    if (outcome === 'removed') return { id, name: record.name };
+    if (outcome === 'removed') {
+      await removeJoinedHostsEntry(ctx, record);
+      return { id, name: record.name };
+    }
     // Started again by someone else between our stop and our lock.
     if (stops >= 3) throw new ContainerStateError(`container ${record.name} keeps being started again; not removed`);
     await stopContainer(ctx, id, options.timeout ?? 0);

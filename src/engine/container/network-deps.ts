@@ -4,15 +4,16 @@
  * the dependency that keeps `rm` from removing the one that is shared.
  */
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { joinedHostsLine, removeJoinedHostsLine } from '../../network/etc-files.js';
+import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
 import { SkiffError } from '../../util/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import type { ContainerRecord } from './record.js';
-import { listContainers, loadContainer, resolveContainer, type ContainerInfo } from './record.js';
+import { containerIds, listContainers, loadContainer, resolveContainer, type ContainerInfo } from './record.js';
 
 /** A container some others depend on is not removed before them (podman's ErrCtrExists). */
 export class DependentContainersError extends SkiffError {
@@ -69,6 +70,7 @@ export async function joinNetworkContainer(
     await start(network.id);
     dep = await loadContainer(ctx, network.id);
   }
+  await addJoinedHostsEntry(ctx, network.id, record);
   if (network.host) return;
   const pid = dep?.state.status === 'running' ? dep.state.pid : undefined;
   if (!dep || !pid) throw new SkiffError('ESTATE', `cannot join the network namespace of container ${network.id}: it is not running: container state improper`);
@@ -82,27 +84,64 @@ export async function joinNetworkContainer(
   await writeJsonAtomic(file, spec, 0o600);
 }
 
-/**
- * Adds the joining container's names on 127.0.0.1 to the hosts file it
- * shares with the container it joins, as podman does (in place: the file is
- * bind-mounted into running containers, a new inode would not be seen).
- */
-export async function addJoinedHostsEntry(hostsPath: string, hostname: string, name: string): Promise<void> {
-  const current = await fsp.readFile(hostsPath, 'utf8').catch(() => undefined);
-  if (current === undefined) return;
-  const line = joinedHostsLine(current, hostname, name);
-  if (line) await fsp.appendFile(hostsPath, line);
+/** Who added a line to a shared hosts file: the joining container's id and the names it added. */
+interface JoinedEntry {
+  id: string;
+  hostname: string;
+  name: string;
 }
 
-/** Takes the joining container's entry out of the shared hosts file again (at its removal). */
-export async function removeJoinedHostsEntry(record: ContainerRecord): Promise<void> {
+/** The list of lines joining containers added, kept beside the shared hosts file. */
+function joinedListFile(hostsPath: string): string {
+  return join(dirname(hostsPath), 'hosts-joined.json');
+}
+
+/**
+ * Adds `record`'s names on 127.0.0.1 to the hosts file it shares with the
+ * container it joins, as podman does at start, and drops the lines of
+ * joiners that no longer exist (a --rm one its monitor removed). In place:
+ * the file is bind-mounted into running containers, a new inode would not
+ * be seen. Takes the joined container's lock (never the other way round).
+ */
+async function addJoinedHostsEntry(ctx: EngineContext, joinedId: string, record: ContainerRecord): Promise<void> {
   const hosts = record.spec.etcFiles.hosts;
-  if (record.spec.network.mode !== 'container' || !hosts) return;
-  const current = await fsp.readFile(hosts, 'utf8').catch(() => undefined);
-  if (current === undefined) return;
-  const next = removeJoinedHostsLine(current, record.spec.hostname, record.name);
-  // Truncate and write, not rename: the same inode stays bind-mounted.
-  if (next !== current) await fsp.writeFile(hosts, next);
+  if (!hosts) return;
+  await new ContainerStore(ctx.layout).withContainerLock(joinedId, async () => {
+    const current = await fsp.readFile(hosts, 'utf8').catch(() => undefined);
+    if (current === undefined) return;
+    const listFile = joinedListFile(hosts);
+    const list = (await readJsonIfExists<JoinedEntry[]>(listFile)) ?? [];
+    const live = new Set(await containerIds(ctx));
+    let next = current;
+    for (const gone of list.filter((e) => !live.has(e.id) || e.id === record.id)) next = removeJoinedHostsLine(next, gone.hostname, gone.name);
+    next += joinedHostsLine(next, record.spec.hostname, record.name);
+    const kept = list.filter((e) => live.has(e.id) && e.id !== record.id);
+    await writeJsonAtomic(listFile, [...kept, { id: record.id, hostname: record.spec.hostname, name: record.name }]);
+    if (next === current) return;
+    // Truncate and write, not rename: the same inode stays bind-mounted.
+    if (next.startsWith(current)) await fsp.appendFile(hosts, next.slice(current.length));
+    else await fsp.writeFile(hosts, next);
+  });
+}
+
+/** Takes `record`'s line out of the hosts file it shares (at its removal). Needs no lock held. */
+export async function removeJoinedHostsEntry(ctx: EngineContext, record: ContainerRecord): Promise<void> {
+  const hosts = record.spec.etcFiles.hosts;
+  const network = record.spec.network;
+  if (network.mode !== 'container' || !hosts) return;
+  await new ContainerStore(ctx.layout).withContainerLock(network.id, async () => {
+    const list = (await readJsonIfExists<JoinedEntry[]>(joinedListFile(hosts))) ?? [];
+    if (!list.some((e) => e.id === record.id)) return;
+    const current = await fsp.readFile(hosts, 'utf8').catch(() => undefined);
+    if (current !== undefined) {
+      const next = removeJoinedHostsLine(current, record.spec.hostname, record.name);
+      if (next !== current) await fsp.writeFile(hosts, next);
+    }
+    await writeJsonAtomic(joinedListFile(hosts), list.filter((e) => e.id !== record.id));
+  }).catch((err: unknown) => {
+    // The container it joined is gone already, with its hosts file.
+    if (!(err instanceof ContainerGoneError)) throw err;
+  });
 }
 
 /**

@@ -115,6 +115,9 @@ test.serial('inspect: Dns, DnsSearch, DnsOptions, ExtraHosts, Hostname, NetworkM
   const plain = JSON.parse((await env.skiff(['inspect', (await env.skiff(['create', '--network', 'none', IMG, 'true'])).stdout])).stdout)[0];
   t.deepEqual([plain.HostConfig.Dns, plain.HostConfig.DnsSearch, plain.HostConfig.DnsOptions, plain.HostConfig.ExtraHosts], [[], [], [], []]);
   t.is(plain.HostConfig.NetworkMode, 'none');
+  // podman writes no resolv.conf for a container without a network: the image's stays.
+  t.is(plain.ResolvConfPath, '');
+  t.true(plain.HostsPath.startsWith('/'));
   await env.skiff(['rm', id, plain.Id]);
 });
 
