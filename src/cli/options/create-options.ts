@@ -1,3 +1,4 @@
+import type { ContainersConfEtc } from '../../config/containers-conf.js';
 import type { ContainerCreateOptions } from '../../engine/container/create.js';
 import type { OptionSpec, ParsedArgs } from '../command.js';
 import { REPLACE_OPTION } from './replace-option.js';
@@ -19,7 +20,7 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   dns: { type: 'string', array: true, describe: 'Set custom DNS servers (none: leave the image\'s /etc/resolv.conf)' },
   'dns-search': { type: 'string', array: true, describe: 'Set custom DNS search domains (.: none)' },
   'dns-option': { alias: 'dns-opt', type: 'string', array: true, describe: 'Set custom DNS options' },
-  'no-hosts': { type: 'boolean', default: false, describe: 'Do not create /etc/hosts within the container, instead use the version from the image' },
+  'no-hosts': { type: 'boolean', describe: 'Do not create /etc/hosts within the container, instead use the version from the image' },
   interactive: { alias: 'i', type: 'boolean', default: false, describe: 'Keep STDIN open even if not attached' },
   tty: { alias: 't', type: 'boolean', default: false, describe: 'Allocate a pseudo-TTY for the container' },
   rm: { type: 'boolean', default: false, describe: 'Remove the container when it exits' },
@@ -40,7 +41,7 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
 };
 
 /** The only place run/create read raw argv: flags to engine options. */
-export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; cols: number }): ContainerCreateOptions {
+export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; cols: number }, containersConf?: ContainersConfEtc): ContainerCreateOptions {
   const list = (key: string) => ((args[key] as string[] | undefined) ?? []).map(String);
   // podman's StringSlice flags: repeated, and each value may hold several, comma-separated.
   const commaList = (key: string) => list(key).flatMap((v) => v.split(','));
@@ -68,7 +69,8 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     dns: commaList('dns'),
     dnsSearch: commaList('dns-search'),
     dnsOptions: commaList('dns-option'),
-    noHosts: Boolean(args['no-hosts']),
+    noHosts: args['no-hosts'] === undefined ? undefined : Boolean(args['no-hosts']),
+    containersConf,
     interactive: Boolean(args.interactive),
     tty: Boolean(args.tty),
     consoleSize,
@@ -89,4 +91,10 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     securityOpts: list('security-opt'),
     kernelMemory: args['kernel-memory'] !== undefined,
   };
+}
+
+/** containers.conf's settings for /etc/hosts and resolv.conf, loaded only when a container is made. */
+export async function containersConfEtc(): Promise<ContainersConfEtc> {
+  const { readContainersConfEtc } = await import('../../config/containers-conf.js');
+  return readContainersConfEtc();
 }

@@ -14,6 +14,7 @@ import { ContainerStore } from '../../store/containers.js';
 import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { newId, randomName, NAME_PATTERN } from '../../util/ids.js';
+import type { ContainersConfEtc } from '../../config/containers-conf.js';
 import type { EngineContext } from '../context.js';
 import type { ContainerRecord } from './record.js';
 import { parseSignal } from './lifecycle.js';
@@ -49,8 +50,10 @@ export interface ContainerCreateOptions {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
-  /** --no-hosts: the image's own /etc/hosts. */
+  /** --no-hosts: the image's own /etc/hosts; undefined: containers.conf's no_hosts. */
   noHosts?: boolean;
+  /** containers.conf's [containers] settings for /etc/hosts and resolv.conf (read by the CLI). */
+  containersConf?: ContainersConfEtc;
   interactive: boolean;
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -147,8 +150,14 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   }
   const image = await resolveImage(ctx, options.image);
   const requested = parseNetworkMode(options.network);
-  const etcOptions = parseEtcOptions({ addHosts: options.addHosts ?? [], dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [], noHosts: Boolean(options.noHosts) });
+  const conf = options.containersConf;
+  const etcOptions = parseEtcOptions({
+    addHosts: options.addHosts ?? [], dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [], noHosts: options.noHosts ?? conf?.noHosts ?? false,
+  });
   if (options.hostname !== undefined) checkHostname(options.hostname);
+  if ((requested.mode === 'none' || requested.mode === 'container') && (options.dns?.length || options.dnsSearch?.length || options.dnsOptions?.length)) {
+    throw new InvalidArgumentError(`conflicting options: dns and the network mode: ${requested.mode}`);
+  }
   const joined = requested.mode === 'container' ? await lookupNetworkContainer(ctx, requested.nameOrId) : undefined;
   if (joined && etcOptions.extraHosts.length) {
     throw new InvalidArgumentError('cannot set extra host entries when the container is joined to another containers network namespace: invalid configuration');
@@ -208,15 +217,20 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       if (!etcOptions.noHosts) {
         etcFiles.hosts = join(userData, 'hosts');
         const containerIp = slirp ? SLIRP.containerIp : network.mode === 'none' ? '127.0.0.1' : undefined;
+        const internalIp = conf?.hostContainersInternalIp ?? '';
         await fsp.writeFile(etcFiles.hosts, hostsFile({
-          hostname, name, extraHosts: etcOptions.extraHosts, base: readHostsBase(), containerIp, hostContainersInternal: hostContainersInternalIp(),
+          hostname, name, extraHosts: etcOptions.extraHosts, base: readHostsBase(conf?.baseHostsFile ?? '', layerDirs), containerIp,
+          hostContainersInternal: internalIp === 'none' ? undefined : internalIp || hostContainersInternalIp(),
         }));
       }
       // podman writes none for a container without a network (NetworkDisabled): the image's stays.
       if (!etcOptions.noResolvConf && network.mode !== 'none') {
         etcFiles.resolvConf = join(userData, 'resolv.conf');
         await fsp.writeFile(etcFiles.resolvConf, resolvConf({
-          nameservers: etcOptions.nameservers, searches: etcOptions.searches, options: etcOptions.dnsOptions,
+          // containers.conf's first, then the flags' (podman's generateResolvConf).
+          nameservers: [...(conf?.dnsServers ?? []), ...etcOptions.nameservers],
+          searches: [...(conf?.dnsSearches ?? []), ...etcOptions.searches],
+          options: [...(conf?.dnsOptions ?? []), ...etcOptions.dnsOptions],
           privateNetns: network.mode !== 'host', networkDns: slirp ? SLIRP.dns : undefined,
         }));
       }
@@ -514,12 +528,19 @@ function usesHost(network: NetworkMode): boolean {
   return network.mode === 'host' || (network.mode === 'container' && network.host === true);
 }
 
-/** The host's /etc/hosts, podman's default base for a container's; empty when the host has none. */
-function readHostsBase(): string {
+/**
+ * The base of a container's /etc/hosts, per containers.conf's base_hosts_file:
+ * '' the host's /etc/hosts (empty when the host has none), 'none' nothing,
+ * 'image' the image's own, else that file.
+ */
+function readHostsBase(setting: string, layerDirs: string[]): string {
+  if (setting === 'none') return '';
+  if (setting === 'image') return readImageFile(layerDirs, 'etc/hosts')?.toString('utf8') ?? '';
   try {
-    return readFileSync('/etc/hosts', 'utf8');
-  } catch {
-    return '';
+    return readFileSync(setting || '/etc/hosts', 'utf8');
+  } catch (err) {
+    if (setting === '') return '';
+    throw new InvalidArgumentError(`reading base_hosts_file ${setting} of containers.conf: ${(err as Error).message}`);
   }
 }
 

@@ -2,7 +2,8 @@
 // (--add-host, --no-hosts, --dns, --dns-search, --dns-option, --hostname),
 // their inspect fields, and bad values refused before anything is created.
 // No name is resolved and no address contacted: the tests only read files.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname as hostHostname } from 'node:os';
 import test from 'ava';
 import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
@@ -121,6 +122,44 @@ test.serial('inspect: Dns, DnsSearch, DnsOptions, ExtraHosts, Hostname, NetworkM
   await env.skiff(['rm', id, plain.Id]);
 });
 
+test.serial('containers.conf (CONTAINERS_CONF): base_hosts_file, host_containers_internal_ip, dns_servers, dns_searches, dns_options, no_hosts', async (t) => {
+  const base = join(env.dir, 'base-hosts');
+  writeFileSync(base, '192.0.2.10 baseone\n192.0.2.11 basetwo #comment\n');
+  const conf = join(env.dir, 'containers.conf');
+  writeFileSync(conf, [
+    '[containers]',
+    `base_hosts_file = "${base}"`,
+    'host_containers_internal_ip = "192.0.2.99"',
+    'dns_servers = ["192.0.2.53", "192.0.2.54"]',
+    'dns_searches = ["conf.example"]',
+    'dns_options = ["ndots:4"]',
+    '',
+  ].join('\n'));
+  const withConf = { env: { CONTAINERS_CONF: conf } };
+  const r = await env.skiff(['run', '--rm', '--name', 'confd', '--add-host', 'cli.example:192.0.2.12', IMG, 'cat', '/etc/hosts'], withConf);
+  t.deepEqual(entries(r.stdout), [
+    '192.0.2.12\tcli.example', '192.0.2.10\tbaseone', '192.0.2.11\tbasetwo', '127.0.0.1\tlocalhost', '::1\tlocalhost',
+    '192.0.2.99\thost.containers.internal', `10.0.2.100\t${r.stdout.split('\n').at(-1)!.split('\t')[1]!.split(' ')[0]} confd`,
+  ]);
+  // A name the base file has already: no entry of the container's own (podman's 5 lines).
+  const named = await env.skiff(['run', '--rm', '--name', 'baseone', '--hostname', 'baseone', IMG, 'cat', '/etc/hosts'], withConf);
+  t.is(entries(named.stdout).length, 5, named.stdout);
+  // The servers replace the slirp4netns forwarder and the host's; --dns and --dns-search come after the file's.
+  const resolv = await env.skiff(['run', '--rm', '--dns', '192.0.2.55', '--dns-search', 'cli.example', IMG, 'cat', '/etc/resolv.conf'], withConf);
+  t.is(resolv.stdout, 'search conf.example cli.example\nnameserver 192.0.2.53\nnameserver 192.0.2.54\nnameserver 192.0.2.55\noptions ndots:4');
+  // Inspect shows the flags' values only, as podman.
+  const id = (await env.skiff(['create', '--dns', '192.0.2.55', IMG, 'true'], withConf)).stdout;
+  t.is((await env.skiff(['inspect', '--format', '{{.HostConfig.Dns}}', id])).stdout, '[192.0.2.55]');
+  await env.skiff(['rm', id]);
+  writeFileSync(conf, '[containers]\nno_hosts = true\n');
+  const noHosts = await env.skiff(['run', '--rm', IMG, 'sh', '-c', 'cat /etc/hosts 2>&1; true'], withConf);
+  t.false(noHosts.stdout.includes('host.containers.internal'), noHosts.stdout);
+  const bad = await env.skiff(['run', '--rm', '--add-host', 'a:192.0.2.1', IMG, 'true'], { ...withConf, exit: 125 });
+  t.is(bad.stderr.trim(), 'Error: --no-hosts and --add-host cannot be set together');
+  const overridden = await env.skiff(['run', '--rm', '--no-hosts=false', IMG, 'cat', '/etc/hosts'], withConf);
+  t.true(overridden.stdout.includes('localhost'), overridden.stdout);
+});
+
 const refused = test.macro(async (t, args: string[], message: string) => {
   const before = (await env.skiff(['ps', '-aq'])).stdout;
   const r = await env.skiff(['create', '--name', 'refused', ...args, IMG, 'true'], { exit: 125 });
@@ -137,3 +176,5 @@ test.serial('--dns not an IP', refused, ['--dns', 'dns.example'], 'dns.example i
 test.serial('--dns-search that would inject a resolv.conf line', refused, ['--dns-search', 'a.example\nnameserver 6.6.6.6'], '"a.example\\nnameserver 6.6.6.6" is not a valid domain');
 test.serial('--dns-option that would inject a resolv.conf line', refused, ['--dns-option', 'ndots:1\nnameserver 6.6.6.6'], 'invalid DNS option "ndots:1\\nnameserver 6.6.6.6"');
 test.serial('--hostname with a newline', refused, ['--hostname', 'a\n6.6.6.6 evil'], 'invalid hostname "a\\n6.6.6.6 evil": at most 64 characters, no spaces, control characters or #');
+test.serial('--dns with --network none', refused, ['--network', 'none', '--dns', '1.1.1.1'], 'conflicting options: dns and the network mode: none');
+test.serial('--dns-search with --network container:', refused, ['--network', 'container:nosuch', '--dns-search', 'a.example'], 'conflicting options: dns and the network mode: container');
