@@ -28,7 +28,7 @@ __skiff_flags() {
     "container attach"|"attach") echo "--detach-keys --no-stdin --sig-proxy --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container stop"|"stop") echo "--all -a --cidfile --filter -f --ignore -i --latest -l --time -t --timeout --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container kill"|"kill") echo "--all -a --cidfile --latest -l --signal -s --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
-    "container rm"|"rm"|"container remove") echo "--force -f --all -a --cidfile --filter --ignore -i --latest -l --time -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container rm"|"rm"|"container remove") echo "--depend --force -f --all -a --cidfile --filter --ignore -i --latest -l --time -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container ps"|"ps"|"container ls"|"container list") echo "--all -a --filter -f --quiet -q --no-trunc --format --noheading --size -s --last -n --latest -l --sort --external --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container logs"|"logs") echo "--follow -f --latest -l --names -n --since --until --tail --timestamps -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container wait"|"wait") echo "--condition --interval -i --latest -l --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;

@@ -13,7 +13,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import type { ContainerRecord } from './record.js';
-import { containerIds, listContainers, loadContainer, resolveContainer, type ContainerInfo } from './record.js';
+import { containerIds, listContainers, loadContainer, resolveContainer, resolveContainerId, type ContainerInfo } from './record.js';
 
 /** A container some others depend on is not removed before them (podman's ErrCtrExists). */
 export class DependentContainersError extends SkiffError {
@@ -145,19 +145,30 @@ export async function removeJoinedHostsEntry(ctx: EngineContext, record: Contain
 }
 
 /**
- * `ids` reordered so that a container comes after every container that
- * joins its network namespace (rm --all removes them in this order).
+ * `targets` (names or ids) reordered so that a container comes after every
+ * container that joins its network namespace (rm removes them in this order);
+ * with `depend`, those joining containers are added first (rm --depend), by id.
  */
-export async function orderForRemoval(ctx: EngineContext, ids: string[]): Promise<string[]> {
+export async function orderForRemoval(ctx: EngineContext, targets: string[], options: { depend?: boolean } = {}): Promise<string[]> {
   const joins = new Map<string, string>();
   for (const c of await listContainers(ctx, { all: true })) {
     if (c.record.spec.network.mode === 'container') joins.set(c.record.id, c.record.spec.network.id);
   }
-  // Depth: how many containers join this one's namespace in a chain; the deepest go last.
-  const depth = (id: string): number => {
-    let d = 0;
-    for (const [joiner, joined] of joins) if (joined === id) d = Math.max(d, 1 + depth(joiner));
-    return d;
-  };
-  return ids.map((id, i) => ({ id, i, d: depth(id) })).sort((a, b) => a.d - b.d || a.i - b.i).map((x) => x.id);
+  const joiners = (id: string) => [...joins].filter(([, joined]) => joined === id).map(([joiner]) => joiner);
+  // Depth: how long the longest chain of containers joining this one is; the deepest go last.
+  const depth = (id: string | undefined): number => (id === undefined ? 0 : Math.max(0, ...joiners(id).map((j) => 1 + depth(j))));
+  const list = await Promise.all(targets.map(async (target) => ({ target, id: await resolveContainerId(ctx, target, { includeRemoving: true }).catch(() => undefined) })));
+  if (options.depend) {
+    const seen = new Set(list.map((e) => e.id).filter(Boolean));
+    const add = (id: string) => {
+      for (const j of joiners(id)) {
+        if (seen.has(j)) continue;
+        seen.add(j);
+        list.push({ target: j, id: j });
+        add(j);
+      }
+    };
+    for (const e of [...list]) if (e.id) add(e.id);
+  }
+  return list.map((e, i) => ({ ...e, i, d: depth(e.id) })).sort((a, b) => a.d - b.d || a.i - b.i).map((e) => e.target);
 }

@@ -87,6 +87,18 @@ test.serial('rm of a container whose namespace another joins fails with podman\'
   t.is((await env.skiff(['ps', '-aq'])).stdout, '');
 });
 
+test.serial('rm --depend removes the containers joining it first, recursively (podman\'s 055-rm "--depend")', async (t) => {
+  const owner = (await env.skiff(['create', '--name', 'chain0', IMG, 'true'])).stdout;
+  const one = (await env.skiff(['create', '--name', 'chain1', '--network', 'container:chain0', IMG, 'true'])).stdout;
+  const two = (await env.skiff(['create', '--name', 'chain2', '--network', 'container:chain1', IMG, 'true'])).stdout;
+  const other = (await env.skiff(['create', '--name', 'bystander', IMG, 'true'])).stdout;
+  const r = await env.skiff(['rm', '--depend', 'chain0']);
+  t.deepEqual(r.lines, [two, one, 'chain0']);
+  t.is((await env.skiff(['ps', '-aq', '--no-trunc'])).stdout, other);
+  t.truthy(owner);
+  await env.skiff(['rm', other]);
+});
+
 test.serial('--network ns:PATH joins an existing namespace (another container\'s /proc/PID/ns/net)', async (t) => {
   await env.skiff(['run', '-d', '--name', 'nsowner', '--network', 'none', IMG, 'sleep', '1000']);
   const pid = (await env.skiff(['inspect', '--format', '{{.State.Pid}}', 'nsowner'])).stdout;
