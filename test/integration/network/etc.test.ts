@@ -67,6 +67,10 @@ test.serial('/etc/resolv.conf: the slirp4netns forwarder first, then the host\'s
   const servers = r.stdout.split('\n').filter((l) => l.startsWith('nameserver '));
   t.is(servers[0], 'nameserver 10.0.2.3');
   t.false(servers.some((s) => /^nameserver (127\.|::1$)/.test(s)), r.stdout);
+  // podman keeps the host's other servers after the forwarder (skiff once wrote the forwarder alone).
+  const hostServers = readFileSync('/etc/resolv.conf', 'utf8').split('\n').map((l) => /^nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(l)?.[1]).filter((ip): ip is string => ip !== undefined && !ip.startsWith('127.'));
+  for (const ip of hostServers) t.true(servers.includes(`nameserver ${ip}`), `host nameserver ${ip} missing:\n${r.stdout}`);
+  t.true(hostServers.length > 0 || servers.includes('nameserver 8.8.8.8'), r.stdout);
 });
 
 test.serial('/etc/resolv.conf: --dns, --dns-search, --dns-option (and --dns-opt), as podman writes them', async (t) => {
