@@ -1,5 +1,5 @@
 import { promises as fsp, readFileSync, readlinkSync, statSync, statfsSync } from 'node:fs';
-import { hostname as hostname_ } from 'node:os';
+import { hostname as hostHostname } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
@@ -203,12 +203,12 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
 
   try {
     // podman: a container on the host's network is named as the host unless told otherwise.
-    const hostname = options.hostname ?? (usesHost(network) ? hostname_() : id.slice(0, 12));
+    const hostname = options.hostname ?? (usesHost(network) ? hostHostname() : id.slice(0, 12));
     const userData = ctx.layout.containerUserData(id);
     await fsp.mkdir(userData, { recursive: true });
     const etcFiles: ContainerSpec['etcFiles'] = { hostname: join(userData, 'hostname'), containerEnv: join(userData, '.containerenv') };
     if (joined) {
-      // podman: the joined container's hosts and resolv.conf, with this one's names added on 127.0.0.1.
+      // podman: the joined container's hosts and resolv.conf (this one's names go into its hosts at start, see joinNetworkContainer).
       const shared = joined.record.spec.etcFiles;
       if (shared.hosts && !etcOptions.noHosts) etcFiles.hosts = shared.hosts;
       if (shared.resolvConf && !etcOptions.noResolvConf) etcFiles.resolvConf = shared.resolvConf;
