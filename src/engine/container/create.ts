@@ -203,7 +203,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
 
   try {
     // podman: a container on the host's network is named as the host unless told otherwise.
-    const hostname = options.hostname ?? (usesHost(network) ? hostHostname() : id.slice(0, 12));
+    const hostname = options.hostname ?? (network.mode === 'host' ? hostHostname() : id.slice(0, 12));
     const userData = ctx.layout.containerUserData(id);
     await fsp.mkdir(userData, { recursive: true });
     const etcFiles: ContainerSpec['etcFiles'] = { hostname: join(userData, 'hostname'), containerEnv: join(userData, '.containerenv') };

@@ -70,10 +70,10 @@ export async function joinNetworkContainer(
     await start(network.id);
     dep = await loadContainer(ctx, network.id);
   }
-  await addJoinedHostsEntry(ctx, network.id, record);
-  if (network.host) return;
   const pid = dep?.state.status === 'running' ? dep.state.pid : undefined;
   if (!dep || !pid) throw new SkiffError('ESTATE', `cannot join the network namespace of container ${network.id}: it is not running: container state improper`);
+  await addJoinedHostsEntry(ctx, network.id, record);
+  if (network.host) return;
   // Its netns file while it lives (slirp4netns), or its init's namespace: a path that is right for this start only.
   const path = dep.record.spec.netnsPath ?? `/proc/${pid}/ns/net`;
   const file = join(ctx.layout.containerBundle(record.id), 'config.json');

@@ -2,6 +2,7 @@
 // (another container's, with its /etc/hosts and resolv.conf, and podman's
 // dependency that keeps `rm` from removing it first) and ns:PATH; private and
 // --net as podman maps them rootless. Only namespaces the tests made are joined.
+import { networkInterfaces } from 'node:os';
 import test from 'ava';
 import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
 import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
@@ -107,6 +108,16 @@ test.serial('--network ns:PATH joins an existing namespace (another container\'s
   // And joining a none container by name works too (its init's namespace, no netns file).
   t.is(await netnsOf(['--network', 'container:nsowner']), owner);
   await env.skiff(['rm', '-f', '-t', '0', 'nsowner']);
+});
+
+test.serial('container: of a container on the host network is on the host network too, with its own hostname', async (t) => {
+  await env.skiff(['run', '-d', '--name', 'hostowner', '--network', 'host', IMG, 'sleep', '1000']);
+  const r = await env.skiff(['run', '--rm', '--network', 'container:hostowner', IMG, 'sh', '-c', 'cat /proc/net/dev; hostname']);
+  const inside = r.lines.slice(2, -1).map((l) => l.split(':')[0]!.trim());
+  for (const name of Object.keys(networkInterfaces())) t.true(inside.includes(name), `host interface ${name} missing: ${inside.join(' ')}`);
+  t.regex(r.lines.at(-1)!, /^[0-9a-f]{12}$/);
+  t.is(await netnsOf(['--network', 'container:hostowner']), await netnsOf(['--network', 'host']));
+  await env.skiff(['rm', '-f', '-t', '0', 'hostowner']);
 });
 
 test.serial('--network private is slirp4netns rootless (podman)', async (t) => {
