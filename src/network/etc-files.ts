@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { InvalidArgumentError } from '../util/errors.js';
@@ -54,6 +54,19 @@ export function removeJoinedHostsLine(hosts: string, hostname: string, name: str
     .filter((e) => !(e.ip === '127.0.0.1' && e.names.some((n) => n === hostname || n === name)))
     .map(formatLine)
     .join('');
+}
+
+/**
+ * Takes the line joinedHostsLine added for (hostname, name) out of the hosts
+ * file at `path`, in place (the file is bind-mounted into running
+ * containers: a new inode would not be seen). A missing file is fine. The
+ * caller serialises writers (the joined container's lock).
+ */
+export async function dropJoinedHostsLine(path: string, hostname: string, name: string): Promise<void> {
+  const current = await fsp.readFile(path, 'utf8').catch(() => undefined);
+  if (current === undefined) return;
+  const next = removeJoinedHostsLine(current, hostname, name);
+  if (next !== current) await fsp.writeFile(path, next);
 }
 
 function withFreeNames(entries: HostEntry[], existing: HostEntry[]): string {

@@ -328,6 +328,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       storage,
       network,
       netnsFile,
+      ...(joined && etcFiles.hosts ? { joinedHosts: { containerId: joined.record.id, path: etcFiles.hosts, hostname, name } } : {}),
       consoleSize: spec.consoleSize,
       timeout: options.timeout || undefined,
       monitorPidFile: record.monitorPidFile,

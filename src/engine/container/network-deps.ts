@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { joinedHostsLine, removeJoinedHostsLine } from '../../network/etc-files.js';
+import { dropJoinedHostsLine, joinedHostsLine, removeJoinedHostsLine } from '../../network/etc-files.js';
 import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
 import { SkiffError } from '../../util/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../../util/fs.js';
@@ -124,7 +124,11 @@ async function addJoinedHostsEntry(ctx: EngineContext, joinedId: string, record:
   });
 }
 
-/** Takes `record`'s line out of the hosts file it shares (at its removal). Needs no lock held. */
+/**
+ * Takes `record`'s line out of the hosts file it shares, at its removal (its
+ * monitor already does when it exits; this covers a monitor killed with -9).
+ * Needs no lock held.
+ */
 export async function removeJoinedHostsEntry(ctx: EngineContext, record: ContainerRecord): Promise<void> {
   const hosts = record.spec.etcFiles.hosts;
   const network = record.spec.network;
@@ -132,11 +136,7 @@ export async function removeJoinedHostsEntry(ctx: EngineContext, record: Contain
   await new ContainerStore(ctx.layout).withContainerLock(network.id, async () => {
     const list = (await readJsonIfExists<JoinedEntry[]>(joinedListFile(hosts))) ?? [];
     if (!list.some((e) => e.id === record.id)) return;
-    const current = await fsp.readFile(hosts, 'utf8').catch(() => undefined);
-    if (current !== undefined) {
-      const next = removeJoinedHostsLine(current, record.spec.hostname, record.name);
-      if (next !== current) await fsp.writeFile(hosts, next);
-    }
+    await dropJoinedHostsLine(hosts, record.spec.hostname, record.name);
     await writeJsonAtomic(joinedListFile(hosts), list.filter((e) => e.id !== record.id));
   }).catch((err: unknown) => {
     // The container it joined is gone already, with its hosts file.

@@ -42,14 +42,17 @@ test.serial('--network container:NAME joins its namespace (same net:[inode], its
   t.regex(head!, /^10\.0\.2\.100\towner netowner$/m, 'the owner\'s hosts file');
   t.regex(head!, /^127\.0\.0\.1\t[0-9a-f]{12} joiner$/m, 'its own names added on 127.0.0.1');
   t.is(resolv!.trim(), (await env.skiff(['exec', 'netowner', 'cat', '/etc/resolv.conf'])).stdout);
-  // As podman: the line is added when the joiner starts, not at create; it goes when the joiner is removed,
-  // and the line of a --rm joiner its monitor removed goes when the next one joins.
+  // As podman: the line is added when the joiner starts, not at create, and goes when it exits (the --rm one's is gone already).
   const kept = (await env.skiff(['create', '--name', 'joiner2', '--network', 'container:netowner', IMG, 'sleep', '1000'])).stdout;
   t.notRegex((await env.skiff(['exec', 'netowner', 'cat', '/etc/hosts'])).stdout, /joiner2/);
   await env.skiff(['start', kept]);
   const hosts = (await env.skiff(['exec', 'netowner', 'cat', '/etc/hosts'])).stdout;
   t.regex(hosts, /^127\.0\.0\.1\t[0-9a-f]{12} joiner2$/m);
   t.notRegex(hosts, / joiner$/m, 'the --rm joiner\'s line is gone');
+  await env.skiff(['stop', '-t', '0', kept]);
+  t.notRegex((await env.skiff(['exec', 'netowner', 'cat', '/etc/hosts'])).stdout, /joiner2/, 'gone when it stopped');
+  await env.skiff(['start', kept]);
+  t.regex((await env.skiff(['exec', 'netowner', 'cat', '/etc/hosts'])).stdout, /^127\.0\.0\.1\t[0-9a-f]{12} joiner2$/m, 'back when it started again');
   await env.skiff(['rm', '-f', '-t', '0', kept]);
   t.notRegex((await env.skiff(['exec', 'netowner', 'cat', '/etc/hosts'])).stdout, /joiner2/);
 });
