@@ -12,6 +12,7 @@
 import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
+import { dropJoinedHostsLine } from '../network/etc-files.js';
 import { createNetns } from '../network/netns.js';
 import { startSlirp4netns } from '../network/slirp4netns.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
@@ -116,6 +117,7 @@ class Monitor {
       diagnostic(problem);
       error = error ? `${error}; ${problem}` : problem;
     }
+    if (c.joinedHosts) await this.leaveJoinedHosts(c.joinedHosts);
     this.log?.close();
     await this.recordExit(exitCode, error);
     await this.attachServer.close(exitCode, error);
@@ -245,6 +247,13 @@ class Monitor {
     await exited?.catch(() => undefined);
     this.sync({ event: 'error', ...failure });
     return { exitCode: failure.exitCode, error: failure.message };
+  }
+
+  /** Takes this container's line out of the hosts file it shares, under the joined container's lock (gone with it is fine). */
+  private async leaveJoinedHosts(joined: NonNullable<MonitorConfig['joinedHosts']>): Promise<void> {
+    await this.store.withContainerLock(joined.containerId, () => dropJoinedHostsLine(joined.path, joined.hostname, joined.name)).catch((err: Error) => {
+      if (!(err instanceof ContainerGoneError)) diagnostic(`removing the line of ${joined.name} from ${joined.path}: ${err.message}`);
+    });
   }
 
   private get store(): ContainerStore {

@@ -28,6 +28,8 @@ export interface MonitorConfig {
   storage: StorageMount;
   network: NetworkMode;
   netnsFile?: string;
+  /** --network container:: the line its start added to the joined container's hosts file, taken out when it exits (as podman). */
+  joinedHosts?: { containerId: string; path: string; hostname: string; name: string };
   consoleSize?: { rows: number; cols: number };
   /** --timeout: seconds after the start when the monitor kills the container (its exit code is then -1). */
   timeout?: number;

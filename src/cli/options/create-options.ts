@@ -1,3 +1,4 @@
+import type { ContainersConfEtc } from '../../config/containers-conf.js';
 import type { ContainerCreateOptions } from '../../engine/container/create.js';
 import type { OptionSpec, ParsedArgs } from '../command.js';
 import { REPLACE_OPTION } from './replace-option.js';
@@ -14,7 +15,12 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   user: { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   entrypoint: { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' },
   hostname: { alias: 'h', type: 'string', describe: 'Set container hostname' },
-  network: { alias: 'net', type: 'string', default: 'slirp4netns', describe: 'Network mode: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]' },
+  network: { alias: 'net', type: 'string', default: 'slirp4netns', describe: 'Network mode: none, host, private, slirp4netns[:allow_host_loopback=true,mtu=N], container:NAME|ID (join its network namespace), ns:PATH' },
+  'add-host': { type: 'string', array: true, describe: 'Add a custom host-to-IP mapping (host:ip) to /etc/hosts' },
+  dns: { type: 'string', array: true, describe: 'Set custom DNS servers (none: leave the image\'s /etc/resolv.conf)' },
+  'dns-search': { type: 'string', array: true, describe: 'Set custom DNS search domains (.: none)' },
+  'dns-option': { alias: 'dns-opt', type: 'string', array: true, describe: 'Set custom DNS options' },
+  'no-hosts': { type: 'boolean', describe: 'Do not create /etc/hosts within the container, instead use the version from the image' },
   interactive: { alias: 'i', type: 'boolean', default: false, describe: 'Keep STDIN open even if not attached' },
   tty: { alias: 't', type: 'boolean', default: false, describe: 'Allocate a pseudo-TTY for the container' },
   rm: { type: 'boolean', default: false, describe: 'Remove the container when it exits' },
@@ -35,8 +41,10 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
 };
 
 /** The only place run/create read raw argv: flags to engine options. */
-export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; cols: number }): ContainerCreateOptions {
+export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; cols: number }, containersConf?: ContainersConfEtc): ContainerCreateOptions {
   const list = (key: string) => ((args[key] as string[] | undefined) ?? []).map(String);
+  // podman's StringSlice flags: repeated, and each value may hold several, comma-separated.
+  const commaList = (key: string) => list(key).flatMap((v) => v.split(','));
   const labels: Record<string, string> = {};
   for (const l of list('label')) {
     const at = l.indexOf('=');
@@ -57,6 +65,12 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     user: args.user as string | undefined,
     hostname: args.hostname as string | undefined,
     network: String(args.network ?? 'slirp4netns'),
+    addHosts: commaList('add-host'),
+    dns: commaList('dns'),
+    dnsSearch: commaList('dns-search'),
+    dnsOptions: commaList('dns-option'),
+    noHosts: args['no-hosts'] === undefined ? undefined : Boolean(args['no-hosts']),
+    containersConf,
     interactive: Boolean(args.interactive),
     tty: Boolean(args.tty),
     consoleSize,
@@ -77,4 +91,10 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     securityOpts: list('security-opt'),
     kernelMemory: args['kernel-memory'] !== undefined,
   };
+}
+
+/** containers.conf's settings for /etc/hosts and resolv.conf, loaded only when a container is made. */
+export async function containersConfEtc(): Promise<ContainersConfEtc> {
+  const { readContainersConfEtc } = await import('../../config/containers-conf.js');
+  return readContainersConfEtc();
 }

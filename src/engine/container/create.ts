@@ -1,10 +1,12 @@
-import { promises as fsp, readFileSync, statSync } from 'node:fs';
+import { promises as fsp, readFileSync, readlinkSync, statSync, statfsSync } from 'node:fs';
+import { hostname as hostHostname } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
 import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
 import { SLIRP } from '../../network/slirp4netns.js';
-import { hostsFile, resolvConf } from '../../network/etc-files.js';
+import { checkHostname, hostContainersInternalIp, hostsFile, parseEtcOptions, resolvConf } from '../../network/etc-files.js';
+import { parseNetworkMode } from '../../network/mode.js';
 import { generateRuntimeSpec, CapabilityError } from '../../runtime/spec/generate.js';
 import { runtimeFlagArgs } from '../../runtime/driver.js';
 import type { ContainerSpec, NetworkMode } from '../../runtime/spec/container-spec.js';
@@ -12,6 +14,7 @@ import { ContainerStore } from '../../store/containers.js';
 import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { newId, randomName, NAME_PATTERN } from '../../util/ids.js';
+import type { ContainersConfEtc } from '../../config/containers-conf.js';
 import type { EngineContext } from '../context.js';
 import type { ContainerRecord } from './record.js';
 import { parseSignal } from './lifecycle.js';
@@ -20,6 +23,7 @@ import { matchImage, resolveImage } from '../image/images.js';
 import type { ImageRecord } from '../../store/images.js';
 import { imagePathType, readImageFile } from '../../image/layer/read-file.js';
 import { ContainerStartError } from '../errors.js';
+import { lookupNetworkContainer } from './network-deps.js';
 
 export interface ContainerCreateOptions {
   image: string;
@@ -40,6 +44,16 @@ export interface ContainerCreateOptions {
   user?: string;
   hostname?: string;
   network: string;
+  /** --add-host HOST:IP entries, first in /etc/hosts. */
+  addHosts?: string[];
+  /** --dns servers, or ['none'] for no resolv.conf of skiff's (the image's stays). */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** --no-hosts: the image's own /etc/hosts; undefined: containers.conf's no_hosts. */
+  noHosts?: boolean;
+  /** containers.conf's [containers] settings for /etc/hosts and resolv.conf (read by the CLI). */
+  containersConf?: ContainersConfEtc;
   interactive: boolean;
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -135,7 +149,23 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     throw new InvalidArgumentError(`invalid argument "${options.timeout}" for "--timeout" flag: a whole number of seconds, 0 for no limit`);
   }
   const image = await resolveImage(ctx, options.image);
-  const network = parseNetworkMode(options.network);
+  const requested = parseNetworkMode(options.network);
+  const conf = options.containersConf;
+  const etcOptions = parseEtcOptions({
+    addHosts: options.addHosts ?? [], dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [], noHosts: options.noHosts ?? conf?.noHosts ?? false,
+  });
+  if (options.hostname !== undefined) checkHostname(options.hostname);
+  if ((requested.mode === 'none' || requested.mode === 'container') && (options.dns?.length || options.dnsSearch?.length || options.dnsOptions?.length)) {
+    throw new InvalidArgumentError(`conflicting options: dns and the network mode: ${requested.mode}`);
+  }
+  const joined = requested.mode === 'container' ? await lookupNetworkContainer(ctx, requested.nameOrId) : undefined;
+  if (joined && etcOptions.extraHosts.length) {
+    throw new InvalidArgumentError('cannot set extra host entries when the container is joined to another containers network namespace: invalid configuration');
+  }
+  const network: NetworkMode = requested.mode === 'container'
+    ? { mode: 'container', id: joined!.record.id, ...(usesHost(joined!.record.spec.network) ? { host: true } : {}) }
+    : requested;
+  if (network.mode === 'ns') checkNetnsPath(network.path);
   const imageConfig = image.config.config ?? {};
   const { entrypoint, cmd } = resolveCommand(imageConfig, options);
   if (entrypoint.length + cmd.length === 0) {
@@ -172,17 +202,42 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   }
 
   try {
-    const hostname = options.hostname ?? id.slice(0, 12);
+    // podman: a container on the host's network is named as the host unless told otherwise.
+    const hostname = options.hostname ?? (network.mode === 'host' ? hostHostname() : id.slice(0, 12));
     const userData = ctx.layout.containerUserData(id);
     await fsp.mkdir(userData, { recursive: true });
-    const etcFiles = { hosts: join(userData, 'hosts'), resolvConf: join(userData, 'resolv.conf'), hostname: join(userData, 'hostname'), containerEnv: join(userData, '.containerenv') };
-    const slirp = network.mode === 'slirp4netns';
-    const etcInput = { hostname, name, ip: slirp ? SLIRP.containerIp : undefined, hostGateway: slirp ? SLIRP.gateway : undefined, nameservers: slirp ? [SLIRP.dns] : undefined };
-    await fsp.writeFile(etcFiles.hosts, network.mode === 'host' ? readFileSync('/etc/hosts', 'utf8') : hostsFile(etcInput));
-    await fsp.writeFile(etcFiles.resolvConf, resolvConf(etcInput));
+    const etcFiles: ContainerSpec['etcFiles'] = { hostname: join(userData, 'hostname'), containerEnv: join(userData, '.containerenv') };
+    if (joined) {
+      // podman: the joined container's hosts and resolv.conf (this one's names go into its hosts at start, see joinNetworkContainer).
+      const shared = joined.record.spec.etcFiles;
+      if (shared.hosts && !etcOptions.noHosts) etcFiles.hosts = shared.hosts;
+      if (shared.resolvConf && !etcOptions.noResolvConf) etcFiles.resolvConf = shared.resolvConf;
+    } else {
+      const slirp = network.mode === 'slirp4netns';
+      if (!etcOptions.noHosts) {
+        etcFiles.hosts = join(userData, 'hosts');
+        const containerIp = slirp ? SLIRP.containerIp : network.mode === 'none' ? '127.0.0.1' : undefined;
+        const internalIp = conf?.hostContainersInternalIp ?? '';
+        await fsp.writeFile(etcFiles.hosts, hostsFile({
+          hostname, name, extraHosts: etcOptions.extraHosts, base: readHostsBase(conf?.baseHostsFile ?? '', layerDirs), containerIp,
+          hostContainersInternal: internalIp === 'none' ? undefined : internalIp || hostContainersInternalIp(),
+        }));
+      }
+      // podman writes none for a container without a network (NetworkDisabled): the image's stays.
+      if (!etcOptions.noResolvConf && network.mode !== 'none') {
+        etcFiles.resolvConf = join(userData, 'resolv.conf');
+        await fsp.writeFile(etcFiles.resolvConf, resolvConf({
+          // containers.conf's first, then the flags' (podman's generateResolvConf).
+          nameservers: [...(conf?.dnsServers ?? []), ...etcOptions.nameservers],
+          searches: [...(conf?.dnsSearches ?? []), ...etcOptions.searches],
+          options: [...(conf?.dnsOptions ?? []), ...etcOptions.dnsOptions],
+          privateNetns: network.mode !== 'host', networkDns: slirp ? SLIRP.dns : undefined,
+        }));
+      }
+    }
     await fsp.writeFile(etcFiles.hostname, hostname + '\n');
     // Empty, as podman's for a container that is not --privileged: its presence tells programs they run in a container.
-    await fsp.writeFile(etcFiles.containerEnv, '');
+    await fsp.writeFile(etcFiles.containerEnv!, '');
     // A copy, as podman's: the container sees the zone as it was at create.
     const localtime = zoneFile === undefined ? undefined : join(userData, 'localtime');
     if (localtime) await fsp.copyFile(zoneFile!, localtime);
@@ -191,6 +246,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
     const netnsFile = network.mode === 'slirp4netns' ? ctx.layout.netnsFile(id) : undefined;
+    // container: gets its path at each start (see joinNetworkContainer).
+    const netnsPath = network.mode === 'ns' ? network.path : netnsFile;
     const spec: ContainerSpec = {
       id,
       name,
@@ -203,7 +260,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       terminal: options.tty,
       consoleSize: options.tty ? options.consoleSize : undefined,
       network,
-      netnsPath: netnsFile,
+      netnsPath,
       etcFiles: { ...etcFiles, ...(localtime ? { localtime } : {}) },
       rootfs: storage.driver === 'overlay' ? storage.mergedDir : storage.rootfsDir,
       readOnlyRootfs: options.readOnly,
@@ -245,6 +302,14 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       log: logConfig,
       timeout: options.timeout || undefined,
       monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
+      ...(etcOptions.nameservers.length + etcOptions.searches.length + etcOptions.dnsOptions.length + etcOptions.extraHosts.length ? {
+        dnsConfig: {
+          servers: etcOptions.nameservers,
+          searches: etcOptions.searches,
+          options: etcOptions.dnsOptions,
+          extraHosts: etcOptions.extraHosts.map((e) => `${e.names[0]}:${e.ip}`),
+        },
+      } : {}),
     };
     const monitor: MonitorConfig = {
       id,
@@ -263,6 +328,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       storage,
       network,
       netnsFile,
+      ...(joined && etcFiles.hosts ? { joinedHosts: { containerId: joined.record.id, path: etcFiles.hosts, hostname, name } } : {}),
       consoleSize: spec.consoleSize,
       timeout: options.timeout || undefined,
       monitorPidFile: record.monitorPidFile,
@@ -458,25 +524,49 @@ export function parseSecurityOpts(values: string[]): { noNewPrivileges: boolean 
   return { noNewPrivileges };
 }
 
-/** Parses --network: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]. */
-export function parseNetworkMode(value: string): NetworkMode {
-  const [mode, opts = ''] = value.split(/:(.*)/s, 2);
-  if (mode === 'none' || mode === 'host') {
-    if (opts) throw new InvalidArgumentError(`network mode "${mode}" takes no options`);
-    return { mode };
+/** Whether a container with this network mode is on the host's network namespace. */
+function usesHost(network: NetworkMode): boolean {
+  return network.mode === 'host' || (network.mode === 'container' && network.host === true);
+}
+
+/**
+ * The base of a container's /etc/hosts, per containers.conf's base_hosts_file:
+ * '' the host's /etc/hosts (empty when the host has none), 'none' nothing,
+ * 'image' the image's own, else that file.
+ */
+function readHostsBase(setting: string, layerDirs: string[]): string {
+  if (setting === 'none') return '';
+  if (setting === 'image') return readImageFile(layerDirs, 'etc/hosts')?.toString('utf8') ?? '';
+  try {
+    return readFileSync(setting || '/etc/hosts', 'utf8');
+  } catch (err) {
+    if (setting === '') return '';
+    throw new InvalidArgumentError(`reading base_hosts_file ${setting} of containers.conf: ${(err as Error).message}`);
   }
-  if (mode === 'slirp4netns' || mode === 'default' || mode === '') {
-    let allowHostLoopback = false;
-    let mtu = 65520;
-    for (const opt of opts.split(',').filter(Boolean)) {
-      const [k, v] = opt.split('=');
-      if (k === 'allow_host_loopback') allowHostLoopback = v === 'true';
-      else if (k === 'mtu' && /^\d+$/.test(v)) mtu = Number(v);
-      else throw new InvalidArgumentError(`unknown slirp4netns option "${opt}": supported are allow_host_loopback=true|false and mtu=N`);
-    }
-    return { mode: 'slirp4netns', allowHostLoopback, mtu };
+}
+
+/**
+ * Throws, before anything is created, unless `path` is a namespace file
+ * (on nsfs: a /proc/PID/ns/net link or a bind mount of one, as `ip netns add`
+ * makes); a /proc/PID/ns link must also be a network namespace.
+ */
+function checkNetnsPath(path: string): void {
+  const NSFS_MAGIC = 0x6e736673;
+  let type: number;
+  try {
+    type = statfsSync(path).type;
+  } catch (err) {
+    throw new InvalidArgumentError(`network namespace path ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
   }
-  throw new InvalidArgumentError(`unsupported network mode "${value}": use none, host or slirp4netns`, { hint: 'bridge networks and pasta are not available yet' });
+  let link: string | undefined;
+  try {
+    link = readlinkSync(path);
+  } catch {
+    link = undefined;
+  }
+  if (type !== NSFS_MAGIC || (link !== undefined && !link.startsWith('net:'))) {
+    throw new InvalidArgumentError(`network namespace path ${path} is not a network namespace`);
+  }
 }
 
 /** Where the host keeps its time zone files, as podman (and glibc) read them. */

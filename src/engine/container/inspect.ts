@@ -1,3 +1,4 @@
+import type { NetworkMode } from '../../runtime/spec/container-spec.js';
 import { SkiffError } from '../../util/errors.js';
 import { namespaceAddresses } from '../../network/addresses.js';
 import type { EngineContext } from '../context.js';
@@ -47,9 +48,9 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     ImageDigest: record.image.digest ?? '',
     ImageName: record.image.name,
     Rootfs: '',
-    ResolvConfPath: spec.etcFiles.resolvConf,
+    ResolvConfPath: spec.etcFiles.resolvConf ?? '',
     HostnamePath: spec.etcFiles.hostname,
-    HostsPath: spec.etcFiles.hosts,
+    HostsPath: spec.etcFiles.hosts ?? '',
     StaticDir: ctx.layout.containerUserData(record.id),
     ConmonPidFile: record.monitorPidFile ?? '',
     OCIConfigPath: `${ctx.layout.containerBundle(record.id)}/config.json`,
@@ -103,7 +104,11 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       CreateCommand: [],
     },
     HostConfig: {
-      NetworkMode: spec.network.mode,
+      NetworkMode: inspectNetworkMode(spec.network),
+      Dns: record.dnsConfig?.servers ?? [],
+      DnsOptions: record.dnsConfig?.options ?? [],
+      DnsSearch: record.dnsConfig?.searches ?? [],
+      ExtraHosts: record.dnsConfig?.extraHosts ?? [],
       AutoRemove: record.autoRemove,
       ReadonlyRootfs: spec.readOnlyRootfs,
       CapAdd: spec.capAdd,
@@ -121,6 +126,13 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
   };
   // podman's Go field is ID (its JSON key Id): templates use both spellings.
   return Object.defineProperty(doc, 'ID', { get: () => doc.Id, enumerable: false });
+}
+
+/** HostConfig.NetworkMode as podman prints it: the mode, container:ID, or ns:PATH. */
+function inspectNetworkMode(network: NetworkMode): string {
+  if (network.mode === 'container') return `container:${network.id}`;
+  if (network.mode === 'ns') return `ns:${network.path}`;
+  return network.mode;
 }
 
 export type InspectKind = 'container' | 'image' | 'any';

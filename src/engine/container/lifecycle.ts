@@ -9,6 +9,7 @@ import { processAlive, processStartTime, sleep } from '../../util/fs.js';
 import { SIGRTMAX, parseSignal as parseSignalName } from '../../util/signals.js';
 import type { EngineContext } from '../context.js';
 import { thaw } from './freeze.js';
+import { checkNoNetworkDependents, removeJoinedHostsEntry } from './network-deps.js';
 import { isRunningOrPaused, loadContainer, observedState, resolveContainer, resolveContainerId, type ContainerInfo, type ContainerRecord } from './record.js';
 import { ContainerStateError, NoSuchContainerError } from '../errors.js';
 
@@ -228,7 +229,10 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
   let stops = 0;
   // Stopping takes the lock itself: a container seen running now is stopped before we lock.
   const before = await store.readState(id);
-  if (options.force && before && isRunningOrPaused(observedState(before).state.status)) {
+  const runningBefore = before !== undefined && isRunningOrPaused(observedState(before).state.status);
+  // podman: running without --force is that error (exit 2); else, with --force too, the containers joining its network namespace.
+  if (options.force || !runningBefore) await checkNoNetworkDependents(ctx, id);
+  if (options.force && runningBefore) {
     await stopContainer(ctx, id, options.timeout);
     stops++;
   }
@@ -256,7 +260,10 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
       if (stops > 0 && err instanceof NoSuchContainerError) return 'removed' as const;
       throw err;
     });
-    if (outcome === 'removed') return { id, name: record.name };
+    if (outcome === 'removed') {
+      await removeJoinedHostsEntry(ctx, record);
+      return { id, name: record.name };
+    }
     // Started again by someone else between our stop and our lock.
     if (stops >= 3) throw new ContainerStateError(`container ${record.name} keeps being started again; not removed`);
     await stopContainer(ctx, id, options.timeout);

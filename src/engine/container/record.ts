@@ -36,6 +36,8 @@ export interface ContainerRecord {
   monitorPidFile?: string;
   /** --timeout in seconds: the monitor kills the container after it; undefined for no limit. */
   timeout?: number;
+  /** --dns, --dns-search, --dns-option and --add-host as given (inspect's HostConfig); absent when none was. */
+  dnsConfig?: { servers: string[]; searches: string[]; options: string[]; extraHosts: string[] };
 }
 
 /** One published port range: host HOSTIP:HOSTPORT.. → container CONTAINERPORT.. for each protocol. */

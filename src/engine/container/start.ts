@@ -9,6 +9,7 @@ import { nodeChildEnv } from '../../util/exec.js';
 import type { EngineContext } from '../context.js';
 import { loadContainer, resolveContainer } from './record.js';
 import { ContainerStartError, NoSuchContainerError } from '../errors.js';
+import { joinNetworkContainer } from './network-deps.js';
 
 /** The caller's side of an attached container: where output goes and input comes from. */
 export interface AttachStreams {
@@ -124,6 +125,10 @@ export async function startContainer(ctx: EngineContext, nameOrId: string, optio
       options.monitor?.abort();
       return {};
     }
+    await joinNetworkContainer(ctx, info.record, (depId) => startContainer(ctx, depId)).catch((err: unknown) => {
+      options.monitor?.abort();
+      throw err;
+    });
     const monitor = options.monitor ?? (await forkMonitor(ctx));
     const sync = monitor.launch({ config: ctx.layout.containerMonitorConfig(id), attach: Boolean(options.attach), preserveFds: options.preserveFds || undefined });
 

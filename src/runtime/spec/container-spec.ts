@@ -7,7 +7,11 @@
 export type NetworkMode =
   | { mode: 'none' }
   | { mode: 'host' }
-  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number };
+  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number }
+  /** Another container's network namespace (`id`), resolved when this one starts; `host` when that one uses the host's. */
+  | { mode: 'container'; id: string; host?: boolean }
+  /** An existing network namespace file (--network ns:PATH). */
+  | { mode: 'ns'; path: string };
 
 export interface ContainerSpec {
   /** Full 64-hex container id. */
@@ -31,7 +35,8 @@ export interface ContainerSpec {
   netnsPath?: string;
   /** Host files bind-mounted over /etc/hosts, /etc/resolv.conf and /etc/hostname. */
   /** Engine-made files bound into the container; `containerEnv` is /run/.containerenv, podman's marker of a container. */
-  etcFiles: { hosts: string; resolvConf: string; hostname: string; containerEnv?: string; localtime?: string };
+  /** `hosts` is absent with --no-hosts (the image's own), `resolvConf` with --dns none. */
+  etcFiles: { hosts?: string; resolvConf?: string; hostname: string; containerEnv?: string; localtime?: string };
   /** Rootfs path as seen by the runtime (the merged overlay or vfs dir). */
   rootfs: string;
   readOnlyRootfs: boolean;

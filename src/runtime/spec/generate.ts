@@ -129,7 +129,7 @@ export class CapabilityError extends Error {
  *   conflict (see {@link mergeCapabilities}).
  */
 export function generateRuntimeSpec(spec: ContainerSpec): Spec {
-  const hostNetwork = spec.network.mode === 'host';
+  const hostNetwork = usesHostNetwork(spec);
 
   const process: Process = {
     terminal: spec.terminal,
@@ -283,6 +283,11 @@ function buildEnv(spec: ContainerSpec): string[] {
   return [...env.values()];
 }
 
+/** The host's network namespace: --network host, or container: of a container that uses it. */
+function usesHostNetwork(spec: ContainerSpec): boolean {
+  return spec.network.mode === 'host' || (spec.network.mode === 'container' && spec.network.host === true);
+}
+
 /** The mount list, in podman's order, for the container's network and rootless mode. */
 function buildMounts(spec: ContainerSpec): Mount[] {
   const mounts: Mount[] = [
@@ -302,7 +307,7 @@ function buildMounts(spec: ContainerSpec): Mount[] {
   // Mounting sysfs needs CAP_SYS_ADMIN over the network namespace. A rootless
   // container on the host network does not own it, so podman bind-mounts the
   // host's /sys read-only instead.
-  if (spec.rootless && spec.network.mode === 'host') {
+  if (spec.rootless && usesHostNetwork(spec)) {
     mounts.push({
       destination: '/sys',
       type: 'bind',
@@ -325,8 +330,8 @@ function buildMounts(spec: ContainerSpec): Mount[] {
 
   mounts.push(
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-    etcBind('/etc/hosts', spec.etcFiles.hosts),
-    etcBind('/etc/resolv.conf', spec.etcFiles.resolvConf),
+    ...(spec.etcFiles.hosts ? [etcBind('/etc/hosts', spec.etcFiles.hosts)] : []),
+    ...(spec.etcFiles.resolvConf ? [etcBind('/etc/resolv.conf', spec.etcFiles.resolvConf)] : []),
     etcBind('/etc/hostname', spec.etcFiles.hostname),
   );
   if (spec.etcFiles.containerEnv) mounts.push(etcBind('/run/.containerenv', spec.etcFiles.containerEnv));

@@ -1,5 +1,5 @@
 import type { CommandDefinition } from '../../command.js';
-import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
+import { CREATE_OPTIONS, containersConfEtc, toCreateOptions } from '../../options/create-options.js';
 import { PULL_OPTIONS, applyPullPolicy, loadArchiveImage } from '../../options/pull-options.js';
 import { consoleSize } from '../../terminal.js';
 import { engineContext, printWarnings } from '../../context.js';
@@ -24,7 +24,7 @@ export const createCommand: CommandDefinition = {
     const archived = await loadArchiveImage(String(args._[0]), global);
     if (archived !== undefined) args._[0] = archived;
     else await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
-    const created = await createContainer(ctx, toCreateOptions(args, args.tty ? consoleSize() : undefined));
+    const created = await createContainer(ctx, toCreateOptions(args, args.tty ? consoleSize() : undefined, await containersConfEtc()));
     printWarnings(ctx);
     printText(created.id + '\n');
     return 0;

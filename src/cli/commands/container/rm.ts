@@ -22,8 +22,10 @@ export const rmCommand: CommandDefinition = {
     ['skiff rm -a', 'remove all stopped containers'],
     ['skiff rm -t 0 --all --force --ignore', 'remove every container at once, running or not, with no error for one already gone'],
     ['skiff rm --filter status=exited', 'remove the containers that have exited; prints their ids'],
+    ['skiff rm --depend web', 'remove web and the containers that share its network namespace'],
   ],
   options: {
+    depend: { type: 'boolean', default: false, describe: 'Remove the container and, first, every container that depends on it (joins its network namespace), recursively' },
     force: { alias: 'f', type: 'boolean', default: false, describe: 'Force removal of a running container (kills it first); a missing container is no error' },
     all: ALL_OPTION('Remove all containers'),
     cidfile: CIDFILE_OPTION,
@@ -47,6 +49,10 @@ export const rmCommand: CommandDefinition = {
     } else {
       const { selectContainers } = await import('../../../engine/container/select.js');
       targets = await selectContainers(ctx, { ...flags, ignore: flags.ignore || Boolean(args.force) });
+    }
+    if (targets.length > 1 || args.depend) {
+      const { orderForRemoval } = await import('../../../engine/container/network-deps.js');
+      targets = await orderForRemoval(ctx, targets, { depend: Boolean(args.depend) });
     }
     const byId = flags.all || flags.latest || flags.filters.length > 0;
     const { NoSuchContainerError } = await import('../../../engine/errors.js');

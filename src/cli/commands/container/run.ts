@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { CommandDefinition } from '../../command.js';
 import type { GlobalOptions } from '../../../config/global-options.js';
 import { InvalidArgumentError } from '../../../util/errors.js';
-import { CREATE_OPTIONS, toCreateOptions } from '../../options/create-options.js';
+import { CREATE_OPTIONS, containersConfEtc, toCreateOptions } from '../../options/create-options.js';
 import { PULL_OPTIONS, applyPullPolicy, loadArchiveImage } from '../../options/pull-options.js';
 import { consoleSize, terminalStreams } from '../../terminal.js';
 import { parseDetachKeys } from '../../detach-keys.js';
@@ -63,7 +63,7 @@ export const runCommand: CommandDefinition = {
       const archived = await loadArchiveImage(String(args._[0]), global);
       if (archived !== undefined) args._[0] = archived;
       else await applyPullPolicy(args, global, () => imageExists(ctx, String(args._[0])));
-      const options = toCreateOptions(args, args.tty ? consoleSize() : undefined);
+      const options = toCreateOptions(args, args.tty ? consoleSize() : undefined, await containersConfEtc());
       const { createContainer } = await import('../../../engine/container/create.js');
       created = await createContainer(ctx, options);
     } catch (err) {
