@@ -5,6 +5,7 @@
  */
 import type { NetworkMode } from '../runtime/spec/container-spec.js';
 import type { RuntimeRef } from '../runtime/driver.js';
+import type { PortMapping } from '../network/ports.js';
 
 /** Written by the engine next to the container as monitor.json. */
 export interface MonitorConfig {
@@ -28,6 +29,8 @@ export interface MonitorConfig {
   storage: StorageMount;
   network: NetworkMode;
   netnsFile?: string;
+  /** Published ports, host ports chosen: the network's forwarder binds them before the container starts. */
+  ports?: PortMapping[];
   consoleSize?: { rows: number; cols: number };
   /** --timeout: seconds after the start when the monitor kills the container (its exit code is then -1). */
   timeout?: number;

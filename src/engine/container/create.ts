@@ -13,7 +13,7 @@ import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js'
 import { writeJsonAtomic } from '../../util/fs.js';
 import { newId, randomName, NAME_PATTERN } from '../../util/ids.js';
 import type { EngineContext } from '../context.js';
-import type { ContainerRecord } from './record.js';
+import type { ContainerRecord, PortMapping } from './record.js';
 import { parseSignal } from './lifecycle.js';
 import { parseLogConfig } from './log-config.js';
 import { matchImage, resolveImage } from '../image/images.js';
@@ -40,6 +40,12 @@ export interface ContainerCreateOptions {
   user?: string;
   hostname?: string;
   network: string;
+  /** -p/--publish values, each `[[IP:][HOSTPORT]:]CPORT[/PROTO]` (comma lists already split). */
+  publish?: string[];
+  /** -P/--publish-all: every exposed port (image EXPOSE and --expose) on a random host port. */
+  publishAll?: boolean;
+  /** --expose values, `PORT[-END][/PROTO]`. */
+  expose?: string[];
   interactive: boolean;
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -137,6 +143,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const image = await resolveImage(ctx, options.image);
   const network = parseNetworkMode(options.network);
   const imageConfig = image.config.config ?? {};
+  const ports = await resolvePorts(ctx, options, Object.keys(imageConfig.ExposedPorts ?? {}), network);
   const { entrypoint, cmd } = resolveCommand(imageConfig, options);
   if (entrypoint.length + cmd.length === 0) {
     throw new InvalidArgumentError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
@@ -242,6 +249,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       stopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
       stopTimeout: options.stopTimeout ?? 10,
       networkMode: options.network,
+      ...(ports.mappings.length ? { ports: ports.mappings } : {}),
+      ...(ports.exposed.length ? { exposedPorts: ports.exposed } : {}),
       log: logConfig,
       timeout: options.timeout || undefined,
       monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
@@ -263,6 +272,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       storage,
       network,
       netnsFile,
+      ...(ports.mappings.length ? { ports: ports.mappings } : {}),
       consoleSize: spec.consoleSize,
       timeout: options.timeout || undefined,
       monitorPidFile: record.monitorPidFile,
@@ -456,6 +466,33 @@ export function parseSecurityOpts(values: string[]): { noNewPrivileges: boolean 
     throw new InvalidArgumentError(`unsupported --security-opt "${value}": use no-new-privileges[=true|false], label=disable, seccomp=unconfined or apparmor=unconfined`);
   }
   return { noNewPrivileges };
+}
+
+/**
+ * The container's published and exposed ports: -p values parsed and
+ * merged as podman's, -P's exposed ports added, random host ports chosen
+ * now so that `port` and `ps` show them before the start. With host or
+ * none there is nothing to publish into: dropped with podman's warning.
+ */
+async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions, imageExposed: string[], network: NetworkMode): Promise<{ mappings: PortMapping[]; exposed: string[] }> {
+  const { parsePublish, parseExpose, normalizePorts, assignRandomPorts } = await import('../../network/ports.js');
+  const specs = (options.publish ?? []).map(parsePublish);
+  let fromImage: Map<number, string[]>;
+  try {
+    fromImage = parseExpose(imageExposed);
+  } catch (err) {
+    throw new InvalidArgumentError(`unable to convert image EXPOSE: ${(err as Error).message}`);
+  }
+  const fromFlag = parseExpose(options.expose ?? []);
+  const exposedMap = new Map(fromImage);
+  for (const [port, protocols] of fromFlag) exposedMap.set(port, [...new Set([...(exposedMap.get(port) ?? []), ...protocols])]);
+  const exposed = [...exposedMap].sort((a, b) => a[0] - b[0]).flatMap(([port, protocols]) => protocols.map((p) => `${port}/${p}`));
+  const normalized = normalizePorts(specs, options.publishAll ? exposedMap : undefined);
+  if (normalized.length && (network.mode === 'host' || network.mode === 'none')) {
+    ctx.warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
+    return { mappings: [], exposed };
+  }
+  return { mappings: await assignRandomPorts(normalized), exposed };
 }
 
 /** Parses --network: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]. */

@@ -1,5 +1,6 @@
 import { SkiffError } from '../../util/errors.js';
 import { namespaceAddresses } from '../../network/addresses.js';
+import { portBindings } from '../../network/ports.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
@@ -74,7 +75,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     NetworkSettings: {
       IPAddress: address?.address ?? '',
       IPPrefixLen: address?.prefixLength ?? 0,
-      Ports: {},
+      Ports: portBindings(record.ports ?? [], exposedMap(record.exposedPorts)),
       SandboxKey: spec.netnsPath ?? '',
     },
     Namespace: '',
@@ -108,7 +109,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       ReadonlyRootfs: spec.readOnlyRootfs,
       CapAdd: spec.capAdd,
       CapDrop: spec.capDrop,
-      PortBindings: {},
+      PortBindings: portBindings(record.ports ?? []),
       // podman's place for the log file (LogPath above is docker's).
       LogConfig: {
         Type: log?.type ?? 'k8s-file',
@@ -154,4 +155,14 @@ export async function inspectTarget(ctx: EngineContext, kind: InspectKind, targe
     if (err instanceof SkiffError && err.code === 'ENOIMAGE') throw new NoSuchObjectError(target);
     throw err;
   }
+}
+
+/** `PORT/PROTO` strings back to port → protocols. */
+function exposedMap(exposed: string[] | undefined): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const e of exposed ?? []) {
+    const [port, protocol] = e.split('/');
+    out.set(Number(port), [...(out.get(Number(port)) ?? []), protocol]);
+  }
+  return out;
 }
