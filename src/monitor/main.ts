@@ -13,7 +13,7 @@ import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
-import { startSlirp4netns } from '../network/slirp4netns.js';
+import { addSlirpHostForwards, startSlirp4netns } from '../network/slirp4netns.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
 import { StoreLayout } from '../store/layout.js';
 import { processStartTime } from '../util/fs.js';
@@ -106,10 +106,9 @@ class Monitor {
       this.sync({ event: 'error', message: error, exitCode });
     }
 
-    this.slirp?.kill('SIGTERM');
     try {
-      const [teardown, deleted] = await Promise.allSettled([teardownContainer(c.storage, c.netnsFile), this.runtimeDeleted]);
-      for (const r of [teardown, deleted]) if (r.status === 'rejected') throw r.reason;
+      const [teardown, deleted, network] = await Promise.allSettled([teardownContainer(c.storage, c.netnsFile), this.runtimeDeleted, this.stopNetwork()]);
+      for (const r of [teardown, deleted, network]) if (r.status === 'rejected') throw r.reason;
     } catch (err) {
       // The container is done either way; what was left behind must be visible (inspect .State.Error, monitor.log).
       const problem = `cleaning up the container failed: ${(err as Error).message}`;
@@ -140,12 +139,26 @@ class Monitor {
     });
   }
 
+  /** Ends slirp4netns and waits for it, so its published ports are free once the exit is recorded. */
+  private async stopNetwork(): Promise<void> {
+    const slirp = this.slirp;
+    if (slirp && slirp.exitCode === null && slirp.signalCode === null) {
+      const exited = new Promise((resolve) => slirp.once('exit', resolve));
+      slirp.kill('SIGTERM');
+      await exited;
+    }
+    if (this.config.ports?.length) await fsp.rm(`${this.config.attachSocket}.net`, { force: true });
+  }
+
   private async prepareNetwork(): Promise<void> {
     const c = this.config;
     if (!c.netnsFile) return;
     await createNetns(c.netnsFile);
     if (c.network.mode === 'slirp4netns') {
-      this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback });
+      const apiSocket = c.ports?.length ? `${c.attachSocket}.net` : undefined;
+      if (apiSocket) await fsp.rm(apiSocket, { force: true });
+      this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback, apiSocket });
+      if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!);
     }
   }
 
