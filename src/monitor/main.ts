@@ -14,6 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createNetns } from '../network/netns.js';
 import { addSlirpHostForwards, startSlirp4netns } from '../network/slirp4netns.js';
+import { startPasta, stopPasta } from '../network/pasta.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
 import { StoreLayout } from '../store/layout.js';
 import { processStartTime } from '../util/fs.js';
@@ -56,6 +57,8 @@ class Monitor {
   private readonly attachServer: AttachServer;
   private readonly runtime: RuntimeProcess;
   private slirp?: ChildProcess;
+  /** Where pasta (which runs in the background) wrote its pid. */
+  private pastaPidFile?: string;
   /** The container's init, once the runtime has started it. */
   private pid?: number;
   private terminating = false;
@@ -139,7 +142,7 @@ class Monitor {
     });
   }
 
-  /** Ends slirp4netns and waits for it, so its published ports are free once the exit is recorded. */
+  /** Ends slirp4netns or pasta and waits for it, so its published ports are free once the exit is recorded. */
   private async stopNetwork(): Promise<void> {
     const slirp = this.slirp;
     if (slirp && slirp.exitCode === null && slirp.signalCode === null) {
@@ -148,6 +151,7 @@ class Monitor {
       await exited;
     }
     if (this.config.ports?.length) await fsp.rm(`${this.config.attachSocket}.net`, { force: true });
+    if (this.pastaPidFile) await stopPasta(this.pastaPidFile);
   }
 
   private async prepareNetwork(): Promise<void> {
@@ -159,6 +163,10 @@ class Monitor {
       if (apiSocket) await fsp.rm(apiSocket, { force: true });
       this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback, apiSocket });
       if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!);
+    }
+    if (c.network.mode === 'pasta') {
+      this.pastaPidFile = `${c.attachSocket}.pasta`;
+      await startPasta(c.netnsFile, c.ports ?? [], c.network.options, this.pastaPidFile);
     }
   }
 

@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createServer } from 'node:net';
 import { InvalidArgumentError } from '../util/errors.js';
@@ -252,6 +253,15 @@ export function bindErrorMessage(protocol: string, hostIp: string, port: number,
   }
   const reason = code === 'EADDRINUSE' ? 'address already in use' : code === 'EADDRNOTAVAIL' ? 'cannot assign requested address' : (code ?? 'failed').toLowerCase();
   return `rootlessport ${where}: bind: ${reason}`;
+}
+
+/** net.ipv4.ip_unprivileged_port_start, for the message about a privileged port. */
+export function unprivilegedPortStart(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses `START[-END]`; `prefix` goes before each message, as podman wraps them. */

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { bindErrorMessage, tryBind, type PortMapping } from './ports.js';
+import { bindErrorMessage, tryBind, unprivilegedPortStart, type PortMapping } from './ports.js';
 import { SkiffError } from '../util/errors.js';
 
 export interface Slirp4netnsOptions {
@@ -97,12 +96,4 @@ function slirpApi(path: string, request: unknown): Promise<{ return?: unknown; e
     });
     socket.end(JSON.stringify(request));
   });
-}
-
-function unprivilegedPortStart(): number | undefined {
-  try {
-    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
-  } catch {
-    return undefined;
-  }
 }

@@ -14,7 +14,7 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   user: { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   entrypoint: { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' },
   hostname: { alias: 'h', type: 'string', describe: 'Set container hostname' },
-  network: { alias: 'net', type: 'string', default: 'slirp4netns', describe: 'Network mode: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]' },
+  network: { alias: 'net', type: 'string', describe: 'Network mode: none, host, slirp4netns[:OPTIONS], pasta[:OPTIONS]; default: containers.conf default_rootless_network_cmd, else pasta when installed' },
   publish: { alias: 'p', type: 'string', array: true, describe: 'Publish a container\'s port, or a range of ports, to the host: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]; no HOSTPORT for a random one' },
   'publish-all': { alias: 'P', type: 'boolean', default: false, describe: 'Publish all exposed ports (image EXPOSE and --expose) to random ports on the host' },
   expose: { type: 'string', array: true, describe: 'Expose a port or a range of ports (PORT[-END][/PROTO]), published with -P' },
@@ -59,7 +59,7 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     workdir: args.workdir as string | undefined,
     user: args.user as string | undefined,
     hostname: args.hostname as string | undefined,
-    network: String(args.network ?? 'slirp4netns'),
+    network: String(args.network ?? 'default'),
     // podman's flags are string slices: `-p 80,81` is two values.
     publish: list('publish').flatMap((v) => v.split(',')),
     publishAll: Boolean(args['publish-all']),

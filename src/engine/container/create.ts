@@ -141,7 +141,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     throw new InvalidArgumentError(`invalid argument "${options.timeout}" for "--timeout" flag: a whole number of seconds, 0 for no limit`);
   }
   const image = await resolveImage(ctx, options.image);
-  const network = parseNetworkMode(options.network);
+  const network = parseNetworkMode(options.network, await defaultNetworkCmd());
   const imageConfig = image.config.config ?? {};
   const ports = await resolvePorts(ctx, options, Object.keys(imageConfig.ExposedPorts ?? {}), network);
   const { entrypoint, cmd } = resolveCommand(imageConfig, options);
@@ -185,6 +185,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const etcFiles = { hosts: join(userData, 'hosts'), resolvConf: join(userData, 'resolv.conf'), hostname: join(userData, 'hostname'), containerEnv: join(userData, '.containerenv') };
     const slirp = network.mode === 'slirp4netns';
     const etcInput = { hostname, name, ip: slirp ? SLIRP.containerIp : undefined, hostGateway: slirp ? SLIRP.gateway : undefined, nameservers: slirp ? [SLIRP.dns] : undefined };
+    if (network.mode === 'pasta') Object.assign(etcInput, await pastaEtcInput(network.options));
     await fsp.writeFile(etcFiles.hosts, network.mode === 'host' ? readFileSync('/etc/hosts', 'utf8') : hostsFile(etcInput));
     await fsp.writeFile(etcFiles.resolvConf, resolvConf(etcInput));
     await fsp.writeFile(etcFiles.hostname, hostname + '\n');
@@ -197,7 +198,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const storage = storageMount(ctx, id, storageDriver, layerDirs);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
-    const netnsFile = network.mode === 'slirp4netns' ? ctx.layout.netnsFile(id) : undefined;
+    const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' ? ctx.layout.netnsFile(id) : undefined;
     const spec: ContainerSpec = {
       id,
       name,
@@ -469,6 +470,30 @@ export function parseSecurityOpts(values: string[]): { noNewPrivileges: boolean 
 }
 
 /**
+ * The rootless network command for `--network default`: containers.conf's
+ * default_rootless_network_cmd, else pasta when its binary is on PATH, else
+ * slirp4netns (as podman 5).
+ */
+export async function defaultNetworkCmd(): Promise<'slirp4netns' | 'pasta'> {
+  const { readContainersConf } = await import('../../config/containers-conf.js');
+  const configured = readContainersConf().network?.defaultRootlessNetworkCmd;
+  if (configured === 'slirp4netns' || configured === 'pasta') return configured;
+  if (configured !== undefined && configured !== '') throw new InvalidArgumentError(`invalid default_rootless_network_cmd option "${configured}"`);
+  const { pastaAvailable } = await import('../../network/pasta.js');
+  return pastaAvailable() ? 'pasta' : 'slirp4netns';
+}
+
+/**
+ * /etc/hosts and resolv.conf input for pasta: pasta gives the container the
+ * host's own address (unless -a/--address says otherwise) and answers DNS
+ * on PASTA_DNS, as podman 5 writes them.
+ */
+async function pastaEtcInput(options: string[]): Promise<{ ip?: string; nameservers: string[] }> {
+  const { PASTA_DNS, pastaAddress } = await import('../../network/pasta.js');
+  return { ip: pastaAddress(options), nameservers: [PASTA_DNS] };
+}
+
+/**
  * The container's published and exposed ports: -p values parsed and
  * merged as podman's, -P's exposed ports added, random host ports chosen
  * now so that `port` and `ps` show them before the start. With host or
@@ -495,14 +520,20 @@ async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions,
   return { mappings: await assignRandomPorts(normalized), exposed };
 }
 
-/** Parses --network: none, host, slirp4netns[:allow_host_loopback=true,mtu=N]. */
-export function parseNetworkMode(value: string): NetworkMode {
-  const [mode, opts = ''] = value.split(/:(.*)/s, 2);
+/**
+ * Parses --network: none, host, slirp4netns[:allow_host_loopback=true,mtu=N],
+ * pasta[:OPTIONS]. `default` (or nothing) is `defaultMode`, the rootless
+ * network command containers.conf or the host decides (defaultNetworkCmd).
+ */
+export function parseNetworkMode(value: string, defaultMode: 'slirp4netns' | 'pasta' = 'slirp4netns'): NetworkMode {
+  let [mode, opts = ''] = value.split(/:(.*)/s, 2);
+  if (mode === 'default' || mode === '') mode = defaultMode;
+  if (mode === 'pasta') return { mode, options: opts.split(',').filter(Boolean) };
   if (mode === 'none' || mode === 'host') {
     if (opts) throw new InvalidArgumentError(`network mode "${mode}" takes no options`);
     return { mode };
   }
-  if (mode === 'slirp4netns' || mode === 'default' || mode === '') {
+  if (mode === 'slirp4netns') {
     let allowHostLoopback = false;
     let mtu = 65520;
     for (const opt of opts.split(',').filter(Boolean)) {
@@ -513,7 +544,7 @@ export function parseNetworkMode(value: string): NetworkMode {
     }
     return { mode: 'slirp4netns', allowHostLoopback, mtu };
   }
-  throw new InvalidArgumentError(`unsupported network mode "${value}": use none, host or slirp4netns`, { hint: 'bridge networks and pasta are not available yet' });
+  throw new InvalidArgumentError(`unsupported network mode "${value}": use none, host, slirp4netns or pasta`, { hint: 'bridge networks are not available yet' });
 }
 
 /** Where the host keeps its time zone files, as podman (and glibc) read them. */

@@ -20,8 +20,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
   const command = [...record.entrypoint, ...record.cmd];
   const running = state.status === 'running';
   const up = running || state.status === 'paused';
-  // The address the container really has: only a running slirp4netns container has one (none and host: empty, as podman).
-  const address = running && spec.network.mode === 'slirp4netns' && state.pid ? namespaceAddresses(state.pid)[0] : undefined;
+  // The address the container really has: only a running slirp4netns or pasta container has one (none and host: empty, as podman).
+  const address = running && (spec.network.mode === 'slirp4netns' || spec.network.mode === 'pasta') && state.pid ? namespaceAddresses(state.pid)[0] : undefined;
   const log = record.log;
   const logPath = log?.driver === 'none' ? '' : log?.path ?? ctx.layout.containerLog(record.id);
   const doc = {

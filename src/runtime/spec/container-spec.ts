@@ -7,7 +7,9 @@
 export type NetworkMode =
   | { mode: 'none' }
   | { mode: 'host' }
-  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number };
+  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number }
+  /** `options`: --network pasta:OPT,OPT, passed to pasta as arguments. */
+  | { mode: 'pasta'; options: string[] };
 
 export interface ContainerSpec {
   /** Full 64-hex container id. */

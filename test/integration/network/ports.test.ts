@@ -1,6 +1,7 @@
-// Published ports (-p, -P, --expose) in the default slirp4netns mode: real
-// traffic from this test to 127.0.0.1 only, through the host ports the
-// container publishes. Also what a bad or busy port leaves behind: nothing.
+// Published ports (-p, -P, --expose) with slirp4netns (its own forwarding)
+// and pasta (-t/-u): real traffic from this test to 127.0.0.1 only, through
+// the host ports the container publishes. Also what a bad or busy port
+// leaves behind: nothing.
 import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync } from 'node:fs';
 import { get } from 'node:http';
@@ -57,73 +58,131 @@ function netnsFiles(): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
-async function httpd(name: string, publish: string[]): Promise<void> {
-  await env.skiff(['run', '-d', '--name', name, ...publish.flatMap((p) => ['-p', p]), IMG, 'httpd', '-f', '-p', '80', '-h', '/etc']);
+async function httpd(name: string, publish: string[], network: string): Promise<void> {
+  await env.skiff(['run', '-d', '--name', name, '--network', network, ...publish.flatMap((p) => ['-p', p]), IMG, 'httpd', '-f', '-p', '80', '-h', '/etc']);
 }
 
-test.serial('-p HOSTPORT:80 serves busybox httpd on the host; port, ps and inspect show it', async (t) => {
-  const name = uniqueName('web');
-  const port = await freePort();
-  await httpd(name, [`${port}:80`]);
-  const body = await poll(() => fetchText(port));
-  t.is(body?.trim(), (await env.skiff(['inspect', '--format', '{{.Config.Hostname}}', name])).stdout);
-  t.is((await env.skiff(['port', name])).stdout, `80/tcp -> 0.0.0.0:${port}`);
-  t.is((await env.skiff(['port', name, '80'])).stdout, `0.0.0.0:${port}`);
-  t.is((await env.skiff(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}'])).stdout, `0.0.0.0:${port}->80/tcp`);
-  const inspect = JSON.parse((await env.skiff(['inspect', name])).stdout)[0];
-  t.deepEqual(inspect.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '', HostPort: String(port) }] });
-  t.deepEqual(inspect.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: String(port) }] });
-  await env.skiff(['rm', '-f', '-t0', name]);
-  t.true(await poll(() => canBind(port)), 'the host port is free again after rm -f');
-});
+for (const net of ['slirp4netns', 'pasta']) {
 
-test.serial('-p 127.0.0.1::80 gets a random host port, bound before the start and shown by port', async (t) => {
-  const name = uniqueName('rnd');
-  await env.skiff(['create', '--name', name, '-p', '127.0.0.1::80', IMG, 'httpd', '-f', '-p', '80', '-h', '/etc']);
-  const line = (await env.skiff(['port', '-a'])).stdout;
-  t.is(line, '', 'a created container publishes nothing yet');
-  const mapped = JSON.parse((await env.skiff(['inspect', name])).stdout)[0].HostConfig.PortBindings['80/tcp'][0];
-  t.is(mapped.HostIp, '127.0.0.1');
-  const port = Number(mapped.HostPort);
-  t.true(port > 0 && port < 65536, String(port));
-  await env.skiff(['start', name]);
-  t.is((await env.skiff(['port', name, '80/tcp'])).stdout, `127.0.0.1:${port}`);
-  t.truthy(await poll(() => fetchText(port)));
-  await env.skiff(['rm', '-f', '-t0', name]);
-});
-
-test.serial('a port range and udp: datagrams to each host port reach socat in the container', async (t) => {
-  const name = uniqueName('udp');
-  const base = await freePort();
-  const host = `${base}-${base + 1}`;
-  await env.skiff(['run', '-d', '--name', name, '-p', `${host}:5000-5001/udp`, SOCAT_IMG, 'sh', '-c', 'socat -u UDP-RECV:5001 STDOUT & exec socat -u UDP-RECV:5000 STDOUT']);
-  t.is((await env.skiff(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}'])).stdout, `0.0.0.0:${host}->5000-5001/udp`);
-  const socket = createSocket('udp4');
-  try {
-    const seen = await poll(async () => {
-      socket.send('to-5000\n', base, '127.0.0.1');
-      socket.send('to-5001\n', base + 1, '127.0.0.1');
-      const logs = (await env.skiff(['logs', name])).stdout;
-      return logs.includes('to-5000') && logs.includes('to-5001') ? logs : '';
-    }, 10_000, 300);
-    t.truthy(seen);
-  } finally {
-    socket.close();
+  test.serial(`${net}: -p HOSTPORT:80 serves busybox httpd on the host; port, ps and inspect show it`, async (t) => {
+    const name = uniqueName('web');
+    const port = await freePort();
+    await httpd(name, [`${port}:80`], net);
+    const body = await poll(() => fetchText(port));
+    t.is(body?.trim(), (await env.skiff(['inspect', '--format', '{{.Config.Hostname}}', name])).stdout);
+    t.is((await env.skiff(['port', name])).stdout, `80/tcp -> 0.0.0.0:${port}`);
+    t.is((await env.skiff(['port', name, '80'])).stdout, `0.0.0.0:${port}`);
+    t.is((await env.skiff(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}'])).stdout, `0.0.0.0:${port}->80/tcp`);
+    const inspect = JSON.parse((await env.skiff(['inspect', name])).stdout)[0];
+    t.deepEqual(inspect.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '', HostPort: String(port) }] });
+    t.deepEqual(inspect.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: String(port) }] });
     await env.skiff(['rm', '-f', '-t0', name]);
-  }
-});
+    t.true(await poll(() => canBind(port)), 'the host port is free again after rm -f');
+  });
 
-test.serial('-P publishes the --expose ports on random host ports', async (t) => {
-  const name = uniqueName('pall');
-  await env.skiff(['run', '-d', '--name', name, '-P', '--expose', '80', '--expose', '9000/udp', IMG, 'httpd', '-f', '-p', '80', '-h', '/etc']);
-  const lines = (await env.skiff(['port', name])).lines;
-  t.is(lines.length, 2, lines.join('\n'));
-  const tcp = /^80\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(lines.find((l) => l.startsWith('80/')) ?? '');
-  t.truthy(tcp, lines.join('\n'));
-  t.regex(lines.find((l) => l.startsWith('9000/')) ?? '', /^9000\/udp -> 0\.0\.0\.0:\d+$/);
-  t.truthy(await poll(() => fetchText(Number(tcp![1]))));
-  await env.skiff(['rm', '-f', '-t0', name]);
-});
+  test.serial(`${net}: -p 127.0.0.1::80 gets a random host port, bound before the start and shown by port`, async (t) => {
+    const name = uniqueName('rnd');
+    await env.skiff(['create', '--name', name, '--network', net, '-p', '127.0.0.1::80', IMG, 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    const line = (await env.skiff(['port', '-a'])).stdout;
+    t.is(line, '', 'a created container publishes nothing yet');
+    const mapped = JSON.parse((await env.skiff(['inspect', name])).stdout)[0].HostConfig.PortBindings['80/tcp'][0];
+    t.is(mapped.HostIp, '127.0.0.1');
+    const port = Number(mapped.HostPort);
+    t.true(port > 0 && port < 65536, String(port));
+    await env.skiff(['start', name]);
+    t.is((await env.skiff(['port', name, '80/tcp'])).stdout, `127.0.0.1:${port}`);
+    t.truthy(await poll(() => fetchText(port)));
+    await env.skiff(['rm', '-f', '-t0', name]);
+  });
+
+  test.serial(`${net}: a port range and udp: datagrams to each host port reach socat in the container`, async (t) => {
+    const name = uniqueName('udp');
+    const base = await freePort();
+    const host = `${base}-${base + 1}`;
+    await env.skiff(['run', '-d', '--name', name, '--network', net, '-p', `${host}:5000-5001/udp`, SOCAT_IMG, 'sh', '-c', 'socat -u UDP-RECV:5001 STDOUT & exec socat -u UDP-RECV:5000 STDOUT']);
+    t.is((await env.skiff(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}'])).stdout, `0.0.0.0:${host}->5000-5001/udp`);
+    const socket = createSocket('udp4');
+    try {
+      const seen = await poll(async () => {
+        socket.send('to-5000\n', base, '127.0.0.1');
+        socket.send('to-5001\n', base + 1, '127.0.0.1');
+        const logs = (await env.skiff(['logs', name])).stdout;
+        return logs.includes('to-5000') && logs.includes('to-5001') ? logs : '';
+      }, 10_000, 300);
+      t.truthy(seen);
+    } finally {
+      socket.close();
+      await env.skiff(['rm', '-f', '-t0', name]);
+    }
+  });
+
+  test.serial(`${net}: -P publishes the --expose ports on random host ports`, async (t) => {
+    const name = uniqueName('pall');
+    await env.skiff(['run', '-d', '--name', name, '--network', net, '-P', '--expose', '80', '--expose', '9000/udp', IMG, 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    const lines = (await env.skiff(['port', name])).lines;
+    t.is(lines.length, 2, lines.join('\n'));
+    const tcp = /^80\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(lines.find((l) => l.startsWith('80/')) ?? '');
+    t.truthy(tcp, lines.join('\n'));
+    t.regex(lines.find((l) => l.startsWith('9000/')) ?? '', /^9000\/udp -> 0\.0\.0\.0:\d+$/);
+    t.truthy(await poll(() => fetchText(Number(tcp![1]))));
+    await env.skiff(['rm', '-f', '-t0', name]);
+  });
+
+  test.serial(`${net}: a host port in use: one-line error naming it, exit 125, nothing left behind with --rm`, async (t) => {
+    const port = await freePort();
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '0.0.0.0', () => resolve()));
+    try {
+      const before = (await env.skiff(['ps', '-aq'])).stdout;
+      const name = uniqueName('busy');
+      const r = await env.skiff(['run', '--rm', '--network', net, '--name', name, '-p', `${port}:80`, IMG, 'true'], { exit: 125 });
+      t.is(r.stderr.trim(), `Error: rootlessport listen tcp 0.0.0.0:${port}: bind: address already in use`);
+      t.is((await env.skiff(['ps', '-aq'])).stdout, before, 'no container record left');
+      t.deepEqual(netnsFiles(), [], 'no network namespace left');
+      const other = await freePort();
+      const udp = createSocket('udp4');
+      await new Promise<void>((resolve) => udp.bind(other, '0.0.0.0', () => resolve()));
+      try {
+        const u = await env.skiff(['run', '--rm', '--network', net, '-p', `${other}:53/udp`, IMG, 'true'], { exit: 125 });
+        t.is(u.stderr.trim(), `Error: rootlessport listen udp 0.0.0.0:${other}: bind: address already in use`);
+      } finally {
+        udp.close();
+      }
+    } finally {
+      holder.close();
+    }
+  });
+
+  test.serial(`${net}: a privileged host port fails with podman's hint, exit 125`, async (t) => {
+    const r = await env.skiff(['run', '--rm', '--network', net, '-p', '80:80', IMG, 'true'], { exit: 125 });
+    t.regex(r.stderr.trim(), /^Error: rootlessport cannot expose privileged port 80, you can add 'net\.ipv4\.ip_unprivileged_port_start=80' to \/etc\/sysctl\.conf \(currently \d+\), or choose a larger port number \(>= \d+\): listen tcp 0\.0\.0\.0:80: bind: permission denied$/);
+  });
+
+  test.serial(`${net}: a container that exits at once frees its host port`, async (t) => {
+    const port = await freePort();
+    await env.skiff(['run', '--rm', '--network', net, '-p', `${port}:80`, IMG, 'true']);
+    t.true(await canBind(port), 'the port is free as soon as run returns');
+    await env.skiff(['run', '--rm', '--network', net, '-p', `${port}:80`, IMG, 'true']);
+  });
+
+  test.serial(`${net}: a monitor killed with -9 frees the port: the next run on it works`, async (t) => {
+    const name = uniqueName('k9');
+    const port = await freePort();
+    await httpd(name, [`${port}:80`], net);
+    t.truthy(await poll(() => fetchText(port)));
+    const monitor = Number((await env.skiff(['inspect', '--format', '{{.State.ConmonPid}}', name])).stdout);
+    t.true(monitor > 0);
+    process.kill(monitor, 'SIGKILL');
+    // slirp4netns dies with its monitor (exit fd); pasta, as podman's, runs until the repair removes the namespace.
+    if (net === 'slirp4netns') t.true(await poll(() => canBind(port)), 'slirp4netns died with its monitor');
+    await env.skiff(['rm', '-f', '-t0', name]);
+    t.true(await poll(() => canBind(port)), 'the port is free after rm');
+    const again = uniqueName('k9b');
+    await httpd(again, [`${port}:80`], net);
+    t.truthy(await poll(() => fetchText(port)));
+    await env.skiff(['rm', '-f', '-t0', again]);
+  });
+}
 
 test.serial('a -p with garbage fails with podman\'s message and creates nothing', async (t) => {
   const name = uniqueName('bad');
@@ -138,57 +197,4 @@ test.serial('the same host port twice in one run is refused before anything is c
   const r = await env.skiff(['run', '--name', name, '-p', `${port}:80`, '-p', `${port}:81`, IMG, 'true'], { exit: 125 });
   t.is(r.stderr.trim(), `Error: conflicting port mappings for host port ${port} (protocol tcp)`);
   await env.skiff(['container', 'exists', name], { exit: 1 });
-});
-
-test.serial('a privileged host port fails with podman\'s hint, exit 125', async (t) => {
-  const r = await env.skiff(['run', '--rm', '-p', '80:80', IMG, 'true'], { exit: 125 });
-  t.regex(r.stderr.trim(), /^Error: rootlessport cannot expose privileged port 80, you can add 'net\.ipv4\.ip_unprivileged_port_start=80' to \/etc\/sysctl\.conf \(currently \d+\), or choose a larger port number \(>= \d+\): listen tcp 0\.0\.0\.0:80: bind: permission denied$/);
-});
-
-test.serial('a host port in use: one-line error naming it, exit 125, nothing left behind with --rm', async (t) => {
-  const port = await freePort();
-  const holder: Server = createServer();
-  await new Promise<void>((resolve) => holder.listen(port, '0.0.0.0', () => resolve()));
-  try {
-    const before = (await env.skiff(['ps', '-aq'])).stdout;
-    const name = uniqueName('busy');
-    const r = await env.skiff(['run', '--rm', '--name', name, '-p', `${port}:80`, IMG, 'true'], { exit: 125 });
-    t.is(r.stderr.trim(), `Error: rootlessport listen tcp 0.0.0.0:${port}: bind: address already in use`);
-    t.is((await env.skiff(['ps', '-aq'])).stdout, before, 'no container record left');
-    t.deepEqual(netnsFiles(), [], 'no network namespace left');
-    const other = await freePort();
-    const udp = createSocket('udp4');
-    await new Promise<void>((resolve) => udp.bind(other, '0.0.0.0', () => resolve()));
-    try {
-      const u = await env.skiff(['run', '--rm', '-p', `${other}:53/udp`, IMG, 'true'], { exit: 125 });
-      t.is(u.stderr.trim(), `Error: rootlessport listen udp 0.0.0.0:${other}: bind: address already in use`);
-    } finally {
-      udp.close();
-    }
-  } finally {
-    holder.close();
-  }
-});
-
-test.serial('a container that exits at once frees its host port', async (t) => {
-  const port = await freePort();
-  await env.skiff(['run', '--rm', '-p', `${port}:80`, IMG, 'true']);
-  t.true(await canBind(port), 'the port is free as soon as run returns');
-  await env.skiff(['run', '--rm', '-p', `${port}:80`, IMG, 'true']);
-});
-
-test.serial('a monitor killed with -9 frees the port: the next run on it works', async (t) => {
-  const name = uniqueName('k9');
-  const port = await freePort();
-  await httpd(name, [`${port}:80`]);
-  t.truthy(await poll(() => fetchText(port)));
-  const monitor = Number((await env.skiff(['inspect', '--format', '{{.State.ConmonPid}}', name])).stdout);
-  t.true(monitor > 0);
-  process.kill(monitor, 'SIGKILL');
-  t.true(await poll(() => canBind(port)), 'slirp4netns died with its monitor');
-  await env.skiff(['rm', '-f', '-t0', name]);
-  const again = uniqueName('k9b');
-  await httpd(again, [`${port}:80`]);
-  t.truthy(await poll(() => fetchText(port)));
-  await env.skiff(['rm', '-f', '-t0', again]);
 });
