@@ -103,7 +103,8 @@ export async function stopPasta(pidFile: string): Promise<void> {
   } catch {
     return;
   }
-  if (pid > 0 && /\bpasta\b/.test(readComm(pid))) {
+  // Debian's pasta runs as passt.avx2 where the CPU has AVX2.
+  if (pid > 0 && /^pas(ta|st)/.test(readComm(pid))) {
     try {
       process.kill(pid, 'SIGTERM');
     } catch {
