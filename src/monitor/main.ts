@@ -161,8 +161,8 @@ class Monitor {
     if (c.network.mode === 'slirp4netns') {
       const apiSocket = c.ports?.length ? `${c.attachSocket}.net` : undefined;
       if (apiSocket) await fsp.rm(apiSocket, { force: true });
-      this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback, apiSocket });
-      if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!);
+      this.slirp = await startSlirp4netns({ ...c.network, netnsPath: c.netnsFile, apiSocket });
+      if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!, c.network.cidr);
     }
     if (c.network.mode === 'pasta') {
       this.pastaPidFile = `${c.attachSocket}.pasta`;

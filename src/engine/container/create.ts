@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
 import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
-import { SLIRP } from '../../network/slirp4netns.js';
+import { parseSlirpOptions, slirpAddresses } from '../../network/slirp4netns.js';
 import { hostsFile, resolvConf } from '../../network/etc-files.js';
 import { generateRuntimeSpec, CapabilityError } from '../../runtime/spec/generate.js';
 import { runtimeFlagArgs } from '../../runtime/driver.js';
@@ -183,8 +183,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const userData = ctx.layout.containerUserData(id);
     await fsp.mkdir(userData, { recursive: true });
     const etcFiles = { hosts: join(userData, 'hosts'), resolvConf: join(userData, 'resolv.conf'), hostname: join(userData, 'hostname'), containerEnv: join(userData, '.containerenv') };
-    const slirp = network.mode === 'slirp4netns';
-    const etcInput = { hostname, name, ip: slirp ? SLIRP.containerIp : undefined, hostGateway: slirp ? SLIRP.gateway : undefined, nameservers: slirp ? [SLIRP.dns] : undefined };
+    const slirp = network.mode === 'slirp4netns' ? slirpAddresses(network.cidr) : undefined;
+    const etcInput = { hostname, name, ip: slirp?.containerIp, hostGateway: slirp?.gateway, nameservers: slirp ? [slirp.dns] : undefined };
     if (network.mode === 'pasta') Object.assign(etcInput, await pastaEtcInput(network.options));
     await fsp.writeFile(etcFiles.hosts, network.mode === 'host' ? readFileSync('/etc/hosts', 'utf8') : hostsFile(etcInput));
     await fsp.writeFile(etcFiles.resolvConf, resolvConf(etcInput));
@@ -517,6 +517,9 @@ async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions,
     ctx.warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mappings: [], exposed };
   }
+  if (normalized.length && network.mode === 'slirp4netns' && network.portHandler === 'rootlesskit') {
+    ctx.warnings.push('port_handler=rootlesskit: skiff publishes ports through slirp4netns itself, which keeps the client\'s address');
+  }
   return { mappings: await assignRandomPorts(normalized), exposed };
 }
 
@@ -533,17 +536,7 @@ export function parseNetworkMode(value: string, defaultMode: 'slirp4netns' | 'pa
     if (opts) throw new InvalidArgumentError(`network mode "${mode}" takes no options`);
     return { mode };
   }
-  if (mode === 'slirp4netns') {
-    let allowHostLoopback = false;
-    let mtu = 65520;
-    for (const opt of opts.split(',').filter(Boolean)) {
-      const [k, v] = opt.split('=');
-      if (k === 'allow_host_loopback') allowHostLoopback = v === 'true';
-      else if (k === 'mtu' && /^\d+$/.test(v)) mtu = Number(v);
-      else throw new InvalidArgumentError(`unknown slirp4netns option "${opt}": supported are allow_host_loopback=true|false and mtu=N`);
-    }
-    return { mode: 'slirp4netns', allowHostLoopback, mtu };
-  }
+  if (mode === 'slirp4netns') return { mode, ...parseSlirpOptions(opts.split(',').filter(Boolean)) };
   throw new InvalidArgumentError(`unsupported network mode "${value}": use none, host, slirp4netns or pasta`, { hint: 'bridge networks are not available yet' });
 }
 
