@@ -128,6 +128,19 @@ for (const net of ['slirp4netns', 'pasta']) {
     await env.skiff(['rm', '-f', '-t0', name]);
   });
 
+  test.serial(`${net}: the server in the container sees a host client as the host itself, not as a forwarder inside`, async (t) => {
+    const name = uniqueName('src');
+    const port = await freePort();
+    await env.skiff(['run', '-d', '--name', name, '--network', net, '-p', `${port}:80`, IMG, 'httpd', '-f', '-vv', '-p', '80', '-h', '/etc']);
+    t.truthy(await poll(() => fetchText(port)));
+    const r = await env.skiff(['logs', name]);
+    const logs = r.stdout + r.stderr;
+    // A client on the host's loopback: slirp4netns shows it as its gateway (the host), pasta as 127.0.0.1 (the host's loopback, spliced).
+    const expected = net === 'slirp4netns' ? '10.0.2.2' : '127.0.0.1';
+    t.regex(logs, new RegExp(`\\[::ffff:${expected.replace(/\./g, '\\.')}\\]:\\d+: url:/hostname`), logs);
+    await env.skiff(['rm', '-f', '-t0', name]);
+  });
+
   test.serial(`${net}: a host port in use: one-line error naming it, exit 125, nothing left behind with --rm`, async (t) => {
     const port = await freePort();
     const holder: Server = createServer();
