@@ -517,6 +517,9 @@ async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions,
     ctx.warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mappings: [], exposed };
   }
+  const v6 = normalized.find((m) => m.hostIp.includes(':'));
+  // slirp4netns's API (add_hostfwd) takes IPv4 host addresses only.
+  if (v6 && network.mode === 'slirp4netns') throw new InvalidArgumentError(`slirp4netns cannot publish ports on the IPv6 host address ${v6.hostIp}: use --network pasta`);
   if (normalized.length && network.mode === 'slirp4netns' && network.portHandler === 'rootlesskit') {
     ctx.warnings.push('port_handler=rootlesskit: skiff publishes ports through slirp4netns itself, which keeps the client\'s address');
   }

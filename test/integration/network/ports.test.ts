@@ -204,6 +204,31 @@ test.serial('a -p with garbage fails with podman\'s message and creates nothing'
   await env.skiff(['container', 'exists', name], { exit: 1 });
 });
 
+test.serial('an IPv6 host address with slirp4netns is refused before anything is created (its API binds IPv4 only)', async (t) => {
+  const name = uniqueName('v6');
+  const r = await env.skiff(['run', '--name', name, '--network', 'slirp4netns', '-p', '[::1]:8080:80', IMG, 'true'], { exit: 125 });
+  t.is(r.stderr.trim(), 'Error: slirp4netns cannot publish ports on the IPv6 host address ::1: use --network pasta');
+  await env.skiff(['container', 'exists', name], { exit: 1 });
+});
+
+test.serial('pasta publishes on an IPv6 host address', async (t) => {
+  const name = uniqueName('v6p');
+  const port = await freePort();
+  await env.skiff(['run', '-d', '--name', name, '--network', 'pasta', '-p', `[::1]:${port}:80`, IMG, 'httpd', '-f', '-p', '80', '-h', '/etc']);
+  t.is((await env.skiff(['port', name])).stdout, `80/tcp -> ::1:${port}`);
+  const body = await poll(() => new Promise<string | undefined>((resolve) => {
+    const req = get({ host: '::1', port, path: '/hostname', timeout: 2000 }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => { text += d.toString(); });
+      res.on('end', () => resolve(res.statusCode === 200 ? text : undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+  }));
+  t.truthy(body);
+  await env.skiff(['rm', '-f', '-t0', name]);
+});
+
 test.serial('the same host port twice in one run is refused before anything is created', async (t) => {
   const name = uniqueName('twice');
   const port = await freePort();
