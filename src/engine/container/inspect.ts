@@ -109,7 +109,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       ReadonlyRootfs: spec.readOnlyRootfs,
       CapAdd: spec.capAdd,
       CapDrop: spec.capDrop,
-      PortBindings: portBindings(record.ports ?? []),
+      // podman lists exposed ports here too, unbound ones as null.
+      PortBindings: portBindings(record.ports ?? [], exposedMap(record.exposedPorts)),
       // podman's place for the log file (LogPath above is docker's).
       LogConfig: {
         Type: log?.type ?? 'k8s-file',

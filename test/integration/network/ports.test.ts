@@ -197,6 +197,27 @@ for (const net of ['slirp4netns', 'pasta']) {
   });
 }
 
+test.serial('-P publishes the image\'s EXPOSE ports; without -P inspect lists them unpublished (null), as podman', async (t) => {
+  const image = 'localhost/exposed';
+  const tarball = await buildHostBinariesTar([]);
+  await env.skiff(['import', '--change', 'EXPOSE 80', '--change', 'EXPOSE 53/udp', tarball, image]);
+  await rm(tarball, { force: true });
+  const plain = uniqueName('exp');
+  await env.skiff(['create', '--name', plain, image, 'true']);
+  const inspect = JSON.parse((await env.skiff(['inspect', plain])).stdout)[0];
+  t.deepEqual(inspect.NetworkSettings.Ports, { '53/udp': null, '80/tcp': null });
+  t.deepEqual(inspect.HostConfig.PortBindings, { '53/udp': null, '80/tcp': null });
+  t.is((await env.skiff(['ps', '-a', '--filter', `name=${plain}`, '--format', '{{.Ports}}'])).stdout, '');
+  const all = uniqueName('expP');
+  await env.skiff(['run', '-d', '--name', all, '-P', image, 'httpd', '-f', '-p', '80', '-h', '/etc']);
+  const lines = (await env.skiff(['port', all])).lines.sort();
+  t.is(lines.length, 2, lines.join('\n'));
+  t.regex(lines[0], /^53\/udp -> 0\.0\.0\.0:\d+$/);
+  t.regex(lines[1], /^80\/tcp -> 0\.0\.0\.0:\d+$/);
+  t.truthy(await poll(() => fetchText(Number(lines[1].split(':').pop()))));
+  await env.skiff(['rm', '-f', '-t0', plain, all]);
+});
+
 test.serial('a -p with garbage fails with podman\'s message and creates nothing', async (t) => {
   const name = uniqueName('bad');
   const r = await env.skiff(['run', '--name', name, '-p', '80:garbage', IMG, 'true'], { exit: 125 });
