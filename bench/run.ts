@@ -337,7 +337,8 @@ runBench(async (bench) => {
   const create: Record<string, { median: number; n: number }> = {};
   if (!MEMORY_ONLY) {
     runNone = await latency('run --rm --network none true', engines, ['run', '--rm', '--network', 'none', IMAGE, 'true'], errors, RUNS);
-    runSlirp = await latency('run --rm true (slirp4netns)', engines, ['run', '--rm', IMAGE, 'true'], errors, RUNS);
+    // Named: skiff's default is pasta where installed, podman 4's slirp4netns.
+    runSlirp = await latency('run --rm true (slirp4netns)', engines, ['run', '--rm', '--network', 'slirp4netns', IMAGE, 'true'], errors, RUNS);
 
     // (c): ps -a with 50 created (not running) containers.
     process.stderr.write(`  create ${PS_CONTAINERS} containers `);

@@ -1,9 +1,9 @@
 /**
- * The [containers] settings of podman's containers.conf that shape a
- * container's /etc/hosts and resolv.conf, read where podman reads them:
+ * containers.conf(5), the keys skiff follows, read where podman reads them:
  * $CONTAINERS_CONF alone when set; else /usr/share/containers, then
- * /etc/containers, then (rootless) $XDG_CONFIG_HOME/containers, each file's
- * keys overriding the earlier ones'.
+ * /etc/containers, then (rootless) $XDG_CONFIG_HOME/containers, each
+ * file's keys overriding the earlier ones'. A missing or unreadable file is
+ * skipped; one that does not parse is an error naming it.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -12,6 +12,7 @@ import { parse as parseToml } from 'smol-toml';
 import { SkiffError } from '../util/errors.js';
 import { isRootUser } from './paths.js';
 
+/** The [containers] keys that shape a container's /etc/hosts and resolv.conf. */
 export interface ContainersConfEtc {
   /** dns_servers: nameservers before any --dns. */
   dnsServers: string[];
@@ -27,6 +28,15 @@ export interface ContainersConfEtc {
   noHosts: boolean;
 }
 
+export interface ContainersConf {
+  containers: ContainersConfEtc;
+  /** Present when a file has a key skiff follows in [network]. */
+  network?: {
+    /** default_rootless_network_cmd: slirp4netns or pasta, the network of a rootless container without --network. */
+    defaultRootlessNetworkCmd?: string;
+  };
+}
+
 /** The files podman would read, in order (later keys win). */
 export function containersConfFiles(env: NodeJS.ProcessEnv = process.env): string[] {
   if (env.CONTAINERS_CONF) return [env.CONTAINERS_CONF];
@@ -35,12 +45,11 @@ export function containersConfFiles(env: NodeJS.ProcessEnv = process.env): strin
   return files;
 }
 
-/**
- * Reads the settings above; a missing file is skipped, one that does not
- * parse is an error naming it.
- */
-export function readContainersConfEtc(files: string[] = containersConfFiles()): ContainersConfEtc {
-  const conf: ContainersConfEtc = { dnsServers: [], dnsSearches: [], dnsOptions: [], baseHostsFile: '', hostContainersInternalIp: '', noHosts: false };
+/** Reads and merges the files; see the module's comment. */
+export function readContainersConf(files: string[] = containersConfFiles()): ContainersConf {
+  const conf: ContainersConf = {
+    containers: { dnsServers: [], dnsSearches: [], dnsOptions: [], baseHostsFile: '', hostContainersInternalIp: '', noHosts: false },
+  };
   for (const file of files) {
     let text: string;
     try {
@@ -48,21 +57,34 @@ export function readContainersConfEtc(files: string[] = containersConfFiles()): 
     } catch {
       continue;
     }
-    let table: unknown;
+    let doc: Record<string, unknown>;
     try {
-      table = (parseToml(text) as { containers?: unknown }).containers;
+      doc = parseToml(text) as Record<string, unknown>;
     } catch (err) {
-      throw new SkiffError('ECONFIG', `reading ${file}: ${(err as Error).message.split('\n')[0]}`);
+      throw new SkiffError('ECONFIG', `decoding configuration file "${file}": ${(err as Error).message.split('\n')[0]}`);
     }
-    if (typeof table !== 'object' || table === null) continue;
-    const t = table as Record<string, unknown>;
-    const strings = (key: string) => (Array.isArray(t[key]) ? (t[key] as unknown[]).map(String) : undefined);
-    conf.dnsServers = strings('dns_servers') ?? conf.dnsServers;
-    conf.dnsSearches = strings('dns_searches') ?? conf.dnsSearches;
-    conf.dnsOptions = strings('dns_options') ?? conf.dnsOptions;
-    if (typeof t.base_hosts_file === 'string') conf.baseHostsFile = t.base_hosts_file;
-    if (typeof t.host_containers_internal_ip === 'string') conf.hostContainersInternalIp = t.host_containers_internal_ip;
-    if (typeof t.no_hosts === 'boolean') conf.noHosts = t.no_hosts;
+    const containers = table(doc.containers);
+    if (containers) {
+      const c = conf.containers;
+      const strings = (key: string) => (Array.isArray(containers[key]) ? (containers[key] as unknown[]).map(String) : undefined);
+      c.dnsServers = strings('dns_servers') ?? c.dnsServers;
+      c.dnsSearches = strings('dns_searches') ?? c.dnsSearches;
+      c.dnsOptions = strings('dns_options') ?? c.dnsOptions;
+      if (typeof containers.base_hosts_file === 'string') c.baseHostsFile = containers.base_hosts_file;
+      if (typeof containers.host_containers_internal_ip === 'string') c.hostContainersInternalIp = containers.host_containers_internal_ip;
+      if (typeof containers.no_hosts === 'boolean') c.noHosts = containers.no_hosts;
+    }
+    const cmd = table(doc.network)?.default_rootless_network_cmd;
+    if (typeof cmd === 'string') conf.network = { ...conf.network, defaultRootlessNetworkCmd: cmd };
   }
   return conf;
+}
+
+/** The [containers] settings alone (what `run`/`create` pass down for /etc files). */
+export function readContainersConfEtc(files: string[] = containersConfFiles()): ContainersConfEtc {
+  return readContainersConf(files).containers;
+}
+
+function table(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

@@ -14,7 +14,8 @@ import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { dropJoinedHostsLine } from '../network/etc-files.js';
 import { createNetns } from '../network/netns.js';
-import { startSlirp4netns } from '../network/slirp4netns.js';
+import { addSlirpHostForwards, startSlirp4netns } from '../network/slirp4netns.js';
+import { startPasta, stopPasta } from '../network/pasta.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
 import { StoreLayout } from '../store/layout.js';
 import { processStartTime } from '../util/fs.js';
@@ -57,6 +58,8 @@ class Monitor {
   private readonly attachServer: AttachServer;
   private readonly runtime: RuntimeProcess;
   private slirp?: ChildProcess;
+  /** Where pasta (which runs in the background) wrote its pid. */
+  private pastaPidFile?: string;
   /** The container's init, once the runtime has started it. */
   private pid?: number;
   private terminating = false;
@@ -107,10 +110,9 @@ class Monitor {
       this.sync({ event: 'error', message: error, exitCode });
     }
 
-    this.slirp?.kill('SIGTERM');
     try {
-      const [teardown, deleted] = await Promise.allSettled([teardownContainer(c.storage, c.netnsFile), this.runtimeDeleted]);
-      for (const r of [teardown, deleted]) if (r.status === 'rejected') throw r.reason;
+      const [teardown, deleted, network] = await Promise.allSettled([teardownContainer(c.storage, c.netnsFile), this.runtimeDeleted, this.stopNetwork()]);
+      for (const r of [teardown, deleted, network]) if (r.status === 'rejected') throw r.reason;
     } catch (err) {
       // The container is done either way; what was left behind must be visible (inspect .State.Error, monitor.log).
       const problem = `cleaning up the container failed: ${(err as Error).message}`;
@@ -142,12 +144,31 @@ class Monitor {
     });
   }
 
+  /** Ends slirp4netns or pasta and waits for it, so its published ports are free once the exit is recorded. */
+  private async stopNetwork(): Promise<void> {
+    const slirp = this.slirp;
+    if (slirp && slirp.exitCode === null && slirp.signalCode === null) {
+      const exited = new Promise((resolve) => slirp.once('exit', resolve));
+      slirp.kill('SIGTERM');
+      await exited;
+    }
+    if (this.config.ports?.length) await fsp.rm(`${this.config.attachSocket}.net`, { force: true });
+    if (this.pastaPidFile) await stopPasta(this.pastaPidFile);
+  }
+
   private async prepareNetwork(): Promise<void> {
     const c = this.config;
     if (!c.netnsFile) return;
     await createNetns(c.netnsFile);
     if (c.network.mode === 'slirp4netns') {
-      this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback });
+      const apiSocket = c.ports?.length ? `${c.attachSocket}.net` : undefined;
+      if (apiSocket) await fsp.rm(apiSocket, { force: true });
+      this.slirp = await startSlirp4netns({ ...c.network, netnsPath: c.netnsFile, apiSocket });
+      if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!, c.network.cidr);
+    }
+    if (c.network.mode === 'pasta') {
+      this.pastaPidFile = `${c.attachSocket}.pasta`;
+      await startPasta(c.netnsFile, c.ports ?? [], c.network.options, this.pastaPidFile);
     }
   }
 

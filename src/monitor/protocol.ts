@@ -5,6 +5,7 @@
  */
 import type { NetworkMode } from '../runtime/spec/container-spec.js';
 import type { RuntimeRef } from '../runtime/driver.js';
+import type { PortMapping } from '../network/ports.js';
 
 /** Written by the engine next to the container as monitor.json. */
 export interface MonitorConfig {
@@ -30,6 +31,8 @@ export interface MonitorConfig {
   netnsFile?: string;
   /** --network container:: the line its start added to the joined container's hosts file, taken out when it exits (as podman). */
   joinedHosts?: { containerId: string; path: string; hostname: string; name: string };
+  /** Published ports, host ports chosen: the network's forwarder binds them before the container starts. */
+  ports?: PortMapping[];
   consoleSize?: { rows: number; cols: number };
   /** --timeout: seconds after the start when the monitor kills the container (its exit code is then -1). */
   timeout?: number;

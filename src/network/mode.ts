@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../util/errors.js';
 import type { NetworkMode } from '../runtime/spec/container-spec.js';
+import { parseSlirpOptions } from './slirp4netns.js';
 
 /**
  * A --network value as the user gave it, before the engine looks anything
@@ -11,11 +12,14 @@ export type RequestedNetworkMode =
 
 /**
  * Parses --network as podman does: none, host, slirp4netns[:OPTIONS],
- * private (slirp4netns for a rootless engine), container:NAME|ID and ns:PATH.
+ * pasta[:OPTIONS], private (slirp4netns for a rootless engine),
+ * container:NAME|ID and ns:PATH. `default` (or nothing) is `defaultMode`,
+ * the rootless network command containers.conf or the host decides.
  */
-export function parseNetworkMode(value: string): RequestedNetworkMode {
-  const [mode, opts = ''] = value.split(/:(.*)/s, 2);
+export function parseNetworkMode(value: string, defaultMode: 'slirp4netns' | 'pasta' = 'slirp4netns'): RequestedNetworkMode {
+  let [mode, opts = ''] = value.split(/:(.*)/s, 2);
   const hasOpts = value.includes(':');
+  if (mode === 'default' || mode === '') mode = defaultMode;
   if (mode === 'none' || mode === 'host') {
     if (hasOpts) throw new InvalidArgumentError(`network mode "${mode}" takes no options`);
     return { mode };
@@ -29,18 +33,9 @@ export function parseNetworkMode(value: string): RequestedNetworkMode {
     if (!opts.startsWith('/')) throw new InvalidArgumentError(`invalid network namespace path "${opts}": must be an absolute path`);
     return { mode: 'ns', path: opts };
   }
-  // podman: private is bridge for root and slirp4netns rootless; skiff has no bridge yet.
-  if (mode === 'private' && !hasOpts) return { mode: 'slirp4netns', allowHostLoopback: false, mtu: 65520 };
-  if (mode === 'slirp4netns' || mode === 'default' || mode === '') {
-    let allowHostLoopback = false;
-    let mtu = 65520;
-    for (const opt of opts.split(',').filter(Boolean)) {
-      const [k, v] = opt.split('=');
-      if (k === 'allow_host_loopback') allowHostLoopback = v === 'true';
-      else if (k === 'mtu' && /^\d+$/.test(v)) mtu = Number(v);
-      else throw new InvalidArgumentError(`unknown slirp4netns option "${opt}": supported are allow_host_loopback=true|false and mtu=N`);
-    }
-    return { mode: 'slirp4netns', allowHostLoopback, mtu };
-  }
-  throw new InvalidArgumentError(`unsupported network mode "${value}": use none, host, private, slirp4netns, container:NAME or ns:PATH`, { hint: 'bridge networks and pasta are not available yet' });
+  // podman: private is bridge for root and slirp4netns rootless.
+  if (mode === 'private' && !hasOpts) mode = 'slirp4netns';
+  if (mode === 'pasta') return { mode, options: opts.split(',').filter(Boolean) };
+  if (mode === 'slirp4netns') return { mode, ...parseSlirpOptions(opts.split(',').filter(Boolean)) };
+  throw new InvalidArgumentError(`unsupported network mode "${value}": use none, host, private, slirp4netns, pasta, container:NAME or ns:PATH`);
 }

@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
 import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
-import { SLIRP } from '../../network/slirp4netns.js';
+import { slirpAddresses } from '../../network/slirp4netns.js';
 import { checkHostname, hostContainersInternalIp, hostsFile, parseEtcOptions, resolvConf } from '../../network/etc-files.js';
 import { parseNetworkMode } from '../../network/mode.js';
 import { generateRuntimeSpec, CapabilityError } from '../../runtime/spec/generate.js';
@@ -16,7 +16,7 @@ import { writeJsonAtomic } from '../../util/fs.js';
 import { newId, randomName, NAME_PATTERN } from '../../util/ids.js';
 import type { ContainersConfEtc } from '../../config/containers-conf.js';
 import type { EngineContext } from '../context.js';
-import type { ContainerRecord } from './record.js';
+import type { ContainerRecord, PortMapping } from './record.js';
 import { parseSignal } from './lifecycle.js';
 import { parseLogConfig } from './log-config.js';
 import { matchImage, resolveImage } from '../image/images.js';
@@ -54,6 +54,12 @@ export interface ContainerCreateOptions {
   noHosts?: boolean;
   /** containers.conf's [containers] settings for /etc/hosts and resolv.conf (read by the CLI). */
   containersConf?: ContainersConfEtc;
+  /** -p/--publish values, each `[[IP:][HOSTPORT]:]CPORT[/PROTO]` (comma lists already split). */
+  publish?: string[];
+  /** -P/--publish-all: every exposed port (image EXPOSE and --expose) on a random host port. */
+  publishAll?: boolean;
+  /** --expose values, `PORT[-END][/PROTO]`. */
+  expose?: string[];
   interactive: boolean;
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -149,7 +155,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     throw new InvalidArgumentError(`invalid argument "${options.timeout}" for "--timeout" flag: a whole number of seconds, 0 for no limit`);
   }
   const image = await resolveImage(ctx, options.image);
-  const requested = parseNetworkMode(options.network);
+  const requested = parseNetworkMode(options.network, await defaultNetworkCmd());
   const conf = options.containersConf;
   const etcOptions = parseEtcOptions({
     addHosts: options.addHosts ?? [], dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [], noHosts: options.noHosts ?? conf?.noHosts ?? false,
@@ -167,6 +173,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     : requested;
   if (network.mode === 'ns') checkNetnsPath(network.path);
   const imageConfig = image.config.config ?? {};
+  const ports = await resolvePorts(ctx, options, Object.keys(imageConfig.ExposedPorts ?? {}), network);
   const { entrypoint, cmd } = resolveCommand(imageConfig, options);
   if (entrypoint.length + cmd.length === 0) {
     throw new InvalidArgumentError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
@@ -213,10 +220,12 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       if (shared.hosts && !etcOptions.noHosts) etcFiles.hosts = shared.hosts;
       if (shared.resolvConf && !etcOptions.noResolvConf) etcFiles.resolvConf = shared.resolvConf;
     } else {
-      const slirp = network.mode === 'slirp4netns';
+      // The container's address and the network's resolver: slirp4netns's (moved by cidr=), or pasta's.
+      const slirp = network.mode === 'slirp4netns' ? slirpAddresses(network.cidr) : undefined;
+      const pasta = network.mode === 'pasta' ? await pastaEtcInput(network.options) : undefined;
       if (!etcOptions.noHosts) {
         etcFiles.hosts = join(userData, 'hosts');
-        const containerIp = slirp ? SLIRP.containerIp : network.mode === 'none' ? '127.0.0.1' : undefined;
+        const containerIp = slirp?.containerIp ?? pasta?.ip ?? (network.mode === 'none' ? '127.0.0.1' : undefined);
         const internalIp = conf?.hostContainersInternalIp ?? '';
         await fsp.writeFile(etcFiles.hosts, hostsFile({
           hostname, name, extraHosts: etcOptions.extraHosts, base: readHostsBase(conf?.baseHostsFile ?? '', layerDirs), containerIp,
@@ -231,7 +240,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
           nameservers: [...(conf?.dnsServers ?? []), ...etcOptions.nameservers],
           searches: [...(conf?.dnsSearches ?? []), ...etcOptions.searches],
           options: [...(conf?.dnsOptions ?? []), ...etcOptions.dnsOptions],
-          privateNetns: network.mode !== 'host', networkDns: slirp ? SLIRP.dns : undefined,
+          privateNetns: network.mode !== 'host', networkDns: slirp?.dns ?? pasta?.dns,
         }));
       }
     }
@@ -245,7 +254,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const storage = storageMount(ctx, id, storageDriver, layerDirs);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
-    const netnsFile = network.mode === 'slirp4netns' ? ctx.layout.netnsFile(id) : undefined;
+    const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' ? ctx.layout.netnsFile(id) : undefined;
     // container: gets its path at each start (see joinNetworkContainer).
     const netnsPath = network.mode === 'ns' ? network.path : netnsFile;
     const spec: ContainerSpec = {
@@ -299,6 +308,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       stopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
       stopTimeout: options.stopTimeout ?? 10,
       networkMode: options.network,
+      ...(ports.mappings.length ? { ports: ports.mappings } : {}),
+      ...(ports.exposed.length ? { exposedPorts: ports.exposed } : {}),
       log: logConfig,
       timeout: options.timeout || undefined,
       monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
@@ -329,6 +340,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       network,
       netnsFile,
       ...(joined && etcFiles.hosts ? { joinedHosts: { containerId: joined.record.id, path: etcFiles.hosts, hostname, name } } : {}),
+      ...(ports.mappings.length ? { ports: ports.mappings } : {}),
       consoleSize: spec.consoleSize,
       timeout: options.timeout || undefined,
       monitorPidFile: record.monitorPidFile,
@@ -567,6 +579,65 @@ function checkNetnsPath(path: string): void {
   if (type !== NSFS_MAGIC || (link !== undefined && !link.startsWith('net:'))) {
     throw new InvalidArgumentError(`network namespace path ${path} is not a network namespace`);
   }
+}
+
+/**
+ * The rootless network command for `--network default`: containers.conf's
+ * default_rootless_network_cmd, else pasta when its binary is on PATH, else
+ * slirp4netns (as podman 5).
+ */
+export async function defaultNetworkCmd(): Promise<'slirp4netns' | 'pasta'> {
+  const { readContainersConf } = await import('../../config/containers-conf.js');
+  const configured = readContainersConf().network?.defaultRootlessNetworkCmd;
+  if (configured === 'slirp4netns' || configured === 'pasta') return configured;
+  if (configured !== undefined && configured !== '') throw new InvalidArgumentError(`invalid default_rootless_network_cmd option "${configured}"`);
+  const { pastaAvailable } = await import('../../network/pasta.js');
+  return pastaAvailable() ? 'pasta' : 'slirp4netns';
+}
+
+/**
+ * /etc/hosts and resolv.conf input for pasta: pasta gives the container the
+ * host's own address (unless -a/--address says otherwise) and answers DNS
+ * on PASTA_DNS, as podman 5 writes them.
+ */
+async function pastaEtcInput(options: string[]): Promise<{ ip?: string; dns: string }> {
+  const { PASTA_DNS, pastaAddress } = await import('../../network/pasta.js');
+  return { ip: pastaAddress(options), dns: PASTA_DNS };
+}
+
+/**
+ * The container's published and exposed ports: -p values parsed and
+ * merged as podman's, -P's exposed ports added, random host ports chosen
+ * now so that `port` and `ps` show them before the start. With host or
+ * none there is nothing to publish into: dropped with podman's warning.
+ */
+async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions, imageExposed: string[], network: NetworkMode): Promise<{ mappings: PortMapping[]; exposed: string[] }> {
+  const { parsePublish, parseExpose, normalizePorts, assignRandomPorts } = await import('../../network/ports.js');
+  const specs = (options.publish ?? []).map(parsePublish);
+  let fromImage: Map<number, string[]>;
+  try {
+    fromImage = parseExpose(imageExposed);
+  } catch (err) {
+    throw new InvalidArgumentError(`unable to convert image EXPOSE: ${(err as Error).message}`);
+  }
+  const fromFlag = parseExpose(options.expose ?? []);
+  const exposedMap = new Map(fromImage);
+  for (const [port, protocols] of fromFlag) exposedMap.set(port, [...new Set([...(exposedMap.get(port) ?? []), ...protocols])]);
+  const exposed = [...exposedMap].sort((a, b) => a[0] - b[0]).flatMap(([port, protocols]) => protocols.map((p) => `${port}/${p}`));
+  const normalized = normalizePorts(specs, options.publishAll ? exposedMap : undefined);
+  if (normalized.length && (network.mode === 'host' || network.mode === 'none' || network.mode === 'container')) {
+    ctx.warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
+    return { mappings: [], exposed };
+  }
+  // No forwarder of ours runs in a namespace someone else made.
+  if (normalized.length && network.mode === 'ns') throw new InvalidArgumentError('published ports need a network skiff sets up (slirp4netns or pasta), not --network ns:PATH');
+  const v6 = normalized.find((m) => m.hostIp.includes(':'));
+  // slirp4netns's API (add_hostfwd) takes IPv4 host addresses only.
+  if (v6 && network.mode === 'slirp4netns') throw new InvalidArgumentError(`slirp4netns cannot publish ports on the IPv6 host address ${v6.hostIp}: use --network pasta`);
+  if (normalized.length && network.mode === 'slirp4netns' && network.portHandler === 'rootlesskit') {
+    ctx.warnings.push('port_handler=rootlesskit: skiff publishes ports through slirp4netns itself, which keeps the client\'s address');
+  }
+  return { mappings: await assignRandomPorts(normalized), exposed };
 }
 
 /** Where the host keeps its time zone files, as podman (and glibc) read them. */

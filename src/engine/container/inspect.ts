@@ -1,6 +1,7 @@
 import type { NetworkMode } from '../../runtime/spec/container-spec.js';
 import { SkiffError } from '../../util/errors.js';
 import { namespaceAddresses } from '../../network/addresses.js';
+import { portBindings } from '../../network/ports.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
@@ -20,8 +21,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
   const command = [...record.entrypoint, ...record.cmd];
   const running = state.status === 'running';
   const up = running || state.status === 'paused';
-  // The address the container really has: only a running slirp4netns container has one (none and host: empty, as podman).
-  const address = running && spec.network.mode === 'slirp4netns' && state.pid ? namespaceAddresses(state.pid)[0] : undefined;
+  // The address the container really has: only a running slirp4netns or pasta container has one (none and host: empty, as podman).
+  const address = running && (spec.network.mode === 'slirp4netns' || spec.network.mode === 'pasta') && state.pid ? namespaceAddresses(state.pid)[0] : undefined;
   const log = record.log;
   const logPath = log?.driver === 'none' ? '' : log?.path ?? ctx.layout.containerLog(record.id);
   const doc = {
@@ -75,7 +76,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     NetworkSettings: {
       IPAddress: address?.address ?? '',
       IPPrefixLen: address?.prefixLength ?? 0,
-      Ports: {},
+      Ports: portBindings(record.ports ?? [], exposedMap(record.exposedPorts)),
       SandboxKey: spec.netnsPath ?? '',
     },
     Namespace: '',
@@ -113,7 +114,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       ReadonlyRootfs: spec.readOnlyRootfs,
       CapAdd: spec.capAdd,
       CapDrop: spec.capDrop,
-      PortBindings: {},
+      // podman lists exposed ports here too, unbound ones as null.
+      PortBindings: portBindings(record.ports ?? [], exposedMap(record.exposedPorts)),
       // podman's place for the log file (LogPath above is docker's).
       LogConfig: {
         Type: log?.type ?? 'k8s-file',
@@ -166,4 +168,14 @@ export async function inspectTarget(ctx: EngineContext, kind: InspectKind, targe
     if (err instanceof SkiffError && err.code === 'ENOIMAGE') throw new NoSuchObjectError(target);
     throw err;
   }
+}
+
+/** `PORT/PROTO` strings back to port → protocols. */
+function exposedMap(exposed: string[] | undefined): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const e of exposed ?? []) {
+    const [port, protocol] = e.split('/');
+    out.set(Number(port), [...(out.get(Number(port)) ?? []), protocol]);
+  }
+  return out;
 }

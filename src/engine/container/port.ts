@@ -2,6 +2,8 @@ import { InvalidArgumentError } from '../../util/errors.js';
 import type { EngineContext } from '../context.js';
 import { listContainers, resolveContainer, type PortMapping } from './record.js';
 
+export { portsToString, portBindings } from '../../network/ports.js';
+
 export interface ContainerPortOptions {
   /** Every container (`-a`) instead of one. */
   all?: boolean;

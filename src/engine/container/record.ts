@@ -1,9 +1,12 @@
 import type { ContainerSpec } from '../../runtime/spec/container-spec.js';
 import type { RuntimeRef } from '../../runtime/driver.js';
+import type { PortMapping } from '../../network/ports.js';
 import { ContainerStore, type ContainerState, type ContainerStatus } from '../../store/containers.js';
 import { pathExists, processAlive } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
+
+export type { PortMapping };
 import type { ContainerLogConfig } from './log-config.js';
 
 /** The immutable half of a container: containers/<id>/config.json. */
@@ -28,8 +31,10 @@ export interface ContainerRecord {
   stopTimeout: number;
   /** The --network value as given (none, host, slirp4netns[:opts]). */
   networkMode: string;
-  /** Published ports (-p), as podman's PortMapping; `create` publishes none yet, so records have none. */
+  /** Published ports (-p, -P), as podman's PortMapping, random host ports already chosen; absent when none. */
   ports?: PortMapping[];
+  /** Exposed ports (image EXPOSE and --expose) as `PORT/PROTO`, for inspect. */
+  exposedPorts?: string[];
   /** --log-driver and --log-opt; absent in records older than them (k8s-file at the default place). */
   log?: ContainerLogConfig;
   /** --conmon-pidfile as given (absolute); inspect's ConmonPidFile. */
@@ -38,18 +43,6 @@ export interface ContainerRecord {
   timeout?: number;
   /** --dns, --dns-search, --dns-option and --add-host as given (inspect's HostConfig); absent when none was. */
   dnsConfig?: { servers: string[]; searches: string[]; options: string[]; extraHosts: string[] };
-}
-
-/** One published port range: host HOSTIP:HOSTPORT.. → container CONTAINERPORT.. for each protocol. */
-export interface PortMapping {
-  /** Empty for every address. */
-  hostIp: string;
-  hostPort: number;
-  containerPort: number;
-  /** One protocol, or several joined by commas (tcp,udp). */
-  protocol: string;
-  /** How many consecutive ports, at least 1. */
-  range: number;
 }
 
 /** A container's record with its observed state. */

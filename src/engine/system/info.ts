@@ -39,6 +39,11 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
   const os = readFileSync('/etc/os-release', 'utf8');
   const distro = (key: string) => new RegExp(`^${key}="?([^"\\n]*)"?`, 'm').exec(os)?.[1] ?? '';
   const probe = await readJsonIfExists<{ reason?: string }>(ctx.layout.storageProbeFile);
+  const [networkCmd, pasta, slirp4netns] = await Promise.all([
+    import('../container/create.js').then((m) => m.defaultNetworkCmd()),
+    networkHelper('pasta', 'passt'),
+    networkHelper('slirp4netns', 'slirp4netns'),
+  ]);
   const doc = {
     host: {
       arch: goArch(),
@@ -61,7 +66,10 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
       networkBackend: 'slirp4netns',
       ociRuntime: { name: runtime.name, package: '', path: runtime.path, version: runtime.version, notes: runtime.notes },
       os: 'linux',
+      pasta,
+      rootlessNetworkCmd: networkCmd,
       serviceIsRemote: false,
+      slirp4netns,
       security: { apparmorEnabled: false, rootless, seccompEnabled: false, selinuxEnabled: false },
       uptime: readFileSync('/proc/uptime', 'utf8').split(' ')[0] + 's',
     },
@@ -79,6 +87,19 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
     version: versionReport(),
   };
   return withGoFieldNames(doc, INFO_GO_NAMES, ['graphOptions', 'graphStatus']);
+}
+
+/** podman info's host.pasta / host.slirp4netns: the program found on PATH, its Debian package and version line. */
+async function networkHelper(program: string, debianPackage: string): Promise<{ executable: string; package: string; version: string }> {
+  const { findProgram } = await import('../../network/pasta.js');
+  const { exec } = await import('../../util/exec.js');
+  const executable = findProgram(program) ?? '';
+  if (!executable) return { executable, package: '', version: '' };
+  const [version, pkg] = await Promise.all([
+    exec(executable, ['--version'], { timeoutMs: 2000 }).then((r) => r.stdout.split('\n')[0]?.trim() ?? '', () => ''),
+    exec('dpkg-query', ['-W', '-f', '${Package}_${Version}_${Architecture}', debianPackage], { timeoutMs: 2000 }).then((r) => (r.exitCode === 0 ? r.stdout.trim() : ''), () => ''),
+  ]);
+  return { executable, package: pkg, version };
 }
 
 /** JSON keys of `podman info` whose Go field name is not the key capitalized. */

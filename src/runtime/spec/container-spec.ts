@@ -7,7 +7,9 @@
 export type NetworkMode =
   | { mode: 'none' }
   | { mode: 'host' }
-  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number }
+  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number; cidr?: string; enableIpv6?: boolean; outboundAddr?: string; outboundAddr6?: string; portHandler?: 'slirp4netns' | 'rootlesskit' }
+  /** `options`: --network pasta:OPT,OPT, passed to pasta as arguments. */
+  | { mode: 'pasta'; options: string[] }
   /** Another container's network namespace (`id`), resolved when this one starts; `host` when that one uses the host's. */
   | { mode: 'container'; id: string; host?: boolean }
   /** An existing network namespace file (--network ns:PATH). */

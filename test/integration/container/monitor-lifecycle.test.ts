@@ -45,7 +45,7 @@ async function mountsWith(text: string): Promise<string[]> {
 }
 
 async function startSleeper(name: string) {
-  const id = (await env.skiff(['run', '-d', '--name', name, BUSYBOX_IMAGE, 'sleep', '1000'])).stdout;
+  const id = (await env.skiff(['run', '-d', '--name', name, '--network', 'slirp4netns', BUSYBOX_IMAGE, 'sleep', '1000'])).stdout;
   const fmt = await env.skiff(['container', 'inspect', '--format', '{{.State.ConmonPid}} {{.State.Pid}}', name]);
   const [monitorPid, pid] = fmt.stdout.split(' ').map(Number) as [number, number];
   const netns = join(env.runroot, 'netns', id.slice(0, 12));
@@ -102,7 +102,7 @@ test.serial('slirp4netns exits with its monitor when the monitor is killed with 
 
 test.serial('a start that fails while preparing the root filesystem leaves no slirp4netns behind', async (t) => {
   const name = uniqueName('badfs');
-  const id = (await env.skiff(['create', '--name', name, BUSYBOX_IMAGE, 'true'])).stdout;
+  const id = (await env.skiff(['create', '--name', name, '--network', 'slirp4netns', BUSYBOX_IMAGE, 'true'])).stdout;
   // A lower layer that does not exist: the overlay mount (or the vfs copy) fails.
   const configFile = join(env.root, 'containers', id, 'monitor.json');
   const config = JSON.parse(await readFile(configFile, 'utf8')) as { storage: { lowerDirs: string[] } };

@@ -60,7 +60,7 @@ test.serial('inspect reports the graph driver in use, for containers and images'
 
 test.serial("inspect's IPAddress is the address the container really has with slirp4netns, empty otherwise", async (t) => {
   const slirp = uniqueName('ip');
-  await env.skiff(['create', '--name', slirp, IMG, 'sh', '-c', 'ip -4 -o addr show tap0; sleep 60']);
+  await env.skiff(['create', '--name', slirp, '--network', 'slirp4netns', IMG, 'sh', '-c', 'ip -4 -o addr show tap0; sleep 60']);
   // Not running: no network namespace, no address.
   t.is((await env.skiff(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', slirp])).stdout, '');
   await env.skiff(['start', slirp]);

@@ -1,5 +1,5 @@
 // Network modes: none (loopback only), host (the host's interfaces), and the
-// default slirp4netns (10.0.2.100 on tap0, host loopback as 10.0.2.2 when
+// slirp4netns (10.0.2.100 on tap0, host loopback as 10.0.2.2 when
 // allowed). Only a server this test starts on 127.0.0.1 is ever contacted.
 import { createServer, type Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
@@ -58,12 +58,12 @@ test.serial('--network host sees the host interfaces', async (t) => {
   t.true(inside.length > 1, inside.join(' '));
 });
 
-test.serial('default slirp4netns: 10.0.2.100 on tap0', async (t) => {
-  const r = await env.skiff(['run', '--rm', IMG, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'tap0']);
+test.serial('slirp4netns: 10.0.2.100 on tap0', async (t) => {
+  const r = await env.skiff(['run', '--rm', '--network', 'slirp4netns', IMG, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'tap0']);
   t.regex(r.stdout, /\btap0\s+inet 10\.0\.2\.100\//);
-  const route = await env.skiff(['run', '--rm', IMG, 'ip', 'route']);
+  const route = await env.skiff(['run', '--rm', '--network', 'slirp4netns', IMG, 'ip', 'route']);
   t.regex(route.stdout, /^default via 10\.0\.2\.2 dev tap0/m);
-  const dev = await env.skiff(['run', '--rm', IMG, 'cat', '/proc/net/dev']);
+  const dev = await env.skiff(['run', '--rm', '--network', 'slirp4netns', IMG, 'cat', '/proc/net/dev']);
   t.deepEqual(interfaces(dev.stdout), ['lo', 'tap0']);
 });
 
@@ -80,7 +80,7 @@ test.serial('slirp4netns without allow_host_loopback cannot reach host loopback'
   const before = hits.length;
   // wget exits 1 when the connection fails; the container's code passes through.
   // (No -T: busybox-static's wget crashes with SIGSEGV on -T.)
-  await env.skiff(['run', '--rm', IMG, 'wget', '-q', '-O', '-', `http://10.0.2.2:${port}/denied`], {
+  await env.skiff(['run', '--rm', '--network', 'slirp4netns', IMG, 'wget', '-q', '-O', '-', `http://10.0.2.2:${port}/denied`], {
     exit: 1,
     timeout: 60_000,
   });

@@ -103,7 +103,7 @@ test('toCreateOptions: image, command, labels and lists from the parsed flags', 
   t.deepEqual(opts.env, ['X=1']);
   t.deepEqual(opts.envFiles, ['/f']);
   t.is(opts.user, '1000:10');
-  t.is(opts.network, 'slirp4netns');
+  t.is(opts.network, 'default');
 });
 
 // --- a boolean never takes the next word (pflag): `exec -l true` runs `true` ---

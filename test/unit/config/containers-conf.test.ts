@@ -1,10 +1,11 @@
-// containers.conf's [containers] settings for /etc/hosts and resolv.conf:
+// containers.conf: the keys skiff follows ([containers] settings for
+// /etc/hosts and resolv.conf, [network] default_rootless_network_cmd),
 // podman's file order (later keys win), $CONTAINERS_CONF alone when set.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { containersConfFiles, readContainersConfEtc } from '../../../src/config/containers-conf.js';
+import { containersConfFiles, readContainersConf, readContainersConfEtc } from '../../../src/config/containers-conf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ccf-'));
 const file = (name: string, text: string) => {
@@ -13,7 +14,7 @@ const file = (name: string, text: string) => {
   return path;
 };
 
-test('later files override earlier ones key by key; missing files are skipped', (t) => {
+test('[containers]: later files override earlier ones key by key; missing files are skipped', (t) => {
   const a = file('a.conf', '[containers]\ndns_servers = ["1.1.1.1"]\nbase_hosts_file = "none"\nno_hosts = true\n[engine]\nx = 1\n');
   const b = file('b.conf', '[containers]\ndns_servers = ["2.2.2.2", "3.3.3.3"]\nhost_containers_internal_ip = "none"\n');
   t.deepEqual(readContainersConfEtc([a, join(dir, 'missing.conf'), b]), {
@@ -21,13 +22,20 @@ test('later files override earlier ones key by key; missing files are skipped', 
   });
 });
 
-test('a file that does not parse is an error naming it', (t) => {
-  const bad = file('bad.conf', '[containers\n');
-  t.throws(() => readContainersConfEtc([bad]), { message: new RegExp(`^reading ${bad}: `) });
+test('[network]: the user\'s default_rootless_network_cmd overrides the system\'s', (t) => {
+  const system = file('sys.conf', '[network]\ndefault_rootless_network_cmd = "pasta"\n');
+  const user = file('user.conf', '[engine]\nx = 1\n[network]\ndefault_rootless_network_cmd = "slirp4netns"\n');
+  t.is(readContainersConf([system, join(dir, 'none.conf'), user]).network?.defaultRootlessNetworkCmd, 'slirp4netns');
+  t.is(readContainersConf([user, system]).network?.defaultRootlessNetworkCmd, 'pasta');
+  t.is(readContainersConf([file('empty.conf', '[network]\n')]).network, undefined);
 });
 
-test('$CONTAINERS_CONF is the only file read when set', (t) => {
+test('a file that does not parse is an error naming it', (t) => {
+  const bad = file('bad.conf', '[containers\n');
+  t.regex(t.throws(() => readContainersConf([bad]))?.message ?? '', /^decoding configuration file ".*bad\.conf": /);
+});
+
+test('the files podman reads, or only $CONTAINERS_CONF', (t) => {
   t.deepEqual(containersConfFiles({ CONTAINERS_CONF: '/x/c.conf' }), ['/x/c.conf']);
-  const files = containersConfFiles({ XDG_CONFIG_HOME: '/home/u/.config' });
-  t.deepEqual(files.slice(0, 2), ['/usr/share/containers/containers.conf', '/etc/containers/containers.conf']);
+  t.deepEqual(containersConfFiles({ XDG_CONFIG_HOME: '/c' }), ['/usr/share/containers/containers.conf', '/etc/containers/containers.conf', '/c/containers/containers.conf']);
 });

@@ -1,5 +1,6 @@
 import type { ContainerInfo } from '../../../engine/container/record.js';
 import type { ContainerSize } from '../../../engine/container/size.js';
+import { portsToString } from '../../../engine/container/port.js';
 import { log } from '../../../util/log.js';
 import { humanDuration, humanSize, timeAgo } from '../humanize.js';
 
@@ -31,7 +32,7 @@ export class ContainerListView {
     if (s.status === 'paused') return 'Paused';
     return 'Created';
   }
-  get Ports(): string { return ''; }
+  get Ports(): string { return portsToString(this.info.record.ports ?? []); }
   get ExitCode(): number { return this.info.state.exitCode ?? 0; }
   get Pid(): number { return this.info.state.status === 'running' || this.info.state.status === 'paused' ? this.info.state.pid ?? 0 : 0; }
   get Labels(): Record<string, string> { return this.info.record.spec.labels; }
@@ -69,7 +70,9 @@ export class ContainerListView {
       Pid: this.Pid,
       Pod: '',
       PodName: '',
-      Ports: null,
+      Ports: this.info.record.ports?.length
+        ? this.info.record.ports.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol }))
+        : null,
       Size: this.size ? { rootFsSize: this.size.rootFsSize, rwSize: this.size.rwSize } : null,
       StartedAt: unix(s.startedAt),
       State: s.status,
