@@ -28,7 +28,7 @@ function entries(text: string): string[] {
 }
 
 test.serial('/etc/hosts: --add-host first, the host\'s entries, localhost, host.containers.internal, then the container on its slirp4netns address', async (t) => {
-  const r = await env.skiff(['run', '--rm', '--name', 'hostsweb', '--hostname', 'hh', '--add-host', 'foo.example:1.2.3.4', '--add-host', 'six.example:fd00::7', IMG, 'cat', '/etc/hosts']);
+  const r = await env.skiff(['run', '--rm', '--network', 'slirp4netns', '--name', 'hostsweb', '--hostname', 'hh', '--add-host', 'foo.example:1.2.3.4', '--add-host', 'six.example:fd00::7', IMG, 'cat', '/etc/hosts']);
   const lines = entries(r.stdout);
   t.is(lines[0], '1.2.3.4\tfoo.example');
   t.is(lines[1], 'fd00::7\tsix.example');
@@ -63,7 +63,7 @@ test.serial('--no-hosts leaves the image\'s /etc/hosts; --add-host with it is re
 });
 
 test.serial('/etc/resolv.conf: the slirp4netns forwarder first, then the host\'s servers (no loopback)', async (t) => {
-  const r = await env.skiff(['run', '--rm', IMG, 'cat', '/etc/resolv.conf']);
+  const r = await env.skiff(['run', '--rm', '--network', 'slirp4netns', IMG, 'cat', '/etc/resolv.conf']);
   const servers = r.stdout.split('\n').filter((l) => l.startsWith('nameserver '));
   t.is(servers[0], 'nameserver 10.0.2.3');
   t.false(servers.some((s) => /^nameserver (127\.|::1$)/.test(s)), r.stdout);
@@ -104,7 +104,7 @@ test.serial('--network host: the host\'s hostname and its loopback nameservers; 
 
 test.serial('inspect: Dns, DnsSearch, DnsOptions, ExtraHosts, Hostname, NetworkMode and the file paths', async (t) => {
   const id = (await env.skiff([
-    'create', '--hostname', 'insp', '--dns', '192.0.2.1', '--dns-search', 'a.example', '--dns-option', 'ndots:1', '--add-host', 'x.example:192.0.2.9', IMG, 'true',
+    'create', '--network', 'slirp4netns', '--hostname', 'insp', '--dns', '192.0.2.1', '--dns-search', 'a.example', '--dns-option', 'ndots:1', '--add-host', 'x.example:192.0.2.9', IMG, 'true',
   ])).stdout;
   const r = await env.skiff(['inspect', id]);
   const doc = JSON.parse(r.stdout)[0];
@@ -140,19 +140,19 @@ test.serial('containers.conf (CONTAINERS_CONF): base_hosts_file, host_containers
     '',
   ].join('\n'));
   const withConf = { env: { CONTAINERS_CONF: conf } };
-  const r = await env.skiff(['run', '--rm', '--name', 'confd', '--add-host', 'cli.example:192.0.2.12', IMG, 'cat', '/etc/hosts'], withConf);
+  const r = await env.skiff(['run', '--rm', '--network', 'slirp4netns', '--name', 'confd', '--add-host', 'cli.example:192.0.2.12', IMG, 'cat', '/etc/hosts'], withConf);
   t.deepEqual(entries(r.stdout), [
     '192.0.2.12\tcli.example', '192.0.2.10\tbaseone', '192.0.2.11\tbasetwo', '127.0.0.1\tlocalhost', '::1\tlocalhost',
     '192.0.2.99\thost.containers.internal', `10.0.2.100\t${r.stdout.split('\n').at(-1)!.split('\t')[1]!.split(' ')[0]} confd`,
   ]);
   // A name the base file has already: no entry of the container's own (podman's 5 lines).
-  const named = await env.skiff(['run', '--rm', '--name', 'baseone', '--hostname', 'baseone', IMG, 'cat', '/etc/hosts'], withConf);
+  const named = await env.skiff(['run', '--rm', '--network', 'slirp4netns', '--name', 'baseone', '--hostname', 'baseone', IMG, 'cat', '/etc/hosts'], withConf);
   t.is(entries(named.stdout).length, 5, named.stdout);
   // The servers replace the slirp4netns forwarder and the host's; --dns and --dns-search come after the file's.
-  const resolv = await env.skiff(['run', '--rm', '--dns', '192.0.2.55', '--dns-search', 'cli.example', IMG, 'cat', '/etc/resolv.conf'], withConf);
+  const resolv = await env.skiff(['run', '--rm', '--network', 'slirp4netns', '--dns', '192.0.2.55', '--dns-search', 'cli.example', IMG, 'cat', '/etc/resolv.conf'], withConf);
   t.is(resolv.stdout, 'search conf.example cli.example\nnameserver 192.0.2.53\nnameserver 192.0.2.54\nnameserver 192.0.2.55\noptions ndots:4');
   // Inspect shows the flags' values only, as podman.
-  const id = (await env.skiff(['create', '--dns', '192.0.2.55', IMG, 'true'], withConf)).stdout;
+  const id = (await env.skiff(['create', '--network', 'slirp4netns', '--dns', '192.0.2.55', IMG, 'true'], withConf)).stdout;
   t.is((await env.skiff(['inspect', '--format', '{{.HostConfig.Dns}}', id])).stdout, '[192.0.2.55]');
   await env.skiff(['rm', id]);
   writeFileSync(conf, '[containers]\nno_hosts = true\n');

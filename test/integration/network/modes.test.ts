@@ -28,7 +28,7 @@ async function netnsOf(args: string[]): Promise<string> {
 }
 
 test.serial('--network container:NAME joins its namespace (same net:[inode], its tap0), shares hosts and resolv.conf, keeps its own hostname', async (t) => {
-  await env.skiff(['run', '-d', '--name', 'netowner', '--hostname', 'owner', IMG, 'sleep', '1000']);
+  await env.skiff(['run', '-d', '--name', 'netowner', '--network', 'slirp4netns', '--hostname', 'owner', IMG, 'sleep', '1000']);
   const owner = (await env.skiff(['exec', 'netowner', ...READ_NETNS])).stdout;
   t.regex(owner, /^net:\[\d+\]$/);
   t.is(await netnsOf(['--network', 'container:netowner']), owner);
@@ -144,4 +144,4 @@ test.serial('container: of a missing container', refused, () => 'container:nosuc
 test.serial('ns: of a missing path', refused, () => 'ns:/nonexistent/netns', () => 'network namespace path /nonexistent/netns: no such file or directory');
 test.serial('ns: of a file that is not a namespace', refused, () => 'ns:/etc/hostname', () => 'network namespace path /etc/hostname is not a network namespace');
 test.serial('ns: of another kind of namespace', refused, () => `ns:/proc/${process.pid}/ns/mnt`, (v) => `network namespace path ${v.slice(3)} is not a network namespace`);
-test.serial('an unknown network mode', refused, () => 'bogus:x', (v) => `unsupported network mode "${v}": use none, host, private, slirp4netns, container:NAME or ns:PATH`);
+test.serial('an unknown network mode', refused, () => 'bogus:x', (v) => `unsupported network mode "${v}": use none, host, private, slirp4netns, pasta, container:NAME or ns:PATH`);

@@ -109,7 +109,8 @@ test('hostname: a newline, a space or more than 64 bytes are refused', (t) => {
 test('--network: the modes podman has', (t) => {
   t.deepEqual(parseNetworkMode('container:web'), { mode: 'container', nameOrId: 'web' });
   t.deepEqual(parseNetworkMode('ns:/run/netns/x'), { mode: 'ns', path: '/run/netns/x' });
-  t.deepEqual(parseNetworkMode('private'), { mode: 'slirp4netns', allowHostLoopback: false, mtu: 65520 });
+  t.deepEqual(parseNetworkMode('private'), parseNetworkMode('slirp4netns'));
+  t.deepEqual(parseNetworkMode('default', 'pasta'), { mode: 'pasta', options: [] });
   t.deepEqual(parseNetworkMode('none'), { mode: 'none' });
   t.throws(() => parseNetworkMode('container:'), { message: 'must provide name or ID or a container when specifying "container:"' });
   t.throws(() => parseNetworkMode('ns:'), { message: 'must provide a path to a namespace when specifying "ns:"' });
