@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createServer } from 'node:net';
@@ -223,6 +222,8 @@ export function tryBind(protocol: string, hostIp: string, port: number): Promise
   const address = hostIp || '0.0.0.0';
   return new Promise((resolve) => {
     if (protocol === 'udp') {
+      // Loaded here: ps and inspect import this module for the PORTS column and must start without dgram.
+      const { createSocket } = process.getBuiltinModule('node:dgram');
       const socket = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
       socket.once('error', (err: NodeJS.ErrnoException) => { socket.close(); resolve({ code: err.code }); });
       socket.bind(port, address, () => {
