@@ -4,9 +4,10 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs pause port ps pull push rename restart rm rmi run save start stats stop system tag top unpause untag version wait" ;;
+    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save start stats stop system tag top unpause untag version wait" ;;
     "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls pause port prune ps remove rename restart rm run start stats stop top unpause wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
+    "network") echo "create exists inspect list ls prune remove rm" ;;
     "system") echo "info prune version" ;;
   esac
 }
@@ -14,7 +15,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"unpause"|"untag"|"version"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"network"|"network create"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"unpause"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -66,6 +67,12 @@ __skiff_flags() {
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "network create") echo "--driver -d --subnet --gateway --ip-range --internal --ipv6 --label --opt -o --disable-dns --ipam-driver --ignore --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "network ls"|"network list") echo "--filter -f --format --no-trunc --noheading --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "network inspect") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "network exists") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "network rm"|"network remove") echo "--force -f --time -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "network prune") echo "--force -f --filter --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     *) echo "--root --runroot --storage-driver --runtime --runtime-flag --log-level --noout -h --help -v --version" ;;
   esac
 }
@@ -106,6 +113,11 @@ __skiff_takes_value() {
     "container commit|--change"|"container commit|-c"|"container commit|--message"|"container commit|-m"|"container commit|--author"|"container commit|-a"|"container commit|--format"|"container commit|-f"|"commit|--change"|"commit|-c"|"commit|--message"|"commit|-m"|"commit|--author"|"commit|-a"|"commit|--format"|"commit|-f") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
+    "network create|--driver"|"network create|-d"|"network create|--subnet"|"network create|--gateway"|"network create|--ip-range"|"network create|--label"|"network create|--opt"|"network create|-o"|"network create|--ipam-driver") return 0 ;;
+    "network ls|--filter"|"network ls|-f"|"network ls|--format"|"network list|--filter"|"network list|-f"|"network list|--format") return 0 ;;
+    "network inspect|--format"|"network inspect|-f") return 0 ;;
+    "network rm|--time"|"network rm|-t"|"network remove|--time"|"network remove|-t") return 0 ;;
+    "network prune|--filter") return 0 ;;
     *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--runtime-flag"|*"|--log-level") return 0 ;;
   esac
   return 1

@@ -7,7 +7,9 @@
 export type NetworkMode =
   | { mode: 'none' }
   | { mode: 'host' }
-  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number };
+  | { mode: 'slirp4netns'; allowHostLoopback: boolean; mtu: number }
+  /** User networks by name (netavark in the rootless network namespace), in --network order. */
+  | { mode: 'bridge'; networks: Record<string, { aliases: string[]; staticIps: string[]; staticMac?: string }> };
 
 export interface ContainerSpec {
   /** Full 64-hex container id. */
