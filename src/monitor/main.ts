@@ -26,6 +26,17 @@ import type { LaunchMessage, MonitorConfig, SyncMessage } from './protocol.js';
 import { RuntimeProcess } from './runtime-process.js';
 import { SyncChannel } from './sync-channel.js';
 
+/**
+ * The user networks' machinery (netavark in the rootless netns) for this
+ * container's store; loaded only for them (it pulls in node:crypto, half a
+ * MiB of every monitor otherwise).
+ */
+async function userNetworks(c: MonitorConfig) {
+  const { ContainerNetworks } = await import('../network/container-networks.js');
+  const layout = new StoreLayout(c.graphRoot, c.runRoot);
+  return new ContainerNetworks({ configDir: layout.networksDir, runDir: layout.networksRunDir });
+}
+
 /** native.ts, loaded on demand: koffi is native code. */
 type NativeCalls = typeof import('./native.js');
 
@@ -108,6 +119,14 @@ class Monitor {
 
     this.slirp?.kill('SIGTERM');
     try {
+      // Before the namespace goes: netavark's teardown needs it.
+      if (c.network.mode === 'bridge') await (await userNetworks(c)).teardown(c.id);
+    } catch (err) {
+      const problem = `tearing down the container's networks failed: ${(err as Error).message}`;
+      diagnostic(problem);
+      error = error ? `${error}; ${problem}` : problem;
+    }
+    try {
       const [teardown, deleted] = await Promise.allSettled([teardownContainer(c.storage, c.netnsFile), this.runtimeDeleted]);
       for (const r of [teardown, deleted]) if (r.status === 'rejected') throw r.reason;
     } catch (err) {
@@ -147,6 +166,7 @@ class Monitor {
     if (c.network.mode === 'slirp4netns') {
       this.slirp = await startSlirp4netns({ netnsPath: c.netnsFile, mtu: c.network.mtu, allowHostLoopback: c.network.allowHostLoopback });
     }
+    if (c.network.mode === 'bridge') await (await userNetworks(c)).setup(c.id, c.name, c.netnsFile, c.network.networks);
   }
 
   /**

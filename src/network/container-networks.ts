@@ -4,8 +4,11 @@ import { SkiffError, isErrno } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { Ipam } from './ipam.js';
 import { netavarkConfigDir, runNetavark, type NetavarkInput, type NetavarkNetworkStatus, type PerNetworkOptions } from './netavark.js';
+
+export type { ContainerNetworkState };
 import type { NetworkConfig } from './network-config.js';
 import { NetworkStore } from './network-store.js';
+import type { ContainerNetworkState } from './network-status.js';
 import { RootlessNetns } from './rootless-netns.js';
 
 /** Where user networks keep their state: configs under the graph root, the rest under the run root. */
@@ -23,18 +26,6 @@ export interface NetworkAttachment {
   staticMac?: string;
 }
 
-/**
- * What is set up for a running container: the input netavark was given
- * (needed again for its teardown, whatever the networks look like by
- * then) and what it reported.
- */
-export interface ContainerNetworkState {
-  containerName: string;
-  netns: string;
-  networks: Record<string, PerNetworkOptions>;
-  networkInfo: Record<string, NetworkConfig>;
-  status: Record<string, NetavarkNetworkStatus>;
-}
 
 /**
  * Connects containers to user networks and back: IP leases (ipam.ts),
@@ -217,3 +208,4 @@ export class ContainerNetworks {
     await writeJsonAtomic(this.stateFile(id), state);
   }
 }
+

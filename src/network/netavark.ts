@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec } from '../util/exec.js';
 import { SkiffError } from '../util/errors.js';
@@ -38,6 +39,7 @@ export interface NetavarkInput {
  * own error message.
  */
 export async function runNetavark(command: 'setup' | 'teardown', rootlessNetns: string, configDir: string, netnsPath: string, input: NetavarkInput): Promise<Record<string, NetavarkNetworkStatus>> {
+  await mkdir(configDir, { recursive: true });
   const args = [`--net=${rootlessNetns}`, NETAVARK, '--config', configDir, '--rootless', 'true', '--aardvark-binary', AARDVARK_DNS, command, netnsPath];
   const result = await exec('nsenter', args, { input: JSON.stringify(input), timeoutMs: 60_000 });
   if (result.exitCode !== 0) {

@@ -171,3 +171,44 @@ export function parsedSubnets(network: NetworkConfig): Array<{ cidr: Cidr; gatew
     };
   });
 }
+
+/** A container's wish for one user network, before the network is looked up. */
+export interface NetworkRequest {
+  aliases: string[];
+  staticIps: string[];
+  staticMac?: string;
+}
+
+const MAC_PATTERN = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+
+/**
+ * Parses `NAME[:alias=A,ip=IP,mac=MAC]` of --network (podman 4.3's
+ * per-network options; `bridge` means the default network). Pure: whether
+ * the network exists is checked by the caller.
+ */
+export function parseNetworkRequest(value: string): { name: string; request: NetworkRequest } {
+  const [rawName, opts = ''] = value.split(/:(.*)/s, 2);
+  const name = rawName === 'bridge' ? DEFAULT_NETWORK.name : rawName;
+  const request: NetworkRequest = { aliases: [], staticIps: [] };
+  for (const opt of opts.split(',').filter(Boolean)) {
+    const [key, v = ''] = opt.split(/=(.*)/s, 2);
+    if (key === 'alias') request.aliases.push(v);
+    else if (key === 'ip' || key === 'ip6') request.staticIps.push(checkIp(v));
+    else if (key === 'mac') request.staticMac = checkMac(v);
+    else throw new InvalidArgumentError(`unknown bridge network option: ${key}`);
+  }
+  return { name, request };
+}
+
+/** Validates a static address (--ip, ip=). */
+export function checkIp(value: string): string {
+  const a = parseAddress(value);
+  if (!a) throw new InvalidArgumentError(`${value} is not an ip address`);
+  return formatAddress(a.family, a.value);
+}
+
+/** Validates a static MAC address (--mac-address, mac=), as Go's net.ParseMAC does for 6 bytes. */
+export function checkMac(value: string): string {
+  if (!MAC_PATTERN.test(value)) throw new InvalidArgumentError(`address ${value}: invalid MAC address`);
+  return value.toLowerCase();
+}

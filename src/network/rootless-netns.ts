@@ -105,8 +105,29 @@ export class RootlessNetns {
     }
     const record: SlirpRecord = { pid: child.pid!, startTime: processStartTime(child.pid!)! };
     await fsp.writeFile(this.slirpFile, JSON.stringify(record));
-    // The bridges' traffic is routed out through tap0 (netavark turns on forwarding per bridge, not this).
-    await exec('nsenter', [`--net=${this.netnsFile}`, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    await this.isolateBridges();
+  }
+
+  /**
+   * Containers on different networks must not reach each other: netavark
+   * 1.4 (podman 4.3) routes between its bridges freely (podman 4.5 added
+   * an opt-in `isolate` option). One rule drops whatever one bridge
+   * forwards to another, in the mangle table: netavark inserts its own
+   * jump first in filter's FORWARD on every setup and accepts there.
+   * Traffic within one bridge is switched, never forwarded: untouched.
+   */
+  private async isolateBridges(): Promise<void> {
+    const rule = ['-t', 'mangle', '-I', 'FORWARD', '1', '-i', 'podman+', '-o', 'podman+'];
+    // With br_netfilter loaded, traffic within a bridge passes FORWARD too (in and out the same bridge): physdev tells it apart.
+    const bridged = ['-m', 'physdev', '!', '--physdev-is-bridged'];
+    for (const tool of ['iptables', 'ip6tables']) {
+      let result = await exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, ...bridged, '-j', 'DROP']);
+      // No physdev match means no br_netfilter either: the plain rule is exact then.
+      if (result.exitCode !== 0) result = await exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, '-j', 'DROP']);
+      if (result.exitCode !== 0 && tool === 'iptables') {
+        throw new SkiffError('ENETWORK', `isolating the networks from each other failed: ${result.stderr.trim()}`, { hint: 'is iptables installed?' });
+      }
+    }
   }
 
   private async readSlirp(): Promise<SlirpRecord | undefined> {

@@ -20,6 +20,7 @@ import { matchImage, resolveImage } from '../image/images.js';
 import type { ImageRecord } from '../../store/images.js';
 import { imagePathType, readImageFile } from '../../image/layer/read-file.js';
 import { ContainerStartError } from '../errors.js';
+import { isUserNetworkValue, userNetworkMode, userNetworkResolvConf } from '../network/attach.js';
 
 export interface ContainerCreateOptions {
   image: string;
@@ -40,6 +41,12 @@ export interface ContainerCreateOptions {
   user?: string;
   hostname?: string;
   network: string;
+  /** Every --network value, when given more than once (user networks: NET1, NET2). */
+  networks?: string[];
+  /** --network-alias, --ip, --mac-address: for the container's one user network. */
+  networkAliases?: string[];
+  ip?: string;
+  macAddress?: string;
   interactive: boolean;
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -135,7 +142,10 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     throw new InvalidArgumentError(`invalid argument "${options.timeout}" for "--timeout" flag: a whole number of seconds, 0 for no limit`);
   }
   const image = await resolveImage(ctx, options.image);
-  const network = parseNetworkMode(options.network);
+  const networkValues = options.networks?.length ? options.networks : [options.network];
+  const network = networkValues.some(isUserNetworkValue)
+    ? await userNetworkMode(ctx, networkValues, { aliases: options.networkAliases, ip: options.ip, mac: options.macAddress })
+    : parseNetworkMode(options.network);
   const imageConfig = image.config.config ?? {};
   const { entrypoint, cmd } = resolveCommand(imageConfig, options);
   if (entrypoint.length + cmd.length === 0) {
@@ -179,7 +189,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const slirp = network.mode === 'slirp4netns';
     const etcInput = { hostname, name, ip: slirp ? SLIRP.containerIp : undefined, hostGateway: slirp ? SLIRP.gateway : undefined, nameservers: slirp ? [SLIRP.dns] : undefined };
     await fsp.writeFile(etcFiles.hosts, network.mode === 'host' ? readFileSync('/etc/hosts', 'utf8') : hostsFile(etcInput));
-    await fsp.writeFile(etcFiles.resolvConf, resolvConf(etcInput));
+    await fsp.writeFile(etcFiles.resolvConf, network.mode === 'bridge' ? await userNetworkResolvConf(ctx, network) : resolvConf(etcInput));
     await fsp.writeFile(etcFiles.hostname, hostname + '\n');
     // Empty, as podman's for a container that is not --privileged: its presence tells programs they run in a container.
     await fsp.writeFile(etcFiles.containerEnv, '');
@@ -190,7 +200,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const storage = storageMount(ctx, id, storageDriver, layerDirs);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
-    const netnsFile = network.mode === 'slirp4netns' ? ctx.layout.netnsFile(id) : undefined;
+    const netnsFile = network.mode === 'slirp4netns' || network.mode === 'bridge' ? ctx.layout.netnsFile(id) : undefined;
     const spec: ContainerSpec = {
       id,
       name,

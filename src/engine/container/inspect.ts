@@ -1,5 +1,6 @@
 import { SkiffError } from '../../util/errors.js';
 import { namespaceAddresses } from '../../network/addresses.js';
+import { inspectNetworks, readContainerNetworkStateSync } from '../../network/network-status.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
@@ -76,6 +77,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       IPPrefixLen: address?.prefixLength ?? 0,
       Ports: {},
       SandboxKey: spec.netnsPath ?? '',
+      ...(spec.network.mode === 'bridge' ? { Networks: inspectNetworks(spec.network.networks, up ? readContainerNetworkStateSync(ctx.layout.networksRunDir, record.id) : undefined) } : {}),
     },
     Namespace: '',
     IsInfra: false,
