@@ -127,6 +127,11 @@ export class ContainerNetworks {
       if (!state) throw new SkiffError('ENOTRUNNING', 'the container has no network namespace set up');
       await this.rootless.ensureLocked();
       const input: NetavarkInput = { container_id: id, container_name: state.containerName, networks: state.networks, network_info: state.networkInfo };
+      // The same MAC addresses again, as podman's reload keeps them: peers' ARP caches stay right.
+      for (const [name, options] of Object.entries(state.networks)) {
+        const mac = state.status[name]?.interfaces[options.interface_name]?.mac_address;
+        if (mac && !options.static_mac) input.networks[name] = { ...options, static_mac: mac };
+      }
       await runNetavark('teardown', this.rootless.netnsFile, this.configDir, state.netns, input).catch(() => undefined);
       state.status = await runNetavark('setup', this.rootless.netnsFile, this.configDir, state.netns, input);
       await this.save(id, state);

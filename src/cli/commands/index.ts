@@ -47,6 +47,9 @@ import { networkInspectCommand } from './network/inspect.js';
 import { networkExistsCommand } from './network/exists.js';
 import { networkRmCommand } from './network/rm.js';
 import { networkPruneCommand } from './network/prune.js';
+import { networkConnectCommand } from './network/connect.js';
+import { networkDisconnectCommand } from './network/disconnect.js';
+import { networkReloadCommand } from './network/reload.js';
 
 /**
  * The one explicit command table. Help, man pages, completions and the
@@ -104,6 +107,9 @@ export const COMMANDS: CommandDefinition[] = [
   networkExistsCommand,
   networkRmCommand,
   networkPruneCommand,
+  networkConnectCommand,
+  networkDisconnectCommand,
+  networkReloadCommand,
 ];
 
 /** Finds the command whose path or alias prefixes argv; returns it and how many words it used. */

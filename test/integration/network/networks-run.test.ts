@@ -151,3 +151,40 @@ test.serial('an --internal network has no way out, even with a default route the
   t.is(closed.stdout, 'no-way-out');
   await env.skiff(['network', 'rm', 'open', 'closed']);
 });
+
+test.serial('network connect and disconnect a running container; reload keeps its addresses', async (t) => {
+  await env.skiff(['network', 'create', '--subnet', '10.89.48.0/24', 'front']);
+  await env.skiff(['network', 'create', '--subnet', '10.89.49.0/24', 'back']);
+  const db = uniqueName('db');
+  const app = uniqueName('app');
+  await startWeb(db, ['--network', 'back', '--hostname', 'dbhost']);
+  await env.skiff(['run', '-d', '--name', app, '--network', 'front', IMG, 'sleep', '1000']);
+  const fetch = ['exec', app, 'sh', '-c', 'timeout 5 wget -q -O - http://dbalias/hostname || echo unreachable'];
+  t.is((await env.skiff(fetch)).stdout, 'unreachable');
+
+  await env.skiff(['network', 'connect', '--alias', 'dbalias', '--ip', '10.89.48.200', 'front', db]);
+  const nets = await networksOf(db);
+  t.deepEqual(Object.keys(nets).sort(), ['back', 'front']);
+  t.is(nets.front!.IPAddress, '10.89.48.200');
+  t.is((await env.skiff(fetch)).stdout, 'dbhost');
+  const again = await env.skiff(['network', 'connect', 'front', db], { exit: 125 });
+  t.regex(again.stderr, /is already connected to network front: network is already connected$/);
+
+  const reloaded = await env.skiff(['network', 'reload', db]);
+  t.is(reloaded.stdout.length, 64);
+  t.is((await networksOf(db)).front!.IPAddress, '10.89.48.200');
+  // The new veth takes a moment before it forwards (seen: up to ~3 s).
+  let after = '';
+  for (let i = 0; i < 5 && after !== 'dbhost'; i++) after = (await env.skiff(fetch)).stdout;
+  t.is(after, 'dbhost');
+
+  await env.skiff(['network', 'disconnect', 'front', db]);
+  t.deepEqual(Object.keys(await networksOf(db)), ['back']);
+  const links = await env.skiff(['exec', db, 'ip', '-o', 'link']);
+  t.false(links.stdout.includes('eth1'), links.stdout);
+  t.is((await env.skiff(fetch)).stdout, 'unreachable');
+  const notOn = await env.skiff(['network', 'disconnect', 'front', db], { exit: 125 });
+  t.regex(notOn.stderr, /is not connected to network front$/);
+  await env.skiff(['rm', '-f', '-t', '0', db, app]);
+  await env.skiff(['network', 'rm', 'front', 'back']);
+});
