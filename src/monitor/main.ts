@@ -12,7 +12,7 @@
 import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
-import { createNetns } from '../network/netns.js';
+import { createNetns, removeNetns } from '../network/netns.js';
 import { startSlirp4netns } from '../network/slirp4netns.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
 import { StoreLayout } from '../store/layout.js';
@@ -118,17 +118,20 @@ class Monitor {
     }
 
     this.slirp?.kill('SIGTERM');
+    // netavark's teardown needs the namespace: it is removed after that, while the rootfs is unmounted meanwhile.
+    const networksDown = c.network.mode === 'bridge' ? (async () => {
+      try {
+        await (await userNetworks(c)).teardown(c.id);
+      } catch (err) {
+        const problem = `tearing down the container's networks failed: ${(err as Error).message}`;
+        diagnostic(problem);
+        error = error ? `${error}; ${problem}` : problem;
+      }
+      await removeNetns(c.netnsFile!);
+    })() : undefined;
     try {
-      // Before the namespace goes: netavark's teardown needs it.
-      if (c.network.mode === 'bridge') await (await userNetworks(c)).teardown(c.id);
-    } catch (err) {
-      const problem = `tearing down the container's networks failed: ${(err as Error).message}`;
-      diagnostic(problem);
-      error = error ? `${error}; ${problem}` : problem;
-    }
-    try {
-      const [teardown, deleted] = await Promise.allSettled([teardownContainer(c.storage, c.netnsFile), this.runtimeDeleted]);
-      for (const r of [teardown, deleted]) if (r.status === 'rejected') throw r.reason;
+      const settled = await Promise.allSettled([teardownContainer(c.storage, networksDown ? undefined : c.netnsFile), this.runtimeDeleted, networksDown]);
+      for (const r of settled) if (r.status === 'rejected') throw r.reason;
     } catch (err) {
       // The container is done either way; what was left behind must be visible (inspect .State.Error, monitor.log).
       const problem = `cleaning up the container failed: ${(err as Error).message}`;

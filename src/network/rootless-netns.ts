@@ -120,14 +120,14 @@ export class RootlessNetns {
     const rule = ['-t', 'mangle', '-I', 'FORWARD', '1', '-i', 'podman+', '-o', 'podman+'];
     // With br_netfilter loaded, traffic within a bridge passes FORWARD too (in and out the same bridge): physdev tells it apart.
     const bridged = ['-m', 'physdev', '!', '--physdev-is-bridged'];
-    for (const tool of ['iptables', 'ip6tables']) {
-      let result = await exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, ...bridged, '-j', 'DROP']);
+    const insert = async (tool: string) => {
+      const result = await exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, ...bridged, '-j', 'DROP']);
       // No physdev match means no br_netfilter either: the plain rule is exact then.
-      if (result.exitCode !== 0) result = await exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, '-j', 'DROP']);
-      if (result.exitCode !== 0 && tool === 'iptables') {
-        throw new SkiffError('ENETWORK', `isolating the networks from each other failed: ${result.stderr.trim()}`, { hint: 'is iptables installed?' });
-      }
-    }
+      return result.exitCode === 0 ? result : exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, '-j', 'DROP']);
+    };
+    // ip6tables may be missing or IPv6 disabled: only IPv4's rule is required.
+    const [v4] = await Promise.all([insert('iptables'), insert('ip6tables')]);
+    if (v4.exitCode !== 0) throw new SkiffError('ENETWORK', `isolating the networks from each other failed: ${v4.stderr.trim()}`, { hint: 'is iptables installed?' });
   }
 
   private async readSlirp(): Promise<SlirpRecord | undefined> {

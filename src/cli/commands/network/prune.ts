@@ -13,7 +13,6 @@ export const networkPruneCommand: CommandDefinition = {
     filter: { type: 'string', array: true, describe: 'Provide filter values (label=KEY[=VALUE], label!=KEY[=VALUE], until=TIMESTAMP|DURATION)' },
   },
   positionals: { min: 0, max: 0 },
-  userns: true,
   async run(args, global) {
     const { parseNetworkFilters, pruneNetworks } = await import('../../../engine/network/networks.js');
     const filters = parseNetworkFilters(((args.filter as string[] | undefined) ?? []).map(String), true);
