@@ -20,7 +20,7 @@ import { matchImage, resolveImage } from '../image/images.js';
 import type { ImageRecord } from '../../store/images.js';
 import { imagePathType, readImageFile } from '../../image/layer/read-file.js';
 import { ContainerStartError } from '../errors.js';
-import { isUserNetworkValue, userNetworkMode, userNetworkResolvConf } from '../network/attach.js';
+import { checkNetworkFlagsWithoutBridge, isUserNetworkValue, userNetworkMode, userNetworkResolvConf } from '../network/attach.js';
 
 export interface ContainerCreateOptions {
   image: string;
@@ -146,6 +146,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const network = networkValues.some(isUserNetworkValue)
     ? await userNetworkMode(ctx, networkValues, { aliases: options.networkAliases, ip: options.ip, mac: options.macAddress })
     : parseNetworkMode(options.network);
+  if (network.mode !== 'bridge') checkNetworkFlagsWithoutBridge({ aliases: options.networkAliases, ip: options.ip, mac: options.macAddress });
   const imageConfig = image.config.config ?? {};
   const { entrypoint, cmd } = resolveCommand(imageConfig, options);
   if (entrypoint.length + cmd.length === 0) {

@@ -1,5 +1,6 @@
 import type { NetworkMode } from '../../runtime/spec/container-spec.js';
 import { checkIp, checkMac, parseNetworkRequest, type NetworkRequest } from '../../network/network-config.js';
+import { parseAddress as parseAddressText } from '../../network/ip.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import type { EngineContext } from '../context.js';
 import { networkStore } from './networks.js';
@@ -15,7 +16,8 @@ export interface NetworkFlags {
  * The user networks a container is created on, from its --network values
  * (each NAME[:alias=,ip=,mac=], by name or id) and the per-container flags,
  * as podman 4.3 takes them: every network must exist (looked up now, stored
- * by name), the flags need exactly one network. Throws podman's errors.
+ * by name); --ip and --mac-address need exactly one network, aliases go to
+ * each. Throws podman's errors.
  */
 export async function userNetworkMode(ctx: EngineContext, values: string[], flags: NetworkFlags = {}): Promise<NetworkMode> {
   const store = networkStore(ctx);
@@ -27,14 +29,18 @@ export async function userNetworkMode(ctx: EngineContext, values: string[], flag
     networks[config.name] = request;
   }
   const names = Object.keys(networks);
-  const flagged = Boolean(flags.aliases?.length || flags.ip || flags.mac);
-  if (flagged && names.length !== 1) throw new InvalidArgumentError('--network-alias, --ip and --mac-address need exactly one network: use --network NAME:alias=A,ip=IP,mac=MAC for each');
-  if (flagged) {
-    const only = networks[names[0]];
-    only.aliases.push(...(flags.aliases ?? []));
-    if (flags.ip) only.staticIps.push(checkIp(flags.ip));
-    if (flags.mac) only.staticMac = checkMac(flags.mac);
+  if (flags.ip !== undefined) {
+    if (!parseAddressText(flags.ip)) throw new InvalidArgumentError(`"${flags.ip}" is not an ip address`);
+    if (names.length !== 1) throw new InvalidArgumentError('--ip can only be set for a single network: invalid argument');
+    networks[names[0]].staticIps.push(checkIp(flags.ip));
   }
+  if (flags.mac !== undefined) {
+    const mac = checkMac(flags.mac);
+    if (names.length !== 1) throw new InvalidArgumentError('--mac-address can only be set for a single network: invalid argument');
+    networks[names[0]].staticMac = mac;
+  }
+  // As podman: the aliases go to every network given.
+  for (const name of names) networks[name].aliases.push(...(flags.aliases ?? []));
   return { mode: 'bridge', networks };
 }
 
@@ -42,6 +48,16 @@ export async function userNetworkMode(ctx: EngineContext, values: string[], flag
 export function isUserNetworkValue(value: string): boolean {
   const mode = value.split(':', 1)[0];
   return !['none', 'host', 'slirp4netns', 'default', 'private', '', 'container', 'ns', 'pasta'].includes(mode);
+}
+
+/**
+ * podman's refusal of --ip, --mac-address and --network-alias for a
+ * container that is not on user networks (none, host, slirp4netns, ...).
+ */
+export function checkNetworkFlagsWithoutBridge(flags: NetworkFlags): void {
+  if (flags.ip !== undefined) throw new InvalidArgumentError('--ip can only be set when the network mode is bridge: invalid argument');
+  if (flags.mac !== undefined) throw new InvalidArgumentError('--mac-address can only be set when the network mode is bridge: invalid argument');
+  if (flags.aliases?.length) throw new InvalidArgumentError('--network-alias can only be set when the network mode is bridge: invalid argument');
 }
 
 /**

@@ -91,6 +91,20 @@ test.serial('a container on two networks has an interface and an address on each
   t.regex(link.stdout, /link\/ether 02:00:00:00:00:78/);
   await env.skiff(['run', '--rm', '--network', 'two', '--ip', '10.89.45.1', IMG, 'true'], { exit: 125 }).then((bad) => t.regex(bad.stderr, /10\.89\.45\.1 is not in any subnet of network two/));
   await env.skiff(['run', '--rm', '--network', 'nosuch', IMG, 'true'], { exit: 125 }).then((bad) => t.is(bad.stderr, 'Error: unable to find network with name or ID nosuch: network not found'));
+  const flagErrors: Array<[string[], string]> = [
+    [['--network', 'one', '--network', 'two', '--ip', '10.89.43.9'], 'Error: --ip can only be set for a single network: invalid argument'],
+    [['--network', 'one', '--network', 'two', '--mac-address', '02:00:00:00:00:01'], 'Error: --mac-address can only be set for a single network: invalid argument'],
+    [['--network', 'one', '--ip', 'ten'], 'Error: "ten" is not an ip address'],
+    [['--ip', '10.0.2.50'], 'Error: --ip can only be set when the network mode is bridge: invalid argument'],
+    [['--network', 'none', '--network-alias', 'x'], 'Error: --network-alias can only be set when the network mode is bridge: invalid argument'],
+  ];
+  for (const [args, message] of flagErrors) {
+    t.is((await env.skiff(['create', ...args, IMG, 'true'], { exit: 125 })).stderr, message, args.join(' '));
+  }
+  t.deepEqual((await env.skiff(['ps', '-aq'])).lines, []);
+  // bridge is podman's default network, 10.88.0.0/16, never created by hand.
+  const bridge = await env.skiff(['run', '--rm', '--network', 'bridge', IMG, 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+  t.regex(bridge.stdout, /inet 10\.88\.0\.\d+\/16/);
   await env.skiff(['network', 'rm', 'one', 'two']);
 });
 
