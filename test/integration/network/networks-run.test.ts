@@ -202,3 +202,17 @@ test.serial('network connect and disconnect a running container; reload keeps it
   await env.skiff(['rm', '-f', '-t', '0', db, app]);
   await env.skiff(['network', 'rm', 'front', 'back']);
 });
+
+test.serial('stop and start again: the container is set up on its network anew, by the same name', async (t) => {
+  await env.skiff(['network', 'create', '--subnet', '10.89.52.0/24', 'again']);
+  const web = uniqueName('again');
+  await startWeb(web, ['--network', 'again', '--hostname', 'againhost']);
+  t.deepEqual((await env.skiff(['network', 'ls', '-q', '--filter', 'dangling=false'])).lines, ['again']);
+  await env.skiff(['stop', '-t', '0', web]);
+  t.is((await networksOf(web)).again!.IPAddress, '');
+  await env.skiff(['start', web]);
+  t.regex((await networksOf(web)).again!.IPAddress, /^10\.89\.52\.\d+$/);
+  const r = await env.skiff(['run', '--rm', '--network', 'again', IMG, 'timeout', '5', 'wget', '-q', '-O', '-', `http://${web}/hostname`]);
+  t.is(r.stdout, 'againhost');
+  await env.skiff(['network', 'rm', '-f', '-t', '0', 'again']);
+});
