@@ -40,7 +40,8 @@ export class NetworkStore {
       names = [];
     }
     const stored = (await Promise.all(names.map((f) => this.read(f.slice(0, -5))))).filter((n): n is NetworkConfig => n !== undefined);
-    const all = stored.some((n) => n.name === DEFAULT_NETWORK.name) ? stored : [...stored, DEFAULT_NETWORK];
+    // podman makes its default network up on every call: created is now.
+    const all = stored.some((n) => n.name === DEFAULT_NETWORK.name) ? stored : [...stored, { ...DEFAULT_NETWORK, created: new Date().toISOString() }];
     return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
