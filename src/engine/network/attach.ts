@@ -63,8 +63,8 @@ export function checkNetworkFlagsWithoutBridge(flags: NetworkFlags): void {
 /**
  * /etc/resolv.conf for a container on user networks, as podman writes it:
  * the gateways of its networks with DNS (where aardvark-dns answers, and
- * forwards other names to the host's resolvers), search dns.podman before
- * the host's domains, the host's options. Without any DNS-enabled network:
+ * forwards other names to the host's resolvers), then the host's own
+ * nameservers, search dns.podman before the host's domains, the host's options. Without any DNS-enabled network:
  * the host's file.
  */
 export async function userNetworkResolvConf(ctx: EngineContext, mode: Extract<NetworkMode, { mode: 'bridge' }>, hostFile = '/etc/resolv.conf'): Promise<string> {
@@ -80,5 +80,7 @@ export async function userNetworkResolvConf(ctx: EngineContext, mode: Extract<Ne
   if (!servers.length) return host;
   const search = ['dns.podman', ...host.split('\n').filter((l) => /^\s*(search|domain)\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1))];
   const options = host.split('\n').filter((l) => /^\s*options\s/.test(l)).map((l) => l.trim());
-  return [`search ${[...new Set(search)].join(' ')}`, ...servers.map((s) => `nameserver ${s}`), ...options].join('\n') + '\n';
+  // podman 4.3 lists the host's nameservers after aardvark-dns's; loopback ones mean nothing in the container.
+  const hostServers = host.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((ns): ns is string => ns !== undefined && !/^127\.|^::1$/.test(ns));
+  return [`search ${[...new Set(search)].join(' ')}`, ...[...servers, ...hostServers].map((s) => `nameserver ${s}`), ...options].join('\n') + '\n';
 }
