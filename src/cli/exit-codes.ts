@@ -27,4 +27,6 @@ const PER_COMMAND: Record<string, Record<string, number>> = {
   'image exists': { ENOIMAGE: 1 },
   // podman rmi: 1 no such image, 2 the image is in use by a container.
   'image rm': { ENOIMAGE: 1, EIMAGEINUSE: 2 },
+  // podman network rm: 1 no such network, 2 the network is in use.
+  'network rm': { ENONETWORK: 1, ENETWORKINUSE: 2 },
 };

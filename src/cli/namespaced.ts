@@ -25,6 +25,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container cp', 'cp',
   'container pause', 'pause',
   'container unpause', 'unpause',
+  'network connect', 'network disconnect', 'network reload',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

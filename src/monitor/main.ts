@@ -13,7 +13,7 @@ import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { dropJoinedHostsLine } from '../network/etc-files.js';
-import { createNetns } from '../network/netns.js';
+import { createNetns, removeNetns } from '../network/netns.js';
 import { addSlirpHostForwards, startSlirp4netns } from '../network/slirp4netns.js';
 import { startPasta, stopPasta } from '../network/pasta.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
@@ -27,6 +27,17 @@ import type { ConsoleSocket } from './native.js';
 import type { LaunchMessage, MonitorConfig, SyncMessage } from './protocol.js';
 import { RuntimeProcess } from './runtime-process.js';
 import { SyncChannel } from './sync-channel.js';
+
+/**
+ * The user networks' machinery (netavark in the rootless netns) for this
+ * container's store; loaded only for them (it pulls in node:crypto, half a
+ * MiB of every monitor otherwise).
+ */
+async function userNetworks(c: MonitorConfig) {
+  const { ContainerNetworks } = await import('../network/container-networks.js');
+  const layout = new StoreLayout(c.graphRoot, c.runRoot);
+  return new ContainerNetworks({ configDir: layout.networksDir, runDir: layout.networksRunDir });
+}
 
 /** native.ts, loaded on demand: koffi is native code. */
 type NativeCalls = typeof import('./native.js');
@@ -110,9 +121,20 @@ class Monitor {
       this.sync({ event: 'error', message: error, exitCode });
     }
 
+    // netavark's teardown needs the namespace: it is removed after that, while the rootfs is unmounted meanwhile.
+    const networksDown = c.network.mode === 'bridge' ? (async () => {
+      try {
+        await (await userNetworks(c)).teardown(c.id);
+      } catch (err) {
+        const problem = `tearing down the container's networks failed: ${(err as Error).message}`;
+        diagnostic(problem);
+        error = error ? `${error}; ${problem}` : problem;
+      }
+      await removeNetns(c.netnsFile!);
+    })() : undefined;
     try {
-      const [teardown, deleted, network] = await Promise.allSettled([teardownContainer(c.storage, c.netnsFile), this.runtimeDeleted, this.stopNetwork()]);
-      for (const r of [teardown, deleted, network]) if (r.status === 'rejected') throw r.reason;
+      const settled = await Promise.allSettled([teardownContainer(c.storage, networksDown ? undefined : c.netnsFile), this.runtimeDeleted, this.stopNetwork(), networksDown]);
+      for (const r of settled) if (r.status === 'rejected') throw r.reason;
     } catch (err) {
       // The container is done either way; what was left behind must be visible (inspect .State.Error, monitor.log).
       const problem = `cleaning up the container failed: ${(err as Error).message}`;
@@ -170,6 +192,7 @@ class Monitor {
       this.pastaPidFile = `${c.attachSocket}.pasta`;
       await startPasta(c.netnsFile, c.ports ?? [], c.network.options, this.pastaPidFile);
     }
+    if (c.network.mode === 'bridge') await (await userNetworks(c)).setup(c.id, c.name, c.netnsFile, c.network.networks);
   }
 
   /**

@@ -41,6 +41,11 @@ export class StoreLayout {
   /** Held while a container's state changes or it is removed; removed with the container. */
   containerLock(id: string): string { return join(this.containerDir(id), 'lock'); }
 
+  /** User networks: one NAME.json per network (network/network-store.ts). */
+  get networksDir(): string { return join(this.graphRoot, 'networks'); }
+  /** The rootless network namespace, netavark's state, IP leases and containers' network state. */
+  get networksRunDir(): string { return join(this.runRoot, 'networks'); }
+
   /** Short: unix socket paths are limited to 108 bytes. */
   attachSocket(id: string): string { return join(this.runRoot, 's', id.slice(0, 12)); }
   netnsFile(id: string): string { return join(this.runRoot, 'netns', id.slice(0, 12)); }

@@ -41,6 +41,15 @@ import { logoutCommand } from './system/logout.js';
 import { infoCommand } from './system/info.js';
 import { systemPruneCommand } from './system/prune.js';
 import { versionCommand } from './system/version.js';
+import { networkCreateCommand } from './network/create.js';
+import { networkListCommand } from './network/ls.js';
+import { networkInspectCommand } from './network/inspect.js';
+import { networkExistsCommand } from './network/exists.js';
+import { networkRmCommand } from './network/rm.js';
+import { networkPruneCommand } from './network/prune.js';
+import { networkConnectCommand } from './network/connect.js';
+import { networkDisconnectCommand } from './network/disconnect.js';
+import { networkReloadCommand } from './network/reload.js';
 
 /**
  * The one explicit command table. Help, man pages, completions and the
@@ -92,6 +101,15 @@ export const COMMANDS: CommandDefinition[] = [
   infoCommand,
   systemPruneCommand,
   versionCommand,
+  networkCreateCommand,
+  networkListCommand,
+  networkInspectCommand,
+  networkExistsCommand,
+  networkRmCommand,
+  networkPruneCommand,
+  networkConnectCommand,
+  networkDisconnectCommand,
+  networkReloadCommand,
 ];
 
 /** Finds the command whose path or alias prefixes argv; returns it and how many words it used. */

@@ -24,6 +24,7 @@ import type { ImageRecord } from '../../store/images.js';
 import { imagePathType, readImageFile } from '../../image/layer/read-file.js';
 import { ContainerStartError } from '../errors.js';
 import { lookupNetworkContainer } from './network-deps.js';
+import { checkNetworkFlagsWithoutBridge, isUserNetworkValue, userNetworkMode, userNetworkResolvConf } from '../network/attach.js';
 
 export interface ContainerCreateOptions {
   image: string;
@@ -60,6 +61,12 @@ export interface ContainerCreateOptions {
   publishAll?: boolean;
   /** --expose values, `PORT[-END][/PROTO]`. */
   expose?: string[];
+  /** Every --network value, when given more than once (user networks: NET1, NET2). */
+  networks?: string[];
+  /** --network-alias, --ip, --mac-address: for the container's one user network. */
+  networkAliases?: string[];
+  ip?: string;
+  macAddress?: string;
   interactive: boolean;
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -155,7 +162,11 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     throw new InvalidArgumentError(`invalid argument "${options.timeout}" for "--timeout" flag: a whole number of seconds, 0 for no limit`);
   }
   const image = await resolveImage(ctx, options.image);
-  const requested = parseNetworkMode(options.network, await defaultNetworkCmd());
+  const networkValues = options.networks?.length ? options.networks : [options.network];
+  const requested = networkValues.some(isUserNetworkValue)
+    ? await userNetworkMode(ctx, networkValues, { aliases: options.networkAliases, ip: options.ip, mac: options.macAddress })
+    : parseNetworkMode(options.network, await defaultNetworkCmd());
+  if (requested.mode !== 'bridge') checkNetworkFlagsWithoutBridge({ aliases: options.networkAliases, ip: options.ip, mac: options.macAddress });
   const conf = options.containersConf;
   const etcOptions = parseEtcOptions({
     addHosts: options.addHosts ?? [], dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [], noHosts: options.noHosts ?? conf?.noHosts ?? false,
@@ -235,7 +246,9 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       // podman writes none for a container without a network (NetworkDisabled): the image's stays.
       if (!etcOptions.noResolvConf && network.mode !== 'none') {
         etcFiles.resolvConf = join(userData, 'resolv.conf');
-        await fsp.writeFile(etcFiles.resolvConf, resolvConf({
+        // On user networks aardvark-dns answers first, unless servers were given (--dns, containers.conf).
+        const givenServers = etcOptions.nameservers.length > 0 || (conf?.dnsServers.length ?? 0) > 0;
+        await fsp.writeFile(etcFiles.resolvConf, network.mode === 'bridge' && !givenServers ? await userNetworkResolvConf(ctx, network) : resolvConf({
           // containers.conf's first, then the flags' (podman's generateResolvConf).
           nameservers: [...(conf?.dnsServers ?? []), ...etcOptions.nameservers],
           searches: [...(conf?.dnsSearches ?? []), ...etcOptions.searches],
@@ -254,7 +267,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const storage = storageMount(ctx, id, storageDriver, layerDirs);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
-    const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' ? ctx.layout.netnsFile(id) : undefined;
+    const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' || network.mode === 'bridge' ? ctx.layout.netnsFile(id) : undefined;
     // container: gets its path at each start (see joinNetworkContainer).
     const netnsPath = network.mode === 'ns' ? network.path : netnsFile;
     const spec: ContainerSpec = {
@@ -629,6 +642,7 @@ async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions,
     ctx.warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mappings: [], exposed };
   }
+  if (normalized.length && network.mode === 'bridge') throw new InvalidArgumentError('published ports on user networks are not supported yet: use the default network (pasta or slirp4netns)');
   // No forwarder of ours runs in a namespace someone else made.
   if (normalized.length && network.mode === 'ns') throw new InvalidArgumentError('published ports need a network skiff sets up (slirp4netns or pasta), not --network ns:PATH');
   const v6 = normalized.find((m) => m.hostIp.includes(':'));

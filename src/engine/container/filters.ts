@@ -110,7 +110,7 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
   any('status', (c, v) => exitedOrStopped(c.state.status) === exitedOrStopped(v));
   any('exited', (c, v) => (c.state.status === 'exited' || c.state.status === 'stopped') && (c.state.exitCode ?? 0) === Number(v));
   any('ancestor', (c, v) => ancestorMatches(c, v));
-  any('network', (c, v) => c.record.spec.network.mode === v);
+  any('network', (c, v) => c.record.spec.network.mode === v || (c.record.spec.network.mode === 'bridge' && v in c.record.spec.network.networks));
   // skiff has neither volumes nor healthchecks yet: no container uses one.
   any('volume', () => false);
   any('health', () => false);

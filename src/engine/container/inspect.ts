@@ -2,6 +2,7 @@ import type { NetworkMode } from '../../runtime/spec/container-spec.js';
 import { SkiffError } from '../../util/errors.js';
 import { namespaceAddresses } from '../../network/addresses.js';
 import { portBindings } from '../../network/ports.js';
+import { inspectNetworks, readContainerNetworkStateSync } from '../../network/network-status.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import { inspectImage } from '../image/inspect.js';
@@ -78,6 +79,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       IPPrefixLen: address?.prefixLength ?? 0,
       Ports: portBindings(record.ports ?? [], exposedMap(record.exposedPorts)),
       SandboxKey: spec.netnsPath ?? '',
+      ...(spec.network.mode === 'bridge' ? { Networks: inspectNetworks(spec.network.networks, up ? readContainerNetworkStateSync(ctx.layout.networksRunDir, record.id) : undefined) } : {}),
     },
     Namespace: '',
     IsInfra: false,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { MonitorConfig } from '../../monitor/protocol.js';
 import { removeNetns } from '../../network/netns.js';
+import { StoreLayout } from '../../store/layout.js';
 import { deleteContainer, killContainer, runtimeHasContainer } from '../../runtime/driver.js';
 import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
 import { unmountAll } from '../../store/mounts.js';
@@ -274,7 +275,15 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
 /** Undoes what a dead monitor left set up: the rootfs mount(s) and the network namespace. Idempotent. */
 async function teardown(monitor: MonitorConfig): Promise<void> {
   if (monitor.storage.driver === 'overlay') await unmountAll(monitor.storage.mergedDir);
+  if (monitor.network.mode === 'bridge') await teardownUserNetworks(monitor);
   if (monitor.netnsFile) await removeNetns(monitor.netnsFile);
+}
+
+/** netavark teardown and the leases given back, for a container whose monitor could not (killed). */
+async function teardownUserNetworks(monitor: MonitorConfig): Promise<void> {
+  const { ContainerNetworks } = await import('../../network/container-networks.js');
+  const layout = new StoreLayout(monitor.graphRoot, monitor.runRoot);
+  await new ContainerNetworks({ configDir: layout.networksDir, runDir: layout.networksRunDir }).teardown(monitor.id);
 }
 
 /** The monitor's config (monitor.json), gone once a removal got past it. */

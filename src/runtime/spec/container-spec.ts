@@ -13,7 +13,9 @@ export type NetworkMode =
   /** Another container's network namespace (`id`), resolved when this one starts; `host` when that one uses the host's. */
   | { mode: 'container'; id: string; host?: boolean }
   /** An existing network namespace file (--network ns:PATH). */
-  | { mode: 'ns'; path: string };
+  | { mode: 'ns'; path: string }
+  /** User networks by name (netavark in the rootless network namespace), in --network order. */
+  | { mode: 'bridge'; networks: Record<string, { aliases: string[]; staticIps: string[]; staticMac?: string }> };
 
 export interface ContainerSpec {
   /** Full 64-hex container id. */

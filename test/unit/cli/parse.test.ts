@@ -42,7 +42,8 @@ test('--env=K=V keeps every "=" after the first in the value', parsesTo, RUN, ['
 test('--cap-add both ways accumulates', parsesTo, RUN, ['--cap-add', 'NET_ADMIN', '--cap-add=SYS_TIME', 'img'], { 'cap-add': ['NET_ADMIN', 'SYS_TIME'] });
 test('a repeated scalar keeps its last value', parsesTo, RUN, ['--name', 'a', '--name=b', 'img'], { name: 'b' });
 test('--flag=value and --flag value are the same', parsesTo, RUN, ['--workdir=/a', '--hostname', 'h', 'img'], { workdir: '/a', hostname: 'h' });
-test('a long alias', parsesTo, RUN, ['--net=none', 'img'], { network: 'none' });
+// --network is repeatable (NET1 --network NET2): a list.
+test('a long alias', parsesTo, RUN, ['--net=none', 'img'], { network: ['none'] });
 test('an all-digit value stays a string', parsesTo, RUN, ['--name', '0123', 'img'], { name: '0123' });
 test('all-digit positionals stay strings (ID prefixes)', parsesTo, RM, ['0123', '007'], { _: ['0123', '007'] });
 test('a number flag', parsesTo, RUN, ['--stop-timeout=5', 'img'], { 'stop-timeout': 5 });
