@@ -144,4 +144,6 @@ test.serial('container: of a missing container', refused, () => 'container:nosuc
 test.serial('ns: of a missing path', refused, () => 'ns:/nonexistent/netns', () => 'network namespace path /nonexistent/netns: no such file or directory');
 test.serial('ns: of a file that is not a namespace', refused, () => 'ns:/etc/hostname', () => 'network namespace path /etc/hostname is not a network namespace');
 test.serial('ns: of another kind of namespace', refused, () => `ns:/proc/${process.pid}/ns/mnt`, (v) => `network namespace path ${v.slice(3)} is not a network namespace`);
-test.serial('an unknown network mode', refused, () => 'bogus:x', (v) => `unsupported network mode "${v}": use none, host, private, slirp4netns, pasta, container:NAME or ns:PATH`);
+// As podman: any other word names a user network, and what follows its colon are that network's options.
+test.serial('an unknown network', refused, () => 'bogus', () => 'unable to find network with name or ID bogus: network not found');
+test.serial('an unknown option of a user network', refused, () => 'bogus:x', () => 'unknown bridge network option: x');
