@@ -32,6 +32,18 @@ export interface NetavarkInput {
 }
 
 /**
+ * The environment for the tools of the rootless network namespace
+ * (netavark, and the iptables it and skiff run): PATH with the sbin
+ * directories, where Debian installs iptables but a normal user's PATH
+ * does not look (podman adds them for the same reason).
+ */
+export function sbinEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const path = (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter(Boolean);
+  for (const dir of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!path.includes(dir)) path.push(dir);
+  return { ...env, PATH: path.join(':') };
+}
+
+/**
  * Runs `netavark setup|teardown NETNS` with `input` on stdin, inside the
  * rootless network namespace `rootlessNetns` (where its bridges, firewall
  * rules and aardvark-dns live). `configDir` keeps netavark's and
@@ -41,7 +53,7 @@ export interface NetavarkInput {
 export async function runNetavark(command: 'setup' | 'teardown', rootlessNetns: string, configDir: string, netnsPath: string, input: NetavarkInput): Promise<Record<string, NetavarkNetworkStatus>> {
   await mkdir(configDir, { recursive: true });
   const args = [`--net=${rootlessNetns}`, NETAVARK, '--config', configDir, '--rootless', 'true', '--aardvark-binary', AARDVARK_DNS, command, netnsPath];
-  const result = await exec('nsenter', args, { input: JSON.stringify(input), timeoutMs: 60_000 });
+  const result = await exec('nsenter', args, { input: JSON.stringify(input), timeoutMs: 60_000, env: sbinEnv() });
   if (result.exitCode !== 0) {
     throw new SkiffError('ENETAVARK', `netavark ${command}: ${netavarkMessage(result.stderr || result.stdout) || `exited with code ${result.exitCode}`}`);
   }

@@ -5,6 +5,7 @@ import { exec } from '../util/exec.js';
 import { SkiffError, isErrno } from '../util/errors.js';
 import { processAlive, processStartTime } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
+import { sbinEnv } from './netavark.js';
 import { createNetns, removeNetns } from './netns.js';
 
 interface SlirpRecord {
@@ -121,9 +122,9 @@ export class RootlessNetns {
     // With br_netfilter loaded, traffic within a bridge passes FORWARD too (in and out the same bridge): physdev tells it apart.
     const bridged = ['-m', 'physdev', '!', '--physdev-is-bridged'];
     const insert = async (tool: string) => {
-      const result = await exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, ...bridged, '-j', 'DROP']);
+      const result = await exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, ...bridged, '-j', 'DROP'], { env: sbinEnv() });
       // No physdev match means no br_netfilter either: the plain rule is exact then.
-      return result.exitCode === 0 ? result : exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, '-j', 'DROP']);
+      return result.exitCode === 0 ? result : exec('nsenter', [`--net=${this.netnsFile}`, tool, '-w', ...rule, '-j', 'DROP'], { env: sbinEnv() });
     };
     // ip6tables may be missing or IPv6 disabled: only IPv4's rule is required.
     const [v4] = await Promise.all([insert('iptables'), insert('ip6tables')]);
