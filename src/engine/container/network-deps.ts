@@ -13,7 +13,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../../util/fs.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchContainerError } from '../errors.js';
 import type { ContainerRecord } from './record.js';
-import { containerIds, listContainers, loadContainer, resolveContainer, resolveContainerId, type ContainerInfo } from './record.js';
+import { containerIds, loadContainer, resolveContainer, resolveContainerId, type ContainerInfo } from './record.js';
 
 /** A container some others depend on is not removed before them (podman's ErrCtrExists). */
 export class DependentContainersError extends SkiffError {
@@ -39,10 +39,25 @@ export async function lookupNetworkContainer(ctx: EngineContext, nameOrId: strin
   }
 }
 
+/**
+ * Joiner id → joined id for every container on --network container:, from
+ * the containers' configs alone (rm runs this: no states, no locks).
+ */
+async function networkJoins(ctx: EngineContext): Promise<Map<string, string>> {
+  const store = new ContainerStore(ctx.layout);
+  const ids = await containerIds(ctx, { includeRemoving: true });
+  const records = await Promise.all(ids.map((id) => store.readConfig<ContainerRecord>(id).catch(() => undefined)));
+  const joins = new Map<string, string>();
+  for (const record of records) {
+    const network = record?.spec.network;
+    if (record && network?.mode === 'container') joins.set(record.id, network.id);
+  }
+  return joins;
+}
+
 /** Ids of the containers that join `id`'s network namespace. Needs no lock. */
 export async function networkDependents(ctx: EngineContext, id: string): Promise<string[]> {
-  const all = await listContainers(ctx, { all: true });
-  return all.filter((c) => c.record.spec.network.mode === 'container' && c.record.spec.network.id === id).map((c) => c.record.id);
+  return [...(await networkJoins(ctx))].filter(([, joined]) => joined === id).map(([joiner]) => joiner);
 }
 
 /** Throws DependentContainersError when containers join `id`'s network namespace (podman's check at rm). */
@@ -150,10 +165,8 @@ export async function removeJoinedHostsEntry(ctx: EngineContext, record: Contain
  * with `depend`, those joining containers are added first (rm --depend), by id.
  */
 export async function orderForRemoval(ctx: EngineContext, targets: string[], options: { depend?: boolean } = {}): Promise<string[]> {
-  const joins = new Map<string, string>();
-  for (const c of await listContainers(ctx, { all: true })) {
-    if (c.record.spec.network.mode === 'container') joins.set(c.record.id, c.record.spec.network.id);
-  }
+  if (targets.length < 2 && !options.depend) return targets;
+  const joins = await networkJoins(ctx);
   const joiners = (id: string) => [...joins].filter(([, joined]) => joined === id).map(([joiner]) => joiner);
   // Depth: how long the longest chain of containers joining this one is; the deepest go last.
   const depth = (id: string | undefined): number => (id === undefined ? 0 : Math.max(0, ...joiners(id).map((j) => 1 + depth(j))));

@@ -1,4 +1,4 @@
-// A normal user's PATH on Debian has no sbin directory, where iptables
+// User networks as a user meets them. A normal user's PATH on Debian has no sbin directory, where iptables
 // lives: netavark and skiff's own isolation rule must find it anyway, as
 // podman adds the sbin directories for its rootless network tools.
 import { dirname } from 'node:path';
@@ -15,4 +15,13 @@ test.serial('a user network works for a user whose PATH has no sbin directory', 
   const r = await env.skiff(['run', '--rm', '--network', 'plainpath', IMG, 'sh', '-c', 'ip -o -4 addr show eth0 | grep -c inet'], { env: userPath });
   t.is(r.stdout, '1');
   await env.skiff(['network', 'rm', 'plainpath'], { env: userPath });
+});
+
+test.serial('published ports on a user network are refused before anything is made (not wired to netavark yet)', async (t) => {
+  await env.skiff(['network', 'create', 'noports']);
+  const before = (await env.skiff(['ps', '-aq'])).stdout;
+  const r = await env.skiff(['run', '--rm', '--network', 'noports', '-p', '18080:80', IMG, 'true'], { exit: 125 });
+  t.is(r.stderr.trim(), 'Error: published ports on user networks are not supported yet: use the default network (pasta or slirp4netns)');
+  t.is((await env.skiff(['ps', '-aq'])).stdout, before);
+  await env.skiff(['network', 'rm', 'noports']);
 });
