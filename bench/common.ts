@@ -194,12 +194,6 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-/**
- * Runs `args` on every engine WARMUP times, then `runs` times interleaved
- * (skiff, podman, skiff, …) so drift on the host hits both alike.
- * Returns { engineName: medianMs }. An engine that fails is reported and
- * dropped from this metric.
- */
 export interface Sample {
   median: number;
   min: number;
@@ -213,13 +207,21 @@ export interface BenchError {
   message: string;
 }
 
-export async function latency(label: string, engines: Engine[], args: string[], errors: BenchError[], runs: number): Promise<Record<string, Sample>> {
+/**
+ * Runs `step` on every engine WARMUP times, then `runs` times interleaved
+ * (skiff, podman, skiff, …) so drift on the host hits both alike, timing
+ * each run; `step` gets a number no other call of it got. Returns each
+ * engine's median, min and max in ms. An engine that fails is reported in
+ * `errors` and dropped from this metric.
+ */
+export async function latencyOf<E extends Engine>(label: string, engines: E[], step: (e: E, n: number) => Promise<unknown>, errors: BenchError[], runs: number): Promise<Record<string, Sample>> {
   process.stderr.write(`  ${label} `);
   const samples = new Map<string, number[]>();
-  const live: Engine[] = [];
+  const live: E[] = [];
+  let n = 0;
   for (const e of engines) {
     try {
-      for (let i = 0; i < WARMUP; i++) await e.run(args);
+      for (let i = 0; i < WARMUP; i++) await step(e, n++);
       live.push(e);
       samples.set(e.name, []);
     } catch (err) {
@@ -229,7 +231,8 @@ export async function latency(label: string, engines: Engine[], args: string[], 
   for (let i = 0; i < runs && live.length; i++) {
     for (const e of [...live]) {
       try {
-        samples.get(e.name)!.push(await timed(() => e.run(args)));
+        const k = n++;
+        samples.get(e.name)!.push(await timed(() => step(e, k)));
       } catch (err) {
         errors.push({ engine: e.name, metric: label, message: (err as Error).message });
         live.splice(live.indexOf(e), 1);
@@ -241,6 +244,11 @@ export async function latency(label: string, engines: Engine[], args: string[], 
   const out: Record<string, Sample> = {};
   for (const [name, xs] of samples) if (xs.length) out[name] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
   return out;
+}
+
+/** latencyOf for one command line, the same on every engine. */
+export function latency(label: string, engines: Engine[], args: string[], errors: BenchError[], runs: number): Promise<Record<string, Sample>> {
+  return latencyOf(label, engines, (e) => e.run(args), errors, runs);
 }
 
 export function readProc(pid: number, file: string): string | undefined {

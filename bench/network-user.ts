@@ -11,7 +11,7 @@
 // end. A measurement, not a test: exits 0 unless the benchmark itself breaks.
 // Nothing leaves the machine: the containers only run `true`.
 import {
-  IMAGE, WARMUP, latency, median, ms, positiveInt, runBench, table, timed,
+  IMAGE, WARMUP, latency, latencyOf, ms, positiveInt, runBench, table,
   type BenchError, type Sample, type StoreEngine,
 } from './common.js';
 
@@ -22,31 +22,11 @@ const NET = 'benchnet';
 const TARGET_RATIO = 1.0;
 
 /** network create NAME + network rm NAME, timed together, interleaved across engines. */
-async function createRemove(engines: StoreEngine[], errors: BenchError[]): Promise<Record<string, Sample>> {
-  const label = 'network create + rm';
-  process.stderr.write(`  ${label} `);
-  const samples = new Map<string, number[]>(engines.map((e) => [e.name, []]));
-  const live = [...engines];
-  const once = (e: StoreEngine, i: number) => timed(async () => {
-    await e.run(['network', 'create', `cr${i}`]);
-    await e.run(['network', 'rm', `cr${i}`]);
-  });
-  for (let i = -WARMUP; i < RUNS && live.length; i++) {
-    for (const e of [...live]) {
-      try {
-        const t = await once(e, i + WARMUP);
-        if (i >= 0) samples.get(e.name)!.push(t);
-      } catch (err) {
-        errors.push({ engine: e.name, metric: label, message: (err as Error).message });
-        live.splice(live.indexOf(e), 1);
-      }
-    }
-    process.stderr.write('.');
-  }
-  process.stderr.write('\n');
-  const out: Record<string, Sample> = {};
-  for (const [name, xs] of samples) if (xs.length) out[name] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
-  return out;
+function createRemove(engines: StoreEngine[], errors: BenchError[]): Promise<Record<string, Sample>> {
+  return latencyOf('network create + rm', engines, async (e, n) => {
+    await e.run(['network', 'create', `cr${n}`]);
+    await e.run(['network', 'rm', `cr${n}`]);
+  }, errors, RUNS);
 }
 
 runBench(async (bench) => {

@@ -6,21 +6,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname as hostHostname } from 'node:os';
 import test from 'ava';
-import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { hostContainersInternalIp } from '../../../src/network/etc-files.js';
-import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;
-let env: TestEnv;
-
-test.before(async () => {
-  env = await newTestEnv();
-  await importBusybox(env);
-});
-
-test.after.always(async () => {
-  await env?.cleanup();
-});
+const env = useBusyboxEnv();
 
 /** The (ip, names) lines of a hosts file. */
 function entries(text: string): string[] {

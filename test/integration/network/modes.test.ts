@@ -4,20 +4,11 @@
 // --net as podman maps them rootless. Only namespaces the tests made are joined.
 import { networkInterfaces } from 'node:os';
 import test from 'ava';
-import { BUSYBOX_IMAGE, importBusybox } from '../../fixtures/busybox.js';
-import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
+import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 
 const IMG = BUSYBOX_IMAGE;
-let env: TestEnv;
-
-test.before(async () => {
-  env = await newTestEnv();
-  await importBusybox(env);
-});
-
-test.after.always(async () => {
-  await env?.cleanup();
-});
+const env = useBusyboxEnv();
 
 // readlink is no applet of the test image; busybox itself has it.
 const READ_NETNS = ['busybox', 'readlink', '/proc/self/ns/net'];

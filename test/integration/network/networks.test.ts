@@ -134,6 +134,9 @@ test.serial('ls filters, formats, -q and --no-trunc; exists; inspect of a missin
   t.is(missing.stdout, '[]');
   const rm = await env.skiff(['network', 'rm', 'gamma'], { exit: 1 });
   t.is(rm.stderr, 'Error: unable to find network with name or ID gamma: network not found');
+  // With --force a missing network is no error and prints nothing (podman's 500-networking "rm --force bogus").
+  const forced = await env.skiff(['network', 'rm', '--force', 'gamma']);
+  t.is(forced.stdout + forced.stderr, '');
 
   t.deepEqual((await env.skiff(['network', 'prune', '-f', '--filter', 'label=team=a'])).lines, ['alpha']);
   t.deepEqual((await env.skiff(['network', 'prune', '-f'])).lines, ['beta']);

@@ -23,6 +23,15 @@ export const networkRmCommand: CommandDefinition = {
     const timeout = stopTimeoutFlag(args.time);
     const { removeNetwork } = await import('../../../engine/network/networks.js');
     const ctx = await engineContext(global);
-    return forEachTarget('network rm', args._.map(String), (target) => removeNetwork(ctx, target, { force: Boolean(args.force), timeout }));
+    const { NoSuchNetworkError } = await import('../../../network/network-store.js');
+    return forEachTarget('network rm', args._.map(String), async (target) => {
+      try {
+        return await removeNetwork(ctx, target, { force: Boolean(args.force), timeout });
+      } catch (err) {
+        // As podman: with --force a network that is not there is no error, and nothing is printed.
+        if (args.force && err instanceof NoSuchNetworkError) return undefined;
+        throw err;
+      }
+    });
   },
 };
