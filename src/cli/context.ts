@@ -10,4 +10,5 @@ export async function engineContext(global: GlobalOptions): Promise<EngineContex
 
 export function printWarnings(ctx: EngineContext): void {
   for (const w of ctx.warnings.splice(0)) printWarning(w);
+  for (const line of ctx.notices.splice(0)) process.stderr.write(`${line}\n`);
 }

@@ -19,6 +19,8 @@ export class EngineContext {
   readonly layout: StoreLayout;
   /** Warnings collected for the CLI to print (e.g. single-uid mapping). */
   readonly warnings: string[] = [];
+  /** Lines the CLI prints on stderr as they are: podman prints its spec generation's warnings bare, without a level. */
+  readonly notices: string[] = [];
 
   constructor(readonly global: GlobalOptions) {
     this.layout = new StoreLayout(global.root, global.runroot);

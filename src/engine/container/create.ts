@@ -639,7 +639,7 @@ async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions,
   const exposed = [...exposedMap].sort((a, b) => a[0] - b[0]).flatMap(([port, protocols]) => protocols.map((p) => `${port}/${p}`));
   const normalized = normalizePorts(specs, options.publishAll ? exposedMap : undefined);
   if (normalized.length && (network.mode === 'host' || network.mode === 'none' || network.mode === 'container')) {
-    ctx.warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
+    ctx.notices.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mappings: [], exposed };
   }
   if (normalized.length && network.mode === 'bridge') throw new InvalidArgumentError('published ports on user networks are not supported yet: use the default network (pasta or slirp4netns)');

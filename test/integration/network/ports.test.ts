@@ -257,3 +257,11 @@ test.serial('the same host port twice in one run is refused before anything is c
   t.is(r.stderr.trim(), `Error: conflicting port mappings for host port ${port} (protocol tcp)`);
   await env.skiff(['container', 'exists', name], { exit: 1 });
 });
+
+test.serial('-p with --network host or none: podman\'s warning, bare on stderr as podman prints it, and the container runs', async (t) => {
+  for (const network of ['host', 'none']) {
+    const r = await env.skiff(['run', '--rm', '-p', '8080', `--net=${network}`, IMG, 'echo', 'ran']);
+    t.is(r.stdout, 'ran');
+    t.is(r.stderr, 'Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use', network);
+  }
+});
