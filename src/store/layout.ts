@@ -46,6 +46,9 @@ export class StoreLayout {
   /** The rootless network namespace, netavark's state, IP leases and containers' network state. */
   get networksRunDir(): string { return join(this.runRoot, 'networks'); }
 
+  /** Volumes: `<name>/volume.json` and `<name>/_data` (store/volumes.ts). */
+  get volumesDir(): string { return join(this.graphRoot, 'volumes'); }
+
   /** Short: unix socket paths are limited to 108 bytes. */
   attachSocket(id: string): string { return join(this.runRoot, 's', id.slice(0, 12)); }
   netnsFile(id: string): string { return join(this.runRoot, 'netns', id.slice(0, 12)); }

@@ -43,6 +43,12 @@ export interface ContainerRecord {
   timeout?: number;
   /** --dns, --dns-search, --dns-option and --add-host as given (inspect's HostConfig); absent when none was. */
   dnsConfig?: { servers: string[]; searches: string[]; options: string[]; extraHosts: string[] };
+  /**
+   * The volumes the container mounts (named, anonymous, and those of
+   * --volumes-from), by name: `volume rm` refuses a volume in use, and
+   * `rm -v` removes the anonymous ones. Absent when it mounts none.
+   */
+  volumes?: { name: string; destination: string; anonymous: boolean }[];
 }
 
 /** A container's record with its observed state. */
