@@ -28,16 +28,18 @@ export async function teardownContainer(storage: StorageMount, netnsFile: string
  * the container starts.
  */
 export async function mountRootfs(storage: StorageMount): Promise<string> {
+  const lowerDirs = await containerLowerDirs(storage);
   if (storage.driver === 'overlay') {
     // overlay's / takes the upper dir's mode; set once, as the container may chmod / itself.
     const made = await fsp.mkdir(storage.upperDir, { recursive: true });
     if (made !== undefined && storage.rootMode !== undefined) await fsp.chmod(storage.upperDir, storage.rootMode);
+    if (made !== undefined && storage.idMappings) await chownToContainerRoot(storage.upperDir, storage);
     await fsp.mkdir(storage.workDir, { recursive: true });
     await fsp.mkdir(storage.mergedDir, { recursive: true });
     // Left mounted by a monitor killed with -9: mounting again would stack a second overlay on the same upper dir.
     await unmountAll(storage.mergedDir);
     // overlay wants the top-most lower dir first.
-    const lower = [...storage.lowerDirs].reverse().join(':');
+    const lower = [...lowerDirs].reverse().join(':');
     // In a user namespace whiteouts are user.overlay.* xattrs (see layer/extract.ts).
     const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
     const options = `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`;
@@ -49,5 +51,22 @@ export async function mountRootfs(storage: StorageMount): Promise<string> {
   }
   // Imported here: the engine loads this module for teardownContainer on its hot path.
   const { prepareVfsRootfs } = await import('../store/drivers/vfs.js');
-  return prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir, storage.rootMode);
+  const rootfs = await prepareVfsRootfs(lowerDirs, storage.rootfsDir, storage.rootMode);
+  if (storage.idMappings) await chownToContainerRoot(rootfs, storage);
+  return rootfs;
+}
+
+/** The layers the root filesystem is made of; for a container with an id map, copies that may still need making. */
+async function containerLowerDirs(storage: StorageMount): Promise<string[]> {
+  if (storage.idMappings) {
+    const { ensureMappedLayers } = await import('../store/id-shift.js');
+    await ensureMappedLayers(storage.lowerDirs, storage.idMappings);
+  }
+  return storage.lowerDirs;
+}
+
+/** The container's / belongs to its root, whichever id of ours that is. */
+async function chownToContainerRoot(path: string, storage: StorageMount): Promise<void> {
+  const { toOuterId } = await import('../userns/id-map.js');
+  await fsp.chown(path, toOuterId(storage.idMappings!.uidMap, 0), toOuterId(storage.idMappings!.gidMap, 0));
 }

@@ -6,6 +6,7 @@
 import type { NetworkMode } from '../runtime/spec/container-spec.js';
 import type { RuntimeRef } from '../runtime/driver.js';
 import type { PortMapping } from '../network/ports.js';
+import type { IdMappings } from '../userns/id-map.js';
 
 /** Written by the engine next to the container as monitor.json. */
 export interface MonitorConfig {
@@ -46,6 +47,8 @@ export type StorageMount = (
 ) & {
   /** The mode of the container's / when its root filesystem is first made (the image's, e.g. 0555); absent in older configs: as made. */
   rootMode?: number;
+  /** A container in a user namespace of its own: its layers are copies owned through this map (store/id-shift.ts). */
+  idMappings?: IdMappings;
 };
 
 /** engine → monitor: the first line on the sync pipe, once the container exists. */

@@ -177,15 +177,17 @@ async function storeLayer(ctx: EngineContext, storage: Awaited<ReturnType<typeof
   const record = await new LayerStore(ctx.layout).createStaged(async (dir) => {
     // Deep buffers: the packer runs ahead while the blob is written and the layer extracted.
     const tarStream = new PassThrough({ highWaterMark: 4 << 20 });
+    // A container with an id map of its own: the layer has the owners it sees.
+    const owners = storage.idMappings ? (await import('../../store/id-shift.js')).ownersInside(storage.idMappings) : undefined;
     let packed: Promise<void>;
     if (parent) {
       const { containerChanges } = await import('../../store/changes.js');
       const top = await containerTop(storage);
       const changes = top ? (await containerChanges(storage.lowerDirs, top)).filter((c) => !RUNTIME_MOUNT_POINTS.has(c.path)) : [];
-      packed = top ? packChanges(top.dir, changes, tarStream) : packChanges('/', [], tarStream);
+      packed = top ? packChanges(top.dir, changes, tarStream, owners) : packChanges('/', [], tarStream);
     } else {
       const { withRootfs } = await import('./export.js');
-      packed = withRootfs(ctx, storage, (root) => packDirectory(root, tarStream));
+      packed = withRootfs(ctx, storage, (root) => packDirectory(root, tarStream, owners));
     }
     const toStore = new PassThrough({ highWaterMark: 4 << 20 });
     const toExtract = new PassThrough({ highWaterMark: 4 << 20 });

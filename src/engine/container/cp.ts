@@ -173,7 +173,12 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
     : options.archive ? { uid: to!.info!.record.spec.user.uid, gid: to!.info!.record.spec.user.gid } : 'keep' as const;
   // Entries are named in messages as podman does: beneath the container's directory, or the host directory copied into.
   const shownAs = (dir: string) => (dstSide.kind === 'container' ? dir : '');
-  const unpackOptions = { owner, overwrite: options.overwrite };
+  // A container with an id map of its own stores other ids than it sees: archives carry the ones it sees.
+  const fromMap = srcSide.kind === 'container' ? from?.info?.record.spec.idMappings : undefined;
+  const toMap = dstSide.kind === 'container' ? to?.info?.record.spec.idMappings : undefined;
+  const shift = fromMap || toMap ? await import('../../store/id-shift.js') : undefined;
+  const readOwners = fromMap ? shift!.ownersInside(fromMap) : undefined;
+  const unpackOptions = { owner, overwrite: options.overwrite, ...(toMap ? { storedOwner: shift!.ownersStored(toMap) } : {}) };
 
   if (!from) {
     // A tar stream from stdin, unpacked into an existing directory; anything else (missing too) is podman's one error.
@@ -207,7 +212,7 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
     // A directory named by a path ending in `/.` (or a root): its contents are copied, not itself.
     const contents = source.name === undefined;
     if (!to) {
-      await packTree(nonEnding(options.stdout!), (p) => (contents ? p.walk(source.parent, '') : p.entry(source.parent, source.name!, source.name!)));
+      await packTree(nonEnding(options.stdout!), (p) => (contents ? p.walk(source.parent, '') : p.entry(source.parent, source.name!, source.name!)), readOwners);
       return;
     }
     if (dstSide.kind === 'host') checkHostDestination(to.path);
@@ -235,7 +240,7 @@ async function runCopy(options: ContainerCopyOptions, srcSide: Side, dstSide: Si
         if (contents) dest.parent.mkdir(as, 0o755);
       }
       try {
-        await pipe(copyTree, openBeneathWriter, fill, into, { ...unpackOptions, shownAs: shownAs(intoPath.replace(/\/\.?$/, '')) });
+        await pipe(copyTree, openBeneathWriter, fill, into, { ...unpackOptions, shownAs: shownAs(intoPath.replace(/\/\.?$/, '')) }, readOwners);
       } finally {
         into.close();
       }
@@ -274,10 +279,11 @@ async function pipe(
   fill: Parameters<typeof copyTree>[1],
   into: DirHandle,
   options: Parameters<typeof openBeneathWriter>[1],
+  readOwners?: Parameters<typeof copyTree>[2],
 ): Promise<void> {
   const writer = openBeneathWriter(into, options);
   try {
-    await copyTree(writer, fill);
+    await copyTree(writer, fill, readOwners);
     writer.finish();
   } finally {
     writer.close();

@@ -1,5 +1,5 @@
 import { promises as fsp, readFileSync, readlinkSync, statSync, statfsSync } from 'node:fs';
-import { hostname as hostHostname } from 'node:os';
+import { hostname as hostHostname, userInfo } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
@@ -24,6 +24,9 @@ import type { ImageRecord } from '../../store/images.js';
 import { imagePathType, readImageFile } from '../../image/layer/read-file.js';
 import { ContainerStartError } from '../errors.js';
 import { lookupNetworkContainer } from './network-deps.js';
+import { containerUserns, passwdAdditions, type HostUser } from './userns.js';
+import { readSubIds } from '../../userns/subid.js';
+import { mappedLayerDir, mappingKey } from '../../store/id-shift.js';
 import { checkNetworkFlagsWithoutBridge, isUserNetworkValue, userNetworkMode, userNetworkResolvConf } from '../network/attach.js';
 
 export interface ContainerCreateOptions {
@@ -43,6 +46,10 @@ export interface ContainerCreateOptions {
   timezone?: string;
   workdir?: string;
   user?: string;
+  /** --userns (keep-id[:uid=,gid=], host), --uidmap and --gidmap: a user namespace of the container's own. */
+  userns?: string;
+  uidmap?: string[];
+  gidmap?: string[];
   hostname?: string;
   network: string;
   /** --add-host HOST:IP entries, first in /etc/hosts. */
@@ -194,7 +201,10 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const env = mergeEnv(imageEnv, [...readEnvFiles(options.envFiles), ...options.env]);
   const [runtime, storageDriver, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageDriver(), ctx.singleIdMapping()]);
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
-  const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
+  const userns = containerUserns(options, { rootless: ctx.rootless, ...hostIds() });
+  // keep-id runs as the user unless -u says otherwise (podman: the image's USER does not).
+  const keepId = options.user === undefined ? userns?.keepId : undefined;
+  const user = keepId ? { uid: keepId.uid, gid: keepId.gid, additionalGids: [keepId.gid] } : resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
   if (options.workdir !== undefined) checkWorkdir(options.workdir, layerDirs, options.image);
   const zoneFile = options.timezone === undefined ? undefined : timezoneFile(options.timezone);
 
@@ -264,7 +274,21 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const localtime = zoneFile === undefined ? undefined : join(userData, 'localtime');
     if (localtime) await fsp.copyFile(zoneFile!, localtime);
 
-    const storage = storageMount(ctx, id, storageDriver, layerDirs);
+    // podman's /etc/passwd and /etc/group entries: keep-id's user, a numeric -u the image lacks.
+    const workingDir = options.workdir ?? (imageConfig.WorkingDir || '/');
+    const additions = passwdAdditions(readImageFile(layerDirs, 'etc/passwd')?.toString('utf8') ?? '', readImageFile(layerDirs, 'etc/group')?.toString('utf8') ?? '', {
+      currentUser: userns?.keepId?.addCurrentUser ? hostUser() : undefined,
+      userSpec: keepId ? `${keepId.uid}:${keepId.gid}` : options.user ?? imageConfig.User,
+      gid: user.gid,
+      workdir: workingDir,
+    });
+    if (additions.passwd !== undefined) await fsp.writeFile(etcFiles.passwd = join(userData, 'passwd'), additions.passwd, { mode: 0o644 });
+    if (additions.group !== undefined) await fsp.writeFile(etcFiles.group = join(userData, 'group'), additions.group, { mode: 0o644 });
+    if (additions.home !== undefined && !env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${additions.home}`);
+
+    // With an id map of its own, the container's layers are copies owned through it (store/id-shift.ts).
+    const lowerDirs = userns ? layerDirs.map((dir) => mappedLayerDir(dir, mappingKey(userns.mappings))) : layerDirs;
+    const storage = { ...storageMount(ctx, id, storageDriver, lowerDirs, imageRootMode(layerDirs)), ...(userns ? { idMappings: userns.mappings } : {}) };
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
     const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' || network.mode === 'bridge' ? ctx.layout.netnsFile(id) : undefined;
@@ -276,7 +300,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       command: [...entrypoint, ...cmd],
       env,
       ...(options.unsetEnvAll || unset.size ? { unsetDefaultEnv: options.unsetEnvAll ? 'all' as const : [...unset] } : {}),
-      workingDir: options.workdir ?? (imageConfig.WorkingDir || '/'),
+      workingDir,
       user,
       hostname,
       terminal: options.tty,
@@ -289,6 +313,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       rootless: ctx.rootless,
       nofileLimit: ctx.rootless ? undefined : hardNofileLimit(),
       singleIdMapping,
+      ...(userns ? { idMappings: userns.mappings } : {}),
       capAdd: options.capAdd,
       capDrop: options.capDrop,
       noNewPrivileges: security.noNewPrivileges || undefined,
@@ -321,6 +346,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       stopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
       stopTimeout: options.stopTimeout ?? 10,
       networkMode: options.network,
+      ...(options.userns ? { userns: options.userns } : {}),
       ...(ports.mappings.length ? { ports: ports.mappings } : {}),
       ...(ports.exposed.length ? { exposedPorts: ports.exposed } : {}),
       log: logConfig,
@@ -405,9 +431,8 @@ function hardNofileLimit(): number | undefined {
   }
 }
 
-function storageMount(ctx: EngineContext, id: string, driver: 'overlay' | 'vfs', lowerDirs: string[]): StorageMount {
+function storageMount(ctx: EngineContext, id: string, driver: 'overlay' | 'vfs', lowerDirs: string[], rootMode: number): StorageMount {
   const base = ctx.layout.containerRootfsDir(id);
-  const rootMode = imageRootMode(lowerDirs);
   if (driver === 'overlay') {
     return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode };
   }
@@ -675,4 +700,31 @@ export function timezoneFile(zone: string): string {
   // Every compiled zone file starts with "TZif"; zoneinfo also holds tables (zone.tab) that are not zones.
   if (head.toString('latin1') !== 'TZif') throw unknown();
   return path;
+}
+
+/** The user running skiff and the sizes of their /etc/subuid and /etc/subgid ranges. */
+function hostIds(): { uid: number; gid: number; maxUid: number; maxGid: number } {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const name = userInfo().username;
+  const total = (file: string, id: number) => readSubIds(file, name, id).reduce((sum, r) => sum + r.count, 0);
+  return { uid, gid, maxUid: total('/etc/subuid', uid), maxGid: total('/etc/subgid', gid) };
+}
+
+/** The user running skiff as the host's /etc/passwd and /etc/group know them (what podman's keep-id adds). */
+function hostUser(): HostUser {
+  const info = userInfo();
+  const gid = process.getgid?.() ?? 0;
+  const field = (file: string, index: number, value: string) => {
+    try {
+      return readFileSync(file, 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[index] === value);
+    } catch {
+      return undefined;
+    }
+  };
+  const entry = field('/etc/passwd', 2, String(info.uid));
+  return {
+    name: info.username, uid: info.uid, gid, gecos: entry?.[4] ?? '', home: entry?.[5] ?? info.homedir,
+    groupName: field('/etc/group', 2, String(gid))?.[0],
+  };
 }

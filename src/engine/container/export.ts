@@ -33,18 +33,22 @@ export async function exportContainer(ctx: EngineContext, options: ContainerExpo
   } catch (err) {
     throw new SkiffError('ECORRUPT', `container ${id.slice(0, 12)} has no storage configuration: ${(err as Error).message}`, { cause: err });
   }
+  // A container with an id map of its own: the archive has the owners it sees.
+  const owners = monitor.storage.idMappings ? (await import('../../store/id-shift.js')).ownersInside(monitor.storage.idMappings) : undefined;
   await withRootfs(ctx, monitor.storage, async (root) => {
     if (options.output) {
-      await writeFileAtomically(options.output, (out) => packDirectory(root, out));
+      await writeFileAtomically(options.output, (out) => packDirectory(root, out, owners));
     } else {
       if (!options.stdout) throw new InvalidArgumentError('no output for export');
-      await packDirectory(root, nonEnding(options.stdout));
+      await packDirectory(root, nonEnding(options.stdout), owners);
     }
   });
 }
 
 /** Runs `use` on a directory that shows the container's root filesystem; undoes any mount or copy it made. Runs as root of the user namespace. */
 export async function withRootfs(ctx: EngineContext, storage: MonitorConfig['storage'], use: (root: string) => Promise<void>): Promise<void> {
+  // Never started, or its image pulled again: a container with an id map may lack its layers' copies.
+  if (storage.idMappings) await (await import('../../store/id-shift.js')).ensureMappedLayers(storage.lowerDirs, storage.idMappings);
   if (storage.driver === 'vfs') {
     if (await fsp.access(`${storage.rootfsDir}.complete`).then(() => true, () => false)) return use(storage.rootfsDir);
     if (storage.lowerDirs.length === 1) return use(storage.lowerDirs[0]);

@@ -108,6 +108,12 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     },
     HostConfig: {
       NetworkMode: inspectNetworkMode(spec.network),
+      // podman: "private" for a user namespace of the container's own, "" for the engine's.
+      UsernsMode: spec.idMappings ? 'private' : '',
+      ...(spec.idMappings ? { IDMappings: {
+        UidMap: spec.idMappings.uidMap.map((m) => `${m.containerID}:${m.hostID}:${m.size}`),
+        GidMap: spec.idMappings.gidMap.map((m) => `${m.containerID}:${m.hostID}:${m.size}`),
+      } } : {}),
       Dns: record.dnsConfig?.servers ?? [],
       DnsOptions: record.dnsConfig?.options ?? [],
       DnsSearch: record.dnsConfig?.searches ?? [],

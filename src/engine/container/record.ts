@@ -31,6 +31,8 @@ export interface ContainerRecord {
   stopTimeout: number;
   /** The --network value as given (none, host, slirp4netns[:opts]). */
   networkMode: string;
+  /** --userns as given (inspect's UsernsMode); absent for the default. */
+  userns?: string;
   /** Published ports (-p, -P), as podman's PortMapping, random host ports already chosen; absent when none. */
   ports?: PortMapping[];
   /** Exposed ports (image EXPOSE and --expose) as `PORT/PROTO`, for inspect. */

@@ -19,10 +19,10 @@ import { SkiffError, isErrno } from '../../util/errors.js';
  * changes type under the walk is looked at again; one that vanishes is left
  * out; a file that shrinks while read is padded with zeros (as GNU tar does).
  */
-export async function packDirectory(root: string, out: Writable): Promise<void> {
+export async function packDirectory(root: string, out: Writable, owners?: OwnerMap): Promise<void> {
   const top = DirHandle.open(root);
   try {
-    await packTree(out, (packer) => packer.walk(top, ''));
+    await packTree(out, (packer) => packer.walk(top, ''), owners);
   } finally {
     top.close();
   }
@@ -46,7 +46,7 @@ export interface LayerChange {
  * `root` is entered through directory fds, component by component, never
  * following a symlink; a path that vanished meanwhile is left out.
  */
-export async function packChanges(root: string, changes: LayerChange[], out: Writable): Promise<void> {
+export async function packChanges(root: string, changes: LayerChange[], out: Writable, owners?: OwnerMap): Promise<void> {
   await packTree(out, async (packer) => {
     const top = DirHandle.open(root);
     try {
@@ -71,7 +71,7 @@ export async function packChanges(root: string, changes: LayerChange[], out: Wri
     } finally {
       top.close();
     }
-  });
+  }, owners);
 }
 
 /** Opens directory `parts` below `top` one component at a time; undefined when one is gone or not a directory. */
@@ -96,6 +96,13 @@ export interface TreePacker {
   walk(dir: DirHandle, prefix: string): Promise<void>;
 }
 
+/**
+ * The owner an entry gets in the archive, from the one the walk sees: for
+ * a container in a user namespace of its own, the ids it sees (the walk
+ * sees skiff's). Absent: as seen.
+ */
+export type OwnerMap = (uid: number, gid: number) => { uid: number; gid: number };
+
 /** A tar header as packTree's walk fills it in. */
 export type EntryHeader = Partial<tar.Header> & { name: string };
 
@@ -117,7 +124,7 @@ export interface EntrySink {
  * symlink. `fill` may add several entries; the caller keeps the handles it
  * passes and closes them.
  */
-export async function packTree(out: Writable, fill: (packer: TreePacker) => Promise<void>): Promise<void> {
+export async function packTree(out: Writable, fill: (packer: TreePacker) => Promise<void>, owners?: OwnerMap): Promise<void> {
   const pack = tar.pack();
   const writing = pipeline(pack, out);
   writing.catch(() => undefined);
@@ -136,7 +143,7 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
       }),
   };
   try {
-    await walkInto(sink, fill);
+    await walkInto(sink, fill, owners);
     pack.finalize();
     await writing;
   } catch (err) {
@@ -151,16 +158,16 @@ export async function packTree(out: Writable, fill: (packer: TreePacker) => Prom
  * one entry at a time (each awaited), in the order a tar would hold them.
  * The same confinement as packTree; the caller keeps the handles it passes.
  */
-export async function copyTree(sink: EntrySink, fill: (packer: TreePacker) => Promise<void>): Promise<void> {
-  await walkInto(sink, fill);
+export async function copyTree(sink: EntrySink, fill: (packer: TreePacker) => Promise<void>, owners?: OwnerMap): Promise<void> {
+  await walkInto(sink, fill, owners);
 }
 
-async function walkInto(sink: EntrySink, fill: (packer: TreePacker) => Promise<void>): Promise<void> {
+async function walkInto(sink: EntrySink, fill: (packer: TreePacker) => Promise<void>, owners?: OwnerMap): Promise<void> {
   const seen = new Map<string, string>();
   const add = async (header: EntryHeader, content?: Buffer): Promise<void> => {
     await sink.entry(header, content);
   };
-  const header = (name: string, st: Stats) => ({ name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
+  const header = (name: string, st: Stats) => ({ name, mode: st.mode & 0o7777, ...(owners ? owners(st.uid, st.gid) : { uid: st.uid, gid: st.gid }), mtime: st.mtime });
 
   /** Archives entry `name` of `dir`; false when it changed type between the lstat and the open (try again). */
   const addEntry = async (dir: DirHandle, name: string, rel: string, descend: boolean): Promise<boolean> => {

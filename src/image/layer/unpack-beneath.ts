@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { DirHandle } from '../../util/dir-handle.js';
 import { SkiffError, isErrno } from '../../util/errors.js';
-import type { EntryHeader, EntrySink } from './pack.js';
+import type { EntryHeader, EntrySink, OwnerMap } from './pack.js';
 import { LayerEscapeError, cleanEntryName } from './secure-path.js';
 
 export interface UnpackOptions {
@@ -14,6 +14,8 @@ export interface UnpackOptions {
   overwrite: boolean;
   /** `dest` as the user names it (`/tmp` in a container), for messages; entries are shown beneath it. */
   shownAs?: string;
+  /** Into a container with an id map of its own: its ids (as `owner` names them) to the ones stored. */
+  storedOwner?: OwnerMap;
 }
 
 /** A directory cannot become a file (or the reverse) without --overwrite. */
@@ -119,8 +121,9 @@ export function openBeneathWriter(dest: DirHandle, options: UnpackOptions): Bene
   };
 
   const setOwner = (target: number | string, header: EntryHeader, name: string) => {
-    const ids = options.owner === 'keep' ? { uid: header.uid ?? 0, gid: header.gid ?? 0 } : options.owner;
-    if (ids === 'none') return;
+    const given = options.owner === 'keep' ? { uid: header.uid ?? 0, gid: header.gid ?? 0 } : options.owner;
+    if (given === 'none') return;
+    const ids = options.storedOwner ? options.storedOwner(given.uid, given.gid) : given;
     try {
       if (typeof target === 'number') fchownSync(target, ids.uid, ids.gid);
       else lchownSync(target, ids.uid, ids.gid);

@@ -4,6 +4,8 @@
  * flags into options, the engine turns options plus the image into this, and
  * `generateRuntimeSpec` turns this into an OCI runtime config.json.
  */
+import type { IdMappings } from '../../userns/id-map.js';
+
 export type NetworkMode =
   | { mode: 'none' }
   | { mode: 'host' }
@@ -40,7 +42,10 @@ export interface ContainerSpec {
   /** Host files bind-mounted over /etc/hosts, /etc/resolv.conf and /etc/hostname. */
   /** Engine-made files bound into the container; `containerEnv` is /run/.containerenv, podman's marker of a container. */
   /** `hosts` is absent with --no-hosts (the image's own), `resolvConf` with --dns none. */
-  etcFiles: { hosts?: string; resolvConf?: string; hostname: string; containerEnv?: string; localtime?: string };
+  /** `passwd`/`group`: the image's with the entries podman adds (the user of --userns=keep-id, a numeric -u). */
+  etcFiles: { hosts?: string; resolvConf?: string; hostname: string; containerEnv?: string; localtime?: string; passwd?: string; group?: string };
+  /** A user namespace of the container's own (--userns=keep-id, --uidmap), mapped onto skiff's; absent: skiff's own. */
+  idMappings?: IdMappings;
   /** Rootfs path as seen by the runtime (the merged overlay or vfs dir). */
   rootfs: string;
   readOnlyRootfs: boolean;

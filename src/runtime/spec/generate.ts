@@ -158,7 +158,8 @@ export function generateRuntimeSpec(spec: ContainerSpec): Spec {
 
   // podman's namespace order. No user namespace: a rootless engine already
   // runs inside one, and the runtime inherits it.
-  const namespaces: LinuxNamespace[] = [{ type: 'pid' }];
+  // A user namespace of the container's own (keep-id...) comes first, inside skiff's.
+  const namespaces: LinuxNamespace[] = spec.idMappings ? [{ type: 'user' }, { type: 'pid' }] : [{ type: 'pid' }];
   if (!hostNetwork) {
     namespaces.push(spec.netnsPath ? { type: 'network', path: spec.netnsPath } : { type: 'network' });
   }
@@ -166,6 +167,7 @@ export function generateRuntimeSpec(spec: ContainerSpec): Spec {
 
   const linux: Linux = {
     namespaces,
+    ...(spec.idMappings ? { uidMappings: spec.idMappings.uidMap.map((m) => ({ ...m })), gidMappings: spec.idMappings.gidMap.map((m) => ({ ...m })) } : {}),
     maskedPaths: [...MASKED_PATHS],
     readonlyPaths: [...READONLY_PATHS],
   };
@@ -306,8 +308,9 @@ function buildMounts(spec: ContainerSpec): Mount[] {
 
   // Mounting sysfs needs CAP_SYS_ADMIN over the network namespace. A rootless
   // container on the host network does not own it, so podman bind-mounts the
-  // host's /sys read-only instead.
-  if (spec.rootless && usesHostNetwork(spec)) {
+  // host's /sys read-only instead; so for a container in a user namespace of
+  // its own that joins a network namespace made outside it.
+  if (spec.rootless && (usesHostNetwork(spec) || (spec.idMappings && spec.network.mode !== 'none'))) {
     mounts.push({
       destination: '/sys',
       type: 'bind',
@@ -336,6 +339,8 @@ function buildMounts(spec: ContainerSpec): Mount[] {
   );
   if (spec.etcFiles.containerEnv) mounts.push(etcBind('/run/.containerenv', spec.etcFiles.containerEnv));
   if (spec.etcFiles.localtime) mounts.push(etcBind('/etc/localtime', spec.etcFiles.localtime));
+  if (spec.etcFiles.passwd) mounts.push(etcBind('/etc/passwd', spec.etcFiles.passwd));
+  if (spec.etcFiles.group) mounts.push(etcBind('/etc/group', spec.etcFiles.group));
   return mounts;
 }
 
