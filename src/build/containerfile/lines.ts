@@ -6,6 +6,8 @@
 import { ContainerfileError } from './errors.js';
 import type { Directives, Heredoc } from './ast.js';
 import { splitRawWords } from './expand.js';
+import { extractFlags } from './flags.js';
+import { jsonArray } from './json-form.js';
 
 /** One instruction's text after joining continuation lines. */
 export interface LogicalLine {
@@ -117,14 +119,18 @@ export function readLogicalLines(lines: string[], escape: string, file: string):
 }
 
 /**
- * The heredocs a RUN, COPY or ADD line opens (`<<EOF`, `<<-EOF`, `<<"EOF"`,
+ * The heredocs a RUN, COPY or ADD line (also as an ONBUILD trigger) opens (`<<EOF`, `<<-EOF`, `<<"EOF"`,
  * several per line), in order; none for other instructions or the JSON form.
  */
 export function heredocNames(text: string, escape: string): Omit<Heredoc, 'content'>[] {
-  const words = splitRawWords(text, escape);
+  if (!text.includes('<<')) return [];
+  let words = splitRawWords(text, escape);
+  // ONBUILD RUN <<EOF: the trigger may hold heredocs too, as in docker.
+  if (words[0]?.toLowerCase() === 'onbuild') words = words.slice(1);
   if (words.length < 2 || !HEREDOC_INSTRUCTIONS.has(words[0]!.toLowerCase())) return [];
-  const firstArg = words.slice(1).find((w) => !w.startsWith('--'));
-  if (firstArg?.startsWith('[')) return [];
+  const afterKeyword = text.trim().replace(/^\S+\s+/, '');
+  const afterTrigger = /^onbuild\s/i.test(text.trim()) ? afterKeyword.replace(/^\S+\s*/, '') : afterKeyword;
+  if (jsonArray(extractFlags(afterTrigger).rest.trim()) !== undefined) return [];
   const out: Omit<Heredoc, 'content'>[] = [];
   for (const word of words.slice(1)) {
     const m = HEREDOC_WORD.exec(word);

@@ -25,6 +25,7 @@ import { expandWord, splitRawWords } from './expand.js';
 import { type FlagSpec, type FlagValues, extractFlags, parseFlags } from './flags.js';
 import { readDirectives, readLogicalLines } from './lines.js';
 import { parseRunMount } from './run-mount.js';
+import { jsonArray } from './json-form.js';
 import { parseGoDuration } from './duration.js';
 import { platformArgs } from './scope.js';
 
@@ -335,17 +336,6 @@ function commandLine(args: string): CommandLine | undefined {
   if (json !== undefined) return { form: 'exec', args: json };
   if (args === '') return undefined;
   return { form: 'shell', command: args };
-}
-
-function jsonArray(args: string): string[] | undefined {
-  if (!args.startsWith('[')) return undefined;
-  try {
-    const value: unknown = JSON.parse(args);
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
-  } catch {
-    // Not JSON: docker treats the text as the shell form.
-  }
-  return undefined;
 }
 
 function keyValues(kind: 'ENV' | 'LABEL', args: string, d: Directives, fail: (r: string) => never): KeyValue[] {
