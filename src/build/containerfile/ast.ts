@@ -48,7 +48,12 @@ export type CommandLine =
   | { form: 'shell'; command: string }
   | { form: 'exec'; args: string[] };
 
-/** One `--mount=` of RUN, parsed. Fields the type does not use stay undefined. */
+/**
+ * One `--mount=` of RUN, parsed, with docker's defaults filled in (bind and
+ * secret read-only, cache `sharing=shared` and `id` = target, secret target
+ * `/run/secrets/<id>`). Fields the type does not use stay undefined. A value
+ * holding `$` is kept raw (or unset when numeric) until `expandInstruction`.
+ */
 export interface RunMount {
   type: 'bind' | 'cache' | 'secret' | 'tmpfs' | 'ssh';
   target?: string;

@@ -1,165 +1,200 @@
 /**
- * `RUN --mount=type=cache|bind|secret|tmpfs|ssh,...` parsed into a RunMount,
- * with docker's defaults (https://docs.docker.com/reference/dockerfile/#run---mount).
+ * `RUN --mount=type=bind|cache|tmpfs|secret|ssh,...` parsed into a RunMount,
+ * with docker's defaults and messages
+ * (https://docs.docker.com/reference/dockerfile/#run---mount).
+ *
+ * Docker expands the option values with the stage's variables when the step
+ * runs, so parsing happens twice: at parse time without an expander (values
+ * holding a `$` are kept raw and checked later), and at execution time
+ * through `expandInstruction`, which parses `raw` again with one.
  */
 import type { RunMount } from './ast.js';
 
 const TYPES = new Set(['bind', 'cache', 'secret', 'tmpfs', 'ssh']);
 const SHARING = new Set(['shared', 'private', 'locked']);
 
-/** Splits a CSV field list: commas outside double quotes separate, quotes are removed. */
+/** Splits a CSV record as Go's encoding/csv does for one line: `"` quotes a field, `""` is a quote. */
 function splitCsv(text: string): string[] {
   const fields: string[] = [];
   let field = '';
-  let quoted = false;
-  for (const ch of text) {
-    if (ch === '"') quoted = !quoted;
-    else if (ch === ',' && !quoted) {
+  let i = 0;
+  let atStart = true;
+  while (i <= text.length) {
+    const ch = text[i];
+    if (ch === undefined || ch === ',') {
       fields.push(field);
       field = '';
-    } else field += ch;
+      atStart = true;
+      i++;
+      continue;
+    }
+    if (atStart && ch === '"') {
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new Error('failed to parse csv mounts: extraneous or missing " in quoted-field');
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += text[i++];
+      }
+      atStart = false;
+      continue;
+    }
+    field += ch;
+    atStart = false;
+    i++;
   }
-  fields.push(field);
   return fields;
 }
 
-function parseBool(key: string, value: string | undefined): boolean {
-  if (value === undefined) return true;
-  const v = value.toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
+function parseBool(key: string, value: string): boolean {
+  // Go's strconv.ParseBool.
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
   throw new Error(`invalid value for ${key}: ${value}`);
 }
 
-function parseUint(key: string, value: string | undefined, base: 8 | 10): number {
+function parseUint(key: string, value: string, base: 8 | 10): number {
   const ok = base === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
-  if (value === undefined || !ok.test(value)) throw new Error(`invalid value for ${key}: ${value ?? ''}`);
-  return parseInt(value, base);
+  const n = ok.test(value) ? parseInt(value, base) : NaN;
+  if (!(n <= 0xffffffff)) throw new Error(`invalid value ${value} for ${key}`);
+  return n;
 }
 
-/** Parses a size such as `64m`, `1g`, `4096` into bytes. */
-function parseSize(value: string | undefined): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)i?b?$/i.exec(value ?? '');
-  if (!m) throw new Error(`invalid value for size: ${value ?? ''}`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.floor(parseFloat(m[1]!) * mult);
+/** docker's units.RAMInBytes: `64m`, `1g`, `1.5GiB`, `4096` (binary multiples). */
+function parseSize(value: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(i?b)?$/i.exec(value);
+  if (!m) throw new Error(`invalid value for size: ${value}`);
+  const power = ['', 'k', 'm', 'g', 't', 'p'].indexOf(m[2]!.toLowerCase());
+  return Math.floor(parseFloat(m[1]!) * 1024 ** power);
 }
 
 /**
- * Parses one `--mount=` value. Throws a plain Error with docker's message;
- * the caller adds the file and line.
+ * Parses one `--mount=` value. With `expand`, each value is expanded first
+ * (execution time); without it, values holding `$` are kept raw (strings) or
+ * left unset (numbers, booleans) until then. Throws a plain Error with
+ * docker's message; the caller adds the file and line.
  */
-export function parseRunMount(raw: string): RunMount {
+export function parseRunMount(raw: string, expand?: (value: string) => string): RunMount {
   const mount: RunMount = { type: 'bind', raw };
-  const rest: [string, string | undefined][] = [];
+  const fields: [string, string | undefined][] = [];
   for (const field of splitCsv(raw)) {
-    if (field === '') continue;
     const eq = field.indexOf('=');
-    const key = (eq >= 0 ? field.slice(0, eq) : field).trim().toLowerCase();
-    const value = eq >= 0 ? field.slice(eq + 1) : undefined;
+    const key = (eq >= 0 ? field.slice(0, eq) : field).toLowerCase();
+    if (eq < 0 && !['readonly', 'ro', 'readwrite', 'rw', 'required'].includes(key)) {
+      throw new Error(`invalid field '${field}' must be a key=value pair`);
+    }
+    let value = eq >= 0 ? field.slice(eq + 1) : undefined;
+    if (key === 'from' && value !== undefined && /\$./.test(value)) {
+      throw new Error(`'from' doesn't support variable expansion, define alias stage instead`);
+    }
+    if (value !== undefined && expand) value = expand(value);
     if (key === 'type') {
-      if (value === undefined || !TYPES.has(value.toLowerCase())) {
-        throw new Error(`unsupported mount type "${value ?? ''}"`);
-      }
+      if (value === undefined || !TYPES.has(value.toLowerCase())) throw new Error(`unsupported mount type "${value ?? ''}"`);
       mount.type = value.toLowerCase() as RunMount['type'];
-    } else rest.push([key, value]);
+    } else fields.push([key, value]);
   }
-  for (const [key, value] of rest) {
+  let roAuto = true;
+  for (const [key, value] of fields) {
+    // Without an expander, a value with a variable in it is checked when the step runs.
+    const deferred = value !== undefined && !expand && value.includes('$');
     switch (key) {
-      case 'target':
-      case 'dst':
-      case 'destination':
-        mount.target = need(key, value);
+      case 'from':
+        mount.from = value;
         break;
       case 'source':
       case 'src':
-        mount.source = need(key, value);
+        mount.source = value;
         break;
-      case 'from':
-        mount.from = need(key, value);
+      case 'target':
+      case 'dst':
+      case 'destination':
+        mount.target = value;
         break;
       case 'readonly':
       case 'ro':
-        mount.readonly = parseBool(key, value);
+        roAuto = false;
+        if (!deferred) mount.readonly = value === undefined ? true : parseBool(key, value);
         break;
       case 'readwrite':
       case 'rw':
-        mount.readonly = !parseBool(key, value);
+        roAuto = false;
+        if (!deferred) mount.readonly = value === undefined ? false : !parseBool(key, value);
         break;
-      case 'id':
-        mount.id = need(key, value);
-        break;
-      case 'sharing': {
-        const v = need(key, value).toLowerCase();
-        if (!SHARING.has(v)) throw new Error(`unsupported sharing value "${v}"`);
-        mount.sharing = v as RunMount['sharing'];
-        break;
-      }
       case 'required':
-        mount.required = parseBool(key, value);
-        break;
-      case 'mode':
-        mount.mode = parseUint(key, value, 8);
-        break;
-      case 'uid':
-        mount.uid = parseUint(key, value, 10);
-        break;
-      case 'gid':
-        mount.gid = parseUint(key, value, 10);
+        if (mount.type !== 'secret' && mount.type !== 'ssh') {
+          throw new Error(`unexpected key '${key}' for mount type '${mount.type}'`);
+        }
+        if (!deferred) mount.required = value === undefined ? true : parseBool(key, value);
         break;
       case 'size':
-        mount.size = parseSize(value);
+        if (mount.type !== 'tmpfs') throw new Error(`unexpected key '${key}' for mount type '${mount.type}'`);
+        if (!deferred) mount.size = parseSize(value!);
+        break;
+      case 'id':
+        mount.id = value;
+        break;
+      case 'sharing':
+        if (deferred) break;
+        if (!SHARING.has(value!.toLowerCase())) throw new Error(`unsupported sharing value "${value}"`);
+        mount.sharing = value!.toLowerCase() as RunMount['sharing'];
+        break;
+      case 'mode':
+        if (!deferred) mount.mode = parseUint(key, value!, 8);
+        break;
+      case 'uid':
+        if (!deferred) mount.uid = parseUint(key, value!, 10);
+        break;
+      case 'gid':
+        if (!deferred) mount.gid = parseUint(key, value!, 10);
         break;
       case 'env':
-        mount.env = need(key, value);
+        if (mount.type !== 'secret') throw new Error(`unexpected key '${key}' for mount type '${mount.type}'`);
+        mount.env = value;
         break;
       default:
-        throw new Error(`unexpected key '${key}' in '${raw}'`);
+        throw new Error(`unexpected key '${key}' in '${key}${value === undefined ? '' : `=${value}`}'`);
     }
   }
-  return withDefaults(mount);
+  return check(mount, roAuto);
 }
 
-function need(key: string, value: string | undefined): string {
-  if (value === undefined || value === '') throw new Error(`invalid value for ${key}: a value is required`);
-  return value;
-}
-
-function withDefaults(m: RunMount): RunMount {
+function check(m: RunMount, roAuto: boolean): RunMount {
+  const fileInfoAllowed = m.type === 'secret' || m.type === 'ssh' || m.type === 'cache';
+  for (const key of ['mode', 'uid', 'gid'] as const) {
+    if (m[key] !== undefined && !fileInfoAllowed) throw new Error(`${key} not allowed for "${m.type}" type mounts`);
+  }
+  if (roAuto) m.readonly = m.type !== 'cache' && m.type !== 'tmpfs';
+  if (m.sharing !== undefined && m.type !== 'cache') throw new Error(`invalid cache sharing set for ${m.type} mount`);
   switch (m.type) {
     case 'bind':
-      if (!m.target) throw new Error('mount target is required for a bind mount');
-      m.readonly ??= true;
-      break;
     case 'cache':
-      if (!m.target) throw new Error('mount target is required for a cache mount');
-      m.readonly ??= false;
-      m.sharing ??= 'shared';
-      m.id ??= m.target;
-      break;
     case 'tmpfs':
-      if (!m.target) throw new Error('mount target is required for a tmpfs mount');
-      m.readonly ??= false;
+      if (m.target === undefined || m.target === '') throw new Error(`mount type ${m.type} requires a target`);
+      if (m.type === 'cache') {
+        m.sharing ??= 'shared';
+        m.id ??= m.target;
+      }
       break;
-    case 'secret':
-      if (!m.id && !m.target && !m.env) throw new Error('secret mount requires an id or a target');
-      m.id ??= m.target ? m.target.split('/').filter(Boolean).pop() : m.env;
+    case 'secret': {
+      if (m.from !== undefined) throw new Error('secret mount should not have a from');
+      if (!m.source && !m.target && !m.id && !m.env) throw new Error('invalid secret mount. one of source, target required');
+      if (m.source && m.id) throw new Error("both source and id can't be set");
+      m.id ??= m.source ?? (m.target ? m.target.split('/').filter(Boolean).pop() : m.env);
       if (!m.target && !m.env) m.target = `/run/secrets/${m.id}`;
-      m.readonly ??= true;
       m.required ??= false;
       break;
+    }
     case 'ssh':
       m.id ??= 'default';
-      m.readonly ??= true;
       m.required ??= false;
       break;
-  }
-  for (const key of ['sharing'] as const) {
-    if (m[key] !== undefined && m.type !== 'cache') throw new Error(`unexpected key '${key}' for mount type ${m.type}`);
-  }
-  if (m.size !== undefined && m.type !== 'tmpfs') throw new Error(`unexpected key 'size' for mount type ${m.type}`);
-  if (m.from !== undefined && m.type !== 'bind' && m.type !== 'cache') {
-    throw new Error(`unexpected key 'from' for mount type ${m.type}`);
   }
   return m;
 }

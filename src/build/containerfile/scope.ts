@@ -5,6 +5,8 @@
  */
 import type { ArgDeclaration, Instruction } from './ast.js';
 import { type Vars, expandHeredoc, expandWord, expandWords } from './expand.js';
+import { parseRunMount } from './run-mount.js';
+import { ExpansionError } from './errors.js';
 
 /** Options shared by the execution-time helpers. */
 export interface ScopeOptions {
@@ -19,11 +21,13 @@ export interface ScopeOptions {
  * - ENV, LABEL, ARG: keys and values;
  * - COPY, ADD: sources, destination, --from, --chown, --chmod, and the bodies
  *   of heredocs whose delimiter is unquoted;
+ * - RUN: the values of --mount (not the command);
  * - WORKDIR, USER, STOPSIGNAL: the argument; VOLUME: each path;
  * - EXPOSE: each word, which may expand to several ports.
- * RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, MAINTAINER and ONBUILD are
+ * RUN's command, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, MAINTAINER and ONBUILD are
  * returned unchanged: their shell does the expansion, or the child build.
- * Throws ExpansionError on an unterminated quote or a bad `${...}`.
+ * Throws ExpansionError on an unterminated quote, a bad `${...}`, or a
+ * --mount value that is invalid once expanded.
  */
 export function expandInstruction<T extends Instruction>(instruction: T, vars: Vars, options: ScopeOptions = {}): T {
   const o = { escape: options.escape ?? '\\' };
@@ -52,6 +56,20 @@ export function expandInstruction<T extends Instruction>(instruction: T, vars: V
       if (i.chmod !== undefined) out.chmod = w(i.chmod);
       return out as T;
     }
+    case 'RUN':
+      // The command itself is the shell's to expand; the --mount values are docker's.
+      if (i.mounts.length === 0) return instruction;
+      return {
+        ...i,
+        mounts: i.mounts.map((m) => {
+          try {
+            return parseRunMount(m.raw, w);
+          } catch (err) {
+            if (err instanceof ExpansionError) throw err;
+            throw new ExpansionError(`--mount=${m.raw}: ${(err as Error).message}`);
+          }
+        }),
+      } as T;
     case 'WORKDIR':
       return { ...i, path: w(i.path) } as T;
     case 'USER':
