@@ -323,7 +323,9 @@ function parseInstruction(line: Line, file: string, d: Directives): Instruction 
         fail(`${inner.keyword} isn't allowed as an ONBUILD trigger`);
       }
       const trigger = parseInstruction(inner, file, d);
-      return { kind, ...base, expression: args, trigger };
+      // Docker stores heredoc bodies in the trigger text, so that the child build can parse them again.
+      const expression = args + line.heredocs.map((h) => `\n${h.content}${h.name}`).join('');
+      return { kind, ...base, expression, trigger };
     }
     default:
       return fail(`unknown instruction: "${line.keyword}"`);
@@ -438,4 +440,48 @@ function parseHealthcheck(
     hc.retries = n;
   }
   return hc;
+}
+
+/** Where a base image's ONBUILD triggers are met: the FROM line of the stage that uses the image. */
+export interface TriggerOptions {
+  file: string;
+  /** The line of the FROM that names the base image. */
+  line: number;
+  /** The escape character of the Containerfile being built. */
+  escape?: '\\' | '`';
+}
+
+/**
+ * Parses the ONBUILD triggers of a base image (its config's OnBuild list, each
+ * a trigger text as `OnbuildInstruction.expression` stores it), for the
+ * builder to run first in the stage that uses the image. Every instruction it
+ * returns carries `options.line`. Throws ContainerfileError, at that line,
+ * for a trigger that does not parse or is ONBUILD, FROM or MAINTAINER.
+ */
+export function parseOnbuildTriggers(triggers: readonly string[], options: TriggerOptions): Instruction[] {
+  const d: Directives = { escape: options.escape ?? '\\' };
+  return triggers.map((text) => {
+    try {
+      const { logical } = readLogicalLines(text.split('\n'), d.escape, options.file);
+      if (logical.length !== 1) throw new ContainerfileError(options.file, options.line, 'expected exactly one instruction');
+      const l = logical[0]!;
+      const inner = splitLine(l.text, options.line, options.line, l.heredocs, options.file);
+      const reason =
+        inner.keyword === 'ONBUILD'
+          ? "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"
+          : inner.keyword === 'FROM' || inner.keyword === 'MAINTAINER'
+            ? `${inner.keyword} isn't allowed as an ONBUILD trigger`
+            : undefined;
+      if (reason !== undefined) throw new ContainerfileError(options.file, options.line, reason);
+      return parseInstruction(inner, options.file, d);
+    } catch (err) {
+      if (!(err instanceof ContainerfileError)) throw err;
+      throw new ContainerfileError(
+        options.file,
+        options.line,
+        `ONBUILD trigger "${text.split('\n')[0]}" of the base image: ${err.reason}`,
+        err.hint ? { hint: err.hint, cause: err } : { cause: err },
+      );
+    }
+  });
 }

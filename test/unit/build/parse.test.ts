@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseContainerfile } from '../../../src/build/containerfile/parse.js';
+import { parseContainerfile, parseOnbuildTriggers } from '../../../src/build/containerfile/parse.js';
 import { ContainerfileError } from '../../../src/build/containerfile/errors.js';
 import type { Instruction } from '../../../src/build/containerfile/ast.js';
 
@@ -264,4 +264,38 @@ test('the error message reads FILE:LINE: reason and has code ECONTAINERFILE', (t
   t.is(err?.message, 'sub/Dockerfile:2: unknown instruction: "BAD"');
   t.is(err?.code, 'ECONTAINERFILE');
   t.is(err?.file, 'sub/Dockerfile');
+});
+
+test('ONBUILD with a heredoc stores the body in its trigger text, as docker does', (t) => {
+  const ob = only('ONBUILD RUN <<EOF\necho hi\nEOF') as { expression: string };
+  t.is(ob.expression, 'RUN <<EOF\necho hi\nEOF');
+});
+
+test('parseOnbuildTriggers parses a base image\'s triggers at the FROM line', (t) => {
+  const list = parseOnbuildTriggers(['COPY --chown=1 . /app', 'RUN <<EOF\necho hi\nEOF', 'ENV A=1 B="x y"'], {
+    file: 'Containerfile',
+    line: 4,
+  });
+  t.deepEqual(list.map((i) => [i.kind, i.line]), [['COPY', 4], ['RUN', 4], ['ENV', 4]]);
+  t.is((list[0] as { chown?: string }).chown, '1');
+  t.deepEqual((list[1] as { heredocs: { content: string }[] }).heredocs.map((h) => h.content), ['echo hi\n']);
+  // What parseContainerfile stores is what parseOnbuildTriggers reads back.
+  const stored = (only('ONBUILD RUN <<-EOF sh\n\techo a\n\tEOF') as { expression: string }).expression;
+  const [run] = parseOnbuildTriggers([stored], { file: 'Containerfile', line: 1 });
+  t.deepEqual((run as { heredocs: unknown }).heredocs, [{ name: 'EOF', content: 'echo a\n', expand: true, chomp: true }]);
+});
+
+test('parseOnbuildTriggers rejects bad triggers with the FROM line', (t) => {
+  for (const [trigger, reason] of [
+    ['FOO bar', 'unknown instruction: "FOO"'],
+    ['FROM alpine', "FROM isn't allowed as an ONBUILD trigger"],
+    ['ONBUILD RUN x', "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"],
+    ['COPY a', 'COPY requires at least two arguments, but only one was provided. Destination could not be determined.'],
+    ['RUN <<EOF\nno end', 'unterminated heredoc "EOF"'],
+    ['', 'expected exactly one instruction'],
+  ] as const) {
+    const err = t.throws(() => parseOnbuildTriggers([trigger], { file: 'Containerfile', line: 7 }), { instanceOf: ContainerfileError });
+    t.is(err?.line, 7);
+    t.is(err?.reason, `ONBUILD trigger "${trigger.split('\n')[0]}" of the base image: ${reason}`);
+  }
 });
