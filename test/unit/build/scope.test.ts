@@ -78,3 +78,45 @@ test('FROM sees the host platform args by default', (t) => {
   const cf = parseContainerfile('FROM img-$TARGETARCH\n', { file: 'Containerfile' });
   t.is(cf.stages[0]!.from.image, `img-${hostPlatform().architecture}`);
 });
+
+// The expected values are what podman 4.3.1 wrote into the image config for this file.
+test('expansion through a stage gives the image config podman builds', (t) => {
+  const text = [
+    'FROM scratch',
+    'ARG P="8080 9090"',
+    'ENV A="two words" B=three\\ words C=\'$x\' D=${A:-z} \\',
+    '    F="a\\"b" G=\\$A H="\\$A" I=${UNSET:-"q r"} J=${A:+alt}',
+    'LABEL "com.x"="ACME Inc" y=$A z="${B}"',
+    'ENV E $A and   more',
+    'WORKDIR /a/$A',
+    'EXPOSE $P 80',
+    'USER ${D}:1',
+    'STOPSIGNAL SIG${UNSET:-TERM}',
+    'VOLUME /v/$D "/q"',
+  ].join('\n');
+  const cf = parseContainerfile(text, { file: 'Containerfile' });
+  const env: Record<string, string> = {};
+  const args: Record<string, string> = {};
+  const labels: Record<string, string> = {};
+  const other: Record<string, unknown> = {};
+  const sources = { buildArgs: {}, globalArgValues: cf.globalArgValues, platformArgs: platformArgs() };
+  for (const raw of cf.stages[0]!.instructions) {
+    // An ENV line sees the values from before it: D=${A:-z} is z although A is set on the same line.
+    const i = expandInstruction(raw, { ...args, ...env });
+    if (raw.kind === 'ARG') for (const a of raw.args) args[a.key] = argValue(a, sources, { ...args, ...env }) ?? '';
+    else if (i.kind === 'ENV') for (const p of i.pairs) env[p.key] = p.value;
+    else if (i.kind === 'LABEL') for (const p of i.pairs) labels[p.key] = p.value;
+    else if (i.kind === 'WORKDIR') other.WorkingDir = i.path;
+    else if (i.kind === 'USER') other.User = i.user;
+    else if (i.kind === 'EXPOSE') other.ExposedPorts = i.ports;
+    else if (i.kind === 'STOPSIGNAL') other.StopSignal = i.signal;
+    else if (i.kind === 'VOLUME') other.Volumes = i.paths;
+  }
+  t.deepEqual(env, {
+    A: 'two words', B: 'three words', C: '$x', D: 'z', F: 'a"b', G: '$A', H: '$A', I: 'q r', J: '', E: 'two words and   more',
+  });
+  t.deepEqual(labels, { 'com.x': 'ACME Inc', y: 'two words', z: 'three words' });
+  t.deepEqual(other, {
+    WorkingDir: '/a/two words', ExposedPorts: ['8080', '9090', '80'], User: 'z:1', StopSignal: 'SIGTERM', Volumes: ['/v/z', '/q'],
+  });
+});
