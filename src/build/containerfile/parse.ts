@@ -143,7 +143,8 @@ function splitLine(text: string, line: number, endLine: number, heredocs: Heredo
       hint: allowed.length ? `${keyword} accepts ${allowed.map((f) => `--${f}`).join(', ')}` : `${keyword} takes no flags`,
     });
   }
-  return { keyword, flags: parsed.values, args: rest.trim(), original: text.trim(), line, endLine, heredocs };
+  // podman prints the line with its trailing blanks (STEP n/m: and the history's created_by).
+  return { keyword, flags: parsed.values, args: rest.trim(), original: text.replace(/^\s+/, ''), line, endLine, heredocs };
 }
 
 function expandAt(word: string, vars: Record<string, string>, file: string, line: number, d: Directives): string {

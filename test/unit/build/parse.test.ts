@@ -94,6 +94,14 @@ test('exec form versus shell form; invalid JSON falls back to the shell form as 
   t.deepEqual((only('ENTRYPOINT [1, 2]') as { cmd: unknown }).cmd, { form: 'shell', command: '[1, 2]' });
   t.deepEqual((only("CMD ['sh']") as { cmd: unknown }).cmd, { form: 'shell', command: "['sh']" });
   t.deepEqual((only('CMD []') as { cmd: unknown }).cmd, { form: 'exec', args: [] });
+  // Only the first JSON value counts, as podman 4.3.1 builds it: Cmd ["a"].
+  t.deepEqual((only('CMD ["a"] x') as { cmd: unknown }).cmd, { form: 'exec', args: ['a'] });
+  t.deepEqual((only('CMD ["a]", "b\\"]"] ["c"]') as { cmd: unknown }).cmd, { form: 'exec', args: ['a]', 'b"]'] });
+});
+
+test('original keeps the trailing blanks and drops the leading ones, as podman prints STEP lines', (t) => {
+  const cf = parse('FROM scratch\n   LABEL a=b   \nLABEL\tc=d\nENV q="1" \\\n\t  r=2\t\n');
+  t.deepEqual(cf.stages[0]!.instructions.map((i) => i.original), ['LABEL a=b   ', 'LABEL\tc=d', 'ENV q="1" \t  r=2\t']);
 });
 
 test('ENV and LABEL: several quoted pairs, and the legacy `ENV key value` form', (t) => {
