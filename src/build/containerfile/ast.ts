@@ -58,7 +58,10 @@ export interface RunMount {
   type: 'bind' | 'cache' | 'secret' | 'tmpfs' | 'ssh';
   target?: string;
   source?: string;
+  /** bind/cache: a stage (name or index) or an image to mount from. */
   from?: string;
+  /** The stage `from` names, set by the parser; undefined when `from` names an image. */
+  fromStage?: number;
   readonly?: boolean;
   /** cache: the cache id (defaults to the target in docker). */
   id?: string;
@@ -234,6 +237,8 @@ export interface FromInstruction extends InstructionBase {
   rawImage: string;
   /** `--platform=`, after expansion of the global ARGs and the platform args. */
   platform?: string;
+  /** The index of the earlier stage `image` names (`FROM builder`); undefined for an image. */
+  stage?: number;
 }
 
 export interface Stage {
@@ -243,6 +248,12 @@ export interface Stage {
   name?: string;
   from: FromInstruction;
   instructions: Instruction[];
+  /**
+   * The earlier stages this one reads (its FROM, COPY --from, RUN --mount
+   * from=), ascending: stages that do not depend on each other can be built
+   * at the same time.
+   */
+  dependsOn: number[];
 }
 
 export interface Containerfile {

@@ -98,7 +98,7 @@ export function parseContainerfile(text: string, options: ParseOptions): Contain
     if (line.keyword === 'FROM') {
       const from = parseFrom(line, file, fromVars, directives);
       const name = fromName(line, file, result.stages);
-      stage = { index: result.stages.length, from: from, instructions: [] };
+      stage = { index: result.stages.length, from, instructions: [], dependsOn: [] };
       if (name !== undefined) stage.name = name;
       result.stages.push(stage);
       continue;
@@ -125,7 +125,7 @@ export function parseContainerfile(text: string, options: ParseOptions): Contain
     stage.instructions.push(instruction);
   }
   if (result.stages.length === 0) throw new ContainerfileError(file, 0, 'no stages to build: the file has no FROM instruction');
-  resolveCopyFrom(result, file, fromVars, directives);
+  resolveStageRefs(result, file, fromVars, directives);
   return result;
 }
 
@@ -192,35 +192,48 @@ function fromName(line: Line, file: string, stages: Stage[]): string | undefined
 }
 
 /**
- * Sets `fromStage` on every COPY --from naming a stage (by name or index, after
- * expansion of the global ARGs), and rejects the current or a later stage: the
- * builder runs stages in file order. Any other value names an image.
+ * Resolves the references between stages: a FROM naming an earlier stage
+ * (`from.stage`), COPY --from (`fromStage`, after expansion of the global
+ * ARGs) and RUN --mount=from= (`fromStage`) naming a stage by name or index,
+ * and fills each stage's `dependsOn`. A reference to the current or a later
+ * stage is an error: stages are built from earlier ones. Any other value
+ * names an image.
  */
-function resolveCopyFrom(cf: Containerfile, file: string, vars: Record<string, string>, d: Directives): void {
+function resolveStageRefs(cf: Containerfile, file: string, vars: Record<string, string>, d: Directives): void {
   for (const stage of cf.stages) {
-    for (const instruction of stage.instructions) {
-      if (instruction.kind !== 'COPY' || instruction.from === undefined) continue;
-      const from = expandAt(instruction.from, vars, file, instruction.line, d);
-      const target = /^[0-9]+$/.test(from)
-        ? cf.stages[Number(from)]
-        : cf.stages.find((s) => s.name === from.toLowerCase());
-      if (target === undefined && /^[0-9]+$/.test(from)) {
-        throw new ContainerfileError(file, instruction.line, `invalid from flag value ${from}: index out of bounds`);
-      }
-      if (target === undefined) continue;
+    const deps = new Set<number>();
+    const refer = (ref: string, line: number, what: string, byIndex: boolean): number | undefined => {
+      const numeric = byIndex && /^[0-9]+$/.test(ref);
+      const target = numeric ? cf.stages[Number(ref)] : cf.stages.find((s) => s.name === ref.toLowerCase());
+      if (target === undefined && numeric) throw new ContainerfileError(file, line, `invalid ${what} value ${ref}: index out of bounds`);
+      if (target === undefined) return undefined;
       if (target.index === stage.index) {
-        throw new ContainerfileError(file, instruction.line, `invalid from flag value ${from}: refers to current build stage`);
+        throw new ContainerfileError(file, line, `invalid ${what} value ${ref}: refers to current build stage`);
       }
       if (target.index > stage.index) {
-        throw new ContainerfileError(
-          file,
-          instruction.line,
-          `invalid from flag value ${from}: stage ${target.name ?? target.index} is defined after this one`,
-          { hint: 'COPY --from can copy only from an earlier stage' },
-        );
+        throw new ContainerfileError(file, line, `invalid ${what} value ${ref}: stage ${target.name ?? target.index} is defined after this one`, {
+          hint: 'a stage can use only the stages before it',
+        });
       }
-      instruction.fromStage = target.index;
+      deps.add(target.index);
+      return target.index;
+    };
+    const base = refer(stage.from.image, stage.from.line, 'FROM', false);
+    if (base !== undefined) stage.from.stage = base;
+    for (const instruction of stage.instructions) {
+      if (instruction.kind === 'COPY' && instruction.from !== undefined) {
+        const from = expandAt(instruction.from, vars, file, instruction.line, d);
+        const index = refer(from, instruction.line, 'from flag', true);
+        if (index !== undefined) instruction.fromStage = index;
+      } else if (instruction.kind === 'RUN') {
+        for (const mount of instruction.mounts) {
+          if (mount.from === undefined) continue;
+          const index = refer(mount.from, instruction.line, '--mount from', true);
+          if (index !== undefined) mount.fromStage = index;
+        }
+      }
     }
+    stage.dependsOn = [...deps].sort((x, y) => x - y);
   }
 }
 

@@ -63,7 +63,9 @@ export function expandInstruction<T extends Instruction>(instruction: T, vars: V
         ...i,
         mounts: i.mounts.map((m) => {
           try {
-            return parseRunMount(m.raw, w);
+            const mount = parseRunMount(m.raw, w);
+            if (m.fromStage !== undefined) mount.fromStage = m.fromStage;
+            return mount;
           } catch (err) {
             if (err instanceof ExpansionError) throw err;
             throw new ExpansionError(`--mount=${m.raw}: ${(err as Error).message}`);

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { parseContainerfile, parseOnbuildTriggers } from '../../../src/build/containerfile/parse.js';
 import { ContainerfileError } from '../../../src/build/containerfile/errors.js';
-import type { Instruction } from '../../../src/build/containerfile/ast.js';
+import type { Instruction, RunInstruction } from '../../../src/build/containerfile/ast.js';
+import { expandInstruction } from '../../../src/build/containerfile/scope.js';
 
 const platform = { TARGETARCH: 'amd64', TARGETPLATFORM: 'linux/amd64', BUILDPLATFORM: 'linux/amd64' };
 
@@ -157,6 +158,30 @@ test('COPY --from with a global ARG resolves the stage', (t) => {
   t.is((cf.stages[1]!.instructions[0] as { fromStage?: number }).fromStage, 0);
 });
 
+test('stages know the earlier stages they read: FROM, COPY --from, RUN --mount from=', (t) => {
+  const cf = parse(
+    [
+      'FROM scratch AS deps',
+      'FROM scratch AS tools',
+      'FROM deps AS build',
+      'COPY --from=tools /bin/x /bin/x',
+      'RUN --mount=type=bind,from=1,target=/t --mount=type=cache,target=/c,from=deps true',
+      'FROM alpine',
+      'COPY --from=build /out /out',
+      'COPY --from=busybox:latest /bin/sh /sh',
+    ].join('\n'),
+  );
+  t.deepEqual(cf.stages.map((s) => s.dependsOn), [[], [], [0, 1], [2]]);
+  t.is(cf.stages[2]!.from.stage, 0);
+  t.is(cf.stages[3]!.from.stage, undefined);
+  const run = cf.stages[2]!.instructions[1] as { mounts: { fromStage?: number }[] };
+  t.deepEqual(run.mounts.map((m) => m.fromStage), [1, 0]);
+  // The stage survives the execution-time re-parse of the mounts.
+  t.deepEqual(expandInstruction(cf.stages[2]!.instructions[1] as RunInstruction, {}).mounts.map((m) => m.fromStage), [1, 0]);
+});
+
+test('FROM a later stage', fails('FROM later\nFROM scratch AS later\n', 1, /invalid FROM value later: stage later is defined after this one/));
+test('RUN --mount from the current stage', fails('FROM scratch AS me\nRUN --mount=from=me,target=/x true\n', 2, 'invalid --mount from value me: refers to current build stage'));
 test('COPY --from a later stage', fails('FROM scratch\nCOPY --from=later a b\nFROM scratch AS later\n', 2, /stage later is defined after this one/));
 test('COPY --from the current stage', fails('FROM scratch AS me\nCOPY --from=me a b\n', 2, 'invalid from flag value me: refers to current build stage'));
 test('COPY --from an index out of range', fails('FROM scratch\nCOPY --from=3 a b\n', 2, 'invalid from flag value 3: index out of bounds'));
