@@ -3,7 +3,8 @@
  * with the stage's variables, the value an ARG takes, and the predefined
  * platform and proxy args.
  */
-import type { ArgDeclaration, Instruction } from './ast.js';
+import type { ArgDeclaration, Containerfile, Instruction } from './ast.js';
+import { InvalidArgumentError } from '../../util/errors.js';
 import { type Vars, expandHeredoc, expandWord, expandWords } from './expand.js';
 import { parseRunMount } from './run-mount.js';
 import { ExpansionError } from './errors.js';
@@ -164,4 +165,26 @@ export function platformArgs(build: Platform = hostPlatform(), target: Platform 
     TARGETARCH: target.architecture,
     TARGETVARIANT: target.variant ?? '',
   };
+}
+
+/**
+ * The stages a build of `target` (a stage name; the last stage when omitted)
+ * needs: the target and, transitively, the stages it reads, ascending.
+ * Throws InvalidArgumentError, with podman's message, for an unknown target.
+ */
+export function stagesToBuild(cf: Containerfile, target?: string): { target: number; stages: number[] } {
+  let index = cf.stages.length - 1;
+  if (target !== undefined) {
+    const stage = cf.stages.find((s) => s.name === target.toLowerCase());
+    if (stage === undefined) throw new InvalidArgumentError(`The target "${target}" was not found in the provided Dockerfile`);
+    index = stage.index;
+  }
+  const needed = new Set<number>();
+  const visit = (i: number): void => {
+    if (needed.has(i)) return;
+    needed.add(i);
+    for (const dep of cf.stages[i]!.dependsOn) visit(dep);
+  };
+  visit(index);
+  return { target: index, stages: [...needed].sort((a, b) => a - b) };
 }

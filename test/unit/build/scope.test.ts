@@ -1,6 +1,7 @@
 import test from 'ava';
 import { parseContainerfile } from '../../../src/build/containerfile/parse.js';
-import { argValue, expandInstruction, hostPlatform, platformArgs } from '../../../src/build/containerfile/scope.js';
+import { argValue, expandInstruction, hostPlatform, platformArgs, stagesToBuild } from '../../../src/build/containerfile/scope.js';
+import { InvalidArgumentError } from '../../../src/util/errors.js';
 import { ExpansionError } from '../../../src/build/containerfile/errors.js';
 import type { Instruction } from '../../../src/build/containerfile/ast.js';
 
@@ -118,5 +119,19 @@ test('expansion through a stage gives the image config podman builds', (t) => {
   t.deepEqual(labels, { 'com.x': 'ACME Inc', y: 'two words', z: 'three words' });
   t.deepEqual(other, {
     WorkingDir: '/a/two words', ExposedPorts: ['8080', '9090', '80'], User: 'z:1', StopSignal: 'SIGTERM', Volumes: ['/v/z', '/q'],
+  });
+});
+
+test('stagesToBuild: the target and the stages it reads, transitively', (t) => {
+  const cf = parseContainerfile(
+    'FROM scratch AS a\nFROM scratch AS unused\nFROM a AS b\nFROM scratch AS c\nCOPY --from=b / /\nFROM scratch\nCOPY --from=a / /\n',
+    { file: 'Containerfile' },
+  );
+  t.deepEqual(stagesToBuild(cf), { target: 4, stages: [0, 4] });
+  t.deepEqual(stagesToBuild(cf, 'C'), { target: 3, stages: [0, 2, 3] });
+  t.deepEqual(stagesToBuild(cf, 'unused'), { target: 1, stages: [1] });
+  t.throws(() => stagesToBuild(cf, 'nope'), {
+    instanceOf: InvalidArgumentError,
+    message: 'The target "nope" was not found in the provided Dockerfile',
   });
 });
