@@ -188,3 +188,22 @@ export function stagesToBuild(cf: Containerfile, target?: string): { target: num
   visit(index);
   return { target: index, stages: [...needed].sort((a, b) => a - b) };
 }
+
+/**
+ * The --build-arg names no ARG of the given stages (all by default) nor of
+ * the global scope declares, sorted, for podman's warning
+ * `[Warning] one or more build args were not consumed: [A B]`. The proxy args
+ * never count as unused.
+ */
+export function unusedBuildArgs(cf: Containerfile, buildArgs: Readonly<Record<string, string>>, stages?: readonly number[]): string[] {
+  const declared = new Set<string>(PROXY_ARGS);
+  const scopes = [cf.globalArgs, ...(stages ?? cf.stages.map((s) => s.index)).map((i) => cf.stages[i]!.instructions)];
+  for (const list of scopes) {
+    for (const instruction of list) {
+      if (instruction.kind === 'ARG') for (const a of instruction.args) declared.add(a.key);
+    }
+  }
+  return Object.keys(buildArgs)
+    .filter((k) => !declared.has(k))
+    .sort();
+}

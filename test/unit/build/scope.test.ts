@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parseContainerfile } from '../../../src/build/containerfile/parse.js';
-import { argValue, expandInstruction, hostPlatform, platformArgs, stagesToBuild } from '../../../src/build/containerfile/scope.js';
+import { argValue, expandInstruction, hostPlatform, platformArgs, stagesToBuild, unusedBuildArgs } from '../../../src/build/containerfile/scope.js';
 import { InvalidArgumentError } from '../../../src/util/errors.js';
 import { ExpansionError } from '../../../src/build/containerfile/errors.js';
 import type { Instruction } from '../../../src/build/containerfile/ast.js';
@@ -134,4 +134,11 @@ test('stagesToBuild: the target and the stages it reads, transitively', (t) => {
     instanceOf: InvalidArgumentError,
     message: 'The target "nope" was not found in the provided Dockerfile',
   });
+});
+
+test('unusedBuildArgs lists what no ARG declares, sorted, proxies excepted', (t) => {
+  const cf = parseContainerfile('ARG G\nFROM scratch\nARG A\nFROM scratch\nARG B\n', { file: 'Containerfile' });
+  const args = { ZED: '1', ALPHA: '2', HTTP_PROXY: 'x', G: '', A: '', B: '' };
+  t.deepEqual(unusedBuildArgs(cf, args), ['ALPHA', 'ZED']);
+  t.deepEqual(unusedBuildArgs(cf, args, [1]), ['A', 'ALPHA', 'ZED']);
 });
