@@ -20,7 +20,7 @@ import type {
   RunInstruction,
   Stage,
 } from './ast.js';
-import { ContainerfileError, ExpansionError } from './errors.js';
+import { ContainerfileError, ExpansionError, RunMountError } from './errors.js';
 import { expandWord, splitRawWords } from './expand.js';
 import { type FlagSpec, type FlagValues, extractFlags, parseFlags } from './flags.js';
 import { readDirectives, readLogicalLines } from './lines.js';
@@ -75,8 +75,8 @@ interface Line {
  * Throws ContainerfileError for: an empty file, a file without FROM, an
  * unknown instruction, an instruction (other than ARG) before FROM, missing
  * or malformed arguments, unknown or malformed flags, an unterminated
- * heredoc, a bad stage name, a duplicate stage name, and `COPY --from` naming
- * the current or a later stage.
+ * heredoc, a bad stage name, a duplicate stage name, a bad `--mount`, and a
+ * FROM, `COPY --from` or `--mount from=` naming the current or a later stage.
  */
 export function parseContainerfile(text: string, options: ParseOptions): Containerfile {
   const file = options.file;
@@ -254,7 +254,8 @@ function parseInstruction(line: Line, file: string, d: Directives): Instruction 
         try {
           run.mounts.push(parseRunMount(raw));
         } catch (err) {
-          fail(`RUN --mount=${raw}: ${(err as Error).message}`);
+          if (!(err instanceof RunMountError)) throw err;
+          fail(`RUN --mount=${raw}: ${err.message}`);
         }
       }
       if (typeof line.flags.network === 'string') {

@@ -7,7 +7,7 @@ import type { ArgDeclaration, Containerfile, Instruction } from './ast.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { type Vars, expandHeredoc, expandWord, expandWords } from './expand.js';
 import { parseRunMount } from './run-mount.js';
-import { ExpansionError } from './errors.js';
+import { RunMountError } from './errors.js';
 
 /** Options shared by the execution-time helpers. */
 export interface ScopeOptions {
@@ -27,8 +27,8 @@ export interface ScopeOptions {
  * - EXPOSE: each word, which may expand to several ports.
  * RUN's command, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, MAINTAINER and ONBUILD are
  * returned unchanged: their shell does the expansion, or the child build.
- * Throws ExpansionError on an unterminated quote, a bad `${...}`, or a
- * --mount value that is invalid once expanded.
+ * Throws ExpansionError on an unterminated quote or a bad `${...}`, and
+ * RunMountError for a --mount value that is invalid once expanded.
  */
 export function expandInstruction<T extends Instruction>(instruction: T, vars: Vars, options: ScopeOptions = {}): T {
   const o = { escape: options.escape ?? '\\' };
@@ -68,8 +68,8 @@ export function expandInstruction<T extends Instruction>(instruction: T, vars: V
             if (m.fromStage !== undefined) mount.fromStage = m.fromStage;
             return mount;
           } catch (err) {
-            if (err instanceof ExpansionError) throw err;
-            throw new ExpansionError(`--mount=${m.raw}: ${(err as Error).message}`);
+            if (err instanceof RunMountError) throw new RunMountError(`--mount=${m.raw}: ${err.message}`);
+            throw err;
           }
         }),
       } as T;
