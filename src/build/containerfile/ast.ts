@@ -93,7 +93,11 @@ export interface RunInstruction extends InstructionBase {
 
 export interface CopyInstruction extends InstructionBase {
   kind: 'COPY' | 'ADD';
-  /** Source words, raw (expanded by `expandInstruction`); a heredoc source is its name and is listed in `heredocs`. */
+  /**
+   * Source words, raw (expanded by `expandInstruction`). A heredoc source is
+   * `<<NAME` (quotes and `-` dropped): its body is the heredoc of that name,
+   * copied as a file called NAME.
+   */
   sources: string[];
   dest: string;
   /** True when written in JSON array form. */
