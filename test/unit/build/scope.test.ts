@@ -142,3 +142,10 @@ test('unusedBuildArgs lists what no ARG declares, sorted, proxies excepted', (t)
   t.deepEqual(unusedBuildArgs(cf, args), ['ALPHA', 'ZED']);
   t.deepEqual(unusedBuildArgs(cf, args, [1]), ['A', 'ALPHA', 'ZED']);
 });
+
+// podman's 070-build "podman buildx - basic test": VOLUME ['/etc/foo', '/etc/bar'] is not JSON
+// (single quotes), so it is the shell form; the volumes are "[/etc/foo," and "/etc/bar]".
+test("VOLUME ['/etc/foo', '/etc/bar'] gives docker's surprising paths", (t) => {
+  const [volume] = instructions("VOLUME ['/etc/foo', '/etc/bar']");
+  t.deepEqual((expandInstruction(volume!, {}) as { paths: string[] }).paths, ['[/etc/foo,', '/etc/bar]']);
+});
