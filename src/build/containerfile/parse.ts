@@ -3,6 +3,15 @@
  * It follows docker's (BuildKit's) Dockerfile frontend and podman's messages:
  * a malformed file throws a ContainerfileError (`FILE:LINE: message`) before
  * anything runs.
+ *
+ * The folder, in the order a build uses it:
+ * - ast.ts: the tree (Containerfile → Stage → Instruction by `kind`);
+ * - parse.ts (here): text → tree; lines.ts (directives, continuations,
+ *   heredocs), flags.ts, run-mount.ts, json-form.ts, duration.ts help it;
+ * - scope.ts: at execution time, `expandInstruction` with the stage's
+ *   variables, `argValue` for ARG scoping, `platformArgs`, `stagesToBuild`,
+ *   `unusedBuildArgs`; expand.ts holds docker's word rules;
+ * - command.ts: the argv of RUN/CMD/ENTRYPOINT under SHELL, heredocs included.
  */
 import type {
   ArgDeclaration,
