@@ -19,7 +19,7 @@ export interface ScopeOptions {
  * Returns a copy of `instruction` with the words docker expands replaced by
  * their values in `vars` (the stage's ENV over its declared ARGs), quotes
  * removed:
- * - ENV, LABEL, ARG: keys and values;
+ * - ENV, LABEL, ARG: keys and values (for the value an ARG takes, use `argValue`);
  * - COPY, ADD: sources, destination, --from, --chown, --chmod, and the bodies
  *   of heredocs whose delimiter is unquoted;
  * - RUN: the values of --mount (not the command);
@@ -102,6 +102,9 @@ export interface ArgSources {
  * The value a stage's ARG declaration takes: the --build-arg, else its own
  * default (expanded with `vars`), else the global ARG's or the predefined
  * value of that name; undefined when it has none (docker leaves it unset).
+ * Pass the declaration as parsed (not through `expandInstruction`), one name
+ * at a time, adding each value to `vars` before the next: `ARG A=1 B=$A`
+ * gives B the value 1.
  */
 export function argValue(decl: ArgDeclaration, sources: ArgSources, vars: Vars, options: ScopeOptions = {}): string | undefined {
   const has = (r: Readonly<Record<string, string>>): boolean => Object.prototype.hasOwnProperty.call(r, decl.key);

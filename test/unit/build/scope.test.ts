@@ -149,3 +149,11 @@ test("VOLUME ['/etc/foo', '/etc/bar'] gives docker's surprising paths", (t) => {
   const [volume] = instructions("VOLUME ['/etc/foo', '/etc/bar']");
   t.deepEqual((expandInstruction(volume!, {}) as { paths: string[] }).paths, ['[/etc/foo,', '/etc/bar]']);
 });
+
+test('argValue one name at a time: ARG A=1 B=$A gives B the value of A', (t) => {
+  const [arg] = instructions('ARG A=1 B=${A}2');
+  const vars: Record<string, string> = {};
+  const sources = { buildArgs: {}, globalArgValues: {}, platformArgs: {} };
+  for (const decl of (arg as { args: { key: string; value?: string }[] }).args) vars[decl.key] = argValue(decl, sources, vars) ?? '';
+  t.deepEqual(vars, { A: '1', B: '12' });
+});
