@@ -642,12 +642,11 @@ async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions,
     ctx.notices.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mappings: [], exposed };
   }
-  if (normalized.length && network.mode === 'bridge') throw new InvalidArgumentError('published ports on user networks are not supported yet: use the default network (pasta or slirp4netns)');
   // No forwarder of ours runs in a namespace someone else made.
   if (normalized.length && network.mode === 'ns') throw new InvalidArgumentError('published ports need a network skiff sets up (slirp4netns or pasta), not --network ns:PATH');
   const v6 = normalized.find((m) => m.hostIp.includes(':'));
-  // slirp4netns's API (add_hostfwd) takes IPv4 host addresses only.
-  if (v6 && network.mode === 'slirp4netns') throw new InvalidArgumentError(`slirp4netns cannot publish ports on the IPv6 host address ${v6.hostIp}: use --network pasta`);
+  // slirp4netns's API (add_hostfwd) takes IPv4 host addresses only; user networks publish through it too.
+  if (v6 && (network.mode === 'slirp4netns' || network.mode === 'bridge')) throw new InvalidArgumentError(`slirp4netns cannot publish ports on the IPv6 host address ${v6.hostIp}: use --network pasta`);
   if (normalized.length && network.mode === 'slirp4netns' && network.portHandler === 'rootlesskit') {
     ctx.warnings.push('port_handler=rootlesskit: skiff publishes ports through slirp4netns itself, which keeps the client\'s address');
   }
