@@ -12,7 +12,7 @@
 import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
-import { dropJoinedHostsLine } from '../network/etc-files.js';
+import { dropJoinedHostsLine, networkHostEntries, writeNetworkHosts } from '../network/etc-files.js';
 import { createNetns, removeNetns } from '../network/netns.js';
 import { addSlirpHostForwards, slirpAddresses, startSlirp4netns } from '../network/slirp4netns.js';
 import { startPasta, stopPasta } from '../network/pasta.js';
@@ -192,7 +192,10 @@ class Monitor {
       this.pastaPidFile = `${c.attachSocket}.pasta`;
       await startPasta(c.netnsFile, c.ports ?? [], c.network.options, this.pastaPidFile);
     }
-    if (c.network.mode === 'bridge') await (await userNetworks(c)).setup(c.id, c.name, c.netnsFile, c.network.networks, c.ports ?? []);
+    if (c.network.mode === 'bridge') {
+      const state = await (await userNetworks(c)).setup(c.id, c.name, c.netnsFile, c.network.networks, c.ports ?? []);
+      if (c.networkHosts) await writeNetworkHosts(c.networkHosts, networkHostEntries(state.status, [c.networkHosts.hostname, c.name]));
+    }
   }
 
   /**

@@ -238,10 +238,13 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
         etcFiles.hosts = join(userData, 'hosts');
         const containerIp = slirp?.containerIp ?? pasta?.ip ?? (network.mode === 'none' ? '127.0.0.1' : undefined);
         const internalIp = conf?.hostContainersInternalIp ?? '';
-        await fsp.writeFile(etcFiles.hosts, hostsFile({
+        const hosts = hostsFile({
           hostname, name, extraHosts: etcOptions.extraHosts, base: readHostsBase(conf?.baseHostsFile ?? '', layerDirs), containerIp,
           hostContainersInternal: internalIp === 'none' ? undefined : internalIp || hostContainersInternalIp(),
-        }));
+        });
+        await fsp.writeFile(etcFiles.hosts, hosts);
+        // On user networks the monitor adds the container's addresses at each start, to this.
+        if (network.mode === 'bridge') await fsp.writeFile(join(userData, 'hosts.base'), hosts);
       }
       // podman writes none for a container without a network (NetworkDisabled): the image's stays.
       if (!etcOptions.noResolvConf && network.mode !== 'none') {
@@ -352,6 +355,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       storage,
       network,
       netnsFile,
+      ...(network.mode === 'bridge' && etcFiles.hosts ? { networkHosts: { path: etcFiles.hosts, base: join(userData, 'hosts.base'), hostname } } : {}),
       ...(joined && etcFiles.hosts ? { joinedHosts: { containerId: joined.record.id, path: etcFiles.hosts, hostname, name } } : {}),
       ...(ports.mappings.length ? { ports: ports.mappings } : {}),
       consoleSize: spec.consoleSize,
