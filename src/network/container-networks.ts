@@ -264,8 +264,8 @@ export class ContainerNetworks {
     delete state.networks[name];
     delete state.networkInfo[name];
     delete state.status[name];
-    if (Object.keys(state.networks).length) await this.save(id, state);
-    else await fsp.rm(this.stateFile(id), { force: true });
+    // Kept with no network left: a running container disconnected from all can be connected again (teardown removes it).
+    await this.save(id, state);
   }
 
   /**

@@ -58,17 +58,14 @@ test.serial('a restarted container has only its new address in /etc/hosts', asyn
   await env.skiff(['run', '-d', '--name', first, '--hostname', 'rr', '--network', 'hostsR', IMG, 'sleep', '300']);
   const before = await ipOn(first, 'hostsR');
   await env.skiff(['stop', '-t0', first]);
-  // Takes the address `first` gave back: `first` gets another at its next start.
-  const taker = uniqueName('t');
-  await env.skiff(['run', '-d', '--name', taker, '--network', 'hostsR', IMG, 'sleep', '300']);
-  t.is(await ipOn(taker, 'hostsR'), before);
   await env.skiff(['start', first]);
+  // podman's IPAM gives the next free address, not the one given back last.
   const after = await ipOn(first, 'hostsR');
   t.not(after, before);
   const lines = await hostsOf(first);
   t.true(lines.includes(`${after}\trr ${first}`), lines.join('\n'));
   t.false(lines.some((l) => l.startsWith(`${before}\t`)), lines.join('\n'));
-  await env.skiff(['rm', '-f', '-t0', first, taker]);
+  await env.skiff(['rm', '-f', '-t0', first]);
   await env.skiff(['network', 'rm', 'hostsR']);
 });
 
