@@ -209,7 +209,8 @@ export class ContainerNetworks {
       aliases: [...attachment.aliases, id.slice(0, 12)],
       ...(attachment.staticMac ? { static_mac: attachment.staticMac } : {}),
     };
-    const input: NetavarkInput = { container_id: id, container_name: state.containerName, networks: { [config.name]: options }, network_info: { [config.name]: config } };
+    const info = withRootlessMtu(config);
+    const input: NetavarkInput = { container_id: id, container_name: state.containerName, networks: { [config.name]: options }, network_info: { [config.name]: info } };
     let status: Record<string, NetavarkNetworkStatus>;
     try {
       status = await runNetavark('setup', this.rootless.netnsFile, this.configDir, state.netns, input);
@@ -218,7 +219,7 @@ export class ContainerNetworks {
       throw err;
     }
     state.networks[config.name] = options;
-    state.networkInfo[config.name] = config;
+    state.networkInfo[config.name] = info;
     state.status[config.name] = status[config.name];
     await this.save(id, state);
   }
@@ -299,3 +300,19 @@ export class ContainerNetworks {
   }
 }
 
+
+/** slirp4netns's MTU in the rootless netns (its tap0). */
+const ROOTLESS_MTU = '65520';
+
+/**
+ * The network as netavark sets it up here: without an MTU of its own
+ * (`-o mtu=`), the rootless netns's, as podman 5.3 does for rootless
+ * networks (podman#23883). slirp4netns ends every TCP connection itself,
+ * so the segments between it and a container are as large as the bridge
+ * lets them be: 1500 costs half the throughput of published ports and
+ * of the way out. The stored config is left as podman 4.3 writes it.
+ */
+export function withRootlessMtu(config: NetworkConfig): NetworkConfig {
+  if (config.options?.mtu !== undefined) return config;
+  return { ...config, options: { ...config.options, mtu: ROOTLESS_MTU } };
+}

@@ -194,3 +194,14 @@ test.serial('network disconnect of the network its ports go to: they go to its a
   t.true(await canBind(port));
   await env.skiff(['network', 'rm', 'pubX', 'pubY']);
 });
+
+test.serial('a user network without -o mtu runs at the rootless netns\'s MTU (65520, as podman 5.3), one with it at its own; network inspect shows what was given', async (t) => {
+  await env.skiff(['network', 'create', 'mtudefault']);
+  await env.skiff(['network', 'create', '-o', 'mtu=1400', 'mtusmall']);
+  const big = await env.skiff(['run', '--rm', '--network', 'mtudefault', IMG, 'cat', '/sys/class/net/eth0/mtu']);
+  t.is(big.stdout, '65520');
+  const small = await env.skiff(['run', '--rm', '--network', 'mtusmall', IMG, 'cat', '/sys/class/net/eth0/mtu']);
+  t.is(small.stdout, '1400');
+  t.is((await env.skiff(['network', 'inspect', '--format', '{{json .Options}}', 'mtudefault'])).stdout, '{}');
+  await env.skiff(['network', 'rm', 'mtudefault', 'mtusmall']);
+});
