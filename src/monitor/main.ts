@@ -12,9 +12,9 @@
 import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
-import { dropJoinedHostsLine } from '../network/etc-files.js';
+import { dropJoinedHostsLine, networkHostEntries, writeNetworkHosts } from '../network/etc-files.js';
 import { createNetns, removeNetns } from '../network/netns.js';
-import { addSlirpHostForwards, startSlirp4netns } from '../network/slirp4netns.js';
+import { addSlirpHostForwards, slirpAddresses, startSlirp4netns } from '../network/slirp4netns.js';
 import { startPasta, stopPasta } from '../network/pasta.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
 import { StoreLayout } from '../store/layout.js';
@@ -186,13 +186,16 @@ class Monitor {
       const apiSocket = c.ports?.length ? `${c.attachSocket}.net` : undefined;
       if (apiSocket) await fsp.rm(apiSocket, { force: true });
       this.slirp = await startSlirp4netns({ ...c.network, netnsPath: c.netnsFile, apiSocket });
-      if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!, c.network.cidr);
+      if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!, slirpAddresses(c.network.cidr).containerIp);
     }
     if (c.network.mode === 'pasta') {
       this.pastaPidFile = `${c.attachSocket}.pasta`;
       await startPasta(c.netnsFile, c.ports ?? [], c.network.options, this.pastaPidFile);
     }
-    if (c.network.mode === 'bridge') await (await userNetworks(c)).setup(c.id, c.name, c.netnsFile, c.network.networks);
+    if (c.network.mode === 'bridge') {
+      const state = await (await userNetworks(c)).setup(c.id, c.name, c.netnsFile, c.network.networks, c.ports ?? []);
+      if (c.networkHosts) await writeNetworkHosts(c.networkHosts, networkHostEntries(state.status, [c.networkHosts.hostname, c.name]));
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import type { NetworkMode } from '../runtime/spec/container-spec.js';
 import type { RuntimeRef } from '../runtime/driver.js';
 import type { PortMapping } from '../network/ports.js';
 import type { IdMappings } from '../userns/id-map.js';
+import type { NetworkHostsFiles } from '../network/etc-files.js';
 
 /** Written by the engine next to the container as monitor.json. */
 export interface MonitorConfig {
@@ -32,6 +33,8 @@ export interface MonitorConfig {
   netnsFile?: string;
   /** --network container:: the line its start added to the joined container's hosts file, taken out when it exits (as podman). */
   joinedHosts?: { containerId: string; path: string; hostname: string; name: string };
+  /** User networks: the hosts file the monitor writes at each start with the container's addresses, and the container's hostname for them. */
+  networkHosts?: NetworkHostsFiles & { hostname: string };
   /** Published ports, host ports chosen: the network's forwarder binds them before the container starts. */
   ports?: PortMapping[];
   consoleSize?: { rows: number; cols: number };

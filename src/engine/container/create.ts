@@ -248,10 +248,13 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
         etcFiles.hosts = join(userData, 'hosts');
         const containerIp = slirp?.containerIp ?? pasta?.ip ?? (network.mode === 'none' ? '127.0.0.1' : undefined);
         const internalIp = conf?.hostContainersInternalIp ?? '';
-        await fsp.writeFile(etcFiles.hosts, hostsFile({
+        const hosts = hostsFile({
           hostname, name, extraHosts: etcOptions.extraHosts, base: readHostsBase(conf?.baseHostsFile ?? '', layerDirs), containerIp,
           hostContainersInternal: internalIp === 'none' ? undefined : internalIp || hostContainersInternalIp(),
-        }));
+        });
+        await fsp.writeFile(etcFiles.hosts, hosts);
+        // On user networks the monitor adds the container's addresses at each start, to this.
+        if (network.mode === 'bridge') await fsp.writeFile(join(userData, 'hosts.base'), hosts);
       }
       // podman writes none for a container without a network (NetworkDisabled): the image's stays.
       if (!etcOptions.noResolvConf && network.mode !== 'none') {
@@ -378,6 +381,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       storage,
       network,
       netnsFile,
+      ...(network.mode === 'bridge' && etcFiles.hosts ? { networkHosts: { path: etcFiles.hosts, base: join(userData, 'hosts.base'), hostname } } : {}),
       ...(joined && etcFiles.hosts ? { joinedHosts: { containerId: joined.record.id, path: etcFiles.hosts, hostname, name } } : {}),
       ...(ports.mappings.length ? { ports: ports.mappings } : {}),
       consoleSize: spec.consoleSize,
@@ -667,12 +671,11 @@ async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions,
     ctx.notices.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mappings: [], exposed };
   }
-  if (normalized.length && network.mode === 'bridge') throw new InvalidArgumentError('published ports on user networks are not supported yet: use the default network (pasta or slirp4netns)');
   // No forwarder of ours runs in a namespace someone else made.
   if (normalized.length && network.mode === 'ns') throw new InvalidArgumentError('published ports need a network skiff sets up (slirp4netns or pasta), not --network ns:PATH');
   const v6 = normalized.find((m) => m.hostIp.includes(':'));
-  // slirp4netns's API (add_hostfwd) takes IPv4 host addresses only.
-  if (v6 && network.mode === 'slirp4netns') throw new InvalidArgumentError(`slirp4netns cannot publish ports on the IPv6 host address ${v6.hostIp}: use --network pasta`);
+  // slirp4netns's API (add_hostfwd) takes IPv4 host addresses only; user networks publish through it too.
+  if (v6 && (network.mode === 'slirp4netns' || network.mode === 'bridge')) throw new InvalidArgumentError(`slirp4netns cannot publish ports on the IPv6 host address ${v6.hostIp}: use --network pasta`);
   if (normalized.length && network.mode === 'slirp4netns' && network.portHandler === 'rootlesskit') {
     ctx.warnings.push('port_handler=rootlesskit: skiff publishes ports through slirp4netns itself, which keeps the client\'s address');
   }
