@@ -44,6 +44,10 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   replace: REPLACE_OPTION,
   'security-opt': { type: 'string', array: true, describe: 'Security options: no-new-privileges[=true|false]; label=disable, seccomp=unconfined and apparmor=unconfined are what skiff does anyway' },
   'kernel-memory': { type: 'string', describe: 'No longer supported: a no-op, with a warning (as podman)' },
+  volume: { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume: [HOST-DIR|VOLUME-NAME:]CONTAINER-DIR[:OPTIONS] (ro, rw, z, Z, U, O, nocopy, [no]suid, [no]exec, [no]dev, [r]bind, propagation)' },
+  mount: { type: 'string', array: true, describe: 'Attach a filesystem mount: type=bind|volume|tmpfs|image|devpts,[src=SOURCE,]target=DEST[,OPTIONS]' },
+  tmpfs: { type: 'string', array: true, describe: 'Mount a temporary filesystem: CONTAINER-DIR[:OPTIONS] (size=, mode=, ro, ...)' },
+  'volumes-from': { type: 'string', array: true, describe: 'Mount the volumes and bind mounts of another container: CONTAINER[:ro|rw]' },
 };
 
 /** The only place run/create read raw argv: flags to engine options. */
@@ -104,6 +108,11 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     runtimeFlags: list('runtime-flag'),
     securityOpts: list('security-opt'),
     kernelMemory: args['kernel-memory'] !== undefined,
+    volumes: list('volume'),
+    mounts: list('mount'),
+    tmpfs: list('tmpfs'),
+    // podman's --volumes-from is a string slice: `a,b` is two containers.
+    volumesFrom: commaList('volumes-from'),
   };
 }
 

@@ -24,6 +24,7 @@ import type { ImageRecord } from '../../store/images.js';
 import { imagePathType, readImageFile } from '../../image/layer/read-file.js';
 import { ContainerStartError } from '../errors.js';
 import { lookupNetworkContainer } from './network-deps.js';
+import { applyMounts, planMounts, undoMounts } from './mounts/resolve.js';
 import { checkNetworkFlagsWithoutBridge, isUserNetworkValue, userNetworkMode, userNetworkResolvConf } from '../network/attach.js';
 
 export interface ContainerCreateOptions {
@@ -92,6 +93,11 @@ export interface ContainerCreateOptions {
   securityOpts?: string[];
   /** --kernel-memory was given: podman's no-op, with its warning. */
   kernelMemory?: boolean;
+  /** -v/--volume, --mount, --tmpfs and --volumes-from values as given (see mounts/parse.ts). */
+  volumes?: string[];
+  mounts?: string[];
+  tmpfs?: string[];
+  volumesFrom?: string[];
 }
 
 export interface ContainerCreateReport {
@@ -195,7 +201,13 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const [runtime, storageDriver, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageDriver(), ctx.singleIdMapping()]);
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
   const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
-  if (options.workdir !== undefined) checkWorkdir(options.workdir, layerDirs, options.image);
+  const mountPlan = await planMounts(ctx, {
+    volume: options.volumes ?? [], mount: options.mounts ?? [], tmpfs: options.tmpfs ?? [], volumesFrom: options.volumesFrom ?? [],
+    imageVolumes: Object.keys(imageConfig.Volumes ?? {}), user, storageDriver,
+  });
+  // A workdir may be (inside) a mount point instead of the image's.
+  const mountedAt = (dir: string) => mountPlan.planned.some((p) => dir === p.destination || dir.startsWith(p.destination + '/'));
+  if (options.workdir !== undefined && !mountedAt(options.workdir)) checkWorkdir(options.workdir, layerDirs, options.image);
   const zoneFile = options.timezone === undefined ? undefined : timezoneFile(options.timezone);
 
   const store = new ContainerStore(ctx.layout);
@@ -265,6 +277,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     if (localtime) await fsp.copyFile(zoneFile!, localtime);
 
     const storage = storageMount(ctx, id, storageDriver, layerDirs);
+    const mounts = await applyMounts(ctx, mountPlan, dir);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
     const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' || network.mode === 'bridge' ? ctx.layout.netnsFile(id) : undefined;
@@ -294,6 +307,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       noNewPrivileges: security.noNewPrivileges || undefined,
       labels: { ...(imageConfig.Labels ?? {}), ...options.labels },
       annotations: {},
+      ...(mounts.spec.length ? { mounts: mounts.spec } : {}),
     };
     let runtimeSpec;
     try {
@@ -326,6 +340,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       log: logConfig,
       timeout: options.timeout || undefined,
       monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
+      ...(mounts.volumes.length ? { volumes: mounts.volumes } : {}),
+      ...(mounts.record.length ? { mounts: mounts.record } : {}),
       ...(etcOptions.nameservers.length + etcOptions.searches.length + etcOptions.dnsOptions.length + etcOptions.extraHosts.length ? {
         dnsConfig: {
           servers: etcOptions.nameservers,
@@ -357,6 +373,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       consoleSize: spec.consoleSize,
       timeout: options.timeout || undefined,
       monitorPidFile: record.monitorPidFile,
+      ...(mounts.prep ? { mounts: mounts.prep } : {}),
     };
     await writeJsonAtomic(ctx.layout.containerMonitorConfig(id), monitor, 0o600);
     await store.writeState(id, { status: 'created' });
@@ -368,6 +385,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   } catch (err) {
     await store.releaseName(name, id);
     await fsp.rm(dir, { recursive: true, force: true });
+    await undoMounts(ctx, mountPlan);
     throw err;
   }
 }
