@@ -324,7 +324,13 @@ class Monitor {
     const c = this.config;
     const record = async () => {
       const previous = await this.store.readState(c.id);
-      if (c.autoRemove && !previous?.restarting) return this.store.remove(c.id, c.name);
+      if (c.autoRemove && !previous?.restarting) {
+        await this.store.remove(c.id, c.name);
+        // run --rm takes its anonymous volumes with it, as podman's.
+        const anonymous = c.mounts?.volumes.filter((v) => v.anonymous).map((v) => v.name) ?? [];
+        if (anonymous.length) await (await import('../store/mount-prep.js')).removeAnonymousVolumes(new StoreLayout(c.graphRoot, c.runRoot), anonymous);
+        return;
+      }
       await this.store.writeState(c.id, {
         ...previous,
         status: 'exited',

@@ -10,6 +10,8 @@ import { promises as fsp, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from '../util/exec.js';
 import { isErrno } from '../util/errors.js';
+import { ContainerStore } from './containers.js';
+import type { StoreLayout } from './layout.js';
 import { mountsOn, unmountAll } from './mounts.js';
 import { VolumeStore } from './volumes.js';
 
@@ -18,7 +20,7 @@ export interface MountPreparation {
   /** The container's user: a new volume's owner (podman's NeedsChown) and U's target. */
   user: { uid: number; gid: number };
   /** Named and anonymous volumes: copied up (unless nocopy) and chowned on first use; `mount` for `-o type=` volumes. */
-  volumes: { name: string; destination: string; copyUp: boolean; mount?: { type: string; device: string; options: string } }[];
+  volumes: { name: string; destination: string; copyUp: boolean; anonymous?: boolean; mount?: { type: string; device: string; options: string } }[];
   /** Sources to chown recursively to `user` at each start (the U option). */
   chown: string[];
   /** -v DIR:DST:O: an overlay with DIR as its lower layer on `merged`, its writes in `upper` (removed at exit). */
@@ -152,4 +154,27 @@ export function resolveInRoot(root: string, path: string): string | undefined {
     pending = [...target.split('/').filter(Boolean), ...pending];
   }
   return join(root, ...resolved);
+}
+
+/**
+ * Removes the anonymous volumes `names` of a container that is gone (rm -v,
+ * run --rm), except those another container still mounts (--volumes-from),
+ * as podman does. Takes the volumes lock; runs in the user namespace (the
+ * data may hold files of sub-ids).
+ */
+export async function removeAnonymousVolumes(layout: StoreLayout, names: string[]): Promise<void> {
+  if (!names.length) return;
+  const containers = new ContainerStore(layout);
+  const store = new VolumeStore(layout.volumesDir);
+  await store.withLock(async () => {
+    const inUse = new Set<string>();
+    for (const id of await containers.ids()) {
+      const config = await containers.readConfig<{ volumes?: { name: string }[] }>(id).catch(() => undefined);
+      for (const v of config?.volumes ?? []) inUse.add(v.name);
+    }
+    for (const name of names) {
+      if (inUse.has(name) || !(await store.exists(name))) continue;
+      if ((await store.get(name)).anonymous) await store.removeLocked(name);
+    }
+  });
 }

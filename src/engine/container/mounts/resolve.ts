@@ -84,7 +84,7 @@ export async function planMounts(ctx: EngineContext, input: MountPlanInput): Pro
     const destination = resolvePath('/', raw);
     if (taken.has(destination)) continue;
     taken.add(destination);
-    planned.push({ kind: 'volume', destination, options: [], flags: [], fromImage: true });
+    planned.push({ kind: 'volume', destination, options: runtimeMountOptions([], 'bind', ['nosuid', 'nodev']), flags: [], fromImage: true });
   }
   return { planned, user: input.user, created: [] };
 }
@@ -225,7 +225,7 @@ export async function applyMounts(ctx: EngineContext, plan: MountPlan, container
         out.volumes.push({ name: volume.name, destination: p.destination, anonymous: volume.anonymous });
         const type = volume.options.type;
         prep.volumes.push({
-          name: volume.name, destination: p.destination, copyUp: !p.flags.includes('nocopy'),
+          name: volume.name, destination: p.destination, copyUp: !p.flags.includes('nocopy'), ...(volume.anonymous ? { anonymous: true } : {}),
           ...(type && type !== 'none' && type !== 'bind' ? { mount: { type, device: volume.options.device ?? type, options: volume.options.o ?? '' } } : {}),
         });
         if (p.flags.includes('U')) prep.chown.push(source);
