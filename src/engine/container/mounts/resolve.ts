@@ -296,3 +296,4 @@ export async function undoMounts(ctx: EngineContext, plan: MountPlan): Promise<v
     for (const name of plan.created) await store.removeLocked(name);
   }).catch(() => undefined);
 }
+
