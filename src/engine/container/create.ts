@@ -205,8 +205,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     volume: options.volumes ?? [], mount: options.mounts ?? [], tmpfs: options.tmpfs ?? [], volumesFrom: options.volumesFrom ?? [],
     imageVolumes: Object.keys(imageConfig.Volumes ?? {}), user, storageDriver,
   });
-  // A workdir may be (inside) a mount point instead of the image's.
-  const mountedAt = (dir: string) => mountPlan.planned.some((p) => dir === p.destination || dir.startsWith(p.destination + '/'));
+  // A workdir may be (inside) a mount point instead of the image's, or a parent of one, which the runtime makes (podman's 030-run "check workdir").
+  const mountedAt = (dir: string) => mountPlan.planned.some((p) => dir === p.destination || dir.startsWith(p.destination + '/') || p.destination.startsWith(dir.replace(/\/$/, '') + '/'));
   if (options.workdir !== undefined && !mountedAt(options.workdir)) checkWorkdir(options.workdir, layerDirs, options.image);
   const zoneFile = options.timezone === undefined ? undefined : timezoneFile(options.timezone);
 

@@ -94,3 +94,11 @@ test('U chowns the source to the container user through the id map, before each 
   t.deepEqual((await env.skiff(['start', '-a', id])).lines, ['1000:1000', '1000:1000']);
   await env.skiff(['rm', id]);
 });
+
+test('a --workdir the image lacks is fine when it is a mount point, or a parent of one (030-run "check workdir")', async (t) => {
+  await writeFile(join(host, 'content'), 'c\n');
+  t.is((await run(['--workdir', '/NotOnTheImage', '-v', `${host}:/NotOnTheImage:Z`, 'localhost/bb', 'cat', 'content'])).stdout, 'c');
+  t.is((await run(['--workdir', '/NotOnTheImage2', '-v', `${join(host, 'content')}:/NotOnTheImage2/foo:Z`, 'localhost/bb', 'cat', 'foo'])).stdout, 'c');
+  const r = await run(['--workdir', '/NotOnTheImage3', '-v', `${host}:/elsewhere`, 'localhost/bb', 'pwd'], { exit: 126 });
+  t.regex(r.stderr, /workdir "\/NotOnTheImage3" does not exist on container/);
+});
