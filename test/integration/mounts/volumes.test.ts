@@ -2,7 +2,7 @@
 // the image's content and owner copied up into a new volume (not with
 // nocopy, never over content), image VOLUMEs as anonymous volumes that
 // rm -v and run --rm remove, --volumes-from, tmpfs and devpts mounts.
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -134,4 +134,14 @@ test.serial('a volume made with -o type=tmpfs is a tmpfs in the container', asyn
   await run(['-v', 'tmpvol:/vol', 'localhost/seeded', 'sh', '-c', 'echo kept >/vol/f']);
   t.is((await run(['-v', 'tmpvol:/vol', 'localhost/seeded', 'cat', '/vol/f'])).stdout, 'kept');
   await stat(join(volumesDir(), 'tmpvol', '_data'));
+});
+
+test.serial('a volume made with -o type=bind,device=DIR shows DIR (owned by root inside), as podman\'s local driver', async (t) => {
+  const dir = await mkdtemp(join(work, 'device-'));
+  await writeFile(join(dir, 'on-device'), 'dev\n');
+  const store = new VolumeStore(volumesDir());
+  await store.withLock(() => store.addLocked({ name: 'bindvol', driver: 'local', createdAt: new Date().toISOString(), labels: {}, options: { type: 'bind', device: dir }, anonymous: false, needsCopyUp: true, needsChown: true }));
+  const r = await run(['-v', 'bindvol:/vol:z', 'localhost/seeded', 'sh', '-c', 'cat /vol/on-device; stat -c %u:%g /vol/on-device; echo back >/vol/written']);
+  t.deepEqual(r.lines, ['dev', '0:0']);
+  t.is(await readFile(join(dir, 'written'), 'utf8'), 'back\n');
 });

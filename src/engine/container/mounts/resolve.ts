@@ -223,10 +223,10 @@ export async function applyMounts(ctx: EngineContext, plan: MountPlan, container
         out.spec.push({ destination: p.destination, type: 'bind', source, options: p.options });
         out.record.push({ ...info('volume', source, p.destination, p.options, p.flags), name: volume.name });
         out.volumes.push({ name: volume.name, destination: p.destination, anonymous: volume.anonymous });
-        const type = volume.options.type;
+        const mount = volumeMount(volume);
         prep.volumes.push({
           name: volume.name, destination: p.destination, copyUp: !p.flags.includes('nocopy'), ...(volume.anonymous ? { anonymous: true } : {}),
-          ...(type && type !== 'none' && type !== 'bind' ? { mount: { type, device: volume.options.device ?? type, options: volume.options.o ?? '' } } : {}),
+          ...(mount ? { mount } : {}),
         });
         if (p.flags.includes('U')) prep.chown.push(source);
         break;
@@ -259,6 +259,21 @@ export async function applyMounts(ctx: EngineContext, plan: MountPlan, container
   }
   if (prep.volumes.length || prep.chown.length || prep.overlays.length || prep.images.length) out.prep = prep;
   return out;
+}
+
+/**
+ * What mount(8) puts on a volume's _data for `volume create -o type=,device=,o=`,
+ * as podman's local driver: type=bind is a bind of the device directory
+ * (`-t none -o bind`); no type or device is a plain directory.
+ */
+function volumeMount(volume: VolumeRecord): { type: string; device: string; options: string } | undefined {
+  const { type, device, o } = volume.options;
+  if (!type && !device) return undefined;
+  if (type === 'bind' || ((type === undefined || type === 'none') && (o ?? '').split(',').some((x) => x === 'bind' || x === 'rbind'))) {
+    const rest = (o ?? '').split(',').filter((x) => x && x !== 'bind' && x !== 'rbind');
+    return { type: 'none', device: device ?? '', options: ['rbind', ...rest].join(',') };
+  }
+  return { type: type ?? 'none', device: device ?? type ?? 'none', options: o ?? '' };
 }
 
 function info(type: MountInfo['type'], source: string, destination: string, options: string[], flags: string[]): MountInfo {
