@@ -47,6 +47,10 @@ test.serial('--mount type=image: the image\'s files, read-only by default, writa
   t.is(rw.stdout, 'w');
   // The image itself is unchanged.
   t.is((await env.skiff(['run', '--rm', '--network', 'none', 'localhost/content', 'cat', '/opt/app.txt'])).stdout, 'from the image');
+  // inspect as podman's 060-mount "--mount image inspection".
+  const id = (await env.skiff(['create', '--network', 'none', '--mount', 'type=image,src=localhost/content,dst=/image-mount,rw=true', 'localhost/base', 'true'])).stdout;
+  t.is((await env.skiff(['inspect', '--format', '{{(index .Mounts 0).Type}} {{(index .Mounts 0).Source}} {{(index .Mounts 0).Destination}} {{(index .Mounts 0).RW}}', id])).stdout, 'image localhost/content /image-mount true');
+  await env.skiff(['rm', id]);
   const missing = await env.skiff(['create', '--mount', 'type=image,src=localhost/nosuch,dst=/img', 'localhost/base', 'true'], { exit: 125 });
   t.regex(missing.stderr, /^Error: .*localhost\/nosuch.*/);
 });

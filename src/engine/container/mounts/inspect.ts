@@ -10,11 +10,16 @@ export function inspectMounts(record: ContainerRecord): { mounts: Record<string,
   const binds: string[] = [];
   for (const m of record.mounts ?? []) {
     if (m.type === 'tmpfs') continue;
+    if (m.type === 'image') {
+      // podman (060-mount "--mount image inspection"): the image as given is the source.
+      mounts.push({ Type: 'image', Source: m.name, Destination: m.destination, Driver: '', Mode: '', Options: [], RW: m.rw, Propagation: '' });
+      continue;
+    }
     // podman shows devpts as a bind of "devpts", with no options.
     const devpts = m.type === 'devpts';
     mounts.push({
       Type: devpts ? 'bind' : m.type,
-      ...(m.type === 'volume' || m.type === 'image' ? { Name: m.name } : {}),
+      ...(m.type === 'volume' ? { Name: m.name } : {}),
       Source: m.source,
       Destination: m.destination,
       Driver: m.type === 'volume' ? 'local' : '',
