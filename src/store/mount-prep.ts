@@ -57,6 +57,9 @@ export async function prepareMounts(prep: MountPreparation, rootfs: string, volu
     await overlayMount([empty, ...i.lowerDirs], i.merged, i.upper ? { upper: i.upper, work: i.work! } : undefined);
   }
   for (const path of prep.chown) {
+    // As podman: a source whose top is already the user's is left alone, files inside included (160-volumes "user test").
+    const top = await fsp.stat(path);
+    if (top.uid === prep.user.uid && top.gid === prep.user.gid) continue;
     // -h: links are chowned themselves, never what they point to.
     const result = await exec('chown', ['-R', '-h', `${prep.user.uid}:${prep.user.gid}`, path]);
     if (result.exitCode !== 0) throw new Error(`chown of ${path} (U) failed: ${result.stderr.trim()}`);

@@ -92,6 +92,9 @@ test('U chowns the source to the container user through the id map, before each 
   // Chowned back by someone else: chowned again at the next start.
   await run(['-v', `${dir}:/d`, 'localhost/bb', 'busybox', 'chown', '-R', '2000:2000', '/d']);
   t.deepEqual((await env.skiff(['start', '-a', id])).lines, ['1000:1000', '1000:1000']);
+  // As podman: once the top is the user's, files changed inside are left as they are.
+  await run(['-v', `${dir}:/d`, 'localhost/bb', 'busybox', 'chown', '100:200', '/d/deep/f']);
+  t.deepEqual((await env.skiff(['start', '-a', id])).lines, ['1000:1000', '100:200']);
   await env.skiff(['rm', id]);
 });
 
