@@ -133,7 +133,7 @@ class Monitor {
       await removeNetns(c.netnsFile!);
     })() : undefined;
     try {
-      const mountsDown = c.mounts ? import('../store/mount-prep.js').then((m) => m.teardownMounts(c.mounts!)) : undefined;
+      const mountsDown = c.mounts ? import('../store/mount-prep.js').then((m) => m.teardownMounts(c.mounts!, new StoreLayout(c.graphRoot, c.runRoot).volumesDir)) : undefined;
       const settled = await Promise.allSettled([teardownContainer(c.storage, networksDown ? undefined : c.netnsFile), this.runtimeDeleted, this.stopNetwork(), networksDown, mountsDown]);
       for (const r of settled) if (r.status === 'rejected') throw r.reason;
     } catch (err) {

@@ -27,6 +27,8 @@ export interface MountPreparation {
   overlays: { lower: string; upper: string; work: string; merged: string }[];
   /** --mount type=image: the image's layers on `merged`, read-only unless `upper` is given. */
   images: { lowerDirs: string[]; merged: string; upper?: string; work?: string }[];
+  /** Lists the `-o type=` volumes this container's run holds mounted (and counted), so that releasing them is done once. */
+  heldFile?: string;
 }
 
 /**
@@ -36,11 +38,9 @@ export interface MountPreparation {
  */
 export async function prepareMounts(prep: MountPreparation, rootfs: string, volumesDir: string): Promise<void> {
   const store = new VolumeStore(volumesDir);
-  for (const v of prep.volumes) {
-    if (v.mount) await mountVolume(store.dataDir(v.name), v.mount);
-  }
   if (prep.volumes.length) {
     await store.withLock(async () => {
+      await holdVolumes(store, prep);
       for (const v of prep.volumes) await firstUse(store, v, rootfs, prep.user);
     });
   }
@@ -67,17 +67,54 @@ export async function prepareMounts(prep: MountPreparation, rootfs: string, volu
 }
 
 /** Undoes prepareMounts' mounts, and discards the overlay volumes' writes. Idempotent. */
-export async function teardownMounts(prep: MountPreparation): Promise<void> {
+export async function teardownMounts(prep: MountPreparation, volumesDir: string): Promise<void> {
   for (const m of [...prep.overlays, ...prep.images]) await unmountAll(m.merged);
   for (const o of prep.overlays) await Promise.all([o.upper, o.work].map((d) => fsp.rm(d, { recursive: true, force: true })));
+  await releaseVolumes(new VolumeStore(volumesDir), prep);
 }
 
-/** A `-o type=tmpfs` (or device) volume is mounted on its _data once, in the pause namespace, as podman keeps it mounted. */
-async function mountVolume(dataDir: string, mount: { type: string; device: string; options: string }): Promise<void> {
-  if (mountsOn(dataDir, await fsp.readFile('/proc/self/mountinfo', 'utf8')) > 0) return;
-  const args = ['-t', mount.type, ...(mount.options ? ['-o', mount.options] : []), mount.device, dataDir];
-  const result = await exec('mount', args);
-  if (result.exitCode !== 0) throw new Error(`mounting volume ${dataDir}: ${result.stderr.trim()}`);
+/**
+ * Mounts the `-o type=` volumes on their _data when they have no user yet
+ * and counts this container as one (podman's MountCount): the mount lasts
+ * while some container or `volume mount` holds it. The caller holds the
+ * volumes lock.
+ */
+async function holdVolumes(store: VolumeStore, prep: MountPreparation): Promise<void> {
+  const typed = prep.volumes.filter((v) => v.mount);
+  if (!typed.length || !prep.heldFile) return;
+  // Held already (a start that failed after this): not counted twice.
+  if (await fsp.readFile(prep.heldFile, 'utf8').then(() => true, () => false)) return;
+  const mountinfo = await fsp.readFile('/proc/self/mountinfo', 'utf8');
+  const held: string[] = [];
+  for (const v of typed) {
+    const record = await store.get(v.name);
+    const data = store.dataDir(v.name);
+    if (mountsOn(data, mountinfo) === 0) {
+      const m = v.mount!;
+      const result = await exec('mount', ['-t', m.type, ...(m.options ? ['-o', m.options] : []), m.device, data]);
+      if (result.exitCode !== 0) throw new Error(`mounting volume ${v.name}: ${result.stderr.trim()}`);
+    }
+    await store.updateLocked({ ...record, mountCount: (record.mountCount ?? 0) + 1 });
+    held.push(v.name);
+    await fsp.writeFile(prep.heldFile, held.join('\n'));
+  }
+}
+
+/** Drops this container's hold on its `-o type=` volumes; the last user unmounts. Once per hold (heldFile). */
+async function releaseVolumes(store: VolumeStore, prep: MountPreparation): Promise<void> {
+  if (!prep.heldFile) return;
+  const text = await fsp.readFile(prep.heldFile, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  await store.withLock(async () => {
+    for (const name of text.split('\n').filter(Boolean)) {
+      if (!(await store.exists(name))) continue;
+      const record = await store.get(name);
+      const count = Math.max(0, (record.mountCount ?? 1) - 1);
+      if (count === 0) await unmountAll(store.dataDir(name));
+      await store.updateLocked({ ...record, mountCount: count });
+    }
+    await fsp.rm(prep.heldFile!, { force: true });
+  });
 }
 
 async function overlayMount(lowerBottomFirst: string[], merged: string, rw?: { upper: string; work: string }): Promise<void> {

@@ -280,7 +280,7 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
 /** Undoes what a dead monitor left set up: the rootfs mount(s) and the network namespace. Idempotent. */
 async function teardown(monitor: MonitorConfig): Promise<void> {
   if (monitor.storage.driver === 'overlay') await unmountAll(monitor.storage.mergedDir);
-  if (monitor.mounts) await teardownMounts(monitor.mounts);
+  if (monitor.mounts) await teardownMounts(monitor.mounts, new StoreLayout(monitor.graphRoot, monitor.runRoot).volumesDir);
   if (monitor.network.mode === 'bridge') await teardownUserNetworks(monitor);
   if (monitor.netnsFile) await removeNetns(monitor.netnsFile);
 }

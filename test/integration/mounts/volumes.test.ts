@@ -130,9 +130,14 @@ test.serial('a volume made with -o type=tmpfs is a tmpfs in the container', asyn
   const store = new VolumeStore(volumesDir());
   await store.withLock(() => store.addLocked({ name: 'tmpvol', driver: 'local', createdAt: new Date().toISOString(), labels: {}, options: { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' }, anonymous: false, needsCopyUp: true, needsChown: true }));
   t.is((await run(['-v', 'tmpvol:/vol', 'localhost/seeded', 'stat', '-f', '-c', '%T', '/vol'])).stdout, 'tmpfs');
-  // Mounted in the namespace once, shared by the containers that use it.
-  await run(['-v', 'tmpvol:/vol', 'localhost/seeded', 'sh', '-c', 'echo kept >/vol/f']);
-  t.is((await run(['-v', 'tmpvol:/vol', 'localhost/seeded', 'cat', '/vol/f'])).stdout, 'kept');
+  // As podman: mounted while a container uses it (MountCount), shared by those that do, unmounted after the last.
+  const holder = (await env.skiff(['run', '-d', '--network', 'none', '-v', 'tmpvol:/vol', 'localhost/seeded', 'sh', '-c', 'echo kept >/vol/f; sleep 1000'])).stdout;
+  t.is((await volumeRecord('tmpvol') as { mountCount?: number }).mountCount, 1);
+  t.is((await run(['-v', 'tmpvol:/vol', 'localhost/seeded', 'sh', '-c', 'sleep 0.2; cat /vol/f'])).stdout, 'kept');
+  t.is((await volumeRecord('tmpvol') as { mountCount?: number }).mountCount, 1);
+  await env.skiff(['rm', '-f', '-t', '0', holder]);
+  t.is((await volumeRecord('tmpvol') as { mountCount?: number }).mountCount, 0);
+  t.is((await run(['-v', 'tmpvol:/vol', 'localhost/seeded', 'ls', '-A', '/vol'])).stdout, '');
   await stat(join(volumesDir(), 'tmpvol', '_data'));
 });
 

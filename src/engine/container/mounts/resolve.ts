@@ -257,6 +257,7 @@ export async function applyMounts(ctx: EngineContext, plan: MountPlan, container
       }
     }
   }
+  if (prep.volumes.some((v) => v.mount)) prep.heldFile = join(containerDir, 'volumes-held');
   if (prep.volumes.length || prep.chown.length || prep.overlays.length || prep.images.length) out.prep = prep;
   return out;
 }
