@@ -98,6 +98,8 @@ export interface ContainerCreateOptions {
   mounts?: string[];
   tmpfs?: string[];
   volumesFrom?: string[];
+  /** --read-only-tmpfs (default true): with --read-only, writable tmpfs on /run, /tmp and /var/tmp. */
+  readOnlyTmpfs?: boolean;
 }
 
 export interface ContainerCreateReport {
@@ -203,7 +205,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
   const mountPlan = await planMounts(ctx, {
     volume: options.volumes ?? [], mount: options.mounts ?? [], tmpfs: options.tmpfs ?? [], volumesFrom: options.volumesFrom ?? [],
-    imageVolumes: Object.keys(imageConfig.Volumes ?? {}), user, storageDriver,
+    imageVolumes: Object.keys(imageConfig.Volumes ?? {}), user, storageDriver, readOnlyTmpfs: options.readOnly && options.readOnlyTmpfs !== false,
   });
   // A workdir may be (inside) a mount point instead of the image's, or a parent of one, which the runtime makes (podman's 030-run "check workdir").
   const mountedAt = (dir: string) => mountPlan.planned.some((p) => dir === p.destination || dir.startsWith(p.destination + '/') || p.destination.startsWith(dir.replace(/\/$/, '') + '/'));

@@ -105,3 +105,13 @@ test('a --workdir the image lacks is fine when it is a mount point, or a parent 
   const r = await run(['--workdir', '/NotOnTheImage3', '-v', `${host}:/elsewhere`, 'localhost/bb', 'pwd'], { exit: 126 });
   t.regex(r.stderr, /workdir "\/NotOnTheImage3" does not exist on container/);
 });
+
+test('--read-only: / is read-only, /tmp, /var/tmp and /run are writable tmpfs (--read-only-tmpfs, podman\'s default); =false keeps them read-only', async (t) => {
+  const r = await run(['--read-only', 'localhost/bb', 'sh', '-c', 'touch /x 2>&1; for d in /tmp /var/tmp /run; do touch $d/f && stat -f -c %T $d; done']);
+  t.regex(r.lines[0]!, /Read-only file system/);
+  t.deepEqual(r.lines.slice(1), ['tmpfs', 'tmpfs', 'tmpfs']);
+  const off = await run(['--read-only', '--read-only-tmpfs=false', 'localhost/bb', 'touch', '/tmp/f'], { exit: 1 });
+  t.regex(off.stderr, /Read-only file system/);
+  // A mount of the user's on one of them wins.
+  t.is((await run(['--read-only', '-v', `${host}:/tmp`, 'localhost/bb', 'cat', '/tmp/in.txt'])).stdout, 'from the host');
+});

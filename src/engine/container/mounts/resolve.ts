@@ -32,6 +32,8 @@ export interface MountPlanInput {
   storageDriver: 'overlay' | 'vfs';
   /** Where a relative host path is relative to: the caller's directory. */
   cwd?: string;
+  /** --read-only with --read-only-tmpfs (podman's default): writable tmpfs on /run, /tmp and /var/tmp unless mounted otherwise. */
+  readOnlyTmpfs?: boolean;
 }
 
 /** One planned mount; `volume` ones get their name (and maybe creation) when applied. */
@@ -72,6 +74,13 @@ export async function planMounts(ctx: EngineContext, input: MountPlanInput): Pro
   const planned: Planned[] = [];
   for (const request of requests) planned.push(await planOne(ctx, request, input));
   const taken = new Set(planned.map((p) => p.destination));
+  if (input.readOnlyTmpfs) {
+    for (const destination of ['/tmp', '/var/tmp', '/run']) {
+      if (taken.has(destination)) continue;
+      taken.add(destination);
+      planned.push({ kind: 'tmpfs', destination, options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
+    }
+  }
   for (const value of input.volumesFrom) {
     for (const p of await volumesFrom(ctx, value)) {
       if (taken.has(p.destination)) continue;
