@@ -48,6 +48,7 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   volume: { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume: [HOST-DIR|VOLUME-NAME:]CONTAINER-DIR[:OPTIONS] (ro, rw, z, Z, U, O, nocopy, [no]suid, [no]exec, [no]dev, [r]bind, propagation)' },
   mount: { type: 'string', array: true, describe: 'Attach a filesystem mount: type=bind|volume|tmpfs|image|devpts,[src=SOURCE,]target=DEST[,OPTIONS]' },
   tmpfs: { type: 'string', array: true, describe: 'Mount a temporary filesystem: CONTAINER-DIR[:OPTIONS] (size=, mode=, ro, ...)' },
+  'image-volume': { type: 'string', describe: "What the image's VOLUMEs become: bind (anonymous volumes, the default), tmpfs, or ignore" },
   'volumes-from': { type: 'string', array: true, describe: 'Mount the volumes and bind mounts of another container: CONTAINER[:ro|rw]' },
 };
 
@@ -96,6 +97,7 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     autoRemove: Boolean(args.rm),
     readOnly: Boolean(args['read-only']),
     readOnlyTmpfs: args['read-only-tmpfs'] !== false,
+    imageVolume: args['image-volume'] === undefined ? undefined : String([args['image-volume']].flat().at(-1)),
     capAdd: list('cap-add'),
     capDrop: list('cap-drop'),
     labels,

@@ -150,3 +150,15 @@ test.serial('a volume made with -o type=bind,device=DIR shows DIR (owned by root
   t.deepEqual(r.lines, ['dev', '0:0']);
   t.is(await readFile(join(dir, 'written'), 'utf8'), 'back\n');
 });
+
+test.serial('--image-volume tmpfs|ignore|bind: the image\'s VOLUMEs as tmpfs, not at all, or anonymous volumes; a bad mode is 125', async (t) => {
+  const before = new Set(await volumeNames());
+  t.deepEqual((await run(['--image-volume', 'tmpfs', 'localhost/withvol', 'stat', '-f', '-c', '%T', '/data', '/empty'])).lines, ['tmpfs', 'tmpfs']);
+  // ignore: the image's own /data (a plain directory of the rootfs), and no /empty at all.
+  const ignored = await run(['--image-volume', 'ignore', 'localhost/withvol', 'sh', '-c', 'cat /data/seed.txt; stat -f -c %T /empty'], { exit: 1 });
+  t.is(ignored.lines[0], 'seed');
+  t.regex(ignored.stderr, /can't read file system information for '\/empty'/);
+  t.deepEqual((await volumeNames()).filter((n) => !before.has(n)), []);
+  const bad = await env.skiff(['create', '--image-volume', 'foo', 'localhost/withvol', 'true'], { exit: 125 });
+  t.is(bad.stderr, 'Error: invalid image volume mode "foo" required value: bind, tmpfs, ignore');
+});

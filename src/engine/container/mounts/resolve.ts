@@ -34,6 +34,8 @@ export interface MountPlanInput {
   cwd?: string;
   /** --read-only with --read-only-tmpfs (podman's default): writable tmpfs on /run, /tmp and /var/tmp unless mounted otherwise. */
   readOnlyTmpfs?: boolean;
+  /** --image-volume: the image's VOLUMEs as anonymous volumes (bind, the default), tmpfs, or not at all (ignore). */
+  imageVolumeMode?: string;
 }
 
 /** One planned mount; `volume` ones get their name (and maybe creation) when applied. */
@@ -88,12 +90,15 @@ export async function planMounts(ctx: EngineContext, input: MountPlanInput): Pro
       planned.push(p);
     }
   }
-  // podman's --image-volume bind (its default): each VOLUME not mounted otherwise is an anonymous volume.
-  for (const raw of input.imageVolumes) {
+  const mode = input.imageVolumeMode ?? 'bind';
+  if (!['bind', 'tmpfs', 'ignore'].includes(mode)) throw new InvalidArgumentError(`invalid image volume mode "${mode}" required value: bind, tmpfs, ignore`);
+  // Each VOLUME not mounted otherwise: an anonymous volume (bind), or a tmpfs gone with the container.
+  for (const raw of mode === 'ignore' ? [] : input.imageVolumes) {
     const destination = resolvePath('/', raw);
     if (taken.has(destination)) continue;
     taken.add(destination);
-    planned.push({ kind: 'volume', destination, options: runtimeMountOptions([], 'bind', ['nosuid', 'nodev']), flags: [], fromImage: true });
+    if (mode === 'tmpfs') planned.push({ kind: 'tmpfs', destination, options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
+    else planned.push({ kind: 'volume', destination, options: runtimeMountOptions([], 'bind', ['nosuid', 'nodev']), flags: [], fromImage: true });
   }
   return { planned, user: input.user, created: [] };
 }
