@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { inheritedFlags } from '../../../src/engine/container/mounts/resolve.js';
+import { idThroughMap, inheritedFlags } from '../../../src/engine/container/mounts/resolve.js';
 import { resolveInRoot } from '../../../src/store/mount-prep.js';
 
 const MOUNTINFO = [
@@ -50,4 +50,14 @@ test('resolveInRoot: links and .. never leave the root', (t) => {
   t.is(resolveInRoot(root, '/missing/x'), undefined);
   t.is(resolveInRoot(root, '/data/f/x'), undefined);
   t.is(resolveInRoot(root, '/loop1'), undefined);
+});
+
+test('idThroughMap: the container user as skiff\'s namespace sees it (keep-id), for U and volume owners', (t) => {
+  // keep-id for uid 1000 with a 65536 range: 0..999 -> 1..1000, 1000 -> 0, 1001.. -> 1001..
+  const map = [{ containerID: 0, hostID: 1, size: 1000 }, { containerID: 1000, hostID: 0, size: 1 }, { containerID: 1001, hostID: 1001, size: 64535 }];
+  t.is(idThroughMap(1000, map, 'uid'), 0);
+  t.is(idThroughMap(0, map, 'uid'), 1);
+  t.is(idThroughMap(5000, map, 'uid'), 5000);
+  t.is(idThroughMap(42, undefined, 'uid'), 42);
+  t.throws(() => idThroughMap(70000, map, 'uid'), { message: /not mapped/ });
 });

@@ -36,6 +36,26 @@ export interface MountPlanInput {
   readOnlyTmpfs?: boolean;
   /** --image-volume: the image's VOLUMEs as anonymous volumes (bind, the default), tmpfs, or not at all (ignore). */
   imageVolumeMode?: string;
+  /**
+   * The container's own id maps (--userns=keep-id, --uidmap), container id
+   * → id of skiff's namespace: U and a new volume's owner go through them,
+   * as podman chowns to the host side of the container's user.
+   */
+  idMappings?: { uidMap: IdRange[]; gidMap: IdRange[] };
+}
+
+/** One line of an id map: `size` ids from `containerID` are `hostID`... outside. */
+export interface IdRange { containerID: number; hostID: number; size: number }
+
+/**
+ * `id` of the container as skiff's namespace sees it, through `map` (none:
+ * the same). An id the map leaves out cannot own anything: refused.
+ */
+export function idThroughMap(id: number, map: IdRange[] | undefined, what: string): number {
+  if (!map?.length) return id;
+  const range = map.find((r) => id >= r.containerID && id < r.containerID + r.size);
+  if (!range) throw new InvalidArgumentError(`the container's ${what} ${id} is not mapped in its user namespace: U and volume ownership need a mapped user`);
+  return range.hostID + (id - range.containerID);
 }
 
 /** One planned mount; `volume` ones get their name (and maybe creation) when applied. */
@@ -100,7 +120,11 @@ export async function planMounts(ctx: EngineContext, input: MountPlanInput): Pro
     if (mode === 'tmpfs') planned.push({ kind: 'tmpfs', destination, options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
     else planned.push({ kind: 'volume', destination, options: runtimeMountOptions([], 'bind', ['nosuid', 'nodev']), flags: [], fromImage: true });
   }
-  return { planned, user: input.user, created: [] };
+  const user = {
+    uid: idThroughMap(input.user.uid, input.idMappings?.uidMap, 'uid'),
+    gid: idThroughMap(input.user.gid, input.idMappings?.gidMap, 'gid'),
+  };
+  return { planned, user, created: [] };
 }
 
 async function planOne(ctx: EngineContext, request: MountRequest, input: MountPlanInput): Promise<Planned> {
