@@ -8,6 +8,9 @@ import type { RuntimeRef } from '../runtime/driver.js';
 import type { PortMapping } from '../network/ports.js';
 import type { IdMappings } from '../userns/id-map.js';
 import type { NetworkHostsFiles } from '../network/etc-files.js';
+import type { MountPreparation } from '../store/mount-prep.js';
+
+export type { MountPreparation };
 
 /** Written by the engine next to the container as monitor.json. */
 export interface MonitorConfig {
@@ -42,7 +45,10 @@ export interface MonitorConfig {
   timeout?: number;
   /** --conmon-pidfile: the monitor writes its own pid there when it starts the container. */
   monitorPidFile?: string;
+  /** What the monitor does for -v/--mount before each start (volume copy-up, U, overlays); absent without any. */
+  mounts?: MountPreparation;
 }
+
 
 export type StorageMount = (
   | { driver: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string; mergedDir: string }

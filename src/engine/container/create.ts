@@ -27,6 +27,7 @@ import { lookupNetworkContainer } from './network-deps.js';
 import { containerUserns, passwdAdditions, type HostUser } from './userns.js';
 import { readSubIds } from '../../userns/subid.js';
 import { mappedLayerDir, mappingKey } from '../../store/id-shift.js';
+import { applyMounts, planMounts, undoMounts } from './mounts/resolve.js';
 import { checkNetworkFlagsWithoutBridge, isUserNetworkValue, userNetworkMode, userNetworkResolvConf } from '../network/attach.js';
 
 export interface ContainerCreateOptions {
@@ -99,6 +100,15 @@ export interface ContainerCreateOptions {
   securityOpts?: string[];
   /** --kernel-memory was given: podman's no-op, with its warning. */
   kernelMemory?: boolean;
+  /** -v/--volume, --mount, --tmpfs and --volumes-from values as given (see mounts/parse.ts). */
+  volumes?: string[];
+  mounts?: string[];
+  tmpfs?: string[];
+  volumesFrom?: string[];
+  /** --read-only-tmpfs (default true): with --read-only, writable tmpfs on /run, /tmp and /var/tmp. */
+  readOnlyTmpfs?: boolean;
+  /** --image-volume: bind (default), tmpfs or ignore. */
+  imageVolume?: string;
 }
 
 export interface ContainerCreateReport {
@@ -205,7 +215,14 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   // keep-id runs as the user unless -u says otherwise (podman: the image's USER does not).
   const keepId = options.user === undefined ? userns?.keepId : undefined;
   const user = keepId ? { uid: keepId.uid, gid: keepId.gid, additionalGids: [keepId.gid] } : resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
-  if (options.workdir !== undefined) checkWorkdir(options.workdir, layerDirs, options.image);
+  const mountPlan = await planMounts(ctx, {
+    volume: options.volumes ?? [], mount: options.mounts ?? [], tmpfs: options.tmpfs ?? [], volumesFrom: options.volumesFrom ?? [],
+    imageVolumes: Object.keys(imageConfig.Volumes ?? {}), user, storageDriver, readOnlyTmpfs: options.readOnly && options.readOnlyTmpfs !== false,
+    imageVolumeMode: options.imageVolume, idMappings: userns?.mappings,
+  });
+  // A workdir may be (inside) a mount point instead of the image's, or a parent of one, which the runtime makes (podman's 030-run "check workdir").
+  const mountedAt = (dir: string) => mountPlan.planned.some((p) => dir === p.destination || dir.startsWith(p.destination + '/') || p.destination.startsWith(dir.replace(/\/$/, '') + '/'));
+  if (options.workdir !== undefined && !mountedAt(options.workdir)) checkWorkdir(options.workdir, layerDirs, options.image);
   const zoneFile = options.timezone === undefined ? undefined : timezoneFile(options.timezone);
 
   const store = new ContainerStore(ctx.layout);
@@ -292,6 +309,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     // With an id map of its own, the container's layers are copies owned through it (store/id-shift.ts).
     const lowerDirs = userns ? layerDirs.map((dir) => mappedLayerDir(dir, mappingKey(userns.mappings))) : layerDirs;
     const storage = { ...storageMount(ctx, id, storageDriver, lowerDirs, imageRootMode(layerDirs)), ...(userns ? { idMappings: userns.mappings } : {}) };
+    const mounts = await applyMounts(ctx, mountPlan, dir);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
     const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' || network.mode === 'bridge' ? ctx.layout.netnsFile(id) : undefined;
@@ -322,6 +340,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       noNewPrivileges: security.noNewPrivileges || undefined,
       labels: { ...(imageConfig.Labels ?? {}), ...options.labels },
       annotations: {},
+      ...(mounts.spec.length ? { mounts: mounts.spec } : {}),
     };
     let runtimeSpec;
     try {
@@ -355,6 +374,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       log: logConfig,
       timeout: options.timeout || undefined,
       monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
+      ...(mounts.volumes.length ? { volumes: mounts.volumes } : {}),
+      ...(mounts.record.length ? { mounts: mounts.record } : {}),
       ...(etcOptions.nameservers.length + etcOptions.searches.length + etcOptions.dnsOptions.length + etcOptions.extraHosts.length ? {
         dnsConfig: {
           servers: etcOptions.nameservers,
@@ -387,6 +408,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       consoleSize: spec.consoleSize,
       timeout: options.timeout || undefined,
       monitorPidFile: record.monitorPidFile,
+      ...(mounts.prep ? { mounts: mounts.prep } : {}),
     };
     await writeJsonAtomic(ctx.layout.containerMonitorConfig(id), monitor, 0o600);
     await store.writeState(id, { status: 'created' });
@@ -398,6 +420,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   } catch (err) {
     await store.releaseName(name, id);
     await fsp.rm(dir, { recursive: true, force: true });
+    await undoMounts(ctx, mountPlan);
     throw err;
   }
 }
