@@ -74,7 +74,7 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
       uptime: readFileSync('/proc/uptime', 'utf8').split(' ')[0] + 's',
     },
     store: {
-      configFile: '',
+      configFile: ctx.global.storage?.configFile ?? '',
       containerStore: { number: containers.length, paused, running, stopped: containers.length - running - paused },
       graphDriverName: driver,
       graphOptions: {},
