@@ -1,7 +1,5 @@
-import { promises as fsp } from 'node:fs';
-import { exec } from '../util/exec.js';
 import { removeNetns } from '../network/netns.js';
-import { unmountAll } from '../store/mounts.js';
+import { rootfsDriver } from '../store/drivers/driver.js';
 import type { StorageMount } from './protocol.js';
 
 /**
@@ -13,9 +11,7 @@ import type { StorageMount } from './protocol.js';
  */
 export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
   const failures: string[] = [];
-  if (storage.driver === 'overlay') {
-    await unmountAll(storage.mergedDir).catch((err: Error) => failures.push(`unmounting the root filesystem: ${err.message}`));
-  }
+  await (await rootfsDriver(storage)).unmount(storage).catch((err: Error) => failures.push(`unmounting the root filesystem: ${err.message}`));
   if (netnsFile) {
     await removeNetns(netnsFile).catch((err: Error) => failures.push(`removing the network namespace: ${err.message}`));
   }
@@ -23,31 +19,11 @@ export async function teardownContainer(storage: StorageMount, netnsFile: string
 }
 
 /**
- * Mounts (overlay) or prepares (vfs copy, see store/drivers/vfs.ts) the
- * container's root filesystem; returns its path. Runs in the monitor before
+ * Mounts (overlay, with the kernel's overlayfs or fuse-overlayfs) or
+ * prepares (vfs copy) the container's root filesystem through its storage
+ * driver (store/drivers/); returns its path. Runs in the monitor before
  * the container starts.
  */
 export async function mountRootfs(storage: StorageMount): Promise<string> {
-  if (storage.driver === 'overlay') {
-    // overlay's / takes the upper dir's mode; set once, as the container may chmod / itself.
-    const made = await fsp.mkdir(storage.upperDir, { recursive: true });
-    if (made !== undefined && storage.rootMode !== undefined) await fsp.chmod(storage.upperDir, storage.rootMode);
-    await fsp.mkdir(storage.workDir, { recursive: true });
-    await fsp.mkdir(storage.mergedDir, { recursive: true });
-    // Left mounted by a monitor killed with -9: mounting again would stack a second overlay on the same upper dir.
-    await unmountAll(storage.mergedDir);
-    // overlay wants the top-most lower dir first.
-    const lower = [...storage.lowerDirs].reverse().join(':');
-    // In a user namespace whiteouts are user.overlay.* xattrs (see layer/extract.ts).
-    const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
-    const options = `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`;
-    const result = await exec('mount', ['-t', 'overlay', 'overlay', '-o', options, storage.mergedDir]);
-    if (result.exitCode !== 0) {
-      throw new Error(`mounting the overlay root filesystem failed: ${result.stderr.trim()}`);
-    }
-    return storage.mergedDir;
-  }
-  // Imported here: the engine loads this module for teardownContainer on its hot path.
-  const { prepareVfsRootfs } = await import('../store/drivers/vfs.js');
-  return prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir, storage.rootMode);
+  return (await rootfsDriver(storage)).mount(storage);
 }

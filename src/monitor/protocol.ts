@@ -6,6 +6,7 @@
 import type { NetworkMode } from '../runtime/spec/container-spec.js';
 import type { RuntimeRef } from '../runtime/driver.js';
 import type { PortMapping } from '../network/ports.js';
+import type { ContainerStorage } from '../store/drivers/driver.js';
 
 /** Written by the engine next to the container as monitor.json. */
 export interface MonitorConfig {
@@ -40,13 +41,8 @@ export interface MonitorConfig {
   monitorPidFile?: string;
 }
 
-export type StorageMount = (
-  | { driver: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string; mergedDir: string }
-  | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string }
-) & {
-  /** The mode of the container's / when its root filesystem is first made (the image's, e.g. 0555); absent in older configs: as made. */
-  rootMode?: number;
-};
+/** How the container's root filesystem is stored: see store/drivers/driver.ts. */
+export type StorageMount = ContainerStorage;
 
 /** engine → monitor: the first line on the sync pipe, once the container exists. */
 export interface LaunchMessage {

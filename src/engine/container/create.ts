@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
 import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
+import type { StorageChoice } from '../storage-driver.js';
 import { slirpAddresses } from '../../network/slirp4netns.js';
 import { checkHostname, hostContainersInternalIp, hostsFile, parseEtcOptions, resolvConf } from '../../network/etc-files.js';
 import { parseNetworkMode } from '../../network/mode.js';
@@ -192,7 +193,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const unset = new Set(options.unsetEnv ?? []);
   const imageEnv = options.unsetEnvAll ? [] : (imageConfig.Env ?? []).filter((e) => !unset.has(e.split('=', 1)[0]));
   const env = mergeEnv(imageEnv, [...readEnvFiles(options.envFiles), ...options.env]);
-  const [runtime, storageDriver, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageDriver(), ctx.singleIdMapping()]);
+  const [runtime, storageChoice, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageChoice(), ctx.singleIdMapping()]);
+  const storageDriver = storageChoice.driver;
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
   const user = resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
   if (options.workdir !== undefined) checkWorkdir(options.workdir, layerDirs, options.image);
@@ -264,7 +266,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
     const localtime = zoneFile === undefined ? undefined : join(userData, 'localtime');
     if (localtime) await fsp.copyFile(zoneFile!, localtime);
 
-    const storage = storageMount(ctx, id, storageDriver, layerDirs);
+    const storage = storageMount(ctx, id, storageChoice, layerDirs);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
     const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' || network.mode === 'bridge' ? ctx.layout.netnsFile(id) : undefined;
@@ -405,11 +407,15 @@ function hardNofileLimit(): number | undefined {
   }
 }
 
-function storageMount(ctx: EngineContext, id: string, driver: 'overlay' | 'vfs', lowerDirs: string[]): StorageMount {
+function storageMount(ctx: EngineContext, id: string, choice: StorageChoice, lowerDirs: string[]): StorageMount {
   const base = ctx.layout.containerRootfsDir(id);
   const rootMode = imageRootMode(lowerDirs);
+  const { driver, mountProgram, mountOpt } = choice;
   if (driver === 'overlay') {
-    return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode };
+    return {
+      driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode,
+      ...(mountProgram ? { mountProgram } : {}), ...(mountOpt ? { mountOpt } : {}),
+    };
   }
   return { driver, lowerDirs, rootfsDir: join(base, 'vfs'), rootMode };
 }
