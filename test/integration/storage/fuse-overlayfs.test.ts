@@ -100,6 +100,19 @@ test.serial('info names the mount program as podman does, and why it is used', a
   t.is(plain.store.graphStatus['Native Overlay Diff'], 'true');
 });
 
+test.serial('overlay.mountopt reaches the mount, with the kernel\'s overlay and with fuse-overlayfs', async (t) => {
+  for (const flags of [[], FUSE]) {
+    const id = (await env.skiff([...flags, '--storage-opt', 'overlay.mountopt=nodev', 'run', '-d', '--network', 'none', BUSYBOX_IMAGE, 'sleep', '1000'])).stdout;
+    try {
+      const info = await readFile(`/proc/${await pausePid()}/mountinfo`, 'utf8');
+      const line = info.split('\n').find((l) => l.split(' ')[4] === merged(id)) ?? '';
+      t.regex(line.split(' ')[5] ?? '', /(^|,)nodev(,|$)/, line);
+    } finally {
+      await env.skiff(['rm', '-f', '-t', '0', id]);
+    }
+  }
+});
+
 test.serial('storage.conf mount_program is used without a flag', async (t) => {
   const config = join(env.dir, 'config');
   await mkdir(join(config, 'containers'), { recursive: true });
