@@ -14,6 +14,7 @@ import { SkiffError } from '../util/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { log } from '../util/log.js';
+import type { ChownMode } from '../image/layer/extract.js';
 import type { EngineContext } from './context.js';
 
 export interface StorageChoice {
@@ -114,4 +115,19 @@ async function overlayProbe(ctx: EngineContext): Promise<OverlayProbe> {
     await writeJsonAtomic(ctx.layout.storageProbeFile, { ...probe, driver: probe.native ? 'overlay' : 'vfs' });
     return probe;
   });
+}
+
+/**
+ * How layers being stored take their tar owners: as (namespaced) root
+ * they are chowned, and with the driver's ignore_chown_errors (storage.conf
+ * or --storage-opt) an owner the user namespace does not map is ignored, as
+ * containers/storage ignores it. The driver is the one asked for, else the
+ * store's, else overlay (podman's default); nothing is probed.
+ */
+export function layerChown(ctx: EngineContext): ChownMode {
+  if (process.getuid?.() !== 0) return false;
+  const settings = ctx.global.storage;
+  const driver = ctx.global.storageDriver ?? readStoreDriver(ctx.global.root) ?? 'overlay';
+  const ignore = driver === 'vfs' ? settings?.vfsIgnoreChownErrors : settings?.overlayIgnoreChownErrors;
+  return ignore ? 'ignore-errors' : true;
 }
