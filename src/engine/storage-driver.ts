@@ -66,9 +66,14 @@ export async function chooseStorage(ctx: EngineContext): Promise<StorageChoice> 
     else if (!fuse) reason += `; overlay is refused in the user namespace (${probe.reason ?? 'mount failed'}) and fuse-overlayfs is not installed`;
   }
   if (!recorded) {
-    // Racing first uses: the first to record wins; a loser asked for another driver is refused as any later call would be.
+    // Racing first uses: the first to record wins; a loser that asked for another driver is refused as any later call
+    // would be, one that only probed takes the winner's.
     const stored = recordStoreDriver(graphRoot, driver);
-    if (stored !== driver) throw new StorageDriverMismatchError(stored, driver);
+    if (stored !== driver && asked) throw new StorageDriverMismatchError(stored, asked);
+    if (stored !== driver) {
+      driver = stored;
+      reason = 'the driver this store was made with';
+    }
   }
   if (driver === 'vfs') return done({ driver, reason, probe });
   const mountOpt = settings?.mountOpt;
