@@ -6,9 +6,9 @@
 import type { NetworkMode } from '../runtime/spec/container-spec.js';
 import type { RuntimeRef } from '../runtime/driver.js';
 import type { PortMapping } from '../network/ports.js';
-import type { IdMappings } from '../userns/id-map.js';
 import type { NetworkHostsFiles } from '../network/etc-files.js';
 import type { MountPreparation } from '../store/mount-prep.js';
+import type { ContainerStorage } from '../store/drivers/driver.js';
 
 export type { MountPreparation };
 
@@ -49,16 +49,8 @@ export interface MonitorConfig {
   mounts?: MountPreparation;
 }
 
-
-export type StorageMount = (
-  | { driver: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string; mergedDir: string }
-  | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string }
-) & {
-  /** The mode of the container's / when its root filesystem is first made (the image's, e.g. 0555); absent in older configs: as made. */
-  rootMode?: number;
-  /** A container in a user namespace of its own: its layers are copies owned through this map (store/id-shift.ts). */
-  idMappings?: IdMappings;
-};
+/** How the container's root filesystem is stored: see store/drivers/driver.ts. */
+export type StorageMount = ContainerStorage;
 
 /** engine → monitor: the first line on the sync pipe, once the container exists. */
 export interface LaunchMessage {

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
 import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
+import type { StorageChoice } from '../storage-driver.js';
 import { slirpAddresses } from '../../network/slirp4netns.js';
 import { checkHostname, hostContainersInternalIp, hostsFile, parseEtcOptions, resolvConf } from '../../network/etc-files.js';
 import { parseNetworkMode } from '../../network/mode.js';
@@ -209,7 +210,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const unset = new Set(options.unsetEnv ?? []);
   const imageEnv = options.unsetEnvAll ? [] : (imageConfig.Env ?? []).filter((e) => !unset.has(e.split('=', 1)[0]));
   const env = mergeEnv(imageEnv, [...readEnvFiles(options.envFiles), ...options.env]);
-  const [runtime, storageDriver, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageDriver(), ctx.singleIdMapping()]);
+  const [runtime, storageChoice, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageChoice(), ctx.singleIdMapping()]);
+  const storageDriver = storageChoice.driver;
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
   const userns = containerUserns(options, { rootless: ctx.rootless, ...hostIds() });
   // keep-id runs as the user unless -u says otherwise (podman: the image's USER does not).
@@ -308,7 +310,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
 
     // With an id map of its own, the container's layers are copies owned through it (store/id-shift.ts).
     const lowerDirs = userns ? layerDirs.map((dir) => mappedLayerDir(dir, mappingKey(userns.mappings))) : layerDirs;
-    const storage = { ...storageMount(ctx, id, storageDriver, lowerDirs, imageRootMode(layerDirs)), ...(userns ? { idMappings: userns.mappings } : {}) };
+    const storage = { ...storageMount(ctx, id, storageChoice, lowerDirs, imageRootMode(layerDirs)), ...(userns ? { idMappings: userns.mappings } : {}) };
     const mounts = await applyMounts(ctx, mountPlan, dir);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
@@ -458,10 +460,14 @@ function hardNofileLimit(): number | undefined {
   }
 }
 
-function storageMount(ctx: EngineContext, id: string, driver: 'overlay' | 'vfs', lowerDirs: string[], rootMode: number): StorageMount {
+function storageMount(ctx: EngineContext, id: string, choice: StorageChoice, lowerDirs: string[], rootMode: number): StorageMount {
   const base = ctx.layout.containerRootfsDir(id);
+  const { driver, mountProgram, mountOpt } = choice;
   if (driver === 'overlay') {
-    return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode };
+    return {
+      driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode,
+      ...(mountProgram ? { mountProgram } : {}), ...(mountOpt ? { mountOpt } : {}),
+    };
   }
   return { driver, lowerDirs, rootfsDir: join(base, 'vfs'), rootMode };
 }

@@ -4,8 +4,8 @@ import { removeNetns } from '../../network/netns.js';
 import { StoreLayout } from '../../store/layout.js';
 import { deleteContainer, killContainer, runtimeHasContainer } from '../../runtime/driver.js';
 import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
-import { unmountAll } from '../../store/mounts.js';
 import { removeAnonymousVolumes, teardownMounts } from '../../store/mount-prep.js';
+import { rootfsDriver } from '../../store/drivers/driver.js';
 import { InvalidArgumentError, isErrno } from '../../util/errors.js';
 import { processAlive, processStartTime, sleep } from '../../util/fs.js';
 import { SIGRTMAX, parseSignal as parseSignalName } from '../../util/signals.js';
@@ -279,7 +279,7 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
 
 /** Undoes what a dead monitor left set up: the rootfs mount(s) and the network namespace. Idempotent. */
 async function teardown(monitor: MonitorConfig): Promise<void> {
-  if (monitor.storage.driver === 'overlay') await unmountAll(monitor.storage.mergedDir);
+  await (await rootfsDriver(monitor.storage)).unmount(monitor.storage);
   if (monitor.mounts) await teardownMounts(monitor.mounts, new StoreLayout(monitor.graphRoot, monitor.runRoot).volumesDir);
   if (monitor.network.mode === 'bridge') await teardownUserNetworks(monitor);
   if (monitor.netnsFile) await removeNetns(monitor.netnsFile);
