@@ -47,30 +47,63 @@ export class CopyDestinationError extends SkiffError {
  * that is gone is a CopySourceError. Files stream in chunks.
  */
 export async function writeCopyLayer(sources: CopySource[], dest: string, out: Writable, options: CopyLayerOptions): Promise<void> {
+  const plan = planDest(dest, options, sources.length > 1 || sources.some((s) => s.type === 'directory'));
+  await writeLayerTar(out, options, plan.made, async (packer) => {
+    for (const source of sources) {
+      const at = source.type === 'directory' ? plan.dirPrefix : plan.asDir ? posix.join(plan.destRel, source.name) : plan.destRel;
+      await emitSource(packer, source, at);
+    }
+  });
+}
+
+/** Where a COPY or ADD puts things: `dest` beneath the workdir, whether it is a directory, and the directories to make for it. */
+export interface DestPlan {
+  /** `dest` as a path relative to `/`; '' is the root. */
+  destRel: string;
+  asDir: boolean;
+  /** The tar prefix of what goes into dest as a directory: `destRel/`, or '' for the root. */
+  dirPrefix: string;
+  /** The directories to write (top down), those destExists knows being left out. */
+  made: string[];
+}
+
+/**
+ * Works out COPY/ADD's destination (see writeCopyLayer for the rules);
+ * `forceDir` when the sources make it a directory (several of them, or a
+ * directory or archive among them). Throws CopyDestinationError when a
+ * directory to make is a file in the image.
+ */
+export function planDest(dest: string, options: Pick<CopyLayerOptions, 'workdir' | 'destExists'>, forceDir: boolean): DestPlan {
   const destAbs = posix.resolve('/', options.workdir || '/', dest);
   const destRel = destAbs.replace(/^\/+/, '');
-  const asDir = destRel === '' || dest.endsWith('/') || dest === '.' || dest.endsWith('/.') || sources.length > 1
-    || sources.some((s) => s.type === 'directory') || options.destExists?.(destAbs) === 'dir';
+  const asDir = forceDir || destRel === '' || dest.endsWith('/') || dest === '.' || dest.endsWith('/.') || options.destExists?.(destAbs) === 'dir';
+  const made: string[] = [];
+  for (const dir of asDir ? chain(destRel) : chain(posix.dirname(destRel) === '.' ? '' : posix.dirname(destRel))) {
+    const now = options.destExists?.('/' + dir);
+    if (now === 'dir') continue;
+    if (now === 'file') throw new CopyDestinationError(`copier: put: mkdir /${dir}: not a directory`);
+    made.push(dir);
+  }
+  return { destRel, asDir, dirPrefix: destRel === '' ? '' : destRel + '/', made };
+}
+
+/**
+ * Writes a layer tar into `out` (ended on success): first the directories
+ * `made` (0755, --chown's ids or 0:0, options.timestamp or now), then what
+ * `fill` adds through pack.ts's walk, with owners and modes as the layer
+ * holds them (headerFix). On failure `out` is destroyed with the error.
+ */
+export async function writeLayerTar(out: Writable, options: CopyLayerOptions, made: string[], fill: (packer: TreePacker, pack: tar.Pack) => Promise<void>): Promise<void> {
   const owner = options.chown ?? { uid: 0, gid: 0 };
   const mtime = options.timestamp ?? new Date();
-
-  const made = asDir ? chain(destRel) : chain(posix.dirname(destRel) === '.' ? '' : posix.dirname(destRel));
   const pack = tar.pack();
   const writing = pipeline(pack, out);
   writing.catch(() => undefined);
   try {
     const madeNames = new Set(made.map((dir) => dir + '/'));
     await copyTree(layerSink(pack, options, madeNames), async (packer) => {
-      for (const dir of made) {
-        const now = options.destExists?.('/' + dir);
-        if (now === 'dir') continue;
-        if (now === 'file') throw new CopyDestinationError(`copier: put: mkdir /${dir}: not a directory`);
-        await packer.add({ name: dir + '/', type: 'directory', mode: 0o755, uid: owner.uid, gid: owner.gid, mtime });
-      }
-      for (const source of sources) {
-        const at = source.type === 'directory' ? (destRel === '' ? '' : destRel + '/') : asDir ? posix.join(destRel, source.name) : destRel;
-        await emitSource(packer, source, at);
-      }
+      for (const dir of made) await packer.add({ name: dir + '/', type: 'directory', mode: 0o755, uid: owner.uid, gid: owner.gid, mtime });
+      await fill(packer, pack);
     });
     pack.finalize();
     await writing;
@@ -118,7 +151,7 @@ export async function hashCopySources(sources: CopySource[], options: Pick<CopyL
 }
 
 /** The directories from the top down to `rel` ('' is none): `a`, `a/b`, `a/b/c`. */
-function chain(rel: string): string[] {
+export function chain(rel: string): string[] {
   const parts = rel === '' ? [] : rel.split('/');
   return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
 }
@@ -159,7 +192,7 @@ function layerSink(pack: tar.Pack, options: CopyLayerOptions, made: Set<string>)
  * Adds `source` at tar name `at`: a directory's contents beneath `at` (a
  * prefix ending in `/`, or '' for the top), anything else as the entry `at`.
  */
-async function emitSource(packer: TreePacker, source: CopySource, at: string): Promise<void> {
+export async function emitSource(packer: TreePacker, source: CopySource, at: string): Promise<void> {
   const top = DirHandle.open(source.root);
   const opened: DirHandle[] = [];
   try {
