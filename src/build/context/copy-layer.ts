@@ -19,6 +19,11 @@ export interface CopyLayerOptions {
   destExists?: (absPath: string) => 'dir' | 'file' | undefined;
   /** The time given to the directories the copy makes (dest and its parents); now when absent, as buildah. */
   timestamp?: Date;
+  /**
+   * Maps the absolute dest to where it really is in the image, through the
+   * image's symlinks (dest.ts's destResolverIn(rootfs)); absent: as written.
+   */
+  resolveDest?: (absPath: string) => string;
 }
 
 /** A destination that cannot take the copy (a file where a directory is needed). */
@@ -73,8 +78,9 @@ export interface DestPlan {
  * directory or archive among them). Throws CopyDestinationError when a
  * directory to make is a file in the image.
  */
-export function planDest(dest: string, options: Pick<CopyLayerOptions, 'workdir' | 'destExists'>, forceDir: boolean): DestPlan {
-  const destAbs = posix.resolve('/', options.workdir || '/', dest);
+export function planDest(dest: string, options: Pick<CopyLayerOptions, 'workdir' | 'destExists' | 'resolveDest'>, forceDir: boolean): DestPlan {
+  const written = posix.resolve('/', options.workdir || '/', dest);
+  const destAbs = options.resolveDest ? posix.resolve('/', options.resolveDest(written)) : written;
   const destRel = destAbs.replace(/^\/+/, '');
   const asDir = forceDir || destRel === '' || dest.endsWith('/') || dest === '.' || dest.endsWith('/.') || options.destExists?.(destAbs) === 'dir';
   const made: string[] = [];
