@@ -10,7 +10,7 @@ import { decompressor } from '../../image/layer/compression.js';
 import { DirHandle } from '../../util/dir-handle.js';
 import { SkiffError } from '../../util/errors.js';
 import type { EntryHeader } from '../../image/layer/pack.js';
-import { emitSource, hashCopySources, planDest, writeLayerTar, type CopyLayerOptions } from './copy-layer.js';
+import { emitSource, hashCopySources, planDest, writeLayerTar, type CopyLayerOptions, type CopyModeOptions } from './copy-layer.js';
 import { CopySourceError, type CopySource } from './sources.js';
 
 /** A file ADD downloaded from an http(s) URL, waiting in a temp dir until the caller closes it. */
@@ -155,7 +155,7 @@ export async function writeAddLayer(sources: AddSource[], dest: string, out: Wri
  * its content and name (not its mtime), a local archive by its bytes (what
  * it holds follows from them); so EXEC's cache sees a changed download.
  */
-export async function hashAddSources(sources: AddSource[], options: Pick<CopyLayerOptions, 'chown' | 'chmod'> = {}): Promise<string> {
+export async function hashAddSources(sources: AddSource[], options: CopyModeOptions = {}): Promise<string> {
   const hash = createHash('sha256');
   for (const source of sources) {
     if (isDownloaded(source)) {

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { copyTree, type EntryHeader, type EntrySink, type TreePacker } from '../../image/layer/pack.js';
+import { copyTree, type EntryHeader, type EntrySink, type OwnerMap, type TreePacker } from '../../image/layer/pack.js';
 import { DirHandle } from '../../util/dir-handle.js';
 import { SkiffError } from '../../util/errors.js';
 import { CopySourceError, type CopySource } from './sources.js';
@@ -24,6 +24,13 @@ export interface CopyLayerOptions {
    * image's symlinks (dest.ts's destResolverIn(rootfs)); absent: as written.
    */
   resolveDest?: (absPath: string) => string;
+  /**
+   * COPY --from (a stage or an image, not the context): copied entries keep
+   * their owners, mapped by `owners` from the ids the walk sees to the
+   * image's (identity inside the build's user namespace), and their setuid
+   * and setgid bits, as buildah's PreserveOwnership. --chown still wins.
+   */
+  preserve?: { owners: OwnerMap };
 }
 
 /** A destination that cannot take the copy (a file where a directory is needed). */
@@ -42,8 +49,9 @@ export class CopyDestinationError extends SkiffError {
  * directory under its own name, or at `dest` itself. The directories the
  * copy needs (dest and its parents, unless destExists says they are there)
  * are entries of mode 0755 owned by --chown's ids or 0:0, as buildah makes
- * them. Copied entries keep their modes (unless --chmod) and mtimes, and
- * are owned 0:0 (unless --chown); symlinks inside a copied directory stay
+ * them. Copied entries keep their modes (unless --chmod; from the context
+ * without setuid/setgid bits, as buildah) and mtimes, and are owned 0:0
+ * (unless --chown, or `preserve` for COPY --from); symlinks inside a copied directory stay
  * symlinks, hardlinked files are stored once and linked after.
  *
  * Sources are read through directory fds from their `root`, one component
@@ -128,7 +136,7 @@ export async function writeLayerTar(out: Writable, options: CopyLayerOptions, ma
  * step then too). The build cache keys a COPY step on it. Reads the
  * sources with the same confinement as writeCopyLayer.
  */
-export async function hashCopySources(sources: CopySource[], options: Pick<CopyLayerOptions, 'chown' | 'chmod'> = {}): Promise<string> {
+export async function hashCopySources(sources: CopySource[], options: CopyModeOptions = {}): Promise<string> {
   const hash = createHash('sha256');
   const record = (header: EntryHeader) => {
     const { name, type, mode, uid, gid, linkname, size, devmajor, devminor } = header;
@@ -162,21 +170,30 @@ export function chain(rel: string): string[] {
   return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
-/** Owners and modes as the layer holds them: --chown's ids or 0:0, --chmod's mode on all but symlinks. */
-function headerFix(options: Pick<CopyLayerOptions, 'chown' | 'chmod'>): (header: EntryHeader) => EntryHeader {
-  const owner = options.chown ?? { uid: 0, gid: 0 };
-  return (header) => ({
-    ...header,
-    uid: owner.uid,
-    gid: owner.gid,
-    ...(options.chmod !== undefined && header.type !== 'symlink' && header.type !== 'link' ? { mode: options.chmod } : {}),
-  });
+/** The options that decide owners and modes in the layer, and so its digest. */
+export type CopyModeOptions = Pick<CopyLayerOptions, 'chown' | 'chmod' | 'preserve'>;
+
+/**
+ * Owners and modes as the layer holds them: --chown's ids, else the
+ * source's own (mapped) with `preserve`, else 0:0; from the context the
+ * setuid and setgid bits dropped (buildah's StripSetuidBit/StripSetgidBit
+ * for COPY and ADD from the context); --chmod's mode on all but links.
+ */
+function headerFix(options: CopyModeOptions): (header: EntryHeader) => EntryHeader {
+  return (header) => {
+    const link = header.type === 'symlink' || header.type === 'link';
+    const ids = options.chown ?? (options.preserve ? options.preserve.owners(header.uid ?? 0, header.gid ?? 0) : { uid: 0, gid: 0 });
+    let mode = header.mode ?? 0o644;
+    if (!options.preserve && !link) mode &= ~0o6000;
+    if (options.chmod !== undefined && !link) mode = options.chmod;
+    return { ...header, uid: ids.uid, gid: ids.gid, mode };
+  };
 }
 
 /** A sink writing into `pack` with the layer's owners and modes; the directories in `made` keep 0755 under --chmod, as buildah's. */
 function layerSink(pack: tar.Pack, options: CopyLayerOptions, made: Set<string>): EntrySink {
   const copied = headerFix(options);
-  const madeFix = headerFix({ chown: options.chown });
+  const madeFix = headerFix({ chown: options.chown ?? { uid: 0, gid: 0 } });
   const fix = (header: EntryHeader) => (made.has(header.name) ? madeFix(header) : copied(header));
   return {
     entry: (header, content) =>
