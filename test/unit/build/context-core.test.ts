@@ -6,7 +6,7 @@
 // digest the build cache keys COPY on (content, modes, owners; not times).
 import test from 'ava';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative as relativePath } from 'node:path';
 import { Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { openBuildContext } from '../../../src/build/context/build-context.js';
@@ -90,6 +90,8 @@ test('globs: *, ?, [...] per component, sorted; `..` clamped at the root; a lead
   t.deepEqual(await names(['*/f.txt']), ['e/f.txt:f.txt:file']);
   t.deepEqual(await names(['../../a.txt', '/b.txt', './e/../c.md']), ['a.txt:a.txt:file', 'b.txt:b.txt:file', 'c.md:c.md:file']);
   t.deepEqual(await names(['.']), [':' + ':directory']);
+  const relative = await resolveCopySources(relativePath(process.cwd(), root) + '/', ['a.txt']);
+  t.is(relative[0].root, root, 'a relative root is made absolute');
   await t.throwsAsync(resolveCopySources(root, ['[']), { message: /syntax error in pattern/ });
 });
 
