@@ -81,8 +81,9 @@ function resolveOne(root: string, source: string, options: ResolveCopySourcesOpt
       for (const name of names) {
         const rel = resolveRel(root, at.rel === '' ? name : `${at.rel}/${name}`);
         const st = lstatRel(root, rel);
-        if (!st || ignored(rel)) continue;
-        if (index < parts.length - 1 && !st.isDirectory()) continue;
+        if (!st) continue;
+        // Only what is matched last counts: an excluded directory may hold a file a `!` rule takes back.
+        if (index < parts.length - 1 ? !st.isDirectory() : ignored(rel)) continue;
         next.push({ rel, name });
       }
     }

@@ -42,6 +42,7 @@ test('COPY . leaves out what the ignore file excludes, a ! rule takes back a fil
   await t.throwsAsync(resolveCopySources(ctx.root, ['secret'], { ignore: ctx.isIgnored }), { instanceOf: CopySourceError, message: /"\/secret": no such file or directory/ });
   t.deepEqual((await resolveCopySources(ctx.root, ['src/*'], { ignore: ctx.isIgnored })).map((s) => s.rel), ['src/b.log', 'src/main.c']);
   await t.throwsAsync(resolveCopySources(ctx.root, ['*.log'], { ignore: ctx.isIgnored }), { instanceOf: CopySourceError, message: /\["\/\*\.log"\]: no such file or directory/ });
+  t.deepEqual((await resolveCopySources(ctx.root, ['build/*', 'b*/keep'], { ignore: ctx.isIgnored })).map((s) => s.rel), ['build/keep', 'build/keep'], 'a glob reaches a file taken back inside an excluded directory');
   await ctx.close();
 });
 
