@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { copyTree, type EntryHeader, type EntrySink, type OwnerMap, type TreePacker } from '../../image/layer/pack.js';
 import { DirHandle } from '../../util/dir-handle.js';
-import { SkiffError } from '../../util/errors.js';
+import { SkiffError, isErrno } from '../../util/errors.js';
 import { CopySourceError, type CopySource } from './sources.js';
 
 export interface CopyLayerOptions {
@@ -216,6 +216,18 @@ function layerSink(pack: tar.Pack, options: CopyLayerOptions, made: Set<string>)
  * prefix ending in `/`, or '' for the top), anything else as the entry `at`.
  */
 export async function emitSource(packer: TreePacker, source: CopySource, at: string): Promise<void> {
+  try {
+    await emitReadable(packer, source, at);
+  } catch (err) {
+    // An unreadable file or directory of the user's own context: their error, with no /proc/self/fd path in it.
+    if (isErrno(err, 'EACCES') || (err instanceof SkiffError && isErrno(err.cause, 'EACCES'))) {
+      throw new CopySourceError(`copier: get: "/${source.rel}": permission denied`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+async function emitReadable(packer: TreePacker, source: CopySource, at: string): Promise<void> {
   const top = DirHandle.open(source.root);
   const opened: DirHandle[] = [];
   try {

@@ -156,3 +156,15 @@ test.serial('a huge file is streamed: a 1 GiB sparse file goes through the layer
   t.true(bytes > size, `the layer holds the whole file (${bytes} bytes)`);
   t.true(peak - before < 256 * 1024 ** 2, `RSS grew by ${Math.round((peak - before) / 1024 ** 2)} MiB`);
 });
+
+test('an unreadable file or directory in the context is a one-line CopySourceError', async (t) => {
+  if (process.getuid?.() === 0) return t.pass('root reads everything');
+  const root = await withTree(await sandbox(), { 'd/secret': 's', 'e/x/y': 'y' });
+  await fsp.chmod(join(root, 'd/secret'), 0);
+  await fsp.chmod(join(root, 'e/x'), 0);
+  for (const source of ['d', 'e']) {
+    const found = await resolveCopySources(root, [source]);
+    await t.throwsAsync(readLayer((out) => writeCopyLayer(found, '/x/', out, { workdir: '/' })), { instanceOf: CopySourceError, message: `copier: get: "/${source}": permission denied` });
+  }
+  await fsp.chmod(join(root, 'e/x'), 0o755);
+});
