@@ -129,7 +129,8 @@ export async function writeAddLayer(sources: AddSource[], dest: string, out: Wri
   await writeLayerTar(out, options, plan.made, async (packer, pack) => {
     for (const [index, source] of sources.entries()) {
       if (isDownloaded(source)) {
-        const name = plan.asDir ? posix.join(plan.destRel, source.name || 'index.html') : plan.destRel;
+        if (plan.asDir && !source.name) throw new AddDownloadError(`cannot determine filename from url: ${source.url}`);
+        const name = plan.asDir ? posix.join(plan.destRel, source.name) : plan.destRel;
         const size = statSync(source.path).size;
         const header = { name, type: 'file' as const, size, mode: options.chmod ?? 0o600, uid: owner.uid, gid: owner.gid, mtime: source.mtime };
         await writeEntry(pack, header, createReadStream(source.path));

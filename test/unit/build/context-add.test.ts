@@ -92,7 +92,7 @@ const LAST_MODIFIED = new Date('2019-05-06T07:08:09Z');
 let served = BODY;
 test.before(async () => {
   server = createServer((req, res) => {
-    if (req.url === '/file.txt') {
+    if (req.url === '/file.txt' || req.url === '/') {
       res.writeHead(200, { 'last-modified': LAST_MODIFIED.toUTCString(), 'content-length': Buffer.byteLength(served) });
       res.end(served);
     } else if (req.url === '/moved') {
@@ -132,6 +132,10 @@ test.serial('a URL is downloaded as a 0600 file with Last-Modified as mtime, nam
   t.is(entries[1].uid, 3);
   await file.close();
   await archive.close();
+  const bare = await downloadAddSource(`${base}/`, { tmpDir: tmp });
+  await t.throwsAsync(addLayer(root, [], '/dl/', {}, [bare]), { instanceOf: AddDownloadError, message: `cannot determine filename from url: ${base}/` });
+  t.deepEqual(shape(await addLayer(root, [], '/named', {}, [bare])), ['named file 600'], 'a file dest needs no name');
+  await bare.close();
   t.deepEqual(await fsp.readdir(tmp), [], 'closed downloads leave nothing');
 });
 
