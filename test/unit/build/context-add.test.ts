@@ -15,7 +15,9 @@ import tar from 'tar-stream';
 import { AddDownloadError, downloadAddSource, hashAddSources, isAddUrl, writeAddLayer, type AddSource } from '../../../src/build/context/add-layer.js';
 import type { CopyLayerOptions } from '../../../src/build/context/copy-layer.js';
 import { resolveCopySources } from '../../../src/build/context/sources.js';
-import { T0, readLayer, sandbox, shape, withTree } from './context-helpers.js';
+import { T0, readLayer, sandbox, shape, withTree, removeSandboxes } from './context-helpers.js';
+
+test.after.always(removeSandboxes);
 
 type Item = { name: string; content?: string; link?: string; hard?: string; dir?: boolean; uid?: number; gid?: number; mode?: number };
 

@@ -12,7 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { openBuildContext } from '../../../src/build/context/build-context.js';
 import { hashCopySources, writeCopyLayer, type CopyLayerOptions } from '../../../src/build/context/copy-layer.js';
 import { CopySourceError, resolveCopySources, type ResolveCopySourcesOptions } from '../../../src/build/context/sources.js';
-import { T0, readLayer, sandbox, shape, withTree, type TreeSpec } from './context-helpers.js';
+import { T0, readLayer, sandbox, shape, withTree, type TreeSpec, removeSandboxes } from './context-helpers.js';
+
+test.after.always(removeSandboxes);
 
 async function layerOf(root: string, sources: string[], dest: string, options: Partial<CopyLayerOptions> & ResolveCopySourcesOptions = {}) {
   const found = await resolveCopySources(root, sources, options);

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { writeCopyLayer } from '../../../src/build/context/copy-layer.js';
 import { destExistsIn, destResolverIn } from '../../../src/build/context/dest.js';
 import { CopySourceError, resolveCopySources } from '../../../src/build/context/sources.js';
-import { T0, readLayer, sandbox, shape, withTree } from './context-helpers.js';
+import { T0, readLayer, sandbox, shape, withTree, removeSandboxes } from './context-helpers.js';
+
+test.after.always(removeSandboxes);
 
 const ROOTFS = {
   'bin/busybox': { content: 'stage busybox\n', mode: 0o755 },

@@ -12,7 +12,9 @@ import tar from 'tar-stream';
 import { openBuildContext } from '../../../src/build/context/build-context.js';
 import { hashCopySources, writeCopyLayer } from '../../../src/build/context/copy-layer.js';
 import { CopySourceError, resolveCopySources } from '../../../src/build/context/sources.js';
-import { readLayer, sandbox, shape, withTree } from './context-helpers.js';
+import { readLayer, sandbox, shape, withTree, removeSandboxes } from './context-helpers.js';
+
+test.after.always(removeSandboxes);
 
 const HOST_PASSWD = readFileSync('/etc/passwd', 'utf8');
 

@@ -10,7 +10,9 @@ import { openBuildContext } from '../../../src/build/context/build-context.js';
 import { writeCopyLayer } from '../../../src/build/context/copy-layer.js';
 import { ignoreMatcher, parseIgnoreFile } from '../../../src/build/context/ignore.js';
 import { CopySourceError, resolveCopySources } from '../../../src/build/context/sources.js';
-import { T0, readLayer, sandbox, shape, withTree } from './context-helpers.js';
+import { T0, readLayer, sandbox, shape, withTree, removeSandboxes } from './context-helpers.js';
+
+test.after.always(removeSandboxes);
 
 const macro = test.macro(async (t, patterns: string[], expected: Record<string, boolean>) => {
   const ignored = await ignoreMatcher(patterns);

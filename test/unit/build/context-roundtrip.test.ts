@@ -9,7 +9,9 @@ import { writeAddLayer } from '../../../src/build/context/add-layer.js';
 import { writeCopyLayer } from '../../../src/build/context/copy-layer.js';
 import { resolveCopySources } from '../../../src/build/context/sources.js';
 import { extractLayer } from '../../../src/image/layer/extract.js';
-import { T0, sandbox, withTree } from './context-helpers.js';
+import { T0, sandbox, withTree, removeSandboxes } from './context-helpers.js';
+
+test.after.always(removeSandboxes);
 
 test('a COPY layer and an ADD layer extract into the tree they describe', async (t) => {
   const ctx = await withTree(await sandbox(), { 'app/main.js': 'main', 'app/bin/run': { content: '#!/bin/sh\n', mode: 0o750 }, 'app/cur': { link: 'main.js' } });
