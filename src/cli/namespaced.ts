@@ -26,6 +26,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container pause', 'pause',
   'container unpause', 'unpause',
   'network connect', 'network disconnect', 'network reload',
+  'volume rm', 'volume remove', 'volume prune',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

@@ -50,6 +50,12 @@ import { networkPruneCommand } from './network/prune.js';
 import { networkConnectCommand } from './network/connect.js';
 import { networkDisconnectCommand } from './network/disconnect.js';
 import { networkReloadCommand } from './network/reload.js';
+import { volumeCreateCommand } from './volume/create.js';
+import { volumeListCommand } from './volume/ls.js';
+import { volumeInspectCommand } from './volume/inspect.js';
+import { volumeExistsCommand } from './volume/exists.js';
+import { volumeRmCommand } from './volume/rm.js';
+import { volumePruneCommand } from './volume/prune.js';
 
 /**
  * The one explicit command table. Help, man pages, completions and the
@@ -110,6 +116,12 @@ export const COMMANDS: CommandDefinition[] = [
   networkConnectCommand,
   networkDisconnectCommand,
   networkReloadCommand,
+  volumeCreateCommand,
+  volumeListCommand,
+  volumeInspectCommand,
+  volumeExistsCommand,
+  volumeRmCommand,
+  volumePruneCommand,
 ];
 
 /** Finds the command whose path or alias prefixes argv; returns it and how many words it used. */
