@@ -4,8 +4,8 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save start stats stop system tag top unpause untag version volume wait" ;;
-    "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls pause port prune ps remove rename restart rm run start stats stop top unpause wait" ;;
+    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs mount network pause port ps pull push rename restart rm rmi run save start stats stop system tag top umount unmount unpause unshare untag version volume wait" ;;
+    "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls mount pause port prune ps remove rename restart rm run start stats stop top umount unmount unpause wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "network") echo "connect create disconnect exists inspect list ls prune reload remove rm" ;;
     "system") echo "info prune version" ;;
@@ -16,7 +16,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"unpause"|"untag"|"version"|"volume"|"volume create"|"volume exists"|"volume inspect"|"volume list"|"volume ls"|"volume prune"|"volume remove"|"volume rm"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container mount"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container umount"|"container unmount"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"mount"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"umount"|"unmount"|"unpause"|"unshare"|"untag"|"version"|"volume"|"volume create"|"volume exists"|"volume inspect"|"volume list"|"volume ls"|"volume prune"|"volume remove"|"volume rm"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -83,6 +83,9 @@ __skiff_flags() {
     "volume exists") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "volume rm"|"volume remove") echo "--all -a --force -f --time -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "volume prune") echo "--filter --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "unshare") echo "--rootless-netns --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container mount"|"mount") echo "--no-trunc --format --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "container umount"|"umount"|"container unmount"|"unmount") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     *) echo "--root --runroot --storage-driver --runtime --runtime-flag --log-level --noout -h --help -v --version" ;;
   esac
 }
@@ -134,6 +137,7 @@ __skiff_takes_value() {
     "volume inspect|--format"|"volume inspect|-f") return 0 ;;
     "volume rm|--time"|"volume rm|-t"|"volume remove|--time"|"volume remove|-t") return 0 ;;
     "volume prune|--filter") return 0 ;;
+    "container mount|--format"|"mount|--format") return 0 ;;
     *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--runtime-flag"|*"|--log-level") return 0 ;;
   esac
   return 1
@@ -161,6 +165,7 @@ __skiff_flag_positionals() {
     "container create"|"create") echo 1 ;;
     "container exec"|"exec") echo 1 ;;
     "container top"|"top") echo 1 ;;
+    "unshare") echo 1 ;;
     *) echo 0 ;;
   esac
 }

@@ -31,4 +31,6 @@ const PER_COMMAND: Record<string, Record<string, number>> = {
   'network rm': { ENONETWORK: 1, ENETWORKINUSE: 2 },
   // podman volume rm: 1 no such volume, 2 the volume is in use by a container.
   'volume rm': { ENOVOLUME: 1, EVOLUMEINUSE: 2 },
+  // podman unshare: 127 the program is not there, 126 it cannot be run.
+  unshare: { ENOTFOUND: 127, ENOEXEC: 126 },
 };

@@ -27,6 +27,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container unpause', 'unpause',
   'network connect', 'network disconnect', 'network reload',
   'volume rm', 'volume remove', 'volume prune',
+  'container umount', 'umount', 'container unmount', 'unmount',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { exec } from '../util/exec.js';
 import { removeNetns } from '../network/netns.js';
 import { unmountAll } from '../store/mounts.js';
+import { userMounted } from '../store/user-mounts.js';
 import type { StorageMount } from './protocol.js';
 
 /**
@@ -13,7 +14,8 @@ import type { StorageMount } from './protocol.js';
  */
 export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
   const failures: string[] = [];
-  if (storage.driver === 'overlay') {
+  // A root file system `skiff mount` holds stays until `skiff umount`.
+  if (storage.driver === 'overlay' && !(await userMounted(storage.mergedDir))) {
     await unmountAll(storage.mergedDir).catch((err: Error) => failures.push(`unmounting the root filesystem: ${err.message}`));
   }
   if (netnsFile) {

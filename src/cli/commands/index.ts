@@ -56,6 +56,9 @@ import { volumeInspectCommand } from './volume/inspect.js';
 import { volumeExistsCommand } from './volume/exists.js';
 import { volumeRmCommand } from './volume/rm.js';
 import { volumePruneCommand } from './volume/prune.js';
+import { unshareCommand } from './system/unshare.js';
+import { mountCommand } from './container/mount.js';
+import { umountCommand } from './container/umount.js';
 
 /**
  * The one explicit command table. Help, man pages, completions and the
@@ -122,6 +125,9 @@ export const COMMANDS: CommandDefinition[] = [
   volumeExistsCommand,
   volumeRmCommand,
   volumePruneCommand,
+  unshareCommand,
+  mountCommand,
+  umountCommand,
 ];
 
 /** Finds the command whose path or alias prefixes argv; returns it and how many words it used. */

@@ -116,6 +116,16 @@ test.serial('volume rm: a missing volume is exit 1; one a container uses is exit
   t.deepEqual((await env.skiff(['ps', '-aq'])).lines, [], 'the container using it went with it');
 });
 
+test.serial('volume rm removes data that a container wrote as another id of the namespace', async (t) => {
+  await env.skiff(['volume', 'create', 'rm-owned']);
+  const mountpoint = (await env.skiff(['volume', 'inspect', '--format', '{{.Mountpoint}}', 'rm-owned'])).stdout;
+  // A directory of uid 1000 inside (a sub-id outside) that the user cannot enter.
+  await env.skiff(['unshare', 'sh', '-c', `mkdir -m 700 ${mountpoint}/d && touch ${mountpoint}/d/f && chown -R 1000:1000 ${mountpoint}/d`]);
+  await env.skiff(['volume', 'rm', 'rm-owned']);
+  t.deepEqual(await volumeNames(), []);
+  t.false(await stat(mountpoint).then(() => true, () => false));
+});
+
 test.serial('volume prune: asks without -f; removes only volumes no container uses; --filter label', async (t) => {
   await env.skiff(['volume', 'create', 'pr-used']);
   await env.skiff(['volume', 'create', '-l', 'keep', 'pr-keep']);
