@@ -9,14 +9,14 @@ __skiff_subcommands() {
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "network") echo "connect create disconnect exists inspect list ls prune reload remove rm" ;;
     "system") echo "info prune version" ;;
-    "volume") echo "create exists inspect list ls prune remove rm" ;;
+    "volume") echo "create exists export import inspect list ls mount prune remove rm umount unmount" ;;
   esac
 }
 
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container mount"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container umount"|"container unmount"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"mount"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"umount"|"unmount"|"unpause"|"unshare"|"untag"|"version"|"volume"|"volume create"|"volume exists"|"volume inspect"|"volume list"|"volume ls"|"volume prune"|"volume remove"|"volume rm"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container mount"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container umount"|"container unmount"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"mount"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"umount"|"unmount"|"unpause"|"unshare"|"untag"|"version"|"volume"|"volume create"|"volume exists"|"volume export"|"volume import"|"volume inspect"|"volume list"|"volume ls"|"volume mount"|"volume prune"|"volume remove"|"volume rm"|"volume umount"|"volume unmount"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -83,6 +83,10 @@ __skiff_flags() {
     "volume exists") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "volume rm"|"volume remove") echo "--all -a --force -f --time -t --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "volume prune") echo "--filter --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "volume export") echo "--output -o --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "volume import") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "volume mount") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "volume unmount"|"volume umount") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "unshare") echo "--rootless-netns --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container mount"|"mount") echo "--no-trunc --format --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container umount"|"umount"|"container unmount"|"unmount") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
@@ -137,6 +141,7 @@ __skiff_takes_value() {
     "volume inspect|--format"|"volume inspect|-f") return 0 ;;
     "volume rm|--time"|"volume rm|-t"|"volume remove|--time"|"volume remove|-t") return 0 ;;
     "volume prune|--filter") return 0 ;;
+    "volume export|--output"|"volume export|-o") return 0 ;;
     "container mount|--format"|"mount|--format") return 0 ;;
     *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--runtime-flag"|*"|--log-level") return 0 ;;
   esac

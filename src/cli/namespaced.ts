@@ -27,6 +27,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container unpause', 'unpause',
   'network connect', 'network disconnect', 'network reload',
   'volume rm', 'volume remove', 'volume prune',
+  'volume export', 'volume import', 'volume unmount', 'volume umount',
   'container umount', 'umount', 'container unmount', 'unmount',
 ]);
 

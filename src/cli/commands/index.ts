@@ -56,6 +56,10 @@ import { volumeInspectCommand } from './volume/inspect.js';
 import { volumeExistsCommand } from './volume/exists.js';
 import { volumeRmCommand } from './volume/rm.js';
 import { volumePruneCommand } from './volume/prune.js';
+import { volumeExportCommand } from './volume/export.js';
+import { volumeImportCommand } from './volume/import.js';
+import { volumeMountCommand } from './volume/mount.js';
+import { volumeUnmountCommand } from './volume/unmount.js';
 import { unshareCommand } from './system/unshare.js';
 import { mountCommand } from './container/mount.js';
 import { umountCommand } from './container/umount.js';
@@ -125,6 +129,10 @@ export const COMMANDS: CommandDefinition[] = [
   volumeExistsCommand,
   volumeRmCommand,
   volumePruneCommand,
+  volumeExportCommand,
+  volumeImportCommand,
+  volumeMountCommand,
+  volumeUnmountCommand,
   unshareCommand,
   mountCommand,
   umountCommand,
