@@ -9,7 +9,7 @@ export const volumeImportCommand: CommandDefinition = {
   synopsis: 'VOLUME [SOURCE]',
   examples: [
     ['skiff volume import data data.tar', 'unpack data.tar into the volume data, owners kept'],
-    ['gunzip -c data.tar.gz | skiff volume import data -', 'from stdin'],
+    ['skiff volume import data - < data.tar', 'from stdin'],
   ],
   options: {},
   positionals: { min: 2, max: 2 },
