@@ -8,7 +8,7 @@ __skiff_subcommands() {
     "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls mount pause port prune ps remove rename restart rm run start stats stop top umount unmount unpause wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "network") echo "connect create disconnect exists inspect list ls prune reload remove rm" ;;
-    "system") echo "info prune version" ;;
+    "system") echo "df info migrate prune reset version" ;;
     "volume") echo "create exists export import inspect list ls mount prune remove rm umount unmount" ;;
   esac
 }
@@ -16,7 +16,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container mount"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container umount"|"container unmount"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"mount"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"umount"|"unmount"|"unpause"|"unshare"|"untag"|"version"|"volume"|"volume create"|"volume exists"|"volume export"|"volume import"|"volume inspect"|"volume list"|"volume ls"|"volume mount"|"volume prune"|"volume remove"|"volume rm"|"volume umount"|"volume unmount"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container mount"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container umount"|"container unmount"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"mount"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system df"|"system info"|"system migrate"|"system prune"|"system reset"|"system version"|"tag"|"top"|"umount"|"unmount"|"unpause"|"unshare"|"untag"|"version"|"volume"|"volume create"|"volume exists"|"volume export"|"volume import"|"volume inspect"|"volume list"|"volume ls"|"volume mount"|"volume prune"|"volume remove"|"volume rm"|"volume umount"|"volume unmount"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -66,7 +66,7 @@ __skiff_flags() {
     "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container cp"|"cp") echo "--archive -a --overwrite --pause --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
-    "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "system prune") echo "--all -a --force -f --volumes --filter --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "network create") echo "--driver -d --subnet --gateway --ip-range --internal --ipv6 --label --opt -o --disable-dns --ipam-driver --ignore --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "network ls"|"network list") echo "--filter -f --format --no-trunc --noheading --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
@@ -88,6 +88,9 @@ __skiff_flags() {
     "volume mount") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "volume unmount"|"volume umount") echo "--help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "unshare") echo "--rootless-netns --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "system df") echo "--verbose -v --format --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "system reset") echo "--force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "system migrate") echo "--new-runtime --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container mount"|"mount") echo "--no-trunc --format --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container umount"|"umount"|"container unmount"|"unmount") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     *) echo "--root --runroot --storage-driver --runtime --runtime-flag --log-level --noout -h --help -v --version" ;;
@@ -129,6 +132,7 @@ __skiff_takes_value() {
     "container diff|--format"|"diff|--format") return 0 ;;
     "container commit|--change"|"container commit|-c"|"container commit|--message"|"container commit|-m"|"container commit|--author"|"container commit|-a"|"container commit|--format"|"container commit|-f"|"commit|--change"|"commit|-c"|"commit|--message"|"commit|-m"|"commit|--author"|"commit|-a"|"commit|--format"|"commit|-f") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
+    "system prune|--filter") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
     "network create|--driver"|"network create|-d"|"network create|--subnet"|"network create|--gateway"|"network create|--ip-range"|"network create|--label"|"network create|--opt"|"network create|-o"|"network create|--ipam-driver") return 0 ;;
     "network ls|--filter"|"network ls|-f"|"network ls|--format"|"network list|--filter"|"network list|-f"|"network list|--format") return 0 ;;
@@ -142,6 +146,8 @@ __skiff_takes_value() {
     "volume rm|--time"|"volume rm|-t"|"volume remove|--time"|"volume remove|-t") return 0 ;;
     "volume prune|--filter") return 0 ;;
     "volume export|--output"|"volume export|-o") return 0 ;;
+    "system df|--format") return 0 ;;
+    "system migrate|--new-runtime") return 0 ;;
     "container mount|--format"|"mount|--format") return 0 ;;
     *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--runtime"|*"|--runtime-flag"|*"|--log-level") return 0 ;;
   esac

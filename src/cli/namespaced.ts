@@ -11,7 +11,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'image load', 'load',
   'image rm', 'image remove', 'rmi',
   'image prune',
-  'system prune',
+  'system prune', 'system df', 'system reset', 'system migrate',
   'container stop', 'stop',
   'container kill', 'kill',
   'container rm', 'container remove', 'rm',

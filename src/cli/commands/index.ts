@@ -61,6 +61,9 @@ import { volumeImportCommand } from './volume/import.js';
 import { volumeMountCommand } from './volume/mount.js';
 import { volumeUnmountCommand } from './volume/unmount.js';
 import { unshareCommand } from './system/unshare.js';
+import { systemDfCommand } from './system/df.js';
+import { systemResetCommand } from './system/reset.js';
+import { systemMigrateCommand } from './system/migrate.js';
 import { mountCommand } from './container/mount.js';
 import { umountCommand } from './container/umount.js';
 
@@ -134,6 +137,9 @@ export const COMMANDS: CommandDefinition[] = [
   volumeMountCommand,
   volumeUnmountCommand,
   unshareCommand,
+  systemDfCommand,
+  systemResetCommand,
+  systemMigrateCommand,
   mountCommand,
   umountCommand,
 ];

@@ -17,7 +17,9 @@ export async function mountVolume(ctx: EngineContext, name: string): Promise<str
     const path = store.dataDir(name);
     const type = record.options.type;
     if (type === undefined) return path;
-    if ((record.mountCount ?? 0) === 0) {
+    // A count left by a namespace that is gone (reboot, system migrate) mounts nothing.
+    const mounted = (record.mountCount ?? 0) > 0 && (await ctx.execInNamespace(['mountpoint', '-q', path])).exitCode === 0;
+    if (!mounted) {
       const options = record.options.o ?? '';
       const argv = ['mount', '-t', type, ...(options ? ['-o', options] : []), record.options.device ?? type, path];
       // type=none means a bind mount (-o bind): mount(8) wants no type then.
@@ -27,7 +29,7 @@ export async function mountVolume(ctx: EngineContext, name: string): Promise<str
         throw new SkiffError('EVOLUMEMOUNT', `mounting volume ${name}: ${result.stderr.trim() || `mount exited ${result.exitCode}`}`);
       }
     }
-    await store.updateLocked({ ...record, mountCount: (record.mountCount ?? 0) + 1 });
+    await store.updateLocked({ ...record, mountCount: (mounted ? record.mountCount ?? 0 : 0) + 1 });
     return path;
   });
 }
