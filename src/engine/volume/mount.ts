@@ -20,10 +20,11 @@ export async function mountVolume(ctx: EngineContext, name: string): Promise<str
     // A count left by a namespace that is gone (reboot, system migrate) mounts nothing.
     const mounted = (record.mountCount ?? 0) > 0 && (await ctx.execInNamespace(['mountpoint', '-q', path])).exitCode === 0;
     if (!mounted) {
-      const options = record.options.o ?? '';
-      const argv = ['mount', '-t', type, ...(options ? ['-o', options] : []), record.options.device ?? type, path];
-      // type=none means a bind mount (-o bind): mount(8) wants no type then.
-      if (type === 'none') argv.splice(1, 2);
+      let options = record.options.o ?? '';
+      // type=bind (or none with o=bind) is a bind mount: mount(8) takes it as -o bind, without a type.
+      const bind = type === 'bind' || type === 'none';
+      if (type === 'bind' && !/(^|,)r?bind(,|$)/.test(options)) options = options ? `bind,${options}` : 'bind';
+      const argv = ['mount', ...(bind ? [] : ['-t', type]), ...(options ? ['-o', options] : []), record.options.device ?? type, path];
       const result = await ctx.execInNamespace(argv);
       if (result.exitCode !== 0) {
         throw new SkiffError('EVOLUMEMOUNT', `mounting volume ${name}: ${result.stderr.trim() || `mount exited ${result.exitCode}`}`);

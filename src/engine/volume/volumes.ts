@@ -69,6 +69,13 @@ export async function createVolume(ctx: EngineContext, input: VolumeCreateOption
   if (input.options.device !== undefined && type === undefined) {
     throw new InvalidArgumentError(`must provide mount type when providing device: invalid argument`);
   }
+  if (type === 'bind' || (type === 'none' && /(^|,)r?bind(,|$)/.test(input.options.o ?? ''))) {
+    const device = input.options.device ?? '';
+    const { promises: fsp } = await import('node:fs');
+    await fsp.stat(device).catch((err: NodeJS.ErrnoException) => {
+      throw new InvalidArgumentError(`invalid volume option device for driver 'local': stat ${device}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
+    });
+  }
   const uid = parseId(input.options, 'uid');
   const gid = parseId(input.options, 'gid');
   const store = volumeStore(ctx);

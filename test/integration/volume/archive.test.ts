@@ -5,7 +5,7 @@
 import test from 'ava';
 import { execa } from 'execa';
 import pty from 'node-pty';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
@@ -85,4 +85,16 @@ test.serial('volume mount: refused outside unshare; a plain volume prints its da
   t.is(await fs(), '');
   t.is((await env.skiff(['volume', 'inspect', '--format', '{{.MountCount}}', 'scratch'])).stdout, '0');
   await env.skiff(['volume', 'unmount', 'nosuch'], { exit: 125 });
+});
+
+test.serial('volume mount of a type=bind volume binds its device on the data dir', async (t) => {
+  const device = join(work, 'bind-src');
+  await mkdir(device);
+  await writeFile(join(device, 'file'), 'from the host');
+  await env.skiff(['volume', 'create', '-o', 'type=bind', '-o', `device=${device}`, 'bound']);
+  const path = await mountpoint('bound');
+  t.is((await inner(['volume', 'mount', 'bound'])).stdout, path);
+  t.is((await env.skiff(['unshare', 'cat', `${path}/file`])).stdout, 'from the host');
+  await env.skiff(['volume', 'unmount', 'bound']);
+  await env.skiff(['unshare', 'test', '!', '-e', `${path}/file`]);
 });

@@ -22,6 +22,8 @@ test.serial('volume create: a name, a random 64-hex name, podman errors for a ba
   t.is(bad.stderr, 'Error: running volume create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
   const opt = await env.skiff(['volume', 'create', '-o', 'foo=bar', 'cr2'], { exit: 125 });
   t.is(opt.stderr, "Error: invalid mount option foo for driver 'local': invalid argument");
+  const bind = await env.skiff(['volume', 'create', '-o', 'type=bind', '-o', 'device=/bogus', 'cr2'], { exit: 125 });
+  t.is(bind.stderr, "Error: invalid volume option device for driver 'local': stat /bogus: no such file or directory");
   const driver = await env.skiff(['volume', 'create', '--driver', 'nfs', 'cr2'], { exit: 125 });
   t.regex(driver.stderr, /^Error: volume cr2 uses volume plugin nfs but it could not be retrieved/);
   t.false((await volumeNames()).includes('cr2'), 'nothing made by a refused create');
@@ -102,6 +104,8 @@ test.serial('volume rm: a missing volume is exit 1; one a container uses is exit
   await recordVolumeUse(env, id, 'rm-used');
   const missing = await env.skiff(['volume', 'rm', 'nosuch'], { exit: 1 });
   t.is(missing.stderr, 'Error: no volume with name "nosuch" found: no such volume');
+  const forced = await env.skiff(['volume', 'rm', '--force', 'nosuch']);
+  t.deepEqual([forced.stdout, forced.stderr], ['', ''], 'with --force a missing volume is no error, as podman');
   const used = await env.skiff(['volume', 'rm', 'rm-used'], { exit: 2 });
   t.is(used.stderr, `Error: volume rm-used is being used by the following container(s): ${id}: volume is being used`);
   const both = await env.skiff(['volume', 'rm', 'rm-used', 'nosuch'], { exit: 2 });
@@ -132,8 +136,9 @@ test.serial('volume prune: asks without -f; removes only volumes no container us
   await env.skiff(['volume', 'create', 'pr-free']);
   const id = (await env.skiff(['create', BUSYBOX_IMAGE, 'true'])).stdout;
   await recordVolumeUse(env, id, 'pr-used');
-  await env.skiff(['volume', 'prune']);
-  t.deepEqual(await volumeNames(), ['pr-free', 'pr-keep', 'pr-used'], 'no answer, nothing removed');
+  const asked = await env.skiff(['volume', 'prune'], { stdin: 'y\n' });
+  t.deepEqual(asked.lines, ['WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:', 'pr-free', 'pr-keep']);
+  t.deepEqual(await volumeNames(), ['pr-free', 'pr-keep', 'pr-used'], 'no terminal to answer on, nothing removed');
   t.deepEqual((await env.skiff(['volume', 'prune', '-f', '--filter', 'label!=keep'])).lines, ['pr-free']);
   t.deepEqual((await env.skiff(['volume', 'prune', '-f'])).lines, ['pr-keep']);
   t.deepEqual(await volumeNames(), ['pr-used']);

@@ -23,13 +23,13 @@ export const volumePruneCommand: CommandDefinition = {
     const ctx = await engineContext(global);
     if (!args.force) {
       const { confirm } = await import('../../prompt.js');
-      const question = 'WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n';
       const { listVolumes, volumesInUse } = await import('../../../engine/volume/volumes.js');
       const { listContainers } = await import('../../../engine/container/record.js');
       const inUse = volumesInUse(await listContainers(ctx));
       const names = (await listVolumes(ctx, filters)).filter((v) => !inUse.has(v.name)).map((v) => v.name);
-      if (!names.length) return 0;
-      if (!(await confirm(`${question}${names.join('\n')}\nAre you sure you want to continue? [y/N] `))) return 0;
+      // podman lists them on stdout before it asks, whether or not it can ask.
+      printText(`WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n${names.map((n) => n + '\n').join('')}`);
+      if (!(await confirm('Are you sure you want to continue? [y/N] '))) return 0;
     }
     const removed = await pruneVolumes(ctx, filters);
     printText(removed.map((r) => r.name + '\n').join(''));

@@ -40,12 +40,15 @@ export const volumeRmCommand: CommandDefinition = {
     // podman looks every name up first: the missing ones are reported before any removal.
     const targets = args._.map(String);
     const missing = new Set<string>();
+    const { NoSuchVolumeError } = await import('../../../engine/volume/volumes.js');
     const code = await forEachTarget('volume rm', targets, async (name) => {
       try {
         await getVolume(ctx, name);
         return undefined;
       } catch (err) {
         missing.add(name);
+        // As podman: with --force a volume that is not there is no error, and nothing is printed.
+        if (force && err instanceof NoSuchVolumeError) return undefined;
         throw err;
       }
     });
