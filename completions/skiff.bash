@@ -4,18 +4,19 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save start stats stop system tag top unpause untag version wait" ;;
-    "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls pause port prune ps remove rename restart rm run start stats stop top unpause wait" ;;
+    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs mount network pause port ps pull push rename restart rm rmi run save start stats stop system tag top umount unmount unpause unshare untag version volume wait" ;;
+    "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls mount pause port prune ps remove rename restart rm run start stats stop top umount unmount unpause wait" ;;
     "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "network") echo "connect create disconnect exists inspect list ls prune reload remove rm" ;;
-    "system") echo "info prune version" ;;
+    "system") echo "df info migrate prune reset version" ;;
+    "volume") echo "create exists export import inspect list ls mount prune remove rm umount unmount" ;;
   esac
 }
 
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"unpause"|"untag"|"version"|"wait") return 0 ;;
+    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container mount"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container umount"|"container unmount"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"mount"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system df"|"system info"|"system migrate"|"system prune"|"system reset"|"system version"|"tag"|"top"|"umount"|"unmount"|"unpause"|"unshare"|"untag"|"version"|"volume"|"volume create"|"volume exists"|"volume export"|"volume import"|"volume inspect"|"volume list"|"volume ls"|"volume mount"|"volume prune"|"volume remove"|"volume rm"|"volume umount"|"volume unmount"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -65,7 +66,7 @@ __skiff_flags() {
     "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "container cp"|"cp") echo "--archive -a --overwrite --pause --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
-    "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "system prune") echo "--all -a --force -f --volumes --filter --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "version"|"system version") echo "--format -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "network create") echo "--driver -d --subnet --gateway --ip-range --internal --ipv6 --label --opt -o --disable-dns --ipam-driver --ignore --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "network ls"|"network list") echo "--filter -f --format --no-trunc --noheading --quiet -q --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
@@ -76,6 +77,22 @@ __skiff_flags() {
     "network connect") echo "--alias --ip --ip6 --mac-address --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "network disconnect") echo "--force -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "network reload") echo "--all -a --latest -l --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume create") echo "--driver -d --label -l --opt -o --ignore --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume ls"|"volume list") echo "--filter -f --format --noheading -n --quiet -q --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume inspect") echo "--all -a --format -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume exists") echo "--help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume rm"|"volume remove") echo "--all -a --force -f --time -t --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume prune") echo "--filter --force -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume export") echo "--output -o --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume import") echo "--help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume mount") echo "--help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "volume unmount"|"volume umount") echo "--help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "unshare") echo "--rootless-netns --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "system df") echo "--verbose -v --format --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "system reset") echo "--force -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "system migrate") echo "--new-runtime --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "container mount"|"mount") echo "--no-trunc --format --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "container umount"|"umount"|"container unmount"|"unmount") echo "--all -a --force -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     *) echo "--root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout -h --help -v --version" ;;
   esac
 }
@@ -115,6 +132,7 @@ __skiff_takes_value() {
     "container diff|--format"|"diff|--format") return 0 ;;
     "container commit|--change"|"container commit|-c"|"container commit|--message"|"container commit|-m"|"container commit|--author"|"container commit|-a"|"container commit|--format"|"container commit|-f"|"commit|--change"|"commit|-c"|"commit|--message"|"commit|-m"|"commit|--author"|"commit|-a"|"commit|--format"|"commit|-f") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
+    "system prune|--filter") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
     "network create|--driver"|"network create|-d"|"network create|--subnet"|"network create|--gateway"|"network create|--ip-range"|"network create|--label"|"network create|--opt"|"network create|-o"|"network create|--ipam-driver") return 0 ;;
     "network ls|--filter"|"network ls|-f"|"network ls|--format"|"network list|--filter"|"network list|-f"|"network list|--format") return 0 ;;
@@ -122,6 +140,15 @@ __skiff_takes_value() {
     "network rm|--time"|"network rm|-t"|"network remove|--time"|"network remove|-t") return 0 ;;
     "network prune|--filter") return 0 ;;
     "network connect|--alias"|"network connect|--ip"|"network connect|--ip6"|"network connect|--mac-address") return 0 ;;
+    "volume create|--driver"|"volume create|-d"|"volume create|--label"|"volume create|-l"|"volume create|--opt"|"volume create|-o") return 0 ;;
+    "volume ls|--filter"|"volume ls|-f"|"volume ls|--format"|"volume list|--filter"|"volume list|-f"|"volume list|--format") return 0 ;;
+    "volume inspect|--format"|"volume inspect|-f") return 0 ;;
+    "volume rm|--time"|"volume rm|-t"|"volume remove|--time"|"volume remove|-t") return 0 ;;
+    "volume prune|--filter") return 0 ;;
+    "volume export|--output"|"volume export|-o") return 0 ;;
+    "system df|--format") return 0 ;;
+    "system migrate|--new-runtime") return 0 ;;
+    "container mount|--format"|"mount|--format") return 0 ;;
     *"|--root"|*"|--runroot"|*"|--storage-driver"|*"|--storage-opt"|*"|--runtime"|*"|--runtime-flag"|*"|--log-level") return 0 ;;
   esac
   return 1
@@ -149,6 +176,7 @@ __skiff_flag_positionals() {
     "container create"|"create") echo 1 ;;
     "container exec"|"exec") echo 1 ;;
     "container top"|"top") echo 1 ;;
+    "unshare") echo 1 ;;
     *) echo 0 ;;
   esac
 }

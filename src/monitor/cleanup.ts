@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { removeNetns } from '../network/netns.js';
 import { rootfsDriver } from '../store/drivers/driver.js';
+import { userMounted } from '../store/user-mounts.js';
 import type { StorageMount } from './protocol.js';
 
 /**
@@ -12,7 +13,10 @@ import type { StorageMount } from './protocol.js';
  */
 export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
   const failures: string[] = [];
-  await (await rootfsDriver(storage)).unmount(storage).catch((err: Error) => failures.push(`unmounting the root filesystem: ${err.message}`));
+  // A root file system `skiff mount` holds stays until `skiff umount`.
+  if (storage.driver === 'vfs' || !(await userMounted(storage.mergedDir))) {
+    await (await rootfsDriver(storage)).unmount(storage).catch((err: Error) => failures.push(`unmounting the root filesystem: ${err.message}`));
+  }
   if (netnsFile) {
     await removeNetns(netnsFile).catch((err: Error) => failures.push(`removing the network namespace: ${err.message}`));
   }
