@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { NoSuchVolumeError, VOLUME_NAME_PATTERN, VolumeStore, type VolumeRecord } from '../../store/volumes.js';
 import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
+import { newId } from '../../util/ids.js';
 import type { EngineContext } from '../context.js';
 import { parseUntil } from '../container/filters.js';
 import { listContainers, type ContainerInfo } from '../container/record.js';
@@ -55,7 +55,21 @@ function parseId(options: Record<string, string>, key: 'uid' | 'gid'): number | 
  * a bad name or option and VolumeExistsError for a name in use.
  */
 export async function createVolume(ctx: EngineContext, input: VolumeCreateOptions): Promise<VolumeRecord> {
-  const name = input.name ?? randomBytes(32).toString('hex');
+  return (await createVolumeReporting(ctx, input)).record;
+}
+
+/**
+ * A named `-v` volume, made empty when missing (podman makes it on first
+ * use), or a new anonymous one (`name` undefined); `created` says whether
+ * this call made it (run/create removes what it made when it fails).
+ */
+export function ensureVolume(ctx: EngineContext, name: string | undefined): Promise<{ record: VolumeRecord; created: boolean }> {
+  return createVolumeReporting(ctx, { name, driver: 'local', labels: {}, options: {}, anonymous: name === undefined, ignore: true });
+}
+
+/** createVolume, saying whether the volume was made (false: `ignore` found it). */
+async function createVolumeReporting(ctx: EngineContext, input: VolumeCreateOptions): Promise<{ record: VolumeRecord; created: boolean }> {
+  const name = input.name ?? newId();
   if (!VOLUME_NAME_PATTERN.test(name)) {
     throw new InvalidArgumentError('running volume create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
   }
@@ -99,7 +113,7 @@ export async function createVolume(ctx: EngineContext, input: VolumeCreateOption
     await store.addLocked(record);
     return true;
   });
-  if (!made) return store.get(name);
+  if (!made) return { record: await store.get(name), created: false };
   if (uid !== undefined || gid !== undefined) {
     const owner = `${uid ?? 0}:${gid ?? 0}`;
     const chown = await ctx.execInNamespace(['chown', owner, store.dataDir(name)]);
@@ -108,7 +122,7 @@ export async function createVolume(ctx: EngineContext, input: VolumeCreateOption
       throw new SkiffError('ECHOWN', `cannot chown volume ${name} to ${owner}: ${chown.stderr.trim()}`);
     }
   }
-  return record;
+  return { record, created: true };
 }
 
 /** A volume by its exact name; NoSuchVolumeError otherwise. No lock needed. */

@@ -12,8 +12,8 @@ import type { MountPreparation } from '../../../monitor/protocol.js';
 import type { ContainerSpec } from '../../../runtime/spec/container-spec.js';
 import { VOLUME_NAME_PATTERN, VolumeStore, type VolumeRecord } from '../../../store/volumes.js';
 import { InvalidArgumentError } from '../../../util/errors.js';
-import { newId } from '../../../util/ids.js';
 import type { EngineContext } from '../../context.js';
+import { ensureVolume } from '../../volume/volumes.js';
 import type { ContainerRecord, MountInfo } from '../record.js';
 import { parseMountFlags, runtimeMountOptions, type MountRequest } from './parse.js';
 
@@ -256,7 +256,8 @@ export async function applyMounts(ctx: EngineContext, plan: MountPlan, container
         if (p.flags.includes('U')) prep.chown.push(p.source);
         break;
       case 'volume': {
-        const volume = await ensureVolume(store, p.name, plan);
+        const { record: volume, created } = await ensureVolume(ctx, p.name);
+        if (created) plan.created.push(volume.name);
         const source = store.dataDir(volume.name);
         out.spec.push({ destination: p.destination, type: 'bind', source, options: p.options });
         out.record.push({ ...info('volume', source, p.destination, p.options, p.flags), name: volume.name });
@@ -323,24 +324,6 @@ function info(type: MountInfo['type'], source: string, destination: string, opti
     propagation: options.find((o) => PROPAGATIONS.includes(o)) ?? '',
     ...(flags.length ? { flags } : {}),
   };
-}
-
-/**
- * The named volume `name`, created empty when missing (podman makes it on
- * first use), or a new anonymous volume when `name` is undefined. A new
- * volume needs copy-up and chown, done by the container's monitor.
- */
-async function ensureVolume(store: VolumeStore, name: string | undefined, plan: MountPlan): Promise<VolumeRecord> {
-  return store.withLock(async () => {
-    if (name !== undefined && (await store.exists(name))) return store.get(name);
-    const record: VolumeRecord = {
-      name: name ?? newId(), driver: 'local', createdAt: new Date().toISOString(), labels: {}, options: {},
-      anonymous: name === undefined, needsCopyUp: true, needsChown: true,
-    };
-    await store.addLocked(record);
-    plan.created.push(record.name);
-    return record;
-  });
 }
 
 /** Removes the volumes `applyMounts` created, for a create that failed after it. Never throws. */
