@@ -65,8 +65,8 @@ export async function systemMigrate(ctx: EngineContext, options: SystemMigrateOp
       const { pid } = JSON.parse(await readFile(join(ctx.global.runroot, 'pause.pid'), 'utf8')) as { pid: number };
       // The pause process we entered: ours for sure.
       if (String(pid) === process.env[USERNS_ENV]) {
-        process.kill(pid, 'SIGKILL');
-        pauseEnded = true;
+        const { endPauseProcess } = await import('./end-pause.js');
+        pauseEnded = await endPauseProcess(pid);
       }
     } catch (err) {
       if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ESRCH') && !(err instanceof SyntaxError)) throw err;

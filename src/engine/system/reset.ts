@@ -50,12 +50,8 @@ export async function systemReset(ctx: EngineContext, options: { timeout?: numbe
   // Inside the namespace we know our pause process by the pid we entered; outside, by what it is.
   const ours = pausePid !== undefined && (process.env[USERNS_ENV] === String(pausePid) || (ctx.needsNsenter && isOurPauseProcess(pausePid)));
   if (ours) {
-    try {
-      process.kill(pausePid!, 'SIGKILL');
-      pauseEnded = true;
-    } catch (err) {
-      if (!isErrno(err, 'ESRCH')) throw err;
-    }
+    const { endPauseProcess } = await import('./end-pause.js');
+    pauseEnded = await endPauseProcess(pausePid!);
   }
   return { containers, pauseEnded };
 }
