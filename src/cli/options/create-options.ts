@@ -8,6 +8,8 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   name: { type: 'string', describe: 'Assign a name to the container' },
   env: { alias: 'e', type: 'string', array: true, describe: 'Set environment variables (KEY=VALUE, or KEY to copy from the caller)' },
   'env-file': { type: 'string', array: true, describe: 'Read in a file of environment variables' },
+  'env-host': { type: 'boolean', default: false, describe: "Use the caller's whole environment in the container (over the image's; --env still wins)" },
+  'http-proxy': { type: 'boolean', default: true, describe: "Pass the caller's proxy variables (http_proxy, https_proxy, ftp_proxy, no_proxy and their upper-case forms) into the container" },
   tz: { type: 'string', describe: 'Set the time zone in the container: a zone name (Europe/Paris), or local for the host\'s' },
   unsetenv: { type: 'string', array: true, describe: 'Unset a default environment variable (of skiff or the image; --env still sets it)' },
   'unsetenv-all': { type: 'boolean', default: false, describe: 'Unset all default environment variables (of skiff and the image)' },
@@ -74,6 +76,8 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     envFiles: list('env-file'),
     unsetEnv: list('unsetenv'),
     unsetEnvAll: Boolean(args['unsetenv-all']),
+    envHost: Boolean(args['env-host']),
+    httpProxy: args['http-proxy'] !== false,
     // Given twice, the last --tz wins (as podman).
     timezone: args.tz === undefined ? undefined : String([args.tz].flat().at(-1)),
     workdir: args.workdir as string | undefined,

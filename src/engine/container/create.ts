@@ -44,6 +44,10 @@ export interface ContainerCreateOptions {
   unsetEnv?: string[];
   /** --unsetenv-all: no default or image variables at all, only --env and --env-file. */
   unsetEnvAll?: boolean;
+  /** --env-host: the caller's whole environment over the image's. */
+  envHost?: boolean;
+  /** --http-proxy (default true): the caller's proxy variables over the image's. */
+  httpProxy?: boolean;
   /** --tz: a zone name of the host's zoneinfo (Europe/Paris), or `local` for the host's own zone. */
   timezone?: string;
   workdir?: string;
@@ -209,7 +213,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   }
   const unset = new Set(options.unsetEnv ?? []);
   const imageEnv = options.unsetEnvAll ? [] : (imageConfig.Env ?? []).filter((e) => !unset.has(e.split('=', 1)[0]));
-  const env = mergeEnv(imageEnv, [...readEnvFiles(options.envFiles), ...options.env]);
+  const env = mergeEnv([...imageEnv, ...callerEnv(options)], [...readEnvFiles(options.envFiles), ...options.env]);
   const [runtime, storageChoice, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageChoice(), ctx.singleIdMapping()]);
   const storageDriver = storageChoice.driver;
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
@@ -303,6 +307,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       userSpec: keepId ? `${keepId.uid}:${keepId.gid}` : options.user ?? imageConfig.User,
       gid: user.gid,
       workdir: workingDir,
+      mountedAt: (dir) => mountPlan.planned.some((p) => p.destination === dir),
     });
     if (additions.passwd !== undefined) await fsp.writeFile(etcFiles.passwd = join(userData, 'passwd'), additions.passwd, { mode: 0o644 });
     if (additions.group !== undefined) await fsp.writeFile(etcFiles.group = join(userData, 'group'), additions.group, { mode: 0o644 });
@@ -513,6 +518,19 @@ function parseEntrypoint(value: string): string[] {
 }
 
 /** Image env first, then the user's (later wins); `-e NAME` alone takes NAME from the caller's env. */
+/** The proxy variables podman passes from its caller (config.ProxyEnv). */
+const PROXY_ENV = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY'];
+
+/**
+ * What the caller's environment gives the container over the image's, as
+ * podman: all of it with --env-host, else its proxy variables unless
+ * --http-proxy=false. --env and --env-file still win.
+ */
+export function callerEnv(options: Pick<ContainerCreateOptions, 'envHost' | 'httpProxy'>, caller: NodeJS.ProcessEnv = process.env): string[] {
+  const names = options.envHost ? Object.keys(caller) : options.httpProxy === false ? [] : PROXY_ENV;
+  return names.filter((name) => caller[name] !== undefined).map((name) => `${name}=${caller[name]}`);
+}
+
 export function mergeEnv(imageEnv: string[], userEnv: string[], callerEnv: NodeJS.ProcessEnv = process.env): string[] {
   const merged = new Map<string, string>();
   for (const entry of imageEnv) {

@@ -104,7 +104,7 @@ export interface HostUser {
  * of that id (`userSpec` as given, `gid` the group it resolved to), and a
  * group for a numeric group part. Each is undefined when nothing is added.
  */
-export function passwdAdditions(imagePasswd: string, imageGroup: string, add: { currentUser?: HostUser; userSpec?: string; gid?: number; workdir: string }): { passwd?: string; group?: string; home?: string } {
+export function passwdAdditions(imagePasswd: string, imageGroup: string, add: { currentUser?: HostUser; userSpec?: string; gid?: number; workdir: string; mountedAt?: (dir: string) => boolean }): { passwd?: string; group?: string; home?: string } {
   const users = imagePasswd.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
   const groups = imageGroup.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3);
   const hasUser = (nameOrId: string) => users.some((f) => f[0] === nameOrId || f[2] === nameOrId);
@@ -116,8 +116,8 @@ export function passwdAdditions(imagePasswd: string, imageGroup: string, add: { 
   let addedGid: number | undefined;
   const me = add.currentUser;
   if (me && me.uid !== 0 && !hasUser(me.name) && !hasUser(String(me.uid))) {
-    // podman uses the user's home only when it is mounted in; else the working directory.
-    home = add.workdir;
+    // podman uses the user's home only when it, or a directory above it, is mounted in; else the working directory.
+    home = homeIsMounted(me.home, add.mountedAt) ? me.home : add.workdir;
     passwd += `${me.name}:*:${me.uid}:${me.gid}:${me.gecos}:${home}:/bin/sh\n`;
     addedUid = me.uid;
   }
@@ -172,4 +172,13 @@ export function containerUserns(options: { userns?: string; uidmap?: string[]; g
     mappings: keepIdMappings(uid, gid, env.maxUid, env.maxGid),
     keepId: { uid, gid, addCurrentUser: mode.uid === undefined && mode.gid === undefined },
   };
+}
+
+/** Whether `home` or one of its parents (not /) is a mount point of the container, as podman's userPasswdEntry asks. */
+function homeIsMounted(home: string, mountedAt: ((dir: string) => boolean) | undefined): boolean {
+  if (!mountedAt) return false;
+  for (let dir = home.replace(/\/+$/, ''); dir !== '' && dir !== '/'; dir = dir.slice(0, dir.lastIndexOf('/'))) {
+    if (mountedAt(dir)) return true;
+  }
+  return false;
 }

@@ -270,3 +270,11 @@ test.serial('--tz sets /etc/localtime from the host\'s zoneinfo (the last --tz w
   }
   t.is((await env.skiff(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Names}}'])).stdout, '');
 });
+
+test('the caller\'s proxy variables reach the container, unless --http-proxy=false; --env wins', async (t) => {
+  const proxyEnv = { env: { http_proxy: 'http://127.0.0.1:3128', NO_PROXY: 'localhost' } };
+  const run = (flags: string[]) => env.skiff(['run', '--rm', '--network', 'none', ...flags, BUSYBOX_IMAGE, 'sh', '-c', 'echo "$http_proxy|$NO_PROXY"'], proxyEnv);
+  t.is((await run([])).stdout, 'http://127.0.0.1:3128|localhost');
+  t.is((await run(['--http-proxy=false'])).stdout, '|');
+  t.is((await run(['-e', 'http_proxy=mine'])).stdout, 'mine|localhost');
+});

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { mergeEnv, parseSecurityOpts, readEnvFiles, resolveUser } from '../../../src/engine/container/create.js';
+import { callerEnv, mergeEnv, parseSecurityOpts, readEnvFiles, resolveUser } from '../../../src/engine/container/create.js';
 import type { ContainerSpec } from '../../../src/runtime/spec/container-spec.js';
 import { generateRuntimeSpec } from '../../../src/runtime/spec/generate.js';
 
@@ -159,4 +159,13 @@ test('parseSecurityOpts: no-new-privileges in podman\'s spellings, the last one 
   t.deepEqual(parseSecurityOpts(['label=disable', 'seccomp=unconfined', 'apparmor=unconfined', 'label:disable']), { noNewPrivileges: false });
   t.throws(() => parseSecurityOpts(['no-new-privileges=yes']), { message: 'parsing value of option no-new-privileges: strconv.ParseBool: parsing "yes": invalid syntax' });
   t.throws(() => parseSecurityOpts(['label=type:spc_t']), { message: /^unsupported --security-opt "label=type:spc_t"/ });
+});
+
+test('the caller\'s proxy variables go in unless --http-proxy=false; --env-host passes everything', (t) => {
+  const caller = { http_proxy: 'http://127.0.0.1:3128', NO_PROXY: 'localhost', HOME: '/home/u', PATH: '/usr/bin' };
+  t.deepEqual(callerEnv({}, caller), ['http_proxy=http://127.0.0.1:3128', 'NO_PROXY=localhost']);
+  t.deepEqual(callerEnv({ httpProxy: false }, caller), []);
+  t.deepEqual(callerEnv({ envHost: true, httpProxy: false }, caller), Object.entries(caller).map(([k, v]) => `${k}=${v}`));
+  // Over the image's, under --env.
+  t.deepEqual(mergeEnv(['http_proxy=image', 'A=1', ...callerEnv({}, caller)], ['A=2']), ['http_proxy=http://127.0.0.1:3128', 'A=2', 'NO_PROXY=localhost']);
 });

@@ -81,3 +81,12 @@ test('equal maps share one key, different ones do not', (t) => {
   t.is(mappingKey(keepIdMappings(1000, 1000, 65536, 65536)), mappingKey(keepIdMappings(1000, 1000, 65536, 65536)));
   t.not(mappingKey(keepIdMappings(1000, 1000, 65536, 65536)), mappingKey(keepIdMappings(1001, 1000, 65536, 65536)));
 });
+
+test('keep-id\'s HOME is the user\'s home when it, or a directory above it, is mounted in', (t) => {
+  const me = { name: 'alice', uid: 1000, gid: 1000, gecos: '', home: '/home/alice', groupName: 'alice' };
+  const home = (mounted: string[]) => passwdAdditions('', '', { currentUser: me, workdir: '/app', mountedAt: (dir) => mounted.includes(dir) }).home;
+  t.is(home([]), '/app');
+  t.is(home(['/home/alice']), '/home/alice');
+  t.is(home(['/home']), '/home/alice');
+  t.is(home(['/home/xalice', '/']), '/app');
+});
