@@ -1,0 +1,111 @@
+import { promises as fsp } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { PullPolicy } from '../../build/executor/backend.js';
+import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
+import type { EngineContext } from '../context.js';
+
+export interface ImageBuildOptions {
+  /** The context directory. */
+  context: string;
+  /** -f: a file (relative to the working directory), `-` for stdin; undefined: Containerfile or Dockerfile in the context. */
+  file?: string;
+  /** Read for `-f -`. */
+  stdin?: Readable;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  layers: boolean;
+  pull: PullPolicy;
+  format: 'oci' | 'docker';
+  network: string;
+  labels: Record<string, string>;
+  quiet: boolean;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+export interface ImageBuildReport {
+  id: string;
+}
+
+/**
+ * `skiff build`: reads and parses the Containerfile (a malformed one fails
+ * here, before anything runs), then runs the executor with the engine's
+ * backend. Runs as root of the user namespace. Containers of RUN steps that
+ * a killed build left are removed first; on SIGINT or SIGTERM the running
+ * step's container is removed before the process exits (130/143).
+ */
+export async function buildImage(ctx: EngineContext, options: ImageBuildOptions): Promise<ImageBuildReport> {
+  const [{ parseContainerfile }, { executeBuild }, { EngineBuildBackend, removeAbandonedBuildContainers }, { localImageName }] = await Promise.all([
+    import('../../build/containerfile/parse.js'), import('../../build/executor/executor.js'), import('./backend.js'), import('../../image/reference.js'),
+  ]);
+  const contextDir = resolvePath(options.context);
+  const stat = await fsp.stat(contextDir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new InvalidArgumentError(`context must be a directory: ${options.context}: no such directory`);
+  const { text, name } = await readContainerfile(contextDir, options);
+  const file = parseContainerfile(text, { file: name, buildArgs: options.buildArgs });
+  const tags = options.tags.map((t) => {
+    try {
+      return localImageName(t);
+    } catch (err) {
+      throw new InvalidArgumentError(`tag ${t}: invalid reference format`, { cause: err });
+    }
+  });
+  await removeAbandonedBuildContainers(ctx).catch(() => undefined);
+  const backend = new EngineBuildBackend(ctx);
+  const onSignal = (signal: NodeJS.Signals) => {
+    void backend.removeLiveContainers().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await executeBuild(backend, {
+      file,
+      context: { root: contextDir, ignore: await ignoreRules(contextDir) },
+      buildArgs: options.buildArgs,
+      target: options.target,
+      noCache: options.noCache,
+      layers: options.layers,
+      pull: options.pull,
+      format: options.format,
+      network: options.network,
+      labels: options.labels,
+      tags,
+      quiet: options.quiet,
+      stdout: options.stdout,
+      stderr: options.stderr,
+      warn: (message) => ctx.warnings.push(message),
+    });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** The Containerfile's text and the name messages use for it. */
+async function readContainerfile(contextDir: string, options: ImageBuildOptions): Promise<{ text: string; name: string }> {
+  if (options.file === '-') {
+    if (!options.stdin) throw new InvalidArgumentError('no standard input to read the Containerfile from');
+    const chunks: Buffer[] = [];
+    for await (const chunk of options.stdin) chunks.push(chunk as Buffer);
+    return { text: Buffer.concat(chunks).toString('utf8'), name: '-' };
+  }
+  const candidates = options.file !== undefined ? [options.file] : [join(contextDir, 'Containerfile'), join(contextDir, 'Dockerfile')];
+  for (const path of candidates) {
+    try {
+      return { text: await fsp.readFile(path, 'utf8'), name: options.file ?? path };
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw new SkiffError('EBUILD', `reading ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (options.file !== undefined) throw new InvalidArgumentError(`the specified Containerfile or Dockerfile does not exist, ${options.file}: no such file or directory`);
+  throw new InvalidArgumentError(`no Containerfile or Dockerfile specified or found in context directory, ${contextDir}: no such file or directory`);
+}
+
+/** The context's ignore rules (.containerignore, else .dockerignore), when the context module provides them. */
+async function ignoreRules(contextDir: string): Promise<((rel: string) => boolean) | undefined> {
+  void contextDir;
+  return undefined;
+}
