@@ -1,0 +1,249 @@
+// `skiff build`: a Containerfile becomes an image whose config, history and
+// progress read as podman 4.3.1's (captured here from `podman build` of the
+// same file); every step is cached and a changed context file invalidates
+// from its COPY on; a failed RUN exits with its status and leaves no
+// container behind; a malformed file fails with 125 before anything runs.
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import { useBusyboxEnv } from '../../helpers/busybox-env.js';
+import { poll, uniqueName } from '../../helpers/skiff.js';
+
+const env = useBusyboxEnv();
+
+/** A context directory with these files (paths relative to it). */
+async function withTree(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-build-'));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+const SAMPLE = [
+  'FROM localhost/bb',
+  'ARG FOO=bar',
+  'ENV A=1 B="two words"',
+  'LABEL x=y',
+  'RUN echo hello $FOO > /hello',
+  'WORKDIR /app',
+  'COPY f.txt .',
+  'USER 1000',
+  'EXPOSE 8080',
+  'CMD ["sh"]',
+  '',
+].join('\n');
+
+/** podman 4.3.1's `podman build -t t1 --build-arg FOO=baz ctx` of SAMPLE, ids as X (11 hex) and Y (64 hex). */
+const PODMAN_PROGRESS = [
+  'STEP 1/10: FROM localhost/bb',
+  'STEP 2/10: ARG FOO=bar',
+  '--> X',
+  'STEP 3/10: ENV A=1 B="two words"',
+  '--> X',
+  'STEP 4/10: LABEL x=y',
+  '--> X',
+  'STEP 5/10: RUN echo hello $FOO > /hello',
+  '--> X',
+  'STEP 6/10: WORKDIR /app',
+  '--> X',
+  'STEP 7/10: COPY f.txt .',
+  '--> X',
+  'STEP 8/10: USER 1000',
+  '--> X',
+  'STEP 9/10: EXPOSE 8080',
+  '--> X',
+  'STEP 10/10: CMD ["sh"]',
+  'COMMIT t1',
+  '--> X',
+  'Successfully tagged localhost/t1:latest',
+  'Y',
+];
+
+/** The same, built again: every step from the cache. */
+const PODMAN_CACHED = PODMAN_PROGRESS.flatMap((line, i) => {
+  if (line === '--> X' && i < PODMAN_PROGRESS.length - 4) return ['--> Using cache Y', line];
+  if (line === 'COMMIT t1') return ['--> Using cache Y', line];
+  return [line];
+});
+
+const masked = (stdout: string) => stdout.split('\n').map((l) => l.replace(/\b[0-9a-f]{64}\b/g, 'Y').replace(/^--> [0-9a-f]{11}$/, '--> X'));
+
+test.serial('a build prints podman\'s progress, writes podman\'s config and history, and the image runs; built again, every step is from the cache', async (t) => {
+  const ctx = await withTree({ Containerfile: SAMPLE, 'f.txt': 'data\n' });
+  const tag = uniqueName('bt');
+  try {
+    const first = await env.skiff(['build', '-t', tag, '--build-arg', 'FOO=baz', ctx]);
+    t.deepEqual(masked(first.stdout), PODMAN_PROGRESS.map((l) => l.replace('t1', tag)));
+    const id = first.lines.at(-1)!;
+    const config = JSON.parse((await env.skiff(['image', 'inspect', '--format', '{{json .Config}}', tag])).stdout);
+    // podman's import gives the base image a PATH; what matters is what the build added.
+    t.deepEqual(config.Env.filter((e: string) => !e.startsWith('PATH=')), ['A=1', 'B=two words']);
+    delete config.Env;
+    t.deepEqual(config, {
+      User: '1000',
+      ExposedPorts: { '8080/tcp': {} },
+      Cmd: ['sh'],
+      WorkingDir: '/app',
+      Labels: { x: 'y' },
+    });
+    const history = JSON.parse((await env.skiff(['image', 'inspect', '--format', '{{json .History}}', tag])).stdout) as Array<{ created_by: string; comment?: string; empty_layer?: boolean }>;
+    t.deepEqual(history.slice(1).map((h) => [h.created_by.replace(/file:[0-9a-f]{64}/, 'file:H'), h.comment?.replace(/[0-9a-f]{12}$/, 'P'), h.empty_layer ?? false]), [
+      ['/bin/sh -c #(nop) ARG FOO', 'FROM localhost/bb:latest', true],
+      ['/bin/sh -c #(nop) ENV A=1 B="two words"', 'FROM P', true],
+      ['/bin/sh -c #(nop) LABEL x=y', 'FROM P', true],
+      ['|1 FOO=baz /bin/sh -c echo hello $FOO > /hello', 'FROM P', false],
+      ['/bin/sh -c #(nop) WORKDIR /app', 'FROM P', true],
+      ['/bin/sh -c #(nop) COPY file:H in . ', 'FROM P', false],
+      ['/bin/sh -c #(nop) USER 1000', 'FROM P', true],
+      ['/bin/sh -c #(nop) EXPOSE 8080', 'FROM P', true],
+      ['/bin/sh -c #(nop) CMD ["sh"]', 'FROM P', true],
+    ]);
+    t.is((await env.skiff(['run', '--rm', tag, 'sh', '-c', 'cat /hello /app/f.txt; pwd; id -u'])).stdout, 'hello baz\ndata\n/app\n1000');
+
+    const again = await env.skiff(['build', '-t', tag, '--build-arg', 'FOO=baz', ctx]);
+    t.deepEqual(masked(again.stdout), PODMAN_CACHED.map((l) => l.replace('t1', tag)));
+    t.is(again.lines.at(-1), id);
+    const quiet = await env.skiff(['build', '-q', '-t', tag, '--build-arg', 'FOO=baz', ctx]);
+    t.is(quiet.stdout, id);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
+
+test.serial('a changed context file invalidates the cache from its COPY on; another build arg from the RUN on; --no-cache rebuilds every step', async (t) => {
+  const ctx = await withTree({ Containerfile: SAMPLE, 'f.txt': 'one\n' });
+  const tag = uniqueName('bt');
+  const cachedSteps = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('--> Using cache')).length;
+  try {
+    await env.skiff(['build', '-t', tag, ctx]);
+    await writeFile(join(ctx, 'f.txt'), 'two\n');
+    const changed = await env.skiff(['build', '-t', tag, ctx]);
+    // ARG, ENV, LABEL, RUN, WORKDIR from the cache; COPY and after again.
+    t.is(cachedSteps(changed.stdout), 5);
+    t.is((await env.skiff(['run', '--rm', tag, 'cat', '/app/f.txt'])).stdout, 'two');
+    const arg = await env.skiff(['build', '-t', tag, '--build-arg', 'FOO=other', ctx]);
+    t.is(cachedSteps(arg.stdout), 3);
+    t.is((await env.skiff(['run', '--rm', tag, 'cat', '/hello'])).stdout, 'hello other');
+    const fresh = await env.skiff(['build', '--no-cache', '-t', tag, ctx]);
+    t.is(cachedSteps(fresh.stdout), 0);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
+
+test.serial('a failed RUN exits with its status and podman\'s message, its output shown; it leaves no container and no image of the step', async (t) => {
+  const ctx = await withTree({ Containerfile: 'FROM localhost/bb\nRUN echo out; echo err >&2\nRUN exit 3\n' });
+  try {
+    const imagesBefore = (await env.skiff(['images', '-a', '-q', '--no-trunc'])).lines;
+    const failed = await env.skiff(['build', ctx], { exit: 3 });
+    t.deepEqual(masked(failed.stdout), ['STEP 1/3: FROM localhost/bb', 'STEP 2/3: RUN echo out; echo err >&2', 'out', '--> X', 'STEP 3/3: RUN exit 3']);
+    t.regex(failed.stderr, /^err$/m);
+    t.regex(failed.stderr, /^Error: building at STEP "RUN exit 3": while running runtime: exit status 3$/m);
+    t.deepEqual((await env.skiff(['ps', '-a', '-q'])).lines, []);
+    // Only the image of the step that worked (RUN echo) is new.
+    const added = (await env.skiff(['images', '-a', '-q', '--no-trunc'])).lines.filter((i) => !imagesBefore.includes(i));
+    t.is(added.length, 1);
+    await env.skiff(['build', '-f', '-', ctx], { stdin: 'FROM localhost/bb\nRUN false\n', exit: 1 });
+    t.deepEqual((await env.skiff(['ps', '-a', '-q'])).lines, []);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
+
+test.serial('bad input fails with 125 before anything runs: a malformed Containerfile (FILE:LINE), an unknown target, another platform, a bad --format', async (t) => {
+  const ctx = await withTree({ Containerfile: 'FROM localhost/bb\nRUN echo hi\nFROBNICATE x\n', 'ok/Containerfile': 'FROM localhost/bb\nRUN echo ran\n' });
+  try {
+    const imagesBefore = (await env.skiff(['images', '-a', '-q'])).lines;
+    const bad = await env.skiff(['build', ctx], { exit: 125 });
+    t.regex(bad.stderr, /^Error: .*Containerfile:3: /m);
+    t.notRegex(bad.stdout, /STEP/);
+    const target = await env.skiff(['build', '--target', 'nope', join(ctx, 'ok')], { exit: 125 });
+    t.regex(target.stderr, /^Error: .*nope/m);
+    const platform = await env.skiff(['build', '--platform', 'linux/s390x-not', join(ctx, 'ok')], { exit: 125 });
+    t.regex(platform.stderr, /^Error: building for platform linux\/s390x-not is not supported/m);
+    const format = await env.skiff(['build', '--format', 'zip', join(ctx, 'ok')], { exit: 125 });
+    t.regex(format.stderr, /^Error: unrecognized image type "zip"$/m);
+    const missing = await env.skiff(['build', join(ctx, 'none')], { exit: 125 });
+    t.regex(missing.stderr, /^Error: /m);
+    t.deepEqual((await env.skiff(['images', '-a', '-q'])).lines, imagesBefore);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
+
+test.serial('-f -, several -t, --iidfile, --label and --format docker (HEALTHCHECK kept, a warning for oci)', async (t) => {
+  const ctx = await withTree({});
+  const [a, b] = [uniqueName('bt'), uniqueName('bt')];
+  const file = 'FROM localhost/bb\nHEALTHCHECK --interval=5s CMD true\nSTOPSIGNAL SIGUSR1\n';
+  try {
+    await env.skiff(['build', '-f', '-', '-t', a, '-t', b, '--iidfile', join(ctx, 'iid'), '--label', 'k=v', '--format', 'docker', ctx], { stdin: file });
+    const id = (await readFile(join(ctx, 'iid'), 'utf8'));
+    t.regex(id, /^sha256:[0-9a-f]{64}$/);
+    const inspect = JSON.parse((await env.skiff(['image', 'inspect', b])).stdout)[0];
+    t.is(`sha256:${inspect.Id}`, id);
+    t.true(inspect.RepoTags.includes(`localhost/${a}:latest`));
+    t.is(inspect.Config.StopSignal, 'SIGUSR1');
+    t.is(inspect.Config.Labels.k, 'v');
+    t.deepEqual(inspect.Config.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5_000_000_000 });
+    // (inspect's ManifestType is always OCI's in skiff: the stored manifest tells.)
+    const index = JSON.parse(await readFile(join(env.root, 'images', 'images.json'), 'utf8')) as { images: Array<{ id: string; manifestDigest: string }> };
+    const digest = index.images.find((i) => `sha256:${i.id}` === id)!.manifestDigest;
+    const manifest = JSON.parse(await readFile(join(env.root, 'blobs', 'sha256', digest.replace(/^sha256:/, '')), 'utf8'));
+    t.is(manifest.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+    const oci = await env.skiff(['build', '-f', '-', ctx], { stdin: file });
+    t.regex(oci.stderr, /HEALTHCHECK is not supported for OCI image format/);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
+
+test.serial('multi-stage: COPY --from an earlier stage, --target stops there, and a stage the target does not need is not built', async (t) => {
+  const ctx = await withTree({
+    Containerfile: [
+      'FROM localhost/bb AS base',
+      'RUN echo built-base > /base',
+      'FROM localhost/bb AS unused',
+      'RUN echo unused-ran',
+      'FROM localhost/bb',
+      'COPY --from=base /base /copied',
+      'CMD ["cat", "/copied"]',
+      '',
+    ].join('\n'),
+  });
+  const tag = uniqueName('bt');
+  try {
+    const out = await env.skiff(['build', '-t', tag, ctx]);
+    t.notRegex(out.stdout, /unused-ran/);
+    t.regex(out.stdout, /^\[1\/2\] STEP 1\/2: FROM localhost\/bb AS base$/m);
+    t.regex(out.stdout, /^\[2\/2\] STEP 2\/3: COPY --from=base \/base \/copied$/m);
+    t.is((await env.skiff(['run', '--rm', tag])).stdout, 'built-base');
+    const base = await env.skiff(['build', '-q', '--target', 'base', ctx]);
+    t.is((await env.skiff(['run', '--rm', base.stdout, 'cat', '/base'])).stdout, 'built-base');
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
+
+test.serial('a build killed with -9 during a RUN leaves no container after the next build', async (t) => {
+  const ctx = await withTree({ Containerfile: 'FROM localhost/bb\nRUN touch /started; sleep 60\n', 'ok/Containerfile': 'FROM localhost/bb\nRUN true\n' });
+  try {
+    const build = execa(join(process.cwd(), 'bin', 'skiff'), ['--root', env.root, '--runroot', env.runroot, 'build', ctx], { reject: false, stdin: 'ignore' });
+    // The builder's pid is in the name of its RUN container.
+    const pid = await poll(async () => {
+      const names = (await env.skiff(['ps', '-a', '--format', '{{.Names}}'])).lines;
+      const found = names.map((n) => /^skiff-build-(\d+)-/.exec(n)).find(Boolean);
+      return found ? Number(found[1]) : undefined;
+    }, 30_000, 100);
+    if (pid === undefined) return t.fail('the RUN container never appeared');
+    process.kill(pid, 'SIGKILL');
+    await build;
+    await env.skiff(['build', '-q', join(ctx, 'ok')]);
+    t.deepEqual((await env.skiff(['ps', '-a', '-q'])).lines, []);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
