@@ -1,12 +1,12 @@
 import { promises as fsp } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { PullPolicy } from '../../build/executor/backend.js';
 import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
 import type { EngineContext } from '../context.js';
 
 export interface ImageBuildOptions {
-  /** The context directory. */
+  /** The context directory, or `-` for a tar on stdin. */
   context: string;
   /** -f: a file (relative to the working directory), `-` for stdin; undefined: Containerfile or Dockerfile in the context. */
   file?: string;
@@ -38,12 +38,24 @@ export interface ImageBuildReport {
  * step's container is removed before the process exits (130/143).
  */
 export async function buildImage(ctx: EngineContext, options: ImageBuildOptions): Promise<ImageBuildReport> {
+  const { openBuildContext } = await import('../../build/context/build-context.js');
+  if (options.context === '-' && options.file === '-') throw new InvalidArgumentError('cannot read both the Containerfile and the context from stdin');
+  const context = await openBuildContext(
+    options.context === '-' ? { tar: options.stdin ?? process.stdin } : { dir: options.context },
+    { tmpDir: ctx.layout.tmpDir },
+  );
+  try {
+    return await buildInContext(ctx, options, context);
+  } finally {
+    await context.close();
+  }
+}
+
+async function buildInContext(ctx: EngineContext, options: ImageBuildOptions, context: { root: string; isIgnored(rel: string): boolean }): Promise<ImageBuildReport> {
   const [{ parseContainerfile }, { executeBuild }, { EngineBuildBackend, removeAbandonedBuildContainers }, { localImageName }] = await Promise.all([
     import('../../build/containerfile/parse.js'), import('../../build/executor/executor.js'), import('./backend.js'), import('../../image/reference.js'),
   ]);
-  const contextDir = resolvePath(options.context);
-  const stat = await fsp.stat(contextDir).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new InvalidArgumentError(`context must be a directory: ${options.context}: no such directory`);
+  const contextDir = context.root;
   const { text, name } = await readContainerfile(contextDir, options);
   const file = parseContainerfile(text, { file: name, buildArgs: options.buildArgs });
   const tags = options.tags.map((t) => {
@@ -63,7 +75,7 @@ export async function buildImage(ctx: EngineContext, options: ImageBuildOptions)
   try {
     return await executeBuild(backend, {
       file,
-      context: { root: contextDir, ignore: await ignoreRules(contextDir) },
+      context: { root: contextDir, ignore: (rel) => context.isIgnored(rel) },
       buildArgs: options.buildArgs,
       target: options.target,
       noCache: options.noCache,
@@ -102,10 +114,4 @@ async function readContainerfile(contextDir: string, options: ImageBuildOptions)
   }
   if (options.file !== undefined) throw new InvalidArgumentError(`the specified Containerfile or Dockerfile does not exist, ${options.file}: no such file or directory`);
   throw new InvalidArgumentError(`no Containerfile or Dockerfile specified or found in context directory, ${contextDir}: no such file or directory`);
-}
-
-/** The context's ignore rules (.containerignore, else .dockerignore), when the context module provides them. */
-async function ignoreRules(contextDir: string): Promise<((rel: string) => boolean) | undefined> {
-  void contextDir;
-  return undefined;
 }

@@ -247,3 +247,22 @@ test.serial('a build killed with -9 during a RUN leaves no container after the n
     await rm(ctx, { recursive: true, force: true });
   }
 });
+
+test.serial('COPY honours .dockerignore, and a tar on stdin is a context (`build -`)', async (t) => {
+  const ctx = await withTree({
+    Containerfile: 'FROM localhost/bb\nCOPY . /ctx/\nCMD ["ls", "-A", "/ctx"]\n',
+    '.dockerignore': 'secret\n',
+    secret: 'do not copy\n',
+    'kept.txt': 'kept\n',
+  });
+  const tag = uniqueName('bt');
+  try {
+    await env.skiff(['build', '-t', tag, ctx]);
+    t.deepEqual((await env.skiff(['run', '--rm', tag])).lines, ['.dockerignore', 'Containerfile', 'kept.txt']);
+    const tar = await execa('tar', ['-C', ctx, '-c', '.']);
+    const fromTar = await env.skiff(['build', '-q', '-'], { stdin: tar.stdout });
+    t.deepEqual((await env.skiff(['run', '--rm', fromTar.stdout])).lines, ['.dockerignore', 'Containerfile', 'kept.txt']);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
