@@ -4,9 +4,9 @@
 # Command words that may follow the words in $1 ("" for the first word).
 __skiff_subcommands() {
   case "$1" in
-    "") echo "attach commit container cp create diff exec export history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save start stats stop system tag top unpause untag version wait" ;;
+    "") echo "attach build commit container cp create diff exec export history image images import info inspect kill load login logout logs network pause port ps pull push rename restart rm rmi run save start stats stop system tag top unpause untag version wait" ;;
     "container") echo "attach commit cp create diff exec exists export inspect kill list logs ls pause port prune ps remove rename restart rm run start stats stop top unpause wait" ;;
-    "image") echo "exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
+    "image") echo "build exists history import inspect list load ls prune pull push remove rm save tag untag" ;;
     "network") echo "connect create disconnect exists inspect list ls prune reload remove rm" ;;
     "system") echo "info prune version" ;;
   esac
@@ -15,7 +15,7 @@ __skiff_subcommands() {
 # Succeeds when $1 is a command path, an alias, or a prefix of one.
 __skiff_known() {
   case "$1" in
-    "attach"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"unpause"|"untag"|"version"|"wait") return 0 ;;
+    "attach"|"build"|"commit"|"container"|"container attach"|"container commit"|"container cp"|"container create"|"container diff"|"container exec"|"container exists"|"container export"|"container inspect"|"container kill"|"container list"|"container logs"|"container ls"|"container pause"|"container port"|"container prune"|"container ps"|"container remove"|"container rename"|"container restart"|"container rm"|"container run"|"container start"|"container stats"|"container stop"|"container top"|"container unpause"|"container wait"|"cp"|"create"|"diff"|"exec"|"export"|"history"|"image"|"image build"|"image exists"|"image history"|"image import"|"image inspect"|"image list"|"image load"|"image ls"|"image prune"|"image pull"|"image push"|"image remove"|"image rm"|"image save"|"image tag"|"image untag"|"images"|"import"|"info"|"inspect"|"kill"|"load"|"login"|"logout"|"logs"|"network"|"network connect"|"network create"|"network disconnect"|"network exists"|"network inspect"|"network list"|"network ls"|"network prune"|"network reload"|"network remove"|"network rm"|"pause"|"port"|"ps"|"pull"|"push"|"rename"|"restart"|"rm"|"rmi"|"run"|"save"|"start"|"stats"|"stop"|"system"|"system info"|"system prune"|"system version"|"tag"|"top"|"unpause"|"untag"|"version"|"wait") return 0 ;;
   esac
   return 1
 }
@@ -63,6 +63,7 @@ __skiff_flags() {
     "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container diff"|"diff") echo "--format --latest -l --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
+    "image build"|"build") echo "--file -f --tag -t --build-arg --build-arg-file --target --no-cache --pull --layers --label --annotation --iidfile --quiet -q --rm --force-rm --format --network --platform --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "container cp"|"cp") echo "--archive -a --overwrite --pause --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
     "system prune") echo "--all -a --force -f --help --root --runroot --storage-driver --runtime --runtime-flag --log-level --noout" ;;
@@ -114,6 +115,7 @@ __skiff_takes_value() {
     "container export|--output"|"container export|-o"|"export|--output"|"export|-o") return 0 ;;
     "container diff|--format"|"diff|--format") return 0 ;;
     "container commit|--change"|"container commit|-c"|"container commit|--message"|"container commit|-m"|"container commit|--author"|"container commit|-a"|"container commit|--format"|"container commit|-f"|"commit|--change"|"commit|-c"|"commit|--message"|"commit|-m"|"commit|--author"|"commit|-a"|"commit|--format"|"commit|-f") return 0 ;;
+    "image build|--file"|"image build|-f"|"image build|--tag"|"image build|-t"|"image build|--build-arg"|"image build|--build-arg-file"|"image build|--target"|"image build|--pull"|"image build|--label"|"image build|--annotation"|"image build|--iidfile"|"image build|--format"|"image build|--network"|"image build|--platform"|"build|--file"|"build|-f"|"build|--tag"|"build|-t"|"build|--build-arg"|"build|--build-arg-file"|"build|--target"|"build|--pull"|"build|--label"|"build|--annotation"|"build|--iidfile"|"build|--format"|"build|--network"|"build|--platform") return 0 ;;
     "system info|--format"|"system info|-f"|"info|--format"|"info|-f") return 0 ;;
     "version|--format"|"version|-f"|"system version|--format"|"system version|-f") return 0 ;;
     "network create|--driver"|"network create|-d"|"network create|--subnet"|"network create|--gateway"|"network create|--ip-range"|"network create|--label"|"network create|--opt"|"network create|-o"|"network create|--ipam-driver") return 0 ;;
