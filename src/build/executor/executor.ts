@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { Containerfile, CopyInstruction, Instruction, Stage } from '../containerfile/ast.js';
 import { expandWord, expandWords } from '../containerfile/expand.js';
 import { SkiffError } from '../../util/errors.js';
@@ -47,6 +47,8 @@ export interface ExecuteOptions {
   /** Progress and the RUN steps' output. */
   stdout: Writable;
   stderr: Writable;
+  /** --jobs: stages built at once (0: no limit); 1 (podman's default) when absent. */
+  jobs?: number;
   /** Warnings for the CLI to print. */
   warn: (message: string) => void;
 }
@@ -92,20 +94,40 @@ export async function executeBuild(backend: BuildBackend, options: ExecuteOption
   const consumed = new Set<string>();
   const made: string[] = [];
   const multi = needed.length > 1;
-  let finalId = '';
-  for (const index of needed) {
+  const output = new OrderedOutput(options.stdout, options.stderr);
+  const slots = new Slots(options.jobs ?? 1);
+  // Each stage starts once the stages it reads from are built: independent
+  // ones run at the same time. Their output is shown in stage order, as a
+  // one-after-the-other build prints it.
+  const running = new Map<number, Promise<string>>();
+  for (const [k, index] of needed.entries()) {
     const stage = stages[index];
-    const final = index === targetIndex;
-    const id = await buildStage(backend, options, stage, {
-      final,
-      prefix: multi ? `[${needed.indexOf(index) + 1}/${needed.length}] ` : '',
-      stageImage: (ref) => resolveStageRef(stages, built, ref),
-      consumed,
-      made,
-    });
-    built.set(index, id);
-    if (final) finalId = id;
+    // One stage: its output goes straight through, with the streams' backpressure.
+    const streams = multi ? output.stage(k) : { stdout: options.stdout, stderr: options.stderr, end: () => undefined };
+    const deps = stageDeps(stages, index).map((d) => running.get(d)!);
+    running.set(index, (async () => {
+      try {
+        await Promise.all(deps);
+        const id = await slots.run(() => buildStage(backend, { ...options, stdout: streams.stdout, stderr: streams.stderr }, stage, {
+          final: index === targetIndex,
+          prefix: multi ? `[${k + 1}/${needed.length}] ` : '',
+          stageImage: (ref) => resolveStageRef(stages, built, ref),
+          consumed,
+          made,
+        }));
+        built.set(index, id);
+        return id;
+      } finally {
+        streams.end();
+      }
+    })());
   }
+  // Every stage settles before a failure is reported: none is left running.
+  const results = await Promise.allSettled(needed.map((i) => running.get(i)!));
+  // A stage whose dependency failed rejects with that stage's error: the first in stage order is reported.
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const finalId = built.get(targetIndex)!;
   const unused = Object.keys(options.buildArgs).filter((k) => !consumed.has(k) && !(k in options.file.globalArgValues)).sort();
   if (unused.length) options.warn(`one or more build args were not consumed: [${unused.join(' ')}]`);
   const print = (line: string) => !options.quiet && options.stdout.write(line + '\n');
@@ -113,6 +135,68 @@ export async function executeBuild(backend: BuildBackend, options: ExecuteOption
   for (const tag of options.tags) print(`Successfully tagged ${tag}`);
   if (!options.layers) await backend.removeImages(made.filter((id) => id !== finalId));
   return { id: finalId };
+}
+
+/** The earlier stages stage `index` reads from directly (FROM and COPY --from). */
+function stageDeps(stages: Stage[], index: number): number[] {
+  const stage = stages[index];
+  const refs = [stage.from.image, ...stage.instructions.filter((x): x is CopyInstruction => x.kind === 'COPY' && !!x.from).map((x) => x.from!)];
+  return [...new Set(refs.map((ref) => stageIndex(stages, ref, index)).filter((d): d is number => d !== undefined))];
+}
+
+/** At most `limit` tasks at once (0: no limit), as podman's --jobs. */
+class Slots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.limit > 0 && this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/**
+ * Output of stages that run at the same time, shown in stage order: the
+ * earliest unfinished stage writes through, later ones are held until
+ * every stage before them has ended.
+ */
+class OrderedOutput {
+  private live = 0;
+  private readonly held: Array<Array<[Writable, Buffer]>> = [];
+  private readonly ended: boolean[] = [];
+
+  constructor(private readonly stdout: Writable, private readonly stderr: Writable) {}
+
+  stage(k: number): { stdout: Writable; stderr: Writable; end(): void } {
+    this.held[k] = [];
+    const through = (target: Writable) => new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        // Passed on (or held) at once: a write queued here could come out after the stage ended.
+        if (k === this.live) target.write(chunk);
+        else this.held[k].push([target, Buffer.from(chunk)]);
+        done();
+      },
+    });
+    return {
+      stdout: through(this.stdout),
+      stderr: through(this.stderr),
+      end: () => {
+        this.ended[k] = true;
+        while (this.ended[this.live]) {
+          this.live++;
+          for (const [target, chunk] of this.held[this.live] ?? []) target.write(chunk);
+          if (this.held[this.live]) this.held[this.live] = [];
+        }
+      },
+    };
+  }
 }
 
 /** The stage --target names (by name or index), or the last. */

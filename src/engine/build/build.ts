@@ -22,6 +22,8 @@ export interface ImageBuildOptions {
   network: string;
   labels: Record<string, string>;
   quiet: boolean;
+  /** Stages built at once (0: no limit). */
+  jobs: number;
   stdout: Writable;
   stderr: Writable;
 }
@@ -86,6 +88,7 @@ async function buildInContext(ctx: EngineContext, options: ImageBuildOptions, co
       labels: options.labels,
       tags,
       quiet: options.quiet,
+      jobs: options.jobs,
       stdout: options.stdout,
       stderr: options.stderr,
       warn: (message) => ctx.warnings.push(message),

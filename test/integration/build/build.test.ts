@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
-import { poll, uniqueName } from '../../helpers/skiff.js';
+import { freePort, poll, uniqueName } from '../../helpers/skiff.js';
 
 const env = useBusyboxEnv();
 
@@ -262,6 +262,38 @@ test.serial('COPY honours .dockerignore, and a tar on stdin is a context (`build
     const tar = await execa('tar', ['-C', ctx, '-c', '.']);
     const fromTar = await env.skiff(['build', '-q', '-'], { stdin: tar.stdout });
     t.deepEqual((await env.skiff(['run', '--rm', fromTar.stdout])).lines, ['.dockerignore', 'Containerfile', 'kept.txt']);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
+
+test.serial('independent stages are built at the same time (one RUN serves what the other RUN fetches), their output shown in stage order', async (t) => {
+  const port = await freePort();
+  const ctx = await withTree({
+    Containerfile: [
+      'FROM localhost/bb AS server',
+      'ARG PORT',
+      // Waits for the other stage's client: one after the other, it would time out.
+      'RUN timeout 20 nc -l -p $PORT > /got; test -s /got',
+      'FROM localhost/bb AS client',
+      'ARG PORT',
+      'RUN for i in $(seq 150); do echo from-client | nc 127.0.0.1 $PORT && echo sent > /sent && break; sleep 0.2; done',
+      'FROM localhost/bb',
+      'COPY --from=server /got /server-got',
+      'COPY --from=client /sent /client-sent',
+      '',
+    ].join('\n'),
+  });
+  try {
+    const tag = uniqueName('bt');
+    const out = await env.skiff(['build', '--network', 'host', '--build-arg', `PORT=${port}`, '-t', tag, ctx]);
+    t.is((await env.skiff(['run', '--rm', tag, 'cat', '/server-got'])).stdout, 'from-client');
+    const prefixes = out.lines.map((l) => /^\[(\d)\/3\] /.exec(l)?.[1]).filter(Boolean);
+    t.deepEqual(prefixes, [...prefixes].sort(), 'stage 1 lines, then stage 2, then stage 3');
+    t.is(prefixes.length, 3 + 3 + 3);
+    // --jobs 1 (one stage at a time, podman's default): the server waits alone and times out.
+    const one = await env.skiff(['build', '--jobs', '1', '--no-cache', '--network', 'host', '--build-arg', `PORT=${port}`, ctx], { exit: 1, timeout: 90_000 });
+    t.regex(one.stderr, /^Error: building at STEP "RUN timeout 20 nc/m);
   } finally {
     await rm(ctx, { recursive: true, force: true });
   }

@@ -29,7 +29,8 @@ export const buildCommand: CommandDefinition = {
     rm: { type: 'boolean', default: true, describe: 'Remove intermediate containers after a successful build' },
     'force-rm': { type: 'boolean', default: true, describe: 'Always remove intermediate containers after a build, even if the build is unsuccessful' },
     format: { type: 'string', default: 'oci', describe: 'Format of the built image\'s manifest and metadata: oci or docker' },
-    network: { type: 'string', describe: 'Network mode of RUN instructions: private (default), none, host, slirp4netns, pasta' },
+    jobs: { type: 'number', default: 0, describe: 'How many stages to build at once (0: no limit; stages wait for the ones they read from)' },
+    network: { alias: 'net', type: 'string', describe: 'Network mode of RUN instructions: private (default), none, host, slirp4netns, pasta' },
     platform: { type: 'string', describe: 'Set the OS/ARCH[/VARIANT] of the image to the provided value (the host\'s only)' },
   },
   positionals: { min: 0, max: 1 },
@@ -87,8 +88,15 @@ async function toBuildOptions(args: ParsedArgs) {
     network: (args.network as string | undefined) ?? 'default',
     labels: keyValues((args.label as string[] | undefined) ?? [], 'label'),
     quiet: Boolean(args.quiet),
+    jobs: jobsOf(args.jobs),
     iidfile: args.iidfile as string | undefined,
   };
+}
+
+function jobsOf(value: unknown): number {
+  const n = Number(value ?? 0);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`invalid --jobs value "${String(value)}": a number of 0 or more is needed`);
+  return n;
 }
 
 /** KEY=VALUE, or KEY alone: its value from the environment (left out when unset), as podman. */
