@@ -31,6 +31,18 @@ const CONTAINERFILE = [
   '',
 ].join('\n');
 
+/** Two stages that do not depend on each other, and a third that takes from both. */
+const MULTI_STAGE = [
+  'FROM localhost/bb AS a',
+  'RUN dd if=/dev/urandom of=/a bs=1M count=8 2>/dev/null; sleep 0.5',
+  'FROM localhost/bb AS b',
+  'RUN dd if=/dev/urandom of=/b bs=1M count=8 2>/dev/null; sleep 0.5',
+  'FROM localhost/bb',
+  'COPY --from=a /a /a',
+  'COPY --from=b /b /b',
+  '',
+].join('\n');
+
 /** 340 KB in 20 files of 17 KB: random bytes. */
 function makeContext(dir: string): number {
   mkdirSync(join(dir, 'data'), { recursive: true });
@@ -77,6 +89,15 @@ runBench(async (bench) => {
   // The cache filled once by the warm-ups: every step of every timed run is a cache hit.
   const cached = await latencyOf('build (cached)', engines, (e) => e.run(['build', '-q', '-t', 'localhost/cached', ctx], { timeout: TIMEOUT_MS }), errors, RUNS);
 
+  const multiCtx = join(top, 'multi');
+  mkdirSync(multiCtx);
+  writeFileSync(join(multiCtx, 'Containerfile'), MULTI_STAGE);
+  // The same skiff, two ways: stages at once (the default) and one after the other (--jobs 1).
+  const skiffParallel = { ...bench.skiff, name: 'skiff' };
+  const skiffSerial = { ...bench.skiff, name: 'skiff --jobs 1' };
+  const multi = await latencyOf('multi-stage build --no-cache', [skiffParallel, skiffSerial],
+    (e) => e.run(['build', '-q', '--no-cache', ...(e === skiffSerial ? ['--jobs', '1'] : []), multiCtx], { timeout: TIMEOUT_MS }), errors, RUNS);
+
   const rows: string[][] = [['metric (median)', ...engines.map((e) => e.name), 'skiff/podman', 'range skiff', 'range podman']];
   const add = (label: string, m: Record<string, Sample>) => {
     const s = m.skiff;
@@ -89,7 +110,12 @@ runBench(async (bench) => {
   console.log('');
   console.log(table(rows));
   console.log(`(${RUNS} samples each, interleaved; FROM + RUN + COPY (${(bytes / 1000).toFixed(0)} KB in 20 files) + ENV + RUN, -q)`);
+  const par = multi.skiff;
+  const ser = multi['skiff --jobs 1'];
+  console.log(`\nmulti-stage (two independent stages of RUN dd 8 MB + sleep 0.5, a third copying from both), --no-cache:`);
+  console.log(`  stages at once ${ms(par?.median)} (${ms(par?.min)}..${ms(par?.max)}), one after the other (--jobs 1) ${ms(ser?.median)} (${ms(ser?.min)}..${ms(ser?.max)})${par && ser ? `: ${(par.median / ser.median).toFixed(2)}x` : ''}`);
   console.log('\ntargets:');
+  if (par && ser) console.log(`  independent stages at once faster than one after the other: ${(par.median / ser.median).toFixed(2)}x  ${par.median < ser.median ? 'MET' : 'MISSED'}`);
   for (const [label, m] of [['cold', cold], ['cached', cached]] as const) {
     const s = m.skiff;
     const p = m.podman;
