@@ -42,6 +42,8 @@ export interface ExecuteOptions {
   labels: Record<string, string>;
   /** Fully qualified names for the result. */
   tags: string[];
+  /** The first -t as typed: podman's `COMMIT <name>` line. */
+  commitName?: string;
   /** -q: no progress. */
   quiet: boolean;
   /** Progress and the RUN steps' output. */
@@ -270,15 +272,10 @@ async function buildStage(backend: BuildBackend, options: ExecuteOptions, stage:
     state.id = id;
   }
   if (run.final) {
-    print(options.tags.length ? `COMMIT ${options.tags.map(shortTag).join(', ')}` : 'COMMIT');
+    print(`${run.prefix}COMMIT${options.commitName ? ` ${options.commitName}` : ''}`);
     print(`--> ${state.id!.slice(0, 11)}`);
   }
   return state.id!;
-}
-
-/** The tag as the user typed it, as podman's COMMIT line shows it (without localhost/ and :latest). */
-function shortTag(name: string): string {
-  return name.replace(/^localhost\//, '').replace(/:latest$/, '');
 }
 
 async function fromStage(backend: BuildBackend, options: ExecuteOptions, stage: Stage, run: StageRun): Promise<StageState> {

@@ -87,6 +87,7 @@ async function buildInContext(ctx: EngineContext, options: ImageBuildOptions, co
       network: options.network,
       labels: options.labels,
       tags,
+      commitName: options.tags[0],
       quiet: options.quiet,
       jobs: options.jobs,
       stdout: options.stdout,
