@@ -255,6 +255,24 @@ test.serial('a build killed with -9 during a RUN leaves no container after the n
   }
 });
 
+test.serial('a build interrupted (SIGINT) during a RUN removes the step\'s container before it exits', async (t) => {
+  const ctx = await withTree({ Containerfile: 'FROM localhost/bb\nRUN sleep 60\n' });
+  try {
+    const build = execa(join(process.cwd(), 'bin', 'skiff'), ['--root', env.root, '--runroot', env.runroot, 'build', ctx], { reject: false, stdin: 'ignore' });
+    const pid = await poll(async () => {
+      const lines = (await env.skiff(['ps', '--format', '{{.Names}} {{.Status}}'])).lines;
+      const found = lines.map((n) => /^skiff-build-(\d+)-\S+ Up/.exec(n)).find(Boolean);
+      return found ? Number(found[1]) : undefined;
+    }, 30_000, 100);
+    if (pid === undefined) return t.fail('the RUN container never ran');
+    process.kill(pid, 'SIGINT');
+    t.not((await build).exitCode, 0);
+    t.deepEqual((await env.skiff(['ps', '-a', '-q'])).lines, []);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
+
 test.serial('COPY honours .dockerignore, and a tar on stdin is a context (`build -`)', async (t) => {
   const ctx = await withTree({
     Containerfile: 'FROM localhost/bb\nCOPY . /ctx/\nCMD ["ls", "-A", "/ctx"]\n',

@@ -23,7 +23,6 @@ export const buildCommand: CommandDefinition = {
     pull: { type: 'string', describe: 'Pull image policy: missing (default), always, never; --pull alone is always' },
     layers: { type: 'boolean', default: true, describe: 'Use intermediate layers during build, and keep them as the cache' },
     label: { type: 'string', array: true, describe: 'Set metadata for an image (KEY=VALUE, repeatable)' },
-    annotation: { type: 'string', array: true, describe: 'Set metadata for an image (KEY=VALUE, repeatable)' },
     iidfile: { type: 'string', describe: 'Write the image ID to the file' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Refrain from announcing build instructions; print only the image ID' },
     rm: { type: 'boolean', default: true, describe: 'Remove intermediate containers after a successful build' },
