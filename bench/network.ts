@@ -9,7 +9,8 @@
 // and with pasta (its -t/-u); podman with slirp4netns and its default
 // port_handler=rootlesskit (the rootlessport pair), with
 // port_handler=slirp4netns, and with pasta when podman knows it (4.3 does
-// not). The container runs the host's own iperf3 (with its libraries, copied
+// not); and on a user network (skiff: the rootless netns's slirp4netns
+// forwards to the container's bridge address; podman: rootlessport). The container runs the host's own iperf3 (with its libraries, copied
 // into a busybox image: no network needed); the client is the host's iperf3
 // on 127.0.0.1. As run.ts: private stores under /tmp, a measurement and
 // not a test (exit 0 unless the benchmark itself breaks).
@@ -107,9 +108,16 @@ runBench(async (bench) => {
   await rm(tarball, { force: true });
   console.log(`bench network: iperf3 -t ${SECONDS} through a published port, ${RUNS} runs per direction, interleaved; ${bench.podmanNote}`);
 
+  // A user network: the rootless netns's own slirp4netns forwards the ports (skiff) or rootlessport does (podman); that
+  // slirp4netns and aardvark-dns are shared by every container on user networks, counted here for the one container.
+  for (const e of bench.engines) await e.run(['network', 'create', 'benchnet']);
+  // skiff's rootless netns and aardvark-dns name its run root; podman's aardvark-dns names its run root, its rootless netns
+  // is under XDG_RUNTIME_DIR (rootless-netns-HASH): one per user, which no other podman of this user runs meanwhile.
+  const underRunroot = (e: StoreEngine) => processes(/^(slirp4netns|aardvark-dns)$/).filter((x) => cmdlineHas(x, `${e.runroot}/`));
   const setups: Setup[] = [
     { label: 'skiff slirp4netns', engine: bench.skiff, network: 'slirp4netns', helpers: (sb) => processes(/^slirp4netns$/).filter((p) => cmdlineHas(p, sb)) },
     { label: 'skiff pasta', engine: bench.skiff, network: 'pasta', helpers: (sb) => processes(/^pas(ta|st)/).filter((p) => cmdlineHas(p, sb)) },
+    { label: 'skiff user network', engine: bench.skiff, network: 'benchnet', helpers: () => underRunroot(bench.skiff) },
   ];
   const p = bench.podman;
   if (p) {
@@ -118,6 +126,7 @@ runBench(async (bench) => {
     setups.push(
       { label: 'podman slirp4netns (rootlesskit)', engine: p, network: 'slirp4netns', helpers: (sb) => [...processes(/^slirp4netns$/).filter((x) => cmdlineHas(x, sb)), ...rootlessport()] },
       { label: 'podman slirp4netns:port_handler=slirp4netns', engine: p, network: 'slirp4netns:port_handler=slirp4netns', helpers: (sb) => processes(/^slirp4netns$/).filter((x) => cmdlineHas(x, sb)) },
+      { label: 'podman user network (rootlessport)', engine: p, network: 'benchnet', helpers: () => [...rootlessport(), ...underRunroot(p), ...processes(/^slirp4netns$/).filter((x) => cmdlineHas(x, '/rootless-netns-'))] },
     );
     const pasta = await p.run(['run', '--rm', '--network', 'pasta', IPERF_IMAGE, 'true']).then(() => true, () => false);
     if (pasta) setups.push({ label: 'podman pasta', engine: p, network: 'pasta', helpers: (sb) => processes(/^pas(ta|st)/).filter((x) => cmdlineHas(x, sb)) });
@@ -177,6 +186,7 @@ runBench(async (bench) => {
   }
   for (const r of running) await r.engine.run(['rm', '-f', '-t', '0', r.name]).catch(() => '');
   bench.running.splice(0, bench.running.length);
+  for (const e of bench.engines) await e.run(['network', 'rm', '-f', 'benchnet']).catch(() => '');
 
   const base = samples.get('podman slirp4netns (rootlesskit)');
   const ratio = (xs: number[], ys: number[] | undefined) => (xs.length && ys?.length ? `${(median(xs) / median(ys)).toFixed(2)}x` : '-');

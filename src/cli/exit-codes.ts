@@ -29,4 +29,8 @@ const PER_COMMAND: Record<string, Record<string, number>> = {
   'image rm': { ENOIMAGE: 1, EIMAGEINUSE: 2 },
   // podman network rm: 1 no such network, 2 the network is in use.
   'network rm': { ENONETWORK: 1, ENETWORKINUSE: 2 },
+  // podman volume rm: 1 no such volume, 2 the volume is in use by a container.
+  'volume rm': { ENOVOLUME: 1, EVOLUMEINUSE: 2 },
+  // podman unshare: 127 the program is not there, 126 it cannot be run.
+  unshare: { ENOTFOUND: 127, ENOEXEC: 126 },
 };

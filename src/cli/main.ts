@@ -37,14 +37,18 @@ async function main(argv: string[]): Promise<number> {
   // prefork.ts); restart runs inside the user namespace, so only the command re-run there does.
   const verb = rest[0] === 'container' ? rest[1] : rest[0];
   if ((verb === 'run' || verb === 'start' || (verb === 'restart' && !needsReexec())) && !rest.includes('--help')) {
-    preforkMonitor(globalsBeforeCommand(globals));
+    const early = await earlyGlobals(globals);
+    if (!early) return EXIT_ENGINE;
+    preforkMonitor(early);
   }
   // A namespaced command runs again inside the namespace, which parses and
   // reports everything itself: no need to load the command table out here.
   // (Store paths given after the command word take the slow path, which parses them.)
   const latePaths = rest.some((a) => /^--(root|runroot)(=|$)/.test(a));
   if (isNamespacedCommand(rest) && !rest.includes('--help') && !latePaths && needsReexec()) {
-    return reexecInNamespace(globalsBeforeCommand(globals), argv);
+    const early = await earlyGlobals(globals);
+    if (!early) return EXIT_ENGINE;
+    return reexecInNamespace(early, argv);
   }
   if (rest[0] === '--version' || rest[0] === '-v') {
     const { SKIFF_VERSION } = await import('../config/version.js');
@@ -80,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
   if (!applyLogLevel(flagValue([...globals, ...beforeVerbatim(commandArgs, command)], 'log-level'))) return EXIT_ENGINE;
   try {
     const parsed = await parseCommandArgs(command, [...globals, ...commandArgs]);
-    const global = toGlobalOptions(parsed);
+    const global = await toGlobalOptions(parsed);
     log.debug(`Using graph root ${global.root}`);
     log.debug(`Using run root ${global.runroot}`);
     if (global.storageDriver) log.debug(`Using storage driver ${global.storageDriver}`);
@@ -121,15 +125,50 @@ function applyLogLevel(level: string | undefined): boolean {
   return true;
 }
 
-/** The global options from flags given before the command word, with defaults. */
-function globalsBeforeCommand(globals: string[]): GlobalOptions {
+/** The global options from flags given before the command word, with storage.conf and defaults; undefined after printing an error. */
+async function earlyGlobals(globals: string[]): Promise<GlobalOptions | undefined> {
   const value = (flag: string) => flagValue(globals, flag);
+  try {
+    return await withStorageConf({
+      root: value('root'), runroot: value('runroot'), driver: value('storage-driver'), opts: flagValues(globals, 'storage-opt'),
+      runtime: value('runtime'), logLevel: (value('log-level') as GlobalOptions['logLevel'] | undefined) ?? 'warn',
+    });
+  } catch (err) {
+    if (!(err instanceof SkiffError)) throw err;
+    printError(err.message, err.hint);
+    return undefined;
+  }
+}
+
+/** Every value of a repeated `--flag V` / `--flag=V` among tokens. */
+function flagValues(tokens: string[], flag: string): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] === `--${flag}`) found.push(tokens[++i] ?? '');
+    else if (tokens[i].startsWith(`--${flag}=`)) found.push(tokens[i].slice(flag.length + 3));
+  }
+  return found;
+}
+
+/**
+ * The global options: flags over storage.conf (read only here, by commands
+ * that reach the engine) over defaults. Throws SkiffError for a bad file or
+ * a bad --storage-opt.
+ */
+async function withStorageConf(flags: {
+  root?: string; runroot?: string; driver?: string; opts: string[]; runtime?: string; logLevel: GlobalOptions['logLevel'];
+}): Promise<GlobalOptions> {
+  const { readStorageConf, resolveStorageSettings, userStorageConfFile } = await import('../config/storage-conf.js');
+  const conf = await readStorageConf();
+  const { driver, settings } = resolveStorageSettings(conf, flags.driver, flags.opts, conf?.file ?? userStorageConfFile());
+  if (conf) log.debug(`Read storage configuration ${conf.file}`);
   return {
-    root: absolute(value('root')) ?? defaultGraphRoot(),
-    runroot: absolute(value('runroot')) ?? defaultRunRoot(),
-    storageDriver: value('storage-driver') as GlobalOptions['storageDriver'],
-    runtime: value('runtime'),
-    logLevel: (value('log-level') as GlobalOptions['logLevel'] | undefined) ?? 'warn',
+    root: absolute(flags.root) ?? conf?.graphRoot ?? defaultGraphRoot(),
+    runroot: absolute(flags.runroot) ?? conf?.runRoot ?? defaultRunRoot(),
+    storageDriver: driver,
+    storage: settings,
+    runtime: flags.runtime,
+    logLevel: flags.logLevel,
   };
 }
 
@@ -147,14 +186,15 @@ function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
   return { globals, rest: argv.slice(i) };
 }
 
-function toGlobalOptions(args: ParsedArgs): GlobalOptions {
-  return {
-    root: absolute(args.root as string | undefined) ?? defaultGraphRoot(),
-    runroot: absolute(args.runroot as string | undefined) ?? defaultRunRoot(),
-    storageDriver: args['storage-driver'] as GlobalOptions['storageDriver'],
+function toGlobalOptions(args: ParsedArgs): Promise<GlobalOptions> {
+  return withStorageConf({
+    root: args.root as string | undefined,
+    runroot: args.runroot as string | undefined,
+    driver: args['storage-driver'] as string | undefined,
+    opts: ((args['storage-opt'] as unknown[] | undefined) ?? []).map(String),
     runtime: args.runtime as string | undefined,
     logLevel: (args['log-level'] as GlobalOptions['logLevel']) ?? 'warn',
-  };
+  });
 }
 
 /**

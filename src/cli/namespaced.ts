@@ -11,7 +11,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'image load', 'load',
   'image rm', 'image remove', 'rmi',
   'image prune',
-  'system prune',
+  'system prune', 'system df', 'system reset', 'system migrate',
   'container stop', 'stop',
   'container kill', 'kill',
   'container rm', 'container remove', 'rm',
@@ -27,6 +27,9 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container pause', 'pause',
   'container unpause', 'unpause',
   'network connect', 'network disconnect', 'network reload',
+  'volume rm', 'volume remove', 'volume prune',
+  'volume export', 'volume import', 'volume unmount', 'volume umount',
+  'container umount', 'umount', 'container unmount', 'unmount',
 ]);
 
 /** Whether the words after the global flags name a namespaced command (two-word forms first). */

@@ -7,6 +7,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   root: { type: 'string', describe: 'Path to the graph root directory where images and containers are stored' },
   runroot: { type: 'string', describe: 'Path to the run root directory where state and sockets are kept' },
   'storage-driver': { type: 'string', choices: ['overlay', 'vfs'], describe: 'Select which storage driver is used to manage storage of images and containers' },
+  'storage-opt': { type: 'string', array: true, describe: 'Used to pass an option to the storage driver (overlay.mount_program=PATH, overlay.mountopt=OPTS, overlay.ignore_chown_errors=BOOL, vfs.ignore_chown_errors=BOOL)' },
   runtime: { type: 'string', describe: 'Path or name of the OCI runtime (crun or runc)' },
   'runtime-flag': { type: 'string', array: true, describe: 'Add global flags for the container runtime (FLAG becomes --FLAG; kept with containers created by run and create)' },
   'log-level': { type: 'string', choices: [...LOG_LEVELS], default: 'warn', describe: 'Log messages above specified level' },

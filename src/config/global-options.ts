@@ -1,4 +1,5 @@
 import type { LogLevel } from '../util/log.js';
+import type { StorageDriverName, StorageSettings } from './storage-conf.js';
 
 /**
  * The options every engine call receives. The CLI fills it from global flags
@@ -9,7 +10,10 @@ export interface GlobalOptions {
   root: string;
   /** Run root (volatile state, sockets). */
   runroot: string;
-  storageDriver?: 'overlay' | 'vfs';
+  /** The driver asked for (--storage-driver, else storage.conf); undefined: the store's own, else probed. */
+  storageDriver?: StorageDriverName;
+  /** storage.conf and --storage-opt merged (config/storage-conf.ts); absent: defaults. */
+  storage?: StorageSettings;
   /** Runtime name or path; undefined means detect. */
   runtime?: string;
   logLevel: LogLevel;

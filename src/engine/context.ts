@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { exec } from '../util/exec.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import { chooseRuntime, type RuntimeChoice, type RuntimeName } from '../runtime/driver.js';
+import { assertStoreDriver } from '../store/drivers/store-driver.js';
 import { StoreLayout } from '../store/layout.js';
 import { prepareStoreRoots } from '../store/roots.js';
 import { ensurePauseProcess, insideUserNamespace, nsenterArgs, USERNS_ENV } from '../userns/pause.js';
-import { pathExists, readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+import { pathExists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
+import type { StorageChoice } from './storage-driver.js';
 
 /**
  * Where an engine call runs: the store layout, whether we are rootless, and
@@ -25,6 +27,8 @@ export class EngineContext {
   constructor(readonly global: GlobalOptions) {
     this.layout = new StoreLayout(global.root, global.runroot);
     prepareStoreRoots(this.layout);
+    // As podman's database check: every command refuses a store made with another driver.
+    if (global.storageDriver) assertStoreDriver(global.root, global.storageDriver);
   }
 
   /** Rootless: not real root, or already inside skiff's user namespace. */
@@ -72,26 +76,21 @@ export class EngineContext {
     return withLock(join(this.global.runroot, 'runtime.lock'), choose);
   }
 
-  /** The storage driver: as asked, else overlay where the kernel allows it in our namespace, else vfs. */
+  /** The storage driver's name; see storageChoice. */
   async storageDriver(): Promise<'overlay' | 'vfs'> {
-    if (this.global.storageDriver) return this.global.storageDriver;
-    const cached = await readJsonIfExists<{ driver: 'overlay' | 'vfs' }>(this.layout.storageProbeFile);
-    if (cached) return cached.driver;
-    await fsp.mkdir(this.global.runroot, { recursive: true, mode: 0o700 });
-    return withLock(join(this.global.runroot, 'storage-driver.lock'), () => this.probeStorageDriver());
+    return (await this.storageChoice()).driver;
   }
 
-  private async probeStorageDriver(): Promise<'overlay' | 'vfs'> {
-    const cache = await readJsonIfExists<{ driver: 'overlay' | 'vfs' }>(this.layout.storageProbeFile);
-    if (cache) return cache.driver;
-    const dir = join(this.global.runroot, `overlay-probe-${process.pid}`);
-    await fsp.rm(dir, { recursive: true, force: true });
-    for (const sub of ['l', 'u', 'w', 'm']) await fsp.mkdir(join(dir, sub), { recursive: true });
-    const probe = await this.execInNamespace(['sh', '-c', 'mount -t overlay overlay -o lowerdir="$1/l",upperdir="$1/u",workdir="$1/w" "$1/m" && umount "$1/m"', 'probe', dir]);
-    await this.execInNamespace(['rm', '-rf', dir]);
-    const driver = probe.exitCode === 0 ? 'overlay' : 'vfs';
-    await writeJsonAtomic(this.layout.storageProbeFile, { driver, reason: probe.stderr.trim() || undefined });
-    return driver;
+  private choice?: Promise<StorageChoice>;
+
+  /**
+   * The storage driver, its mount program and why (engine/storage-driver.ts),
+   * decided once per call; records the driver in a store that has none, and
+   * throws StorageDriverMismatchError for a store made with another.
+   */
+  storageChoice(): Promise<StorageChoice> {
+    this.choice ??= import('./storage-driver.js').then((m) => m.chooseStorage(this));
+    return this.choice;
   }
 
   /** Runs `true` from the host's /usr in a throw-away container; returns the runtime's error, if any. */

@@ -11,6 +11,7 @@ import * as mediaTypes from '../oci/media-types.js';
 import type { Image, Manifest } from '../oci/image-spec.js';
 import { extractLayer } from './layer/extract.js';
 import { detectCompression, openDecompressed } from './layer/compression.js';
+import type { ChownMode } from './layer/extract.js';
 
 /** What an import reports as it goes, in this order (podman prints them as copy progress). */
 export type ImportProgress =
@@ -28,7 +29,7 @@ export interface ImportTarballOptions {
   /** Image config fields set by --change (Cmd, Env, ...). */
   config: Image['config'];
   /** chown files to the owners in the tar (true as root or inside the user namespace). */
-  chown: boolean;
+  chown: ChownMode;
   architecture: string;
   message?: string;
   progress?: (event: ImportProgress) => void;

@@ -11,6 +11,7 @@ import { reportingNoSpace } from '../util/no-space.js';
 import { checkImageConfig, checkIndex, checkManifest, parseJsonDocument } from './json-shapes.js';
 import { extractBlob, type ExtractBlobOptions } from './layer/extract-blob.js';
 import { formatReference, type ImageReference } from './reference.js';
+import type { ChownMode } from './layer/extract.js';
 
 /** What pull needs from a registry (RegistryClient provides it). */
 export interface RegistrySource {
@@ -30,7 +31,7 @@ export type PullProgress =
 export interface PullOptions {
   platform: Required<Pick<Platform, 'os' | 'architecture'>> & { variant?: string };
   /** chown files to the tar's owners (namespaced or real root). */
-  chown: boolean;
+  chown: ChownMode;
   whiteouts: 'user' | 'trusted';
   progress?: (event: PullProgress) => void;
   /** Layers downloaded at once. */

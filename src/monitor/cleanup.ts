@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
-import { exec } from '../util/exec.js';
 import { removeNetns } from '../network/netns.js';
-import { unmountAll } from '../store/mounts.js';
+import { rootfsDriver } from '../store/drivers/driver.js';
+import { userMounted } from '../store/user-mounts.js';
 import type { StorageMount } from './protocol.js';
 
 /**
@@ -13,8 +13,9 @@ import type { StorageMount } from './protocol.js';
  */
 export async function teardownContainer(storage: StorageMount, netnsFile: string | undefined): Promise<void> {
   const failures: string[] = [];
-  if (storage.driver === 'overlay') {
-    await unmountAll(storage.mergedDir).catch((err: Error) => failures.push(`unmounting the root filesystem: ${err.message}`));
+  // A root file system `skiff mount` holds stays until `skiff umount`.
+  if (storage.driver === 'vfs' || !(await userMounted(storage.mergedDir))) {
+    await (await rootfsDriver(storage)).unmount(storage).catch((err: Error) => failures.push(`unmounting the root filesystem: ${err.message}`));
   }
   if (netnsFile) {
     await removeNetns(netnsFile).catch((err: Error) => failures.push(`removing the network namespace: ${err.message}`));
@@ -23,50 +24,21 @@ export async function teardownContainer(storage: StorageMount, netnsFile: string
 }
 
 /**
- * Mounts (overlay) or prepares (vfs copy, see store/drivers/vfs.ts) the
- * container's root filesystem; returns its path. Runs in the monitor before
+ * Mounts (overlay, with the kernel's overlayfs or fuse-overlayfs) or
+ * prepares (vfs copy) the container's root filesystem through its storage
+ * driver (store/drivers/); returns its path. Runs in the monitor before
  * the container starts.
  */
 export async function mountRootfs(storage: StorageMount): Promise<string> {
-  const lowerDirs = await containerLowerDirs(storage);
-  if (storage.driver === 'overlay') {
-    // overlay's / takes the upper dir's mode; set once, as the container may chmod / itself.
-    const made = await fsp.mkdir(storage.upperDir, { recursive: true });
-    if (made !== undefined && storage.rootMode !== undefined) await fsp.chmod(storage.upperDir, storage.rootMode);
-    if (made !== undefined && storage.idMappings) await chownToContainerRoot(storage.upperDir, storage);
-    await fsp.mkdir(storage.workDir, { recursive: true });
-    await fsp.mkdir(storage.mergedDir, { recursive: true });
-    // Left mounted by a monitor killed with -9: mounting again would stack a second overlay on the same upper dir.
-    await unmountAll(storage.mergedDir);
-    // overlay wants the top-most lower dir first.
-    const lower = [...lowerDirs].reverse().join(':');
-    // In a user namespace whiteouts are user.overlay.* xattrs (see layer/extract.ts).
-    const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
-    const options = `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`;
-    const result = await exec('mount', ['-t', 'overlay', 'overlay', '-o', options, storage.mergedDir]);
-    if (result.exitCode !== 0) {
-      throw new Error(`mounting the overlay root filesystem failed: ${result.stderr.trim()}`);
-    }
-    return storage.mergedDir;
-  }
-  // Imported here: the engine loads this module for teardownContainer on its hot path.
-  const { prepareVfsRootfs } = await import('../store/drivers/vfs.js');
-  const rootfs = await prepareVfsRootfs(lowerDirs, storage.rootfsDir, storage.rootMode);
-  if (storage.idMappings) await chownToContainerRoot(rootfs, storage);
-  return rootfs;
-}
-
-/** The layers the root filesystem is made of; for a container with an id map, copies that may still need making. */
-async function containerLowerDirs(storage: StorageMount): Promise<string[]> {
-  if (storage.idMappings) {
-    const { ensureMappedLayers } = await import('../store/id-shift.js');
-    await ensureMappedLayers(storage.lowerDirs, storage.idMappings);
-  }
-  return storage.lowerDirs;
-}
-
-/** The container's / belongs to its root, whichever id of ours that is. */
-async function chownToContainerRoot(path: string, storage: StorageMount): Promise<void> {
+  if (!storage.idMappings) return (await rootfsDriver(storage)).mount(storage);
+  // A user namespace of its own: the layers' copies for its map first, and its / owned by its root.
+  const { ensureMappedLayers } = await import('../store/id-shift.js');
+  await ensureMappedLayers(storage.lowerDirs, storage.idMappings);
+  const root = await (await rootfsDriver(storage)).mount(storage);
   const { toOuterId } = await import('../userns/id-map.js');
-  await fsp.chown(path, toOuterId(storage.idMappings!.uidMap, 0), toOuterId(storage.idMappings!.gidMap, 0));
+  const [uid, gid] = [toOuterId(storage.idMappings.uidMap, 0), toOuterId(storage.idMappings.gidMap, 0)];
+  // Only a / as made (ours, 0:0): the container may have given its / to another owner since.
+  const st = await fsp.stat(root);
+  if (st.uid === 0 && st.gid === 0 && (uid !== 0 || gid !== 0)) await fsp.chown(root, uid, gid);
+  return root;
 }

@@ -12,9 +12,9 @@
 import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
-import { dropJoinedHostsLine } from '../network/etc-files.js';
+import { dropJoinedHostsLine, networkHostEntries, writeNetworkHosts } from '../network/etc-files.js';
 import { createNetns, removeNetns } from '../network/netns.js';
-import { addSlirpHostForwards, startSlirp4netns } from '../network/slirp4netns.js';
+import { addSlirpHostForwards, slirpAddresses, startSlirp4netns } from '../network/slirp4netns.js';
 import { startPasta, stopPasta } from '../network/pasta.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
 import { StoreLayout } from '../store/layout.js';
@@ -103,7 +103,7 @@ class Monitor {
     // Both settle before anything goes on: a failed mount must not leave the
     // network half-made (slirp4netns started after the teardown ran).
     const native = loadNative();
-    const prepared = Promise.allSettled([mountRootfs(c.storage), this.prepareNetwork()]).then((results) => {
+    const prepared = Promise.allSettled([mountRootfs(c.storage).then((rootfs) => this.prepareMounts(rootfs)), this.prepareNetwork()]).then((results) => {
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     });
     prepared.catch(() => undefined);
@@ -133,7 +133,8 @@ class Monitor {
       await removeNetns(c.netnsFile!);
     })() : undefined;
     try {
-      const settled = await Promise.allSettled([teardownContainer(c.storage, networksDown ? undefined : c.netnsFile), this.runtimeDeleted, this.stopNetwork(), networksDown]);
+      const mountsDown = c.mounts ? import('../store/mount-prep.js').then((m) => m.teardownMounts(c.mounts!, new StoreLayout(c.graphRoot, c.runRoot).volumesDir)) : undefined;
+      const settled = await Promise.allSettled([teardownContainer(c.storage, networksDown ? undefined : c.netnsFile), this.runtimeDeleted, this.stopNetwork(), networksDown, mountsDown]);
       for (const r of settled) if (r.status === 'rejected') throw r.reason;
     } catch (err) {
       // The container is done either way; what was left behind must be visible (inspect .State.Error, monitor.log).
@@ -178,6 +179,14 @@ class Monitor {
     if (this.pastaPidFile) await stopPasta(this.pastaPidFile);
   }
 
+  /** Volume copy-up and ownership, U, overlay and image mounts (-v, --mount), once the root file system is there. */
+  private async prepareMounts(rootfs: string): Promise<void> {
+    const c = this.config;
+    if (!c.mounts) return;
+    const { prepareMounts } = await import('../store/mount-prep.js');
+    await prepareMounts(c.mounts, rootfs, new StoreLayout(c.graphRoot, c.runRoot).volumesDir);
+  }
+
   private async prepareNetwork(): Promise<void> {
     const c = this.config;
     if (!c.netnsFile) return;
@@ -186,13 +195,16 @@ class Monitor {
       const apiSocket = c.ports?.length ? `${c.attachSocket}.net` : undefined;
       if (apiSocket) await fsp.rm(apiSocket, { force: true });
       this.slirp = await startSlirp4netns({ ...c.network, netnsPath: c.netnsFile, apiSocket });
-      if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!, c.network.cidr);
+      if (apiSocket) await addSlirpHostForwards(apiSocket, c.ports!, slirpAddresses(c.network.cidr).containerIp);
     }
     if (c.network.mode === 'pasta') {
       this.pastaPidFile = `${c.attachSocket}.pasta`;
       await startPasta(c.netnsFile, c.ports ?? [], c.network.options, this.pastaPidFile);
     }
-    if (c.network.mode === 'bridge') await (await userNetworks(c)).setup(c.id, c.name, c.netnsFile, c.network.networks);
+    if (c.network.mode === 'bridge') {
+      const state = await (await userNetworks(c)).setup(c.id, c.name, c.netnsFile, c.network.networks, c.ports ?? []);
+      if (c.networkHosts) await writeNetworkHosts(c.networkHosts, networkHostEntries(state.status, [c.networkHosts.hostname, c.name]));
+    }
   }
 
   /**
@@ -315,7 +327,13 @@ class Monitor {
     const c = this.config;
     const record = async () => {
       const previous = await this.store.readState(c.id);
-      if (c.autoRemove && !previous?.restarting) return this.store.remove(c.id, c.name);
+      if (c.autoRemove && !previous?.restarting) {
+        await this.store.remove(c.id, c.name);
+        // run --rm takes its anonymous volumes with it, as podman's.
+        const anonymous = c.mounts?.volumes.filter((v) => v.anonymous).map((v) => v.name) ?? [];
+        if (anonymous.length) await (await import('../store/mount-prep.js')).removeAnonymousVolumes(new StoreLayout(c.graphRoot, c.runRoot), anonymous);
+        return;
+      }
       await this.store.writeState(c.id, {
         ...previous,
         status: 'exited',

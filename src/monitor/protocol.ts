@@ -6,7 +6,11 @@
 import type { NetworkMode } from '../runtime/spec/container-spec.js';
 import type { RuntimeRef } from '../runtime/driver.js';
 import type { PortMapping } from '../network/ports.js';
-import type { IdMappings } from '../userns/id-map.js';
+import type { NetworkHostsFiles } from '../network/etc-files.js';
+import type { MountPreparation } from '../store/mount-prep.js';
+import type { ContainerStorage } from '../store/drivers/driver.js';
+
+export type { MountPreparation };
 
 /** Written by the engine next to the container as monitor.json. */
 export interface MonitorConfig {
@@ -32,6 +36,8 @@ export interface MonitorConfig {
   netnsFile?: string;
   /** --network container:: the line its start added to the joined container's hosts file, taken out when it exits (as podman). */
   joinedHosts?: { containerId: string; path: string; hostname: string; name: string };
+  /** User networks: the hosts file the monitor writes at each start with the container's addresses, and the container's hostname for them. */
+  networkHosts?: NetworkHostsFiles & { hostname: string };
   /** Published ports, host ports chosen: the network's forwarder binds them before the container starts. */
   ports?: PortMapping[];
   consoleSize?: { rows: number; cols: number };
@@ -39,17 +45,12 @@ export interface MonitorConfig {
   timeout?: number;
   /** --conmon-pidfile: the monitor writes its own pid there when it starts the container. */
   monitorPidFile?: string;
+  /** What the monitor does for -v/--mount before each start (volume copy-up, U, overlays); absent without any. */
+  mounts?: MountPreparation;
 }
 
-export type StorageMount = (
-  | { driver: 'overlay'; lowerDirs: string[]; upperDir: string; workDir: string; mergedDir: string }
-  | { driver: 'vfs'; lowerDirs: string[]; rootfsDir: string }
-) & {
-  /** The mode of the container's / when its root filesystem is first made (the image's, e.g. 0555); absent in older configs: as made. */
-  rootMode?: number;
-  /** A container in a user namespace of its own: its layers are copies owned through this map (store/id-shift.ts). */
-  idMappings?: IdMappings;
-};
+/** How the container's root filesystem is stored: see store/drivers/driver.ts. */
+export type StorageMount = ContainerStorage;
 
 /** engine → monitor: the first line on the sync pipe, once the container exists. */
 export interface LaunchMessage {

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { SkiffError, isErrno } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { Ipam } from './ipam.js';
-import { netavarkConfigDir, runNetavark, type NetavarkInput, type NetavarkNetworkStatus, type PerNetworkOptions } from './netavark.js';
+import type { PortMapping } from './ports.js';
+import { addSlirpHostForwards, removeSlirpHostForwards } from './slirp4netns.js';
+import { exec } from '../util/exec.js';
+import { netavarkConfigDir, runNetavark, sbinEnv, type NetavarkInput, type NetavarkNetworkStatus, type PerNetworkOptions } from './netavark.js';
 
 export type { ContainerNetworkState };
 import type { NetworkConfig } from './network-config.js';
@@ -62,19 +65,22 @@ export class ContainerNetworks {
   /**
    * Sets up the container's network namespace `netns` (already created) on
    * `networks`, in order (eth0, eth1, ...), starting the rootless netns
-   * when needed. On failure nothing stays: leases given back, interfaces
-   * torn down.
+   * when needed, and publishes `ports` (see publishLocked). On failure
+   * nothing stays: leases given back, interfaces torn down, host ports
+   * freed; a host port that cannot be bound fails with podman's message.
    */
-  async setup(id: string, containerName: string, netns: string, networks: Record<string, NetworkAttachment>): Promise<ContainerNetworkState> {
+  async setup(id: string, containerName: string, netns: string, networks: Record<string, NetworkAttachment>, ports: PortMapping[] = []): Promise<ContainerNetworkState> {
     return this.rootless.withLock(async () => {
       await this.rootless.ensureLocked();
-      const state: ContainerNetworkState = { containerName, netns, networks: {}, networkInfo: {}, status: {} };
+      const state: ContainerNetworkState = { containerName, netns, networks: {}, networkInfo: {}, status: {}, ...(ports.length ? { ports } : {}) };
       try {
         let index = 0;
         for (const [name, attachment] of Object.entries(networks)) {
           await this.attachLocked(id, state, name, attachment, `eth${index++}`);
         }
+        await this.publishLocked(id, state);
       } catch (err) {
+        await this.unpublishLocked(state).catch(() => undefined);
         await this.detachAllLocked(id, state).catch(() => undefined);
         await this.destroyIfUnusedLocked();
         throw err;
@@ -92,6 +98,7 @@ export class ContainerNetworks {
       let index = 0;
       while (used.has(`eth${index}`)) index++;
       await this.attachLocked(id, state, network, attachment, `eth${index}`);
+      await this.publishLocked(id, state);
     });
   }
 
@@ -100,7 +107,11 @@ export class ContainerNetworks {
     await this.rootless.withLock(async () => {
       const state = await this.read(id);
       if (!state?.networks[network]) return;
+      // Its ports go to the container's address on a network it keeps, if any.
+      const moved = state.forwards?.network === network;
+      if (moved) await this.unpublishLocked(state);
       await this.detachLocked(id, state, network);
+      if (moved && Object.keys(state.networks).length) await this.publishLocked(id, state);
     });
   }
 
@@ -117,7 +128,10 @@ export class ContainerNetworks {
       const state = await this.read(id);
       const last = (await this.attachedContainers()).every((c) => c.id === id);
       if (state && last) await this.discardLastLocked(id, state);
-      else if (state) await this.detachAllLocked(id, state);
+      else if (state) {
+        await this.unpublishLocked(state);
+        await this.detachAllLocked(id, state);
+      }
       await this.destroyIfUnusedLocked();
     });
   }
@@ -160,6 +174,8 @@ export class ContainerNetworks {
       }
       await runNetavark('teardown', this.rootless.netnsFile, this.configDir, state.netns, input).catch(() => undefined);
       state.status = await runNetavark('setup', this.rootless.netnsFile, this.configDir, state.netns, input);
+      await this.unpublishLocked(state);
+      await this.publishLocked(id, state);
       await this.save(id, state);
     });
   }
@@ -193,7 +209,8 @@ export class ContainerNetworks {
       aliases: [...attachment.aliases, id.slice(0, 12)],
       ...(attachment.staticMac ? { static_mac: attachment.staticMac } : {}),
     };
-    const input: NetavarkInput = { container_id: id, container_name: state.containerName, networks: { [config.name]: options }, network_info: { [config.name]: config } };
+    const info = withRootlessMtu(config);
+    const input: NetavarkInput = { container_id: id, container_name: state.containerName, networks: { [config.name]: options }, network_info: { [config.name]: info } };
     let status: Record<string, NetavarkNetworkStatus>;
     try {
       status = await runNetavark('setup', this.rootless.netnsFile, this.configDir, state.netns, input);
@@ -202,9 +219,39 @@ export class ContainerNetworks {
       throw err;
     }
     state.networks[config.name] = options;
-    state.networkInfo[config.name] = config;
+    state.networkInfo[config.name] = info;
     state.status[config.name] = status[config.name];
     await this.save(id, state);
+  }
+
+  /**
+   * Publishes the container's ports, when it has some and they are not
+   * forwarded yet: the rootless netns's slirp4netns binds each host port
+   * and forwards it straight to the container's IPv4 address on its first
+   * network that has one (no NAT: the container sees the client's own
+   * address, the host's loopback as 10.0.2.2, as with --network
+   * slirp4netns). Saves the state. The caller holds the lock.
+   */
+  private async publishLocked(id: string, state: ContainerNetworkState): Promise<void> {
+    if (!state.ports?.length || state.forwards) return;
+    const target = Object.entries(state.networks).map(([network, options]) => ({
+      network,
+      guestAddr: state.status[network]?.interfaces[options.interface_name]?.subnets?.map((s) => s.ipnet.split('/')[0]).find((ip) => !ip.includes(':')),
+    })).find((t) => t.guestAddr !== undefined);
+    if (!target) throw new SkiffError('ENETWORK', 'published ports need an IPv4 address on one of the container\'s networks');
+    const slirp = await this.rootless.slirpIdentity();
+    if (!slirp) throw new SkiffError('ESLIRP', 'the rootless network namespace has no slirp4netns running');
+    const ids = await addSlirpHostForwards(this.rootless.apiSocket, state.ports, target.guestAddr!);
+    state.forwards = { slirp, network: target.network, guestAddr: target.guestAddr!, ids };
+    await this.save(id, state);
+  }
+
+  /** Frees the container's host ports (remove_hostfwd), unless the slirp4netns that bound them is gone (and they with it). The caller holds the lock and saves the state. */
+  private async unpublishLocked(state: ContainerNetworkState): Promise<void> {
+    const forwards = state.forwards;
+    if (!forwards) return;
+    if (await this.rootless.slirpIdentity() === forwards.slirp) await removeSlirpHostForwards(this.rootless.apiSocket, forwards.ids);
+    delete state.forwards;
   }
 
   private async detachLocked(id: string, state: ContainerNetworkState, name: string): Promise<void> {
@@ -213,12 +260,25 @@ export class ContainerNetworks {
     await runNetavark('teardown', this.rootless.netnsFile, this.configDir, state.netns, input).catch(async (err: Error) => {
       if (await fsp.access(state.netns).then(() => true, () => false)) throw err;
     });
+    await this.forgetNeighboursLocked(state, name);
     await this.ipam.release(name, id);
     delete state.networks[name];
     delete state.networkInfo[name];
     delete state.status[name];
-    if (Object.keys(state.networks).length) await this.save(id, state);
-    else await fsp.rm(this.stateFile(id), { force: true });
+    // Kept with no network left: a running container disconnected from all can be connected again (teardown removes it).
+    await this.save(id, state);
+  }
+
+  /**
+   * The rootless netns still knows the container's MAC address for its
+   * IPs (its neighbour cache): the next container given the same address
+   * would be unreachable from there (published ports, other networks'
+   * gateways) until the stale entry times out, ~8 s. Forgotten now.
+   */
+  private async forgetNeighboursLocked(state: ContainerNetworkState, name: string): Promise<void> {
+    const options = state.networks[name];
+    const ips = state.status[name]?.interfaces[options?.interface_name ?? '']?.subnets?.map((s) => s.ipnet.split('/')[0]) ?? [];
+    for (const ip of ips) await exec('nsenter', [`--net=${this.rootless.netnsFile}`, 'ip', 'neigh', 'flush', 'to', ip], { env: sbinEnv() });
   }
 
   private async detachAllLocked(id: string, state: ContainerNetworkState): Promise<void> {
@@ -240,3 +300,19 @@ export class ContainerNetworks {
   }
 }
 
+
+/** slirp4netns's MTU in the rootless netns (its tap0). */
+const ROOTLESS_MTU = '65520';
+
+/**
+ * The network as netavark sets it up here: without an MTU of its own
+ * (`-o mtu=`), the rootless netns's, as podman 5.3 does for rootless
+ * networks (podman#23883). slirp4netns ends every TCP connection itself,
+ * so the segments between it and a container are as large as the bridge
+ * lets them be: 1500 costs half the throughput of published ports and
+ * of the way out. The stored config is left as podman 4.3 writes it.
+ */
+export function withRootlessMtu(config: NetworkConfig): NetworkConfig {
+  if (config.options?.mtu !== undefined) return config;
+  return { ...config, options: { ...config.options, mtu: ROOTLESS_MTU } };
+}

@@ -2,6 +2,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { InvalidArgumentError } from '../util/errors.js';
+import type { NetavarkNetworkStatus } from './netavark.js';
 
 /** One line of /etc/hosts: an address and its names. */
 export interface HostEntry {
@@ -273,4 +274,70 @@ export function checkHostname(hostname: string): void {
   if (hostname === '' || LINE_BREAKING.test(hostname) || hostname.includes('#') || Buffer.byteLength(hostname) > 64) {
     throw new InvalidArgumentError(`invalid hostname ${JSON.stringify(hostname)}: at most 64 characters, no spaces, control characters or #`);
   }
+}
+
+/**
+ * The /etc/hosts entries of a container on user networks, as podman 4.3
+ * makes them (etchosts.GetNetworkHostEntries): each of its addresses on
+ * each network, with all of `names` (its hostname and name).
+ */
+export function networkHostEntries(status: Record<string, NetavarkNetworkStatus | undefined>, names: string[]): HostEntry[] {
+  const entries: HostEntry[] = [];
+  for (const block of Object.values(status)) {
+    for (const iface of Object.values(block?.interfaces ?? {})) {
+      for (const subnet of iface.subnets ?? []) entries.push({ ip: subnet.ipnet.split('/')[0]!, names });
+    }
+  }
+  return entries;
+}
+
+/** Where a container on user networks has its hosts file, and the file it is made from at each start. */
+export interface NetworkHostsFiles {
+  path: string;
+  /** The file as create wrote it, without the container's addresses (known only once its networks are set up). */
+  base: string;
+}
+
+/**
+ * Writes the hosts file anew, in place (it is bind-mounted), as the base
+ * file and then `entries` with the names the base does not have yet: what
+ * podman 4.3 writes at each start of a container on user networks, so
+ * the addresses of an earlier start do not linger.
+ */
+export async function writeNetworkHosts(files: NetworkHostsFiles, entries: HostEntry[]): Promise<void> {
+  const base = await fsp.readFile(files.base, 'utf8');
+  await fsp.writeFile(files.path, base + withFreeNames(entries, parseHosts(base)));
+}
+
+/**
+ * `network connect` of a running container: appends `entries` (its
+ * addresses on the new network) when the file still has one of
+ * `existing` (its addresses on its other networks), all names each, or,
+ * when it had none, with the names not yet in the file. podman's
+ * etchosts.AddIfExists: entries the user changed are left alone. In place.
+ */
+export async function addHostsEntries(path: string, existing: HostEntry[], entries: HostEntry[]): Promise<void> {
+  const current = await fsp.readFile(path, 'utf8');
+  const parsed = parseHosts(current);
+  let added: string;
+  if (existing.length === 0) added = withFreeNames(entries, parsed);
+  else if (parsed.some((e) => matchesEntry(e, existing))) added = entries.map(formatLine).join('');
+  else return;
+  const separator = current === '' || current.endsWith('\n') ? '' : '\n';
+  await fsp.appendFile(path, separator + added);
+}
+
+/**
+ * `network disconnect` of a running container: drops the lines of
+ * `entries` (same address and one name in common), as podman's
+ * etchosts.Remove. In place.
+ */
+export async function removeHostsEntries(path: string, entries: HostEntry[]): Promise<void> {
+  const current = await fsp.readFile(path, 'utf8');
+  const kept = parseHosts(current).filter((e) => !matchesEntry(e, entries));
+  await fsp.writeFile(path, kept.map(formatLine).join(''));
+}
+
+function matchesEntry(entry: HostEntry, entries: HostEntry[]): boolean {
+  return entries.some((e) => e.ip === entry.ip && entry.names.some((n) => e.names.includes(n)));
 }

@@ -9,6 +9,12 @@ import { parsedSubnets, type NetworkConfig } from './network-config.js';
 /** Which container holds each address of one network: address → container id. */
 type Leases = Record<string, string>;
 
+/** One network's file: its leases, and the address last given out per subnet (where the next search starts). */
+interface LeaseFile {
+  leases: Leases;
+  last: Record<string, string>;
+}
+
 export class IpamError extends SkiffError {
   constructor(message: string) {
     super('EIPAM', message);
@@ -27,12 +33,14 @@ export class Ipam {
   /**
    * Gives `containerId` one address per subnet of `network`: `requested`
    * ones where given (refused when another container holds one), else the
-   * lowest free one of the subnet's lease range (gateway and broadcast
-   * excluded). A container that already holds addresses there keeps them.
-   * Takes the ipam lock.
+   * next free one of the subnet's lease range after the one last given
+   * out, wrapping around (gateway and broadcast excluded): as podman's
+   * IPAM, a container disconnected and connected again gets a new address.
+   * A container that already holds addresses there keeps them. Takes the
+   * ipam lock.
    */
   async allocate(network: NetworkConfig, containerId: string, requested: string[] = []): Promise<string[]> {
-    return this.locked(network.name, (leases) => {
+    return this.locked(network.name, (leases, last) => {
       const held = Object.keys(leases).filter((ip) => leases[ip] === containerId);
       const result: string[] = [];
       for (const subnet of parsedSubnets(network)) {
@@ -54,9 +62,12 @@ export class Ipam {
         }
         const first = subnet.start ?? subnet.cidr.network + 1n;
         // IPv4's broadcast address is no host's.
-        const last = subnet.end ?? lastAddress(subnet.cidr) - (family === 4 && subnet.cidr.prefix < 31 ? 1n : 0n);
+        const end = subnet.end ?? lastAddress(subnet.cidr) - (family === 4 && subnet.cidr.prefix < 31 ? 1n : 0n);
+        const key = `${formatAddress(family, subnet.cidr.network)}/${subnet.cidr.prefix}`;
+        const previous = last[key] === undefined ? undefined : parseAddress(last[key]!)?.value;
+        const start = previous !== undefined && previous >= first && previous < end ? previous + 1n : first;
         let found: string | undefined;
-        for (let a = first; a <= last; a++) {
+        for (let i = 0n, a = start; i <= end - first; i++, a = a === end ? first : a + 1n) {
           if (a === subnet.gateway) continue;
           const ip = formatAddress(family, a);
           if (leases[ip] === undefined) {
@@ -66,6 +77,7 @@ export class Ipam {
         }
         if (!found) throw new IpamError(`IPAM error: failed to find free IP in range: ${network.subnets.find((s) => s.subnet)?.subnet ?? ''}`);
         leases[found] = containerId;
+        last[key] = found;
         result.push(found);
       }
       for (const r of requested) {
@@ -87,7 +99,7 @@ export class Ipam {
 
   /** The addresses held on a network, for inspection (no lock: files are replaced atomically). */
   async leases(name: string): Promise<Leases> {
-    return (await readLeases(this.file(name))) ?? {};
+    return (await readLeases(this.file(name)))?.leases ?? {};
   }
 
   /** Forgets a removed network's leases. */
@@ -100,21 +112,22 @@ export class Ipam {
   }
 
   /** Runs `fn` on the leases of a network under the lock; writes them back when it returns normally. */
-  private async locked<T>(name: string, fn: (leases: Leases) => T): Promise<T> {
+  private async locked<T>(name: string, fn: (leases: Leases, last: Record<string, string>) => T): Promise<T> {
     await fsp.mkdir(this.dir, { recursive: true });
     return withLock(join(this.dir, 'ipam.lock'), async () => {
-      const leases = (await readLeases(this.file(name))) ?? {};
-      const before = JSON.stringify(leases);
-      const result = fn(leases);
-      if (JSON.stringify(leases) !== before) await writeJsonAtomic(this.file(name), leases);
+      const file = (await readLeases(this.file(name))) ?? { leases: {}, last: {} };
+      const before = JSON.stringify(file);
+      const result = fn(file.leases, file.last);
+      if (JSON.stringify(file) !== before) await writeJsonAtomic(this.file(name), file);
       return result;
     });
   }
 }
 
-async function readLeases(path: string): Promise<Leases | undefined> {
+async function readLeases(path: string): Promise<LeaseFile | undefined> {
   try {
-    return JSON.parse(await fsp.readFile(path, 'utf8')) as Leases;
+    const parsed = JSON.parse(await fsp.readFile(path, 'utf8')) as LeaseFile;
+    return { leases: parsed.leases ?? {}, last: parsed.last ?? {} };
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;

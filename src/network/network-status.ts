@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isErrno } from '../util/errors.js';
 import type { NetavarkNetworkStatus, PerNetworkOptions } from './netavark.js';
 import type { NetworkConfig } from './network-config.js';
+import type { PortMapping } from './ports.js';
 
 // Apart from container-networks.ts so that inspect loads only this.
 
@@ -17,6 +18,10 @@ export interface ContainerNetworkState {
   networks: Record<string, PerNetworkOptions>;
   networkInfo: Record<string, NetworkConfig>;
   status: Record<string, NetavarkNetworkStatus>;
+  /** The container's published ports (-p, -P). */
+  ports?: PortMapping[];
+  /** Where they are forwarded now: the rootless netns's slirp4netns (by identity) and its forward ids, to one network's address. */
+  forwards?: { slirp: string; network: string; guestAddr: string; ids: number[] };
 }
 
 /** The container's network state, read synchronously (inspect): undefined when none is set up. */

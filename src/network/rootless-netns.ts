@@ -3,7 +3,7 @@ import { promises as fsp, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from '../util/exec.js';
 import { SkiffError, isErrno } from '../util/errors.js';
-import { processAlive, processStartTime } from '../util/fs.js';
+import { processAlive, processStartTime, sleep } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { sbinEnv } from './netavark.js';
 import { createNetns, removeNetns } from './netns.js';
@@ -36,6 +36,21 @@ export class RootlessNetns {
     return join(this.runDir, 'rootless-netns.slirp4netns.json');
   }
 
+  /** Its slirp4netns's API socket: published ports of containers on user networks are added and removed there. */
+  get apiSocket(): string {
+    return join(this.runDir, 'rootless-netns.slirp4netns.sock');
+  }
+
+  /**
+   * Which slirp4netns runs for the namespace now ("pid:starttime"), or
+   * undefined: forwards added through one slirp4netns mean nothing to
+   * the next (it numbers them from 1 again).
+   */
+  async slirpIdentity(): Promise<string | undefined> {
+    const slirp = await this.readSlirp();
+    return slirp && processAlive(slirp.pid, slirp.startTime) ? `${slirp.pid}:${slirp.startTime}` : undefined;
+  }
+
   /**
    * Runs `fn` holding the rootless netns lock: creating and removing the
    * namespace, and each netavark setup or teardown in it, take turns.
@@ -63,7 +78,11 @@ export class RootlessNetns {
     }
   }
 
-  /** Stops its slirp4netns and removes the namespace (aardvark-dns has gone with the last teardown). The caller holds the lock. */
+  /**
+   * Stops its slirp4netns, waiting (up to 2 s) until it has exited and so
+   * freed the host ports it published, and removes the namespace
+   * (aardvark-dns has gone with the last teardown). The caller holds the lock.
+   */
   async destroyLocked(): Promise<void> {
     const slirp = await this.readSlirp();
     if (slirp && processAlive(slirp.pid, slirp.startTime)) {
@@ -72,8 +91,10 @@ export class RootlessNetns {
       } catch (err) {
         if (!isErrno(err, 'ESRCH')) throw err;
       }
+      for (let i = 0; i < 200 && processAlive(slirp.pid, slirp.startTime); i++) await sleep(10);
     }
     await fsp.rm(this.slirpFile, { force: true });
+    await fsp.rm(this.apiSocket, { force: true });
     await removeNetns(this.netnsFile);
   }
 
@@ -81,12 +102,14 @@ export class RootlessNetns {
    * slirp4netns --configure gives the namespace tap0 with 10.0.2.100 and a
    * default route; it outlives the process that starts it (its own session)
    * and is told to stop by destroyLocked. Host loopback stays closed, as in
-   * podman's default (allow_host_loopback=false).
+   * podman's default (allow_host_loopback=false). Its API socket takes
+   * the published ports (see publishPorts).
    */
   private async startSlirp(): Promise<void> {
     const logFile = join(this.runDir, 'rootless-netns.slirp4netns.log');
     const log = openSync(logFile, 'w');
-    const args = ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', '--netns-type=path', '--enable-sandbox', '--enable-seccomp', this.netnsFile, 'tap0'];
+    await fsp.rm(this.apiSocket, { force: true });
+    const args = ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', '--netns-type=path', `--api-socket=${this.apiSocket}`, '--enable-sandbox', '--enable-seccomp', this.netnsFile, 'tap0'];
     const child = spawn('slirp4netns', args, { detached: true, stdio: ['ignore', log, log, 'pipe'] });
     closeSync(log);
     try {
@@ -107,6 +130,20 @@ export class RootlessNetns {
     const record: SlirpRecord = { pid: child.pid!, startTime: processStartTime(child.pid!)! };
     await fsp.writeFile(this.slirpFile, JSON.stringify(record));
     await this.isolateBridges();
+    await this.answerArpForContainers();
+  }
+
+  /**
+   * Published ports: slirp4netns forwards a host port straight to the
+   * container's address on its bridge (add_hostfwd with that guest
+   * address), so no NAT rewrites the client's address. slirp4netns asks
+   * for that address by ARP on tap0, where only the rootless netns can
+   * answer, and then routes the packets on to the bridge: proxy ARP.
+   */
+  private async answerArpForContainers(): Promise<void> {
+    // /proc/sys/net is the writer's network namespace's.
+    const result = await exec('nsenter', [`--net=${this.netnsFile}`, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/tap0/proxy_arp']);
+    if (result.exitCode !== 0) throw new SkiffError('ENETWORK', `enabling proxy ARP on the rootless network namespace's tap0 failed: ${result.stderr.trim()}`);
   }
 
   /**

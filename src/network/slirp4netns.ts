@@ -138,30 +138,47 @@ export async function startSlirp4netns(options: Slirp4netnsOptions): Promise<Chi
 /**
  * Publishes `mappings` through slirp4netns's own forwarding (its API
  * socket's add_hostfwd, podman's port_handler=slirp4netns): slirp4netns
- * binds the host ports and the container sees a client's own address
- * (a client on the host's loopback as the gateway, 10.0.2.2). No process
- * is added. Throws podman's one-line error for a port that cannot be
- * bound (in use, privileged); the caller kills slirp4netns, which frees
- * the ports bound so far.
+ * binds the host ports and forwards to `guestAddr` (the container's
+ * address: slirp4netns's own guest, or a container behind the rootless
+ * netns), so the container sees a client's own address (a client on the
+ * host's loopback as the gateway, 10.0.2.2). No process is added.
+ * Returns the forwards' ids (for removeSlirpHostForwards). Throws
+ * podman's one-line error for a port that cannot be bound (in use,
+ * privileged), after removing the forwards it added.
  */
-export async function addSlirpHostForwards(apiSocket: string, mappings: PortMapping[], cidr?: string): Promise<void> {
-  const guest = slirpAddresses(cidr).containerIp;
-  for (const m of mappings) {
-    for (const protocol of m.protocol.split(',')) {
-      for (let i = 0; i < m.range; i++) {
-        const hostPort = m.hostPort + i;
-        const reply = await slirpApi(apiSocket, {
-          execute: 'add_hostfwd',
-          arguments: { proto: protocol, host_addr: m.hostIp || '0.0.0.0', host_port: hostPort, guest_addr: guest, guest_port: m.containerPort + i },
-        });
-        if (reply.error === undefined) continue;
-        // slirp4netns says only that it failed: bind it ourselves to learn why.
-        const { code } = await tryBind(protocol, m.hostIp, hostPort);
-        throw new SkiffError('EPORTBIND', code ? bindErrorMessage(protocol, m.hostIp, hostPort, code, unprivilegedPortStart())
-          : `slirp4netns cannot publish ${m.hostIp || '0.0.0.0'}:${hostPort}/${protocol}: ${reply.error.desc ?? 'add_hostfwd failed'}`);
+export async function addSlirpHostForwards(apiSocket: string, mappings: PortMapping[], guestAddr: string): Promise<number[]> {
+  const ids: number[] = [];
+  try {
+    for (const m of mappings) {
+      for (const protocol of m.protocol.split(',')) {
+        for (let i = 0; i < m.range; i++) {
+          const hostPort = m.hostPort + i;
+          const reply = await slirpApi(apiSocket, {
+            execute: 'add_hostfwd',
+            arguments: { proto: protocol, host_addr: m.hostIp || '0.0.0.0', host_port: hostPort, guest_addr: guestAddr, guest_port: m.containerPort + i },
+          });
+          const id = (reply.return as { id?: unknown } | undefined)?.id;
+          if (reply.error === undefined && typeof id === 'number') {
+            ids.push(id);
+            continue;
+          }
+          // slirp4netns says only that it failed: bind it ourselves to learn why.
+          const { code } = await tryBind(protocol, m.hostIp, hostPort);
+          throw new SkiffError('EPORTBIND', code ? bindErrorMessage(protocol, m.hostIp, hostPort, code, unprivilegedPortStart())
+            : `slirp4netns cannot publish ${m.hostIp || '0.0.0.0'}:${hostPort}/${protocol}: ${reply.error?.desc ?? 'add_hostfwd failed'}`);
+        }
       }
     }
+  } catch (err) {
+    await removeSlirpHostForwards(apiSocket, ids).catch(() => undefined);
+    throw err;
   }
+  return ids;
+}
+
+/** Removes forwards added by addSlirpHostForwards (remove_hostfwd), freeing their host ports; ids slirp4netns no longer knows are skipped. */
+export async function removeSlirpHostForwards(apiSocket: string, ids: number[]): Promise<void> {
+  for (const id of ids) await slirpApi(apiSocket, { execute: 'remove_hostfwd', arguments: { id } });
 }
 
 /** One request on slirp4netns's API socket (one JSON object each way per connection). */

@@ -16,7 +16,12 @@ export interface Change {
 }
 
 /** What is compared with the lower layers: an overlay upper dir (whiteouts in overlay form), or a full copy (vfs). */
-export type ChangesTop = { kind: 'overlay'; dir: string } | { kind: 'full'; dir: string };
+export type ChangesTop = {
+  kind: 'overlay';
+  dir: string;
+  /** Written by fuse-overlayfs, which marks an opaque directory with a `.wh..wh..opq` file and a `.wh..opq` whiteout beside its xattr. */
+  fuse?: boolean;
+} | { kind: 'full'; dir: string };
 
 /**
  * The changes of `top` against stored layers `lowerDirs` (bottom first), in
@@ -39,7 +44,7 @@ export async function containerChanges(lowerDirs: string[], top: ChangesTop): Pr
   try {
     if (top.kind === 'overlay') {
       const opaque = new Set((await opaqueDirs(top.dir)).keys());
-      return overlayChanges(root, lower, opaque);
+      return overlayChanges(root, lower, opaque, top.fuse ?? false);
     }
     return fullChanges(root, lower);
   } finally {
@@ -162,7 +167,7 @@ class LowerView {
   }
 }
 
-function overlayChanges(root: DirHandle, lower: LowerView, opaque: Set<string>): Change[] {
+function overlayChanges(root: DirHandle, lower: LowerView, opaque: Set<string>, fuse: boolean): Change[] {
   const changes: Change[] = [];
   const changedDirs = new Set<string>();
   const walk = (dir: DirHandle, rel: string, below: LowerEntry | undefined): void => {
@@ -171,6 +176,8 @@ function overlayChanges(root: DirHandle, lower: LowerView, opaque: Set<string>):
       const path = `/${childRel}`;
       const st = lstatSync(dir.entryPath(name), { throwIfNoEntry: false });
       if (!st) continue; // removed by the running container meanwhile
+      // fuse-overlayfs's own opaque markers (its xattr on the directory says the same): no names the container sees.
+      if (fuse && ((name === FUSE_OPAQUE_FILE && st.isFile()) || (name === FUSE_OPAQUE_WHITEOUT && isWhiteout(st)))) continue;
       const lowerEntry = below && lower.child(below, childRel);
       let change: Change | undefined;
       if (isWhiteout(st)) {
@@ -207,6 +214,9 @@ function overlayChanges(root: DirHandle, lower: LowerView, opaque: Set<string>):
   walk(root, '', opaque.has('') ? undefined : lower.root());
   return changes;
 }
+
+const FUSE_OPAQUE_FILE = '.wh..wh..opq';
+const FUSE_OPAQUE_WHITEOUT = '.wh..opq';
 
 /** `added` (optional) sees the lstat of each entry found added or changed. */
 function fullChanges(root: DirHandle, lower: LowerView, added?: (st: Stats) => void): Change[] {

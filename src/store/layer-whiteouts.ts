@@ -10,8 +10,12 @@ import type { Stats } from 'node:fs';
  */
 export const OPAQUE_XATTR = { user: 'user.overlay.opaque', trusted: 'trusted.overlay.opaque' } as const;
 
-/** The getfattr -m pattern matching either opaque xattr. */
-export const OPAQUE_XATTR_PATTERN = '^(user|trusted)\\.overlay\\.opaque$';
+/**
+ * The getfattr -m pattern matching an opaque xattr: either of overlay's, or
+ * the one fuse-overlayfs sets in a container's upper dir when it may not
+ * set trusted.* (in a user namespace).
+ */
+export const OPAQUE_XATTR_PATTERN = '^((user|trusted)\\.overlay|user\\.fuseoverlayfs)\\.opaque$';
 
 /** True when `st` (from lstat) is a whiteout: a 0/0 character device. */
 export function isWhiteout(st: Stats): boolean {

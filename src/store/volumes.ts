@@ -35,6 +35,11 @@ export interface VolumeRecord {
    */
   needsCopyUp: boolean;
   needsChown: boolean;
+  /**
+   * For `-o type=` volumes: how many users (containers, `volume mount`)
+   * hold its mount in the user namespace; mounted while above 0.
+   */
+  mountCount?: number;
 }
 
 /**

@@ -58,7 +58,10 @@ export interface RunMount {
   type: 'bind' | 'cache' | 'secret' | 'tmpfs' | 'ssh';
   target?: string;
   source?: string;
+  /** bind/cache: a stage (name or index) or an image to mount from. */
   from?: string;
+  /** The stage `from` names, set by the parser; undefined when `from` names an image. */
+  fromStage?: number;
   readonly?: boolean;
   /** cache: the cache id (defaults to the target in docker). */
   id?: string;
@@ -90,7 +93,11 @@ export interface RunInstruction extends InstructionBase {
 
 export interface CopyInstruction extends InstructionBase {
   kind: 'COPY' | 'ADD';
-  /** Source words, raw (expanded by `expandInstruction`); a heredoc source is its name and is listed in `heredocs`. */
+  /**
+   * Source words, raw (expanded by `expandInstruction`). A heredoc source is
+   * `<<NAME` (quotes and `-` dropped): its body is the heredoc of that name,
+   * copied as a file called NAME.
+   */
   sources: string[];
   dest: string;
   /** True when written in JSON array form. */
@@ -234,6 +241,8 @@ export interface FromInstruction extends InstructionBase {
   rawImage: string;
   /** `--platform=`, after expansion of the global ARGs and the platform args. */
   platform?: string;
+  /** The index of the earlier stage `image` names (`FROM builder`); undefined for an image. */
+  stage?: number;
 }
 
 export interface Stage {
@@ -243,6 +252,12 @@ export interface Stage {
   name?: string;
   from: FromInstruction;
   instructions: Instruction[];
+  /**
+   * The earlier stages this one reads (its FROM, COPY --from, RUN --mount
+   * from=), ascending: stages that do not depend on each other can be built
+   * at the same time.
+   */
+  dependsOn: number[];
 }
 
 export interface Containerfile {

@@ -26,3 +26,11 @@ export class ExpansionError extends SkiffError {
     this.name = 'ExpansionError';
   }
 }
+
+/** A `RUN --mount=` value docker would refuse (bad type, key or value). */
+export class RunMountError extends SkiffError {
+  constructor(message: string) {
+    super('ERUNMOUNT', message);
+    this.name = 'RunMountError';
+  }
+}

@@ -7,7 +7,9 @@
  *
  * Rules (https://docs.docker.com/reference/dockerfile/#environment-replacement):
  * `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`,
- * `${VAR+word}`, `${VAR:?msg}`, `${VAR?msg}`; single quotes keep everything
+ * `${VAR+word}`, `${VAR:?msg}`, `${VAR?msg}`, `${VAR#pat}`, `${VAR##pat}`,
+ * `${VAR%pat}`, `${VAR%%pat}`, `${VAR/pat/repl}`, `${VAR//pat/repl}`
+ * (patterns with `*` and `?`); single quotes keep everything
  * literal, double quotes keep whitespace and allow `$`; the escape character
  * makes the next character literal (inside double quotes only before `"`,
  * `$` and itself). Quotes are removed. An unset variable expands to nothing.
@@ -216,8 +218,7 @@ class Lexer {
   /** At a `$`: returns the expansion, or a literal `$` when no name follows. */
   private dollar(): string {
     this.pos++;
-    const ch = this.text[this.pos];
-    if (ch === '{') {
+    if (this.text[this.pos] === '{') {
       this.pos++;
       return this.braced();
     }
@@ -226,6 +227,7 @@ class Lexer {
     return this.lookup(name) ?? '';
   }
 
+  /** A variable name, a run of digits, or one special parameter (`$@`, `$$`...: never set here). */
   private name(): string {
     const start = this.pos;
     const first = this.text[this.pos];
@@ -233,6 +235,10 @@ class Lexer {
     if (/[0-9]/.test(first)) {
       while (this.pos < this.text.length && /[0-9]/.test(this.text[this.pos]!)) this.pos++;
       return this.text.slice(start, this.pos);
+    }
+    if ('@*#?-$!'.includes(first)) {
+      this.pos++;
+      return first;
     }
     while (this.pos < this.text.length && isNameChar(this.text[this.pos]!)) this.pos++;
     return this.text.slice(start, this.pos);
@@ -242,54 +248,116 @@ class Lexer {
     return Object.prototype.hasOwnProperty.call(this.vars, name) ? this.vars[name] : undefined;
   }
 
-  /** After `${`: NAME then `}` or a modifier and its word. */
+  /**
+   * After `${`: NAME, then `}` or a modifier: `-` `+` `?` (with `:`, an empty
+   * value counts as unset), `#` `##` `%` `%%` (remove a prefix or suffix
+   * pattern), `/` `//` (replace the first or every match).
+   */
   private braced(): string {
+    const next = this.text[this.pos];
+    if (next === undefined) throw new ExpansionError("syntax error: missing '}'");
+    if (next === '{' || next === '}' || next === ':') throw new ExpansionError('syntax error: bad substitution');
     const name = this.name();
-    if (name === '') throw new ExpansionError('bad substitution: a variable name must follow "${"');
-    const ch = this.text[this.pos];
-    if (ch === undefined) throw new ExpansionError(`missing '}' in substitution of "${name}"`);
-    if (ch === '}') {
-      this.pos++;
-      return this.lookup(name) ?? '';
+    const value = this.lookup(name);
+    let op = this.text[this.pos++];
+    if (op === undefined) throw new ExpansionError("syntax error: missing '}'");
+    if (op === '}') return value ?? '';
+    if (op === '/') {
+      const all = this.text[this.pos] === '/';
+      if (all) this.pos++;
+      const pattern = this.until('/', true, "syntax error: missing '/' in ${}");
+      const replacement = this.until('}', true, "syntax error: missing '}'");
+      const re = patternRegex(pattern, true, false, all);
+      if (value === undefined) return '';
+      // The `g` flag of the pattern decides between the first match and all of them.
+      return value.replace(re, () => replacement);
     }
     let colon = false;
-    let op = ch;
-    this.pos++;
     if (op === ':') {
       colon = true;
-      op = this.text[this.pos] ?? '';
-      this.pos++;
-      if (op !== '-' && op !== '+' && op !== '?') {
-        throw new ExpansionError(`unsupported modifier (:${op}) in substitution of "${name}"`);
-      }
-    } else if (op !== '-' && op !== '+' && op !== '?') {
-      throw new ExpansionError(`unsupported modifier (${op}) in substitution of "${name}"`);
+      op = this.text[this.pos++];
     }
-    const word = this.untilBrace(name);
-    const value = this.lookup(name);
-    const set = colon ? value !== undefined && value !== '' : value !== undefined;
+    if (op === undefined || !'-+?#%'.includes(op) || (colon && (op === '#' || op === '%'))) {
+      throw new ExpansionError(`unsupported modifier (${colon ? ':' : ''}${op ?? ''}) in substitution`);
+    }
+    const rawEscapes = op === '#' || op === '%';
+    let word = this.until('}', rawEscapes, "syntax error: missing '}'");
+    const set = value !== undefined && !(colon && value === '');
     switch (op) {
       case '-':
         return set ? value! : word;
       case '+':
         return set ? word : '';
-      default:
-        if (!set) throw new ExpansionError(`${name}: ${word === '' ? 'is not allowed to be unset' : word}`);
-        return value!;
+      case '?':
+        if (value === undefined) throw new ExpansionError(`${name}: ${word || 'is not allowed to be unset'}`);
+        if (!set) throw new ExpansionError(`${name}: ${word || 'is not allowed to be empty'}`);
+        return value;
+      default: {
+        const greedy = word.startsWith(op);
+        if (greedy) word = word.slice(1);
+        return op === '#' ? trimPrefix(value ?? '', word, greedy) : trimSuffix(value ?? '', word, greedy);
+      }
     }
   }
 
-  /** The word of a modifier, itself expanded, up to the closing `}`. */
-  private untilBrace(name: string): string {
+  /**
+   * The word of a modifier, itself expanded, up to `stop`. With `rawEscapes`
+   * (patterns), an escape stays in the text for the pattern to read.
+   */
+  private until(stop: string, rawEscapes: boolean, missing: string): string {
     let out = '';
     for (;;) {
       const ch = this.text[this.pos];
-      if (ch === undefined) throw new ExpansionError(`missing '}' in substitution of "${name}"`);
-      if (ch === '}') {
+      if (ch === undefined) throw new ExpansionError(missing);
+      if (ch === stop) {
         this.pos++;
         return out;
+      }
+      if (rawEscapes && ch === this.escape && this.pos + 1 < this.text.length) {
+        out += '\\' + this.text[this.pos + 1]!;
+        this.pos += 2;
+        continue;
       }
       out += this.piece().text;
     }
   }
+}
+
+/**
+ * A shell pattern (`*`, `?`, `\\` escapes; no bracket expressions, as in
+ * docker) as a regular expression.
+ */
+function patternRegex(pattern: string, greedy: boolean, anchored: boolean, global = false): RegExp {
+  let out = anchored ? '^' : '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '*') out += greedy ? '.*' : '.*?';
+    else if (ch === '?') out += '.';
+    else if (ch === '\\') {
+      const next = pattern[i + 1];
+      i++;
+      if (next === '}' || next === '/') out += next;
+      else if (next === '*' || next === '?' || next === '\\') out += '\\' + next;
+      else throw new ExpansionError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${next ?? ''}'`);
+    } else out += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(out, global ? 'gs' : 's');
+}
+
+function trimPrefix(value: string, pattern: string, greedy: boolean): string {
+  const m = patternRegex(pattern, greedy, true).exec(value);
+  return m ? value.slice(m[0].length) : value;
+}
+
+/** Docker finds the shortest or longest suffix by matching the reversed pattern on the reversed value. */
+function trimSuffix(value: string, pattern: string, greedy: boolean): string {
+  const reversedPattern: string[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\' && i + 1 < pattern.length) {
+      reversedPattern.unshift('\\' + pattern[i + 1]!);
+      i++;
+    } else reversedPattern.unshift(pattern[i]!);
+  }
+  const reversed = [...value].reverse().join('');
+  return [...trimPrefix(reversed, reversedPattern.join(''), greedy)].reverse().join('');
 }

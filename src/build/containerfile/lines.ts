@@ -60,8 +60,10 @@ function isBlank(line: string): boolean {
 }
 
 /**
- * Splits the file body into logical lines. `firstLine` is the number of lines
- * the directives took (they are comments to the rest of the parser).
+ * Splits the file's lines (without their line ends) into logical lines, one
+ * per instruction, reading the heredoc bodies each RUN, COPY or ADD opens.
+ * Directive lines are comments here. Throws ContainerfileError for an
+ * unterminated heredoc.
  */
 export function readLogicalLines(lines: string[], escape: string, file: string): { logical: LogicalLine[] } {
   const continuation = new RegExp(`${escape === '\\' ? '\\\\' : '`'}[ \\t]*$`);
@@ -90,7 +92,6 @@ export function readLogicalLines(lines: string[], escape: string, file: string):
       text += t.text;
       more = t.more;
     }
-    text = text.replace(/[\r]$/, '');
     const entry: LogicalLine = { text, startLine, endLine: i, heredocs: [], emptyContinuation };
     const names = heredocNames(text, escape);
     for (const h of names) {

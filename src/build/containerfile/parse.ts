@@ -3,6 +3,15 @@
  * It follows docker's (BuildKit's) Dockerfile frontend and podman's messages:
  * a malformed file throws a ContainerfileError (`FILE:LINE: message`) before
  * anything runs.
+ *
+ * The folder, in the order a build uses it:
+ * - ast.ts: the tree (Containerfile → Stage → Instruction by `kind`);
+ * - parse.ts (here): text → tree; lines.ts (directives, continuations,
+ *   heredocs), flags.ts, run-mount.ts, json-form.ts, duration.ts help it;
+ * - scope.ts: at execution time, `expandInstruction` with the stage's
+ *   variables, `argValue` for ARG scoping, `platformArgs`, `stagesToBuild`,
+ *   `unusedBuildArgs`; expand.ts holds docker's word rules;
+ * - command.ts: the argv of RUN/CMD/ENTRYPOINT under SHELL, heredocs included.
  */
 import type {
   ArgDeclaration,
@@ -20,7 +29,7 @@ import type {
   RunInstruction,
   Stage,
 } from './ast.js';
-import { ContainerfileError, ExpansionError } from './errors.js';
+import { ContainerfileError, ExpansionError, RunMountError } from './errors.js';
 import { expandWord, splitRawWords } from './expand.js';
 import { type FlagSpec, type FlagValues, extractFlags, parseFlags } from './flags.js';
 import { readDirectives, readLogicalLines } from './lines.js';
@@ -75,8 +84,8 @@ interface Line {
  * Throws ContainerfileError for: an empty file, a file without FROM, an
  * unknown instruction, an instruction (other than ARG) before FROM, missing
  * or malformed arguments, unknown or malformed flags, an unterminated
- * heredoc, a bad stage name, a duplicate stage name, and `COPY --from` naming
- * the current or a later stage.
+ * heredoc, a bad stage name, a duplicate stage name, a bad `--mount`, and a
+ * FROM, `COPY --from` or `--mount from=` naming the current or a later stage.
  */
 export function parseContainerfile(text: string, options: ParseOptions): Containerfile {
   const file = options.file;
@@ -98,7 +107,7 @@ export function parseContainerfile(text: string, options: ParseOptions): Contain
     if (line.keyword === 'FROM') {
       const from = parseFrom(line, file, fromVars, directives);
       const name = fromName(line, file, result.stages);
-      stage = { index: result.stages.length, from: from, instructions: [] };
+      stage = { index: result.stages.length, from, instructions: [], dependsOn: [] };
       if (name !== undefined) stage.name = name;
       result.stages.push(stage);
       continue;
@@ -125,7 +134,7 @@ export function parseContainerfile(text: string, options: ParseOptions): Contain
     stage.instructions.push(instruction);
   }
   if (result.stages.length === 0) throw new ContainerfileError(file, 0, 'no stages to build: the file has no FROM instruction');
-  resolveCopyFrom(result, file, fromVars, directives);
+  resolveStageRefs(result, file, fromVars, directives);
   return result;
 }
 
@@ -143,7 +152,8 @@ function splitLine(text: string, line: number, endLine: number, heredocs: Heredo
       hint: allowed.length ? `${keyword} accepts ${allowed.map((f) => `--${f}`).join(', ')}` : `${keyword} takes no flags`,
     });
   }
-  return { keyword, flags: parsed.values, args: rest.trim(), original: text.trim(), line, endLine, heredocs };
+  // podman prints the line with its trailing blanks (STEP n/m: and the history's created_by).
+  return { keyword, flags: parsed.values, args: rest.trim(), original: text.replace(/^\s+/, ''), line, endLine, heredocs };
 }
 
 function expandAt(word: string, vars: Record<string, string>, file: string, line: number, d: Directives): string {
@@ -191,35 +201,48 @@ function fromName(line: Line, file: string, stages: Stage[]): string | undefined
 }
 
 /**
- * Sets `fromStage` on every COPY --from naming a stage (by name or index, after
- * expansion of the global ARGs), and rejects the current or a later stage: the
- * builder runs stages in file order. Any other value names an image.
+ * Resolves the references between stages: a FROM naming an earlier stage
+ * (`from.stage`), COPY --from (`fromStage`, after expansion of the global
+ * ARGs) and RUN --mount=from= (`fromStage`) naming a stage by name or index,
+ * and fills each stage's `dependsOn`. A reference to the current or a later
+ * stage is an error: stages are built from earlier ones. Any other value
+ * names an image.
  */
-function resolveCopyFrom(cf: Containerfile, file: string, vars: Record<string, string>, d: Directives): void {
+function resolveStageRefs(cf: Containerfile, file: string, vars: Record<string, string>, d: Directives): void {
   for (const stage of cf.stages) {
-    for (const instruction of stage.instructions) {
-      if (instruction.kind !== 'COPY' || instruction.from === undefined) continue;
-      const from = expandAt(instruction.from, vars, file, instruction.line, d);
-      const target = /^[0-9]+$/.test(from)
-        ? cf.stages[Number(from)]
-        : cf.stages.find((s) => s.name === from.toLowerCase());
-      if (target === undefined && /^[0-9]+$/.test(from)) {
-        throw new ContainerfileError(file, instruction.line, `invalid from flag value ${from}: index out of bounds`);
-      }
-      if (target === undefined) continue;
+    const deps = new Set<number>();
+    const refer = (ref: string, line: number, what: string, byIndex: boolean): number | undefined => {
+      const numeric = byIndex && /^[0-9]+$/.test(ref);
+      const target = numeric ? cf.stages[Number(ref)] : cf.stages.find((s) => s.name === ref.toLowerCase());
+      if (target === undefined && numeric) throw new ContainerfileError(file, line, `invalid ${what} value ${ref}: index out of bounds`);
+      if (target === undefined) return undefined;
       if (target.index === stage.index) {
-        throw new ContainerfileError(file, instruction.line, `invalid from flag value ${from}: refers to current build stage`);
+        throw new ContainerfileError(file, line, `invalid ${what} value ${ref}: refers to current build stage`);
       }
       if (target.index > stage.index) {
-        throw new ContainerfileError(
-          file,
-          instruction.line,
-          `invalid from flag value ${from}: stage ${target.name ?? target.index} is defined after this one`,
-          { hint: 'COPY --from can copy only from an earlier stage' },
-        );
+        throw new ContainerfileError(file, line, `invalid ${what} value ${ref}: stage ${target.name ?? target.index} is defined after this one`, {
+          hint: 'a stage can use only the stages before it',
+        });
       }
-      instruction.fromStage = target.index;
+      deps.add(target.index);
+      return target.index;
+    };
+    const base = refer(stage.from.image, stage.from.line, 'FROM', false);
+    if (base !== undefined) stage.from.stage = base;
+    for (const instruction of stage.instructions) {
+      if (instruction.kind === 'COPY' && instruction.from !== undefined) {
+        const from = expandAt(instruction.from, vars, file, instruction.line, d);
+        const index = refer(from, instruction.line, 'from flag', true);
+        if (index !== undefined) instruction.fromStage = index;
+      } else if (instruction.kind === 'RUN') {
+        for (const mount of instruction.mounts) {
+          if (mount.from === undefined) continue;
+          const index = refer(mount.from, instruction.line, '--mount from', true);
+          if (index !== undefined) mount.fromStage = index;
+        }
+      }
     }
+    stage.dependsOn = [...deps].sort((x, y) => x - y);
   }
 }
 
@@ -240,7 +263,8 @@ function parseInstruction(line: Line, file: string, d: Directives): Instruction 
         try {
           run.mounts.push(parseRunMount(raw));
         } catch (err) {
-          fail(`RUN --mount=${raw}: ${(err as Error).message}`);
+          if (!(err instanceof RunMountError)) throw err;
+          fail(`RUN --mount=${raw}: ${err.message}`);
         }
       }
       if (typeof line.flags.network === 'string') {
@@ -323,7 +347,9 @@ function parseInstruction(line: Line, file: string, d: Directives): Instruction 
         fail(`${inner.keyword} isn't allowed as an ONBUILD trigger`);
       }
       const trigger = parseInstruction(inner, file, d);
-      return { kind, ...base, expression: args, trigger };
+      // Docker stores heredoc bodies in the trigger text, so that the child build can parse them again.
+      const expression = args + line.heredocs.map((h) => `\n${h.content}${h.name}`).join('');
+      return { kind, ...base, expression, trigger };
     }
     default:
       return fail(`unknown instruction: "${line.keyword}"`);
@@ -438,4 +464,48 @@ function parseHealthcheck(
     hc.retries = n;
   }
   return hc;
+}
+
+/** Where a base image's ONBUILD triggers are met: the FROM line of the stage that uses the image. */
+export interface TriggerOptions {
+  file: string;
+  /** The line of the FROM that names the base image. */
+  line: number;
+  /** The escape character of the Containerfile being built. */
+  escape?: '\\' | '`';
+}
+
+/**
+ * Parses the ONBUILD triggers of a base image (its config's OnBuild list, each
+ * a trigger text as `OnbuildInstruction.expression` stores it), for the
+ * builder to run first in the stage that uses the image. Every instruction it
+ * returns carries `options.line`. Throws ContainerfileError, at that line,
+ * for a trigger that does not parse or is ONBUILD, FROM or MAINTAINER.
+ */
+export function parseOnbuildTriggers(triggers: readonly string[], options: TriggerOptions): Instruction[] {
+  const d: Directives = { escape: options.escape ?? '\\' };
+  return triggers.map((text) => {
+    try {
+      const { logical } = readLogicalLines(text.split('\n'), d.escape, options.file);
+      if (logical.length !== 1) throw new ContainerfileError(options.file, options.line, 'expected exactly one instruction');
+      const l = logical[0]!;
+      const inner = splitLine(l.text, options.line, options.line, l.heredocs, options.file);
+      const reason =
+        inner.keyword === 'ONBUILD'
+          ? "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"
+          : inner.keyword === 'FROM' || inner.keyword === 'MAINTAINER'
+            ? `${inner.keyword} isn't allowed as an ONBUILD trigger`
+            : undefined;
+      if (reason !== undefined) throw new ContainerfileError(options.file, options.line, reason);
+      return parseInstruction(inner, options.file, d);
+    } catch (err) {
+      if (!(err instanceof ContainerfileError)) throw err;
+      throw new ContainerfileError(
+        options.file,
+        options.line,
+        `ONBUILD trigger "${text.split('\n')[0]}" of the base image: ${err.reason}`,
+        err.hint ? { hint: err.hint, cause: err } : { cause: err },
+      );
+    }
+  });
 }

@@ -9,6 +9,7 @@
  * through `expandInstruction`, which parses `raw` again with one.
  */
 import type { RunMount } from './ast.js';
+import { RunMountError } from './errors.js';
 
 const TYPES = new Set(['bind', 'cache', 'secret', 'tmpfs', 'ssh']);
 const SHARING = new Set(['shared', 'private', 'locked']);
@@ -31,7 +32,7 @@ function splitCsv(text: string): string[] {
     if (atStart && ch === '"') {
       i++;
       for (;;) {
-        if (i >= text.length) throw new Error('failed to parse csv mounts: extraneous or missing " in quoted-field');
+        if (i >= text.length) throw new RunMountError('failed to parse csv mounts: extraneous or missing " in quoted-field');
         if (text[i] === '"') {
           if (text[i + 1] === '"') {
             field += '"';
@@ -57,20 +58,20 @@ function parseBool(key: string, value: string): boolean {
   // Go's strconv.ParseBool.
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  throw new Error(`invalid value for ${key}: ${value}`);
+  throw new RunMountError(`invalid value for ${key}: ${value}`);
 }
 
 function parseUint(key: string, value: string, base: 8 | 10): number {
   const ok = base === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
   const n = ok.test(value) ? parseInt(value, base) : NaN;
-  if (!(n <= 0xffffffff)) throw new Error(`invalid value ${value} for ${key}`);
+  if (!(n <= 0xffffffff)) throw new RunMountError(`invalid value ${value} for ${key}`);
   return n;
 }
 
 /** docker's units.RAMInBytes: `64m`, `1g`, `1.5GiB`, `4096` (binary multiples). */
 function parseSize(value: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(i?b)?$/i.exec(value);
-  if (!m) throw new Error(`invalid value for size: ${value}`);
+  if (!m) throw new RunMountError(`invalid value for size: ${value}`);
   const power = ['', 'k', 'm', 'g', 't', 'p'].indexOf(m[2]!.toLowerCase());
   return Math.floor(parseFloat(m[1]!) * 1024 ** power);
 }
@@ -78,7 +79,7 @@ function parseSize(value: string): number {
 /**
  * Parses one `--mount=` value. With `expand`, each value is expanded first
  * (execution time); without it, values holding `$` are kept raw (strings) or
- * left unset (numbers, booleans) until then. Throws a plain Error with
+ * left unset (numbers, booleans) until then. Throws RunMountError with
  * docker's message; the caller adds the file and line.
  */
 export function parseRunMount(raw: string, expand?: (value: string) => string): RunMount {
@@ -88,15 +89,15 @@ export function parseRunMount(raw: string, expand?: (value: string) => string): 
     const eq = field.indexOf('=');
     const key = (eq >= 0 ? field.slice(0, eq) : field).toLowerCase();
     if (eq < 0 && !['readonly', 'ro', 'readwrite', 'rw', 'required'].includes(key)) {
-      throw new Error(`invalid field '${field}' must be a key=value pair`);
+      throw new RunMountError(`invalid field '${field}' must be a key=value pair`);
     }
     let value = eq >= 0 ? field.slice(eq + 1) : undefined;
     if (key === 'from' && value !== undefined && /\$./.test(value)) {
-      throw new Error(`'from' doesn't support variable expansion, define alias stage instead`);
+      throw new RunMountError(`'from' doesn't support variable expansion, define alias stage instead`);
     }
     if (value !== undefined && expand) value = expand(value);
     if (key === 'type') {
-      if (value === undefined || !TYPES.has(value.toLowerCase())) throw new Error(`unsupported mount type "${value ?? ''}"`);
+      if (value === undefined || !TYPES.has(value.toLowerCase())) throw new RunMountError(`unsupported mount type "${value ?? ''}"`);
       mount.type = value.toLowerCase() as RunMount['type'];
     } else fields.push([key, value]);
   }
@@ -129,12 +130,12 @@ export function parseRunMount(raw: string, expand?: (value: string) => string): 
         break;
       case 'required':
         if (mount.type !== 'secret' && mount.type !== 'ssh') {
-          throw new Error(`unexpected key '${key}' for mount type '${mount.type}'`);
+          throw new RunMountError(`unexpected key '${key}' for mount type '${mount.type}'`);
         }
         if (!deferred) mount.required = value === undefined ? true : parseBool(key, value);
         break;
       case 'size':
-        if (mount.type !== 'tmpfs') throw new Error(`unexpected key '${key}' for mount type '${mount.type}'`);
+        if (mount.type !== 'tmpfs') throw new RunMountError(`unexpected key '${key}' for mount type '${mount.type}'`);
         if (!deferred) mount.size = parseSize(value!);
         break;
       case 'id':
@@ -142,7 +143,7 @@ export function parseRunMount(raw: string, expand?: (value: string) => string): 
         break;
       case 'sharing':
         if (deferred) break;
-        if (!SHARING.has(value!.toLowerCase())) throw new Error(`unsupported sharing value "${value}"`);
+        if (!SHARING.has(value!.toLowerCase())) throw new RunMountError(`unsupported sharing value "${value}"`);
         mount.sharing = value!.toLowerCase() as RunMount['sharing'];
         break;
       case 'mode':
@@ -155,11 +156,11 @@ export function parseRunMount(raw: string, expand?: (value: string) => string): 
         if (!deferred) mount.gid = parseUint(key, value!, 10);
         break;
       case 'env':
-        if (mount.type !== 'secret') throw new Error(`unexpected key '${key}' for mount type '${mount.type}'`);
+        if (mount.type !== 'secret') throw new RunMountError(`unexpected key '${key}' for mount type '${mount.type}'`);
         mount.env = value;
         break;
       default:
-        throw new Error(`unexpected key '${key}' in '${key}${value === undefined ? '' : `=${value}`}'`);
+        throw new RunMountError(`unexpected key '${key}' in '${key}${value === undefined ? '' : `=${value}`}'`);
     }
   }
   return check(mount, roAuto);
@@ -168,24 +169,24 @@ export function parseRunMount(raw: string, expand?: (value: string) => string): 
 function check(m: RunMount, roAuto: boolean): RunMount {
   const fileInfoAllowed = m.type === 'secret' || m.type === 'ssh' || m.type === 'cache';
   for (const key of ['mode', 'uid', 'gid'] as const) {
-    if (m[key] !== undefined && !fileInfoAllowed) throw new Error(`${key} not allowed for "${m.type}" type mounts`);
+    if (m[key] !== undefined && !fileInfoAllowed) throw new RunMountError(`${key} not allowed for "${m.type}" type mounts`);
   }
   if (roAuto) m.readonly = m.type !== 'cache' && m.type !== 'tmpfs';
-  if (m.sharing !== undefined && m.type !== 'cache') throw new Error(`invalid cache sharing set for ${m.type} mount`);
+  if (m.sharing !== undefined && m.type !== 'cache') throw new RunMountError(`invalid cache sharing set for ${m.type} mount`);
   switch (m.type) {
     case 'bind':
     case 'cache':
     case 'tmpfs':
-      if (m.target === undefined || m.target === '') throw new Error(`mount type ${m.type} requires a target`);
+      if (m.target === undefined || m.target === '') throw new RunMountError(`mount type ${m.type} requires a target`);
       if (m.type === 'cache') {
         m.sharing ??= 'shared';
         m.id ??= m.target;
       }
       break;
     case 'secret': {
-      if (m.from !== undefined) throw new Error('secret mount should not have a from');
-      if (!m.source && !m.target && !m.id && !m.env) throw new Error('invalid secret mount. one of source, target required');
-      if (m.source && m.id) throw new Error("both source and id can't be set");
+      if (m.from !== undefined) throw new RunMountError('secret mount should not have a from');
+      if (!m.source && !m.target && !m.id && !m.env) throw new RunMountError('invalid secret mount. one of source, target required');
+      if (m.source && m.id) throw new RunMountError("both source and id can't be set");
       m.id ??= m.source ?? (m.target ? m.target.split('/').filter(Boolean).pop() : m.env);
       if (!m.target && !m.env) m.target = `/run/secrets/${m.id}`;
       m.required ??= false;

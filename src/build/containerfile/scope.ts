@@ -3,10 +3,11 @@
  * with the stage's variables, the value an ARG takes, and the predefined
  * platform and proxy args.
  */
-import type { ArgDeclaration, Instruction } from './ast.js';
+import type { ArgDeclaration, Containerfile, Instruction } from './ast.js';
+import { InvalidArgumentError } from '../../util/errors.js';
 import { type Vars, expandHeredoc, expandWord, expandWords } from './expand.js';
 import { parseRunMount } from './run-mount.js';
-import { ExpansionError } from './errors.js';
+import { RunMountError } from './errors.js';
 
 /** Options shared by the execution-time helpers. */
 export interface ScopeOptions {
@@ -18,7 +19,7 @@ export interface ScopeOptions {
  * Returns a copy of `instruction` with the words docker expands replaced by
  * their values in `vars` (the stage's ENV over its declared ARGs), quotes
  * removed:
- * - ENV, LABEL, ARG: keys and values;
+ * - ENV, LABEL, ARG: keys and values (for the value an ARG takes, use `argValue`);
  * - COPY, ADD: sources, destination, --from, --chown, --chmod, and the bodies
  *   of heredocs whose delimiter is unquoted;
  * - RUN: the values of --mount (not the command);
@@ -26,8 +27,8 @@ export interface ScopeOptions {
  * - EXPOSE: each word, which may expand to several ports.
  * RUN's command, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, MAINTAINER and ONBUILD are
  * returned unchanged: their shell does the expansion, or the child build.
- * Throws ExpansionError on an unterminated quote, a bad `${...}`, or a
- * --mount value that is invalid once expanded.
+ * Throws ExpansionError on an unterminated quote or a bad `${...}`, and
+ * RunMountError for a --mount value that is invalid once expanded.
  */
 export function expandInstruction<T extends Instruction>(instruction: T, vars: Vars, options: ScopeOptions = {}): T {
   const o = { escape: options.escape ?? '\\' };
@@ -63,10 +64,12 @@ export function expandInstruction<T extends Instruction>(instruction: T, vars: V
         ...i,
         mounts: i.mounts.map((m) => {
           try {
-            return parseRunMount(m.raw, w);
+            const mount = parseRunMount(m.raw, w);
+            if (m.fromStage !== undefined) mount.fromStage = m.fromStage;
+            return mount;
           } catch (err) {
-            if (err instanceof ExpansionError) throw err;
-            throw new ExpansionError(`--mount=${m.raw}: ${(err as Error).message}`);
+            if (err instanceof RunMountError) throw new RunMountError(`--mount=${m.raw}: ${err.message}`);
+            throw err;
           }
         }),
       } as T;
@@ -99,6 +102,9 @@ export interface ArgSources {
  * The value a stage's ARG declaration takes: the --build-arg, else its own
  * default (expanded with `vars`), else the global ARG's or the predefined
  * value of that name; undefined when it has none (docker leaves it unset).
+ * Pass the declaration as parsed (not through `expandInstruction`), one name
+ * at a time, adding each value to `vars` before the next: `ARG A=1 B=$A`
+ * gives B the value 1.
  */
 export function argValue(decl: ArgDeclaration, sources: ArgSources, vars: Vars, options: ScopeOptions = {}): string | undefined {
   const has = (r: Readonly<Record<string, string>>): boolean => Object.prototype.hasOwnProperty.call(r, decl.key);
@@ -162,4 +168,45 @@ export function platformArgs(build: Platform = hostPlatform(), target: Platform 
     TARGETARCH: target.architecture,
     TARGETVARIANT: target.variant ?? '',
   };
+}
+
+/**
+ * The stages a build of `target` (a stage name; the last stage when omitted)
+ * needs: the target and, transitively, the stages it reads, ascending.
+ * Throws InvalidArgumentError, with podman's message, for an unknown target.
+ */
+export function stagesToBuild(cf: Containerfile, target?: string): { target: number; stages: number[] } {
+  let index = cf.stages.length - 1;
+  if (target !== undefined) {
+    const stage = cf.stages.find((s) => s.name === target.toLowerCase());
+    if (stage === undefined) throw new InvalidArgumentError(`The target "${target}" was not found in the provided Dockerfile`);
+    index = stage.index;
+  }
+  const needed = new Set<number>();
+  const visit = (i: number): void => {
+    if (needed.has(i)) return;
+    needed.add(i);
+    for (const dep of cf.stages[i]!.dependsOn) visit(dep);
+  };
+  visit(index);
+  return { target: index, stages: [...needed].sort((a, b) => a - b) };
+}
+
+/**
+ * The --build-arg names no ARG of the given stages (all by default) nor of
+ * the global scope declares, sorted, for podman's warning
+ * `[Warning] one or more build args were not consumed: [A B]`. The proxy args
+ * never count as unused.
+ */
+export function unusedBuildArgs(cf: Containerfile, buildArgs: Readonly<Record<string, string>>, stages?: readonly number[]): string[] {
+  const declared = new Set<string>(PROXY_ARGS);
+  const scopes = [cf.globalArgs, ...(stages ?? cf.stages.map((s) => s.index)).map((i) => cf.stages[i]!.instructions)];
+  for (const list of scopes) {
+    for (const instruction of list) {
+      if (instruction.kind === 'ARG') for (const a of instruction.args) declared.add(a.key);
+    }
+  }
+  return Object.keys(buildArgs)
+    .filter((k) => !declared.has(k))
+    .sort();
 }

@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync } from 'node:fs';
-import { posix } from 'node:path';
+import { posix, resolve } from 'node:path';
 import { resolveInRootSync } from '../../image/layer/secure-path.js';
 import { SkiffError, isErrno } from '../../util/errors.js';
 import { hasGlobMeta, matchComponent } from './glob.js';
@@ -37,7 +37,7 @@ export interface ResolveCopySourcesOptions {
 }
 
 /**
- * Finds COPY/ADD `sources` in the tree `root` with docker's rules: a path
+ * Finds COPY/ADD `sources` in the tree `root` (made absolute) with docker's rules: a path
  * is relative to `root` whether or not it starts with `/`, and `..` stops
  * at `root`; a component may be a filepath.Match glob (`*`, `?`, `[...]`,
  * no `**`), matched against the names in its directory (sorted); a source
@@ -53,8 +53,9 @@ export interface ResolveCopySourcesOptions {
  * is a CopySourceError with podman's wording.
  */
 export async function resolveCopySources(root: string, sources: string[], options: ResolveCopySourcesOptions = {}): Promise<CopySource[]> {
+  const top = resolve(root);
   const found: CopySource[] = [];
-  for (const source of sources) found.push(...resolveOne(root, source, options));
+  for (const source of sources) found.push(...resolveOne(top, source, options));
   return found;
 }
 
@@ -80,8 +81,9 @@ function resolveOne(root: string, source: string, options: ResolveCopySourcesOpt
       for (const name of names) {
         const rel = resolveRel(root, at.rel === '' ? name : `${at.rel}/${name}`);
         const st = lstatRel(root, rel);
-        if (!st || ignored(rel)) continue;
-        if (index < parts.length - 1 && !st.isDirectory()) continue;
+        if (!st) continue;
+        // Only what is matched last counts: an excluded directory may hold a file a `!` rule takes back.
+        if (index < parts.length - 1 ? !st.isDirectory() : ignored(rel)) continue;
         next.push({ rel, name });
       }
     }

@@ -51,6 +51,22 @@ import { networkPruneCommand } from './network/prune.js';
 import { networkConnectCommand } from './network/connect.js';
 import { networkDisconnectCommand } from './network/disconnect.js';
 import { networkReloadCommand } from './network/reload.js';
+import { volumeCreateCommand } from './volume/create.js';
+import { volumeListCommand } from './volume/ls.js';
+import { volumeInspectCommand } from './volume/inspect.js';
+import { volumeExistsCommand } from './volume/exists.js';
+import { volumeRmCommand } from './volume/rm.js';
+import { volumePruneCommand } from './volume/prune.js';
+import { volumeExportCommand } from './volume/export.js';
+import { volumeImportCommand } from './volume/import.js';
+import { volumeMountCommand } from './volume/mount.js';
+import { volumeUnmountCommand } from './volume/unmount.js';
+import { unshareCommand } from './system/unshare.js';
+import { systemDfCommand } from './system/df.js';
+import { systemResetCommand } from './system/reset.js';
+import { systemMigrateCommand } from './system/migrate.js';
+import { mountCommand } from './container/mount.js';
+import { umountCommand } from './container/umount.js';
 
 /**
  * The one explicit command table. Help, man pages, completions and the
@@ -112,6 +128,22 @@ export const COMMANDS: CommandDefinition[] = [
   networkConnectCommand,
   networkDisconnectCommand,
   networkReloadCommand,
+  volumeCreateCommand,
+  volumeListCommand,
+  volumeInspectCommand,
+  volumeExistsCommand,
+  volumeRmCommand,
+  volumePruneCommand,
+  volumeExportCommand,
+  volumeImportCommand,
+  volumeMountCommand,
+  volumeUnmountCommand,
+  unshareCommand,
+  systemDfCommand,
+  systemResetCommand,
+  systemMigrateCommand,
+  mountCommand,
+  umountCommand,
 ];
 
 /** Finds the command whose path or alias prefixes argv; returns it and how many words it used. */

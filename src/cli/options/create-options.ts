@@ -34,6 +34,7 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   tty: { alias: 't', type: 'boolean', default: false, describe: 'Allocate a pseudo-TTY for the container' },
   rm: { type: 'boolean', default: false, describe: 'Remove the container when it exits' },
   'read-only': { type: 'boolean', default: false, describe: "Make the container's root filesystem read-only" },
+  'read-only-tmpfs': { type: 'boolean', default: true, describe: 'With --read-only, mount a read-write tmpfs on /run, /tmp and /var/tmp' },
   'cap-add': { type: 'string', array: true, describe: 'Add capabilities to the container' },
   'cap-drop': { type: 'string', array: true, describe: 'Drop capabilities from the container' },
   label: { alias: 'l', type: 'string', array: true, describe: 'Set metadata on the container (KEY=VALUE)' },
@@ -47,6 +48,11 @@ export const CREATE_OPTIONS: Record<string, OptionSpec> = {
   replace: REPLACE_OPTION,
   'security-opt': { type: 'string', array: true, describe: 'Security options: no-new-privileges[=true|false]; label=disable, seccomp=unconfined and apparmor=unconfined are what skiff does anyway' },
   'kernel-memory': { type: 'string', describe: 'No longer supported: a no-op, with a warning (as podman)' },
+  volume: { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume: [HOST-DIR|VOLUME-NAME:]CONTAINER-DIR[:OPTIONS] (ro, rw, z, Z, U, O, nocopy, [no]suid, [no]exec, [no]dev, [r]bind, propagation)' },
+  mount: { type: 'string', array: true, describe: 'Attach a filesystem mount: type=bind|volume|tmpfs|image|devpts,[src=SOURCE,]target=DEST[,OPTIONS]' },
+  tmpfs: { type: 'string', array: true, describe: 'Mount a temporary filesystem: CONTAINER-DIR[:OPTIONS] (size=, mode=, ro, ...)' },
+  'image-volume': { type: 'string', describe: "What the image's VOLUMEs become: bind (anonymous volumes, the default), tmpfs, or ignore" },
+  'volumes-from': { type: 'string', array: true, describe: 'Mount the volumes and bind mounts of another container: CONTAINER[:ro|rw]' },
 };
 
 /** The only place run/create read raw argv: flags to engine options. */
@@ -96,6 +102,8 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     consoleSize,
     autoRemove: Boolean(args.rm),
     readOnly: Boolean(args['read-only']),
+    readOnlyTmpfs: args['read-only-tmpfs'] !== false,
+    imageVolume: args['image-volume'] === undefined ? undefined : String([args['image-volume']].flat().at(-1)),
     capAdd: list('cap-add'),
     capDrop: list('cap-drop'),
     labels,
@@ -110,6 +118,11 @@ export function toCreateOptions(args: ParsedArgs, consoleSize?: { rows: number; 
     runtimeFlags: list('runtime-flag'),
     securityOpts: list('security-opt'),
     kernelMemory: args['kernel-memory'] !== undefined,
+    volumes: list('volume'),
+    mounts: list('mount'),
+    tmpfs: list('tmpfs'),
+    // podman's --volumes-from is a string slice: `a,b` is two containers.
+    volumesFrom: commaList('volumes-from'),
   };
 }
 

@@ -1,12 +1,10 @@
-import { promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { MonitorConfig } from '../../monitor/protocol.js';
 import { ContainerStore } from '../../store/containers.js';
-import { mountsOn, unmountAll } from '../../store/mounts.js';
 import { DirHandle, resolveBeneath } from '../../util/dir-handle.js';
 import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
-import { exec } from '../../util/exec.js';
 import { nonEnding } from '../../util/atomic-output.js';
 import type { EngineContext } from '../context.js';
 import { loadContainer, resolveContainer, type ContainerInfo } from './record.js';
@@ -136,25 +134,16 @@ function readStorage(ctx: EngineContext, id: string): MonitorConfig['storage'] {
  * first if the container never ran.
  */
 async function withWritableRootfs<T>(storage: MonitorConfig['storage'], running: boolean, use: (root: string) => Promise<T>): Promise<T> {
-  if (storage.driver === 'vfs') {
-    const { prepareVfsRootfs } = await import('../../store/drivers/vfs.js');
-    return use(await prepareVfsRootfs(storage.lowerDirs, storage.rootfsDir));
-  }
-  const mounted = mountsOn(storage.mergedDir, readFileSync('/proc/self/mountinfo', 'utf8')) > 0;
-  if (running && mounted) return use(storage.mergedDir);
-  // Left mounted by a cp killed with -9: mounting again would stack a second overlay on the same upper dir.
-  if (mounted) await unmountAll(storage.mergedDir);
-  await fsp.mkdir(storage.upperDir, { recursive: true });
-  await fsp.mkdir(storage.workDir, { recursive: true });
-  await fsp.mkdir(storage.mergedDir, { recursive: true });
-  const lower = [...storage.lowerDirs].reverse().join(':');
-  const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
-  const mount = await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${storage.upperDir},workdir=${storage.workDir}${userxattr}`, storage.mergedDir]);
-  if (mount.exitCode !== 0) throw new SkiffError('EMOUNT', `cannot mount the container's root filesystem: ${mount.stderr.trim()}`);
+  const { rootfsDriver, rootfsPath } = await import('../../store/drivers/driver.js');
+  const driver = await rootfsDriver(storage);
+  if (running && driver.isMounted(storage)) return use(rootfsPath(storage));
+  // As a start mounts it: with an id map of its own, its layers' copies made first.
+  const { mountRootfs } = await import('../../monitor/cleanup.js');
+  const root = await mountRootfs(storage);
   try {
-    return await use(storage.mergedDir);
+    return await use(root);
   } finally {
-    await unmountAll(storage.mergedDir);
+    await driver.unmount(storage);
   }
 }
 

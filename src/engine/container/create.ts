@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Image } from '../../oci/image-spec.js';
 import type { MonitorConfig, StorageMount } from '../../monitor/protocol.js';
+import type { StorageChoice } from '../storage-driver.js';
 import { slirpAddresses } from '../../network/slirp4netns.js';
 import { checkHostname, hostContainersInternalIp, hostsFile, parseEtcOptions, resolvConf } from '../../network/etc-files.js';
 import { parseNetworkMode } from '../../network/mode.js';
@@ -27,6 +28,7 @@ import { lookupNetworkContainer } from './network-deps.js';
 import { containerUserns, passwdAdditions, type HostUser } from './userns.js';
 import { readSubIds } from '../../userns/subid.js';
 import { mappedLayerDir, mappingKey } from '../../store/id-shift.js';
+import { applyMounts, planMounts, undoMounts } from './mounts/resolve.js';
 import { checkNetworkFlagsWithoutBridge, isUserNetworkValue, userNetworkMode, userNetworkResolvConf } from '../network/attach.js';
 
 export interface ContainerCreateOptions {
@@ -99,6 +101,15 @@ export interface ContainerCreateOptions {
   securityOpts?: string[];
   /** --kernel-memory was given: podman's no-op, with its warning. */
   kernelMemory?: boolean;
+  /** -v/--volume, --mount, --tmpfs and --volumes-from values as given (see mounts/parse.ts). */
+  volumes?: string[];
+  mounts?: string[];
+  tmpfs?: string[];
+  volumesFrom?: string[];
+  /** --read-only-tmpfs (default true): with --read-only, writable tmpfs on /run, /tmp and /var/tmp. */
+  readOnlyTmpfs?: boolean;
+  /** --image-volume: bind (default), tmpfs or ignore. */
+  imageVolume?: string;
 }
 
 export interface ContainerCreateReport {
@@ -199,13 +210,21 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const unset = new Set(options.unsetEnv ?? []);
   const imageEnv = options.unsetEnvAll ? [] : (imageConfig.Env ?? []).filter((e) => !unset.has(e.split('=', 1)[0]));
   const env = mergeEnv(imageEnv, [...readEnvFiles(options.envFiles), ...options.env]);
-  const [runtime, storageDriver, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageDriver(), ctx.singleIdMapping()]);
+  const [runtime, storageChoice, singleIdMapping] = await Promise.all([ctx.runtime(), ctx.storageChoice(), ctx.singleIdMapping()]);
+  const storageDriver = storageChoice.driver;
   const layerDirs = image.record.layers.map((l) => ctx.layout.layerDiff(l));
   const userns = containerUserns(options, { rootless: ctx.rootless, ...hostIds() });
   // keep-id runs as the user unless -u says otherwise (podman: the image's USER does not).
   const keepId = options.user === undefined ? userns?.keepId : undefined;
   const user = keepId ? { uid: keepId.uid, gid: keepId.gid, additionalGids: [keepId.gid] } : resolveUser(options.user ?? imageConfig.User ?? '', layerDirs);
-  if (options.workdir !== undefined) checkWorkdir(options.workdir, layerDirs, options.image);
+  const mountPlan = await planMounts(ctx, {
+    volume: options.volumes ?? [], mount: options.mounts ?? [], tmpfs: options.tmpfs ?? [], volumesFrom: options.volumesFrom ?? [],
+    imageVolumes: Object.keys(imageConfig.Volumes ?? {}), user, storageDriver, readOnlyTmpfs: options.readOnly && options.readOnlyTmpfs !== false,
+    imageVolumeMode: options.imageVolume, idMappings: userns?.mappings,
+  });
+  // A workdir may be (inside) a mount point instead of the image's, or a parent of one, which the runtime makes (podman's 030-run "check workdir").
+  const mountedAt = (dir: string) => mountPlan.planned.some((p) => dir === p.destination || dir.startsWith(p.destination + '/') || p.destination.startsWith(dir.replace(/\/$/, '') + '/'));
+  if (options.workdir !== undefined && !mountedAt(options.workdir)) checkWorkdir(options.workdir, layerDirs, options.image);
   const zoneFile = options.timezone === undefined ? undefined : timezoneFile(options.timezone);
 
   const store = new ContainerStore(ctx.layout);
@@ -248,10 +267,13 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
         etcFiles.hosts = join(userData, 'hosts');
         const containerIp = slirp?.containerIp ?? pasta?.ip ?? (network.mode === 'none' ? '127.0.0.1' : undefined);
         const internalIp = conf?.hostContainersInternalIp ?? '';
-        await fsp.writeFile(etcFiles.hosts, hostsFile({
+        const hosts = hostsFile({
           hostname, name, extraHosts: etcOptions.extraHosts, base: readHostsBase(conf?.baseHostsFile ?? '', layerDirs), containerIp,
           hostContainersInternal: internalIp === 'none' ? undefined : internalIp || hostContainersInternalIp(),
-        }));
+        });
+        await fsp.writeFile(etcFiles.hosts, hosts);
+        // On user networks the monitor adds the container's addresses at each start, to this.
+        if (network.mode === 'bridge') await fsp.writeFile(join(userData, 'hosts.base'), hosts);
       }
       // podman writes none for a container without a network (NetworkDisabled): the image's stays.
       if (!etcOptions.noResolvConf && network.mode !== 'none') {
@@ -288,7 +310,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
 
     // With an id map of its own, the container's layers are copies owned through it (store/id-shift.ts).
     const lowerDirs = userns ? layerDirs.map((dir) => mappedLayerDir(dir, mappingKey(userns.mappings))) : layerDirs;
-    const storage = { ...storageMount(ctx, id, storageDriver, lowerDirs, imageRootMode(layerDirs)), ...(userns ? { idMappings: userns.mappings } : {}) };
+    const storage = { ...storageMount(ctx, id, storageChoice, lowerDirs, imageRootMode(layerDirs)), ...(userns ? { idMappings: userns.mappings } : {}) };
+    const mounts = await applyMounts(ctx, mountPlan, dir);
     // slirp4netns must configure the namespace before the container starts, so it
     // is made up front; for none the runtime makes a fresh one itself.
     const netnsFile = network.mode === 'slirp4netns' || network.mode === 'pasta' || network.mode === 'bridge' ? ctx.layout.netnsFile(id) : undefined;
@@ -319,6 +342,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       noNewPrivileges: security.noNewPrivileges || undefined,
       labels: { ...(imageConfig.Labels ?? {}), ...options.labels },
       annotations: {},
+      ...(mounts.spec.length ? { mounts: mounts.spec } : {}),
     };
     let runtimeSpec;
     try {
@@ -352,6 +376,8 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       log: logConfig,
       timeout: options.timeout || undefined,
       monitorPidFile: options.monitorPidFile === undefined ? undefined : resolvePath(options.monitorPidFile),
+      ...(mounts.volumes.length ? { volumes: mounts.volumes } : {}),
+      ...(mounts.record.length ? { mounts: mounts.record } : {}),
       ...(etcOptions.nameservers.length + etcOptions.searches.length + etcOptions.dnsOptions.length + etcOptions.extraHosts.length ? {
         dnsConfig: {
           servers: etcOptions.nameservers,
@@ -378,11 +404,13 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       storage,
       network,
       netnsFile,
+      ...(network.mode === 'bridge' && etcFiles.hosts ? { networkHosts: { path: etcFiles.hosts, base: join(userData, 'hosts.base'), hostname } } : {}),
       ...(joined && etcFiles.hosts ? { joinedHosts: { containerId: joined.record.id, path: etcFiles.hosts, hostname, name } } : {}),
       ...(ports.mappings.length ? { ports: ports.mappings } : {}),
       consoleSize: spec.consoleSize,
       timeout: options.timeout || undefined,
       monitorPidFile: record.monitorPidFile,
+      ...(mounts.prep ? { mounts: mounts.prep } : {}),
     };
     await writeJsonAtomic(ctx.layout.containerMonitorConfig(id), monitor, 0o600);
     await store.writeState(id, { status: 'created' });
@@ -394,6 +422,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   } catch (err) {
     await store.releaseName(name, id);
     await fsp.rm(dir, { recursive: true, force: true });
+    await undoMounts(ctx, mountPlan);
     throw err;
   }
 }
@@ -431,10 +460,14 @@ function hardNofileLimit(): number | undefined {
   }
 }
 
-function storageMount(ctx: EngineContext, id: string, driver: 'overlay' | 'vfs', lowerDirs: string[], rootMode: number): StorageMount {
+function storageMount(ctx: EngineContext, id: string, choice: StorageChoice, lowerDirs: string[], rootMode: number): StorageMount {
   const base = ctx.layout.containerRootfsDir(id);
+  const { driver, mountProgram, mountOpt } = choice;
   if (driver === 'overlay') {
-    return { driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode };
+    return {
+      driver, lowerDirs, upperDir: join(base, 'upper'), workDir: join(base, 'work'), mergedDir: join(base, 'merged'), rootMode,
+      ...(mountProgram ? { mountProgram } : {}), ...(mountOpt ? { mountOpt } : {}),
+    };
   }
   return { driver, lowerDirs, rootfsDir: join(base, 'vfs'), rootMode };
 }
@@ -667,12 +700,11 @@ async function resolvePorts(ctx: EngineContext, options: ContainerCreateOptions,
     ctx.notices.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mappings: [], exposed };
   }
-  if (normalized.length && network.mode === 'bridge') throw new InvalidArgumentError('published ports on user networks are not supported yet: use the default network (pasta or slirp4netns)');
   // No forwarder of ours runs in a namespace someone else made.
   if (normalized.length && network.mode === 'ns') throw new InvalidArgumentError('published ports need a network skiff sets up (slirp4netns or pasta), not --network ns:PATH');
   const v6 = normalized.find((m) => m.hostIp.includes(':'));
-  // slirp4netns's API (add_hostfwd) takes IPv4 host addresses only.
-  if (v6 && network.mode === 'slirp4netns') throw new InvalidArgumentError(`slirp4netns cannot publish ports on the IPv6 host address ${v6.hostIp}: use --network pasta`);
+  // slirp4netns's API (add_hostfwd) takes IPv4 host addresses only; user networks publish through it too.
+  if (v6 && (network.mode === 'slirp4netns' || network.mode === 'bridge')) throw new InvalidArgumentError(`slirp4netns cannot publish ports on the IPv6 host address ${v6.hostIp}: use --network pasta`);
   if (normalized.length && network.mode === 'slirp4netns' && network.portHandler === 'rootlesskit') {
     ctx.warnings.push('port_handler=rootlesskit: skiff publishes ports through slirp4netns itself, which keeps the client\'s address');
   }

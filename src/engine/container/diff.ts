@@ -71,6 +71,8 @@ export async function containerStorage(ctx: EngineContext, nameOrId: string): Pr
 /** What holds a container's changes: the overlay upper dir, or the completed vfs copy; undefined before its first start. */
 export async function containerTop(storage: MonitorConfig['storage']): Promise<ChangesTop | undefined> {
   const exists = (path: string) => fsp.access(path).then(() => true, () => false);
-  if (storage.driver === 'overlay') return (await exists(storage.upperDir)) ? { kind: 'overlay', dir: storage.upperDir } : undefined;
+  if (storage.driver === 'overlay') {
+    return (await exists(storage.upperDir)) ? { kind: 'overlay', dir: storage.upperDir, ...(storage.mountProgram ? { fuse: true } : {}) } : undefined;
+  }
   return (await exists(`${storage.rootfsDir}.complete`)) ? { kind: 'full', dir: storage.rootfsDir } : undefined;
 }

@@ -1,11 +1,7 @@
-import { promises as fsp, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { MonitorConfig } from '../../monitor/protocol.js';
-import { mountsOn } from '../../store/mounts.js';
-import { tempName } from '../../store/temp.js';
 import { nonEnding, writeFileAtomically } from '../../util/atomic-output.js';
 import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
-import { exec } from '../../util/exec.js';
 import type { EngineContext } from '../context.js';
 import { resolveContainer } from './record.js';
 
@@ -45,48 +41,20 @@ export async function exportContainer(ctx: EngineContext, options: ContainerExpo
   });
 }
 
-/** Runs `use` on a directory that shows the container's root filesystem; undoes any mount or copy it made. Runs as root of the user namespace. */
+/**
+ * Runs `use` on a directory that shows the container's root filesystem,
+ * read-only, through its storage driver's view (store/drivers/); undoes
+ * any mount or copy made for it. Runs as root of the user namespace.
+ */
 export async function withRootfs(ctx: EngineContext, storage: MonitorConfig['storage'], use: (root: string) => Promise<void>): Promise<void> {
   // Never started, or its image pulled again: a container with an id map may lack its layers' copies.
   if (storage.idMappings) await (await import('../../store/id-shift.js')).ensureMappedLayers(storage.lowerDirs, storage.idMappings);
-  if (storage.driver === 'vfs') {
-    if (await fsp.access(`${storage.rootfsDir}.complete`).then(() => true, () => false)) return use(storage.rootfsDir);
-    if (storage.lowerDirs.length === 1) return use(storage.lowerDirs[0]);
-    // Never started: no copy yet. Make one as start would, whiteouts applied.
-    const { applyLayers } = await import('../../store/drivers/vfs.js');
-    const tmp = join(ctx.layout.tmpDir, tempName('export'));
-    await fsp.mkdir(tmp, { recursive: true });
-    try {
-      await applyLayers(storage.lowerDirs, tmp);
-      return await use(tmp);
-    } finally {
-      await fsp.rm(tmp, { recursive: true, force: true });
-    }
-  }
-  if (isMountPoint(storage.mergedDir)) return use(storage.mergedDir);
-  // overlay wants the top-most first; the container's upper dir is the top.
-  const dirs = [...storage.lowerDirs].reverse();
-  const hasUpper = await fsp.access(storage.upperDir).then(() => true, () => false);
-  if (hasUpper) dirs.unshift(storage.upperDir);
-  if (dirs.length === 1) return use(dirs[0]);
-  const target = join(ctx.global.runroot, tempName('export'));
-  await fsp.mkdir(target, { recursive: true });
+  const { rootfsDriver } = await import('../../store/drivers/driver.js');
+  // The scratch dir is the run root: an overlay mount point there is never under the graph root's tmp/, which others clean.
+  const view = await (await rootfsDriver(storage)).readOnlyView(storage, storage.driver === 'vfs' ? ctx.layout.tmpDir : ctx.global.runroot);
   try {
-    // Read-only with no upper dir: nothing is written, and the container's own upper stays free for a start meanwhile.
-    const userxattr = process.env.SKIFF_USERNS_PID ? ',userxattr' : '';
-    const mounted = await exec('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${dirs.join(':')}${userxattr}`, target]);
-    if (mounted.exitCode !== 0) throw new SkiffError('EMOUNT', `cannot mount the container's root filesystem: ${mounted.stderr.trim()}`);
-    try {
-      await use(target);
-    } finally {
-      await exec('umount', [target]).then((r) => (r.exitCode === 0 ? r : exec('umount', ['-l', target])));
-    }
+    await use(view.path);
   } finally {
-    await fsp.rmdir(target).catch(() => undefined);
+    await view.release();
   }
-}
-
-/** True when `path` is a mount point in this mount namespace. */
-function isMountPoint(path: string): boolean {
-  return mountsOn(path, readFileSync('/proc/self/mountinfo', 'utf8')) > 0;
 }

@@ -10,6 +10,7 @@
  * (label=: when all do; label!=: when none does); different keys must all
  * match. A command may accept only some keys (podman's prune: label, until).
  */
+import { usesVolume } from './mounts/inspect.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { NoSuchContainerError } from '../errors.js';
 import type { ContainerInfo } from './record.js';
@@ -111,8 +112,8 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
   any('exited', (c, v) => (c.state.status === 'exited' || c.state.status === 'stopped') && (c.state.exitCode ?? 0) === Number(v));
   any('ancestor', (c, v) => ancestorMatches(c, v));
   any('network', (c, v) => c.record.spec.network.mode === v || (c.record.spec.network.mode === 'bridge' && v in c.record.spec.network.networks));
-  // skiff has neither volumes nor healthchecks yet: no container uses one.
-  any('volume', () => false);
+  any('volume', (c, v) => usesVolume(c.record, v));
+  // skiff has no healthchecks yet: no container has one.
   any('health', () => false);
   // skiff has no --restart yet: every container has podman's empty policy, which only `none` matches.
   any('restart-policy', (_c, v) => v === 'none');

@@ -10,6 +10,7 @@ import { liveExecSessions } from './exec-sessions.js';
 import { humanSize } from './log-config.js';
 import { resolveContainer, stopInProgress, type ContainerInfo } from './record.js';
 import { containerSizes, type ContainerSize } from './size.js';
+import { inspectMounts } from './mounts/inspect.js';
 
 /**
  * `skiff container inspect`, with podman's JSON field names for what skiff
@@ -24,6 +25,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
   const up = running || state.status === 'paused';
   // The address the container really has: only a running slirp4netns or pasta container has one (none and host: empty, as podman).
   const address = running && (spec.network.mode === 'slirp4netns' || spec.network.mode === 'pasta') && state.pid ? namespaceAddresses(state.pid)[0] : undefined;
+  const mounts = inspectMounts(record);
   const log = record.log;
   const logPath = log?.driver === 'none' ? '' : log?.path ?? ctx.layout.containerLog(record.id);
   const doc = {
@@ -72,7 +74,7 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
     ExecIDs: execIds,
     GraphDriver: { Name: record.storageDriver, Data: { RootfsPath: spec.rootfs } },
     ...(size ? { SizeRw: size.rwSize, SizeRootFs: size.rootFsSize } : {}),
-    Mounts: [],
+    Mounts: mounts.mounts,
     Dependencies: [],
     NetworkSettings: {
       IPAddress: address?.address ?? '',
@@ -107,6 +109,8 @@ export function containerInspectReport(ctx: EngineContext, info: ContainerInfo, 
       CreateCommand: [],
     },
     HostConfig: {
+      Binds: mounts.binds,
+      Tmpfs: mounts.tmpfs,
       NetworkMode: inspectNetworkMode(spec.network),
       // podman: "private" for a user namespace of the container's own, "" for the engine's.
       UsernsMode: spec.idMappings ? 'private' : '',

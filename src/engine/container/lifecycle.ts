@@ -4,7 +4,8 @@ import { removeNetns } from '../../network/netns.js';
 import { StoreLayout } from '../../store/layout.js';
 import { deleteContainer, killContainer, runtimeHasContainer } from '../../runtime/driver.js';
 import { ContainerGoneError, ContainerStore } from '../../store/containers.js';
-import { unmountAll } from '../../store/mounts.js';
+import { removeAnonymousVolumes, teardownMounts } from '../../store/mount-prep.js';
+import { rootfsDriver } from '../../store/drivers/driver.js';
 import { InvalidArgumentError, isErrno } from '../../util/errors.js';
 import { processAlive, processStartTime, sleep } from '../../util/fs.js';
 import { SIGRTMAX, parseSignal as parseSignalName } from '../../util/signals.js';
@@ -194,6 +195,7 @@ export async function repairContainer(ctx: EngineContext, id: string): Promise<v
   }
   if (monitor?.autoRemove && !stored.restarting) {
     await store.remove(id, monitor.name);
+    await removeAnonymousVolumes(ctx.layout, monitor.mounts?.volumes.filter((v) => v.anonymous).map((v) => v.name) ?? []);
     return;
   }
   await store.writeState(id, {
@@ -207,6 +209,8 @@ export async function repairContainer(ctx: EngineContext, id: string): Promise<v
 
 export interface ContainerRemoveOptions {
   force: boolean;
+  /** rm -v: also remove the container's anonymous volumes (not those another container mounts). */
+  volumes?: boolean;
   /** Seconds to wait for a graceful stop before SIGKILL, with --force; by default the container's stop timeout, as podman. */
   timeout?: number;
 }
@@ -263,6 +267,7 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
     });
     if (outcome === 'removed') {
       await removeJoinedHostsEntry(ctx, record);
+      if (options.volumes) await removeAnonymousVolumes(ctx.layout, (record.volumes ?? []).filter((v) => v.anonymous).map((v) => v.name));
       return { id, name: record.name };
     }
     // Started again by someone else between our stop and our lock.
@@ -274,7 +279,8 @@ export async function removeContainer(ctx: EngineContext, nameOrId: string, opti
 
 /** Undoes what a dead monitor left set up: the rootfs mount(s) and the network namespace. Idempotent. */
 async function teardown(monitor: MonitorConfig): Promise<void> {
-  if (monitor.storage.driver === 'overlay') await unmountAll(monitor.storage.mergedDir);
+  await (await rootfsDriver(monitor.storage)).unmount(monitor.storage);
+  if (monitor.mounts) await teardownMounts(monitor.mounts, new StoreLayout(monitor.graphRoot, monitor.runRoot).volumesDir);
   if (monitor.network.mode === 'bridge') await teardownUserNetworks(monitor);
   if (monitor.netnsFile) await removeNetns(monitor.netnsFile);
 }

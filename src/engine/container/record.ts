@@ -51,6 +51,24 @@ export interface ContainerRecord {
    * `rm -v` removes the anonymous ones. Absent when it mounts none.
    */
   volumes?: { name: string; destination: string; anonymous: boolean }[];
+  /** Every -v/--mount/--tmpfs/--volumes-from/image VOLUME mount, as inspect's Mounts shows them; absent when none. */
+  mounts?: MountInfo[];
+}
+
+/** One user mount of a container (podman's InspectMount, less what derives from it). */
+export interface MountInfo {
+  type: 'bind' | 'volume' | 'tmpfs' | 'devpts' | 'image';
+  /** The volume's name (type volume), or the image's (type image). */
+  name?: string;
+  /** Host path (bind, volume: its _data), or tmpfs/devpts. */
+  source: string;
+  destination: string;
+  /** Mount options as the runtime gets them, less rw/ro and the propagation. */
+  options: string[];
+  rw: boolean;
+  propagation: string;
+  /** The -v/--mount words that are not mount options (z, U, nocopy, O), kept for --volumes-from and Binds. */
+  flags?: string[];
 }
 
 /** A container's record with its observed state. */

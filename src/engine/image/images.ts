@@ -13,6 +13,7 @@ import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
 import { reportingNoSpace } from '../../util/no-space.js';
 import type { EngineContext } from '../context.js';
 import { NoSuchImageError } from '../errors.js';
+import { layerChown } from '../storage-driver.js';
 
 export interface ImageImportOptions {
   source: string;
@@ -56,7 +57,7 @@ export async function importImage(ctx: EngineContext, options: ImageImportOption
       sourceName: options.source,
       names,
       config,
-      chown: process.getuid?.() === 0,
+      chown: layerChown(ctx),
       architecture: goArch(),
       message: options.message,
       progress: options.progress,

@@ -5,6 +5,7 @@ import type { ImageRecord } from '../../store/images.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import type { EngineContext } from '../context.js';
 import { pullPlatform } from './pull.js';
+import { layerChown } from '../storage-driver.js';
 
 export interface ImageLoadOptions {
   /** An archive file or OCI layout directory; `stdin` when undefined. */
@@ -27,7 +28,7 @@ export async function loadImages(ctx: EngineContext, options: ImageLoadOptions):
   const source = options.input !== undefined ? { path: options.input } : options.stdin ? { stream: options.stdin } : undefined;
   if (!source) throw new InvalidArgumentError('no input for load');
   return loadArchive(ctx.layout, source, {
-    chown: process.getuid?.() === 0,
+    chown: layerChown(ctx),
     whiteouts: ctx.rootless ? 'user' : 'trusted',
     platform: pullPlatform({}),
     normalizeName: archiveImageName,

@@ -8,6 +8,7 @@ import { InvalidArgumentError, SkiffError } from '../../util/errors.js';
 import { NoSpaceError } from '../../util/no-space.js';
 import type { EngineContext } from '../context.js';
 import { goArch } from './images.js';
+import { layerChown } from '../storage-driver.js';
 
 export interface ImagePullOptions {
   reference: string;
@@ -136,7 +137,7 @@ async function pullCandidate(ctx: EngineContext, conf: RegistriesConf, ref: Imag
     try {
       return await pullImage(ctx.layout, source, ref, {
         platform: pullPlatform(options),
-        chown: process.getuid?.() === 0,
+        chown: layerChown(ctx),
         whiteouts: ctx.rootless ? 'user' : 'trusted',
         progress: options.progress,
       });

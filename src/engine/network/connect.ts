@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { MonitorConfig } from '../../monitor/protocol.js';
 import type { NetworkRequest } from '../../network/network-config.js';
 import { checkIp, checkMac } from '../../network/network-config.js';
+import { addHostsEntries, networkHostEntries, removeHostsEntries } from '../../network/etc-files.js';
 import type { NetworkMode } from '../../runtime/spec/container-spec.js';
 import { ContainerStore } from '../../store/containers.js';
 import { SkiffError, isErrno } from '../../util/errors.js';
@@ -22,8 +23,9 @@ type BridgeMode = Extract<NetworkMode, { mode: 'bridge' }>;
 
 /**
  * `network connect NET CTR`: adds the network to the container's config
- * and, when it runs, sets it up at once (a new interface, eth1, ...) and
- * adds the network's DNS server to its resolv.conf, as podman does. Only
+ * and, when it runs, sets it up at once (a new interface, eth1, ...),
+ * adds the network's DNS server to its resolv.conf and its new address to
+ * its /etc/hosts, as podman does. Only
  * containers on user networks can be connected. Holds the container's lock.
  */
 export async function connectNetwork(ctx: EngineContext, network: string, nameOrId: string, options: NetworkConnectOptions): Promise<void> {
@@ -34,13 +36,20 @@ export async function connectNetwork(ctx: EngineContext, network: string, nameOr
     const { record, running } = await bridgeRecord(ctx, id);
     if (record.spec.network.networks[config.name]) throw new SkiffError('ENETWORKCONNECTED', `container ${id} is already connected to network ${config.name}: network is already connected`);
     const mode: BridgeMode = { mode: 'bridge', networks: { ...record.spec.network.networks, [config.name]: request } };
-    if (running) await containerNetworks(ctx).connect(id, config.name, request);
+    if (running) {
+      const networks = containerNetworks(ctx);
+      await networks.connect(id, config.name, request);
+      const { [config.name]: added, ...others } = (await networks.read(id))?.status ?? {};
+      const names = [record.spec.hostname, record.name];
+      if (record.spec.etcFiles.hosts) await addHostsEntries(record.spec.etcFiles.hosts, networkHostEntries(others, names), networkHostEntries({ [config.name]: added }, names));
+    }
     await saveMode(ctx, record, mode);
   });
 }
 
 /**
- * `network disconnect NET CTR`: the reverse of connectNetwork; a container
+ * `network disconnect NET CTR`: the reverse of connectNetwork (its address
+ * on the network leaves /etc/hosts too); a container
  * not on the network is podman's error.
  */
 export async function disconnectNetwork(ctx: EngineContext, network: string, nameOrId: string): Promise<void> {
@@ -51,7 +60,12 @@ export async function disconnectNetwork(ctx: EngineContext, network: string, nam
     if (!record.spec.network.networks[config.name]) throw new SkiffError('ENOTCONNECTED', `container ${id} is not connected to network ${config.name}`);
     const networks = { ...record.spec.network.networks };
     delete networks[config.name];
-    if (running) await containerNetworks(ctx).disconnect(id, config.name);
+    if (running) {
+      const nets = containerNetworks(ctx);
+      const status = (await nets.read(id))?.status[config.name];
+      await nets.disconnect(id, config.name);
+      if (record.spec.etcFiles.hosts) await removeHostsEntries(record.spec.etcFiles.hosts, networkHostEntries({ [config.name]: status }, [record.spec.hostname, record.name]));
+    }
     await saveMode(ctx, record, { mode: 'bridge', networks });
   });
 }

@@ -3,7 +3,6 @@ import { hostname, release, cpus, totalmem, freemem } from 'node:os';
 import type { EngineContext } from '../context.js';
 import { listContainers } from '../container/record.js';
 import { goArch, listImages } from '../image/images.js';
-import { readJsonIfExists } from '../../util/fs.js';
 import { readSubIds } from '../../userns/subid.js';
 import { userInfo } from 'node:os';
 import { SKIFF_VERSION } from '../../config/version.js';
@@ -25,8 +24,8 @@ export async function cgroupSetup(): Promise<{ version: 'v1' | 'v2'; hybrid: boo
  * non-enumerable aliases.
  */
 export async function systemInfo(ctx: EngineContext): Promise<Record<string, unknown>> {
-  const [runtime, driver, containers, images, cgroups] = await Promise.all([
-    ctx.runtime(), ctx.storageDriver(), listContainers(ctx), listImages(ctx), cgroupSetup(),
+  const [runtime, storage, containers, images, cgroups] = await Promise.all([
+    ctx.runtime(), ctx.storageChoice(), listContainers(ctx), listImages(ctx), cgroupSetup(),
   ]);
   const running = containers.filter((c) => c.state.status === 'running').length;
   const paused = containers.filter((c) => c.state.status === 'paused').length;
@@ -38,7 +37,9 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
   };
   const os = readFileSync('/etc/os-release', 'utf8');
   const distro = (key: string) => new RegExp(`^${key}="?([^"\\n]*)"?`, 'm').exec(os)?.[1] ?? '';
-  const probe = await readJsonIfExists<{ reason?: string }>(ctx.layout.storageProbeFile);
+  const { namespaceFsType, storeDriverInfo } = await import('./store-info.js');
+  const inNamespace = ctx.needsNsenter ? (argv: string[]) => ctx.execInNamespace(argv) : undefined;
+  const driverInfo = await storeDriverInfo(storage, ctx.global.storage, () => namespaceFsType(ctx.global.root, inNamespace));
   const [networkCmd, pasta, slirp4netns] = await Promise.all([
     import('../container/create.js').then((m) => m.defaultNetworkCmd()),
     networkHelper('pasta', 'passt'),
@@ -74,12 +75,14 @@ export async function systemInfo(ctx: EngineContext): Promise<Record<string, unk
       uptime: readFileSync('/proc/uptime', 'utf8').split(' ')[0] + 's',
     },
     store: {
-      configFile: '',
+      configFile: ctx.global.storage?.configFile ?? '',
       containerStore: { number: containers.length, paused, running, stopped: containers.length - running - paused },
-      graphDriverName: driver,
-      graphOptions: {},
+      graphDriverName: storage.driver,
+      // Ours, not podman's: why this driver (and mount program) was chosen.
+      graphDriverReason: driverInfo.graphDriverReason,
+      graphOptions: driverInfo.graphOptions,
       graphRoot: ctx.global.root,
-      graphStatus: driver === 'vfs' && probe?.reason ? { 'Overlay Refused': probe.reason } : {},
+      graphStatus: driverInfo.graphStatus,
       imageStore: { number: images.length },
       runRoot: ctx.global.runroot,
       volumePath: `${ctx.global.root}/volumes`,

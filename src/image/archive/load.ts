@@ -21,6 +21,7 @@ import { detectCompression, openDecompressed } from '../layer/compression.js';
 import { resolveInRoot } from '../layer/secure-path.js';
 import { choosePlatform, type PullOptions } from '../pull.js';
 import { REF_NAME_ANNOTATION } from './save.js';
+import type { ChownMode } from '../layer/extract.js';
 
 /** An archive member whose path (or link target) leaves the archive. */
 export class ArchiveEscapeError extends SkiffError {
@@ -36,7 +37,7 @@ export type LoadProgress =
 
 export interface LoadOptions {
   /** chown files to the tar's owners (namespaced or real root). */
-  chown: boolean;
+  chown: ChownMode;
   whiteouts: 'user' | 'trusted';
   /** The platform picked from an image index inside an OCI archive. */
   platform: PullOptions['platform'];

@@ -12,9 +12,15 @@ import { OPAQUE_XATTR } from '../../store/layer-whiteouts.js';
 import { PaxXattrCollector, type Xattrs } from './pax-xattrs.js';
 import { LayerEscapeError, cleanEntryName, resolveInRootSync } from './secure-path.js';
 
+export type ChownMode = boolean | 'ignore-errors';
+
 export interface ExtractOptions {
-  /** chown entries to their tar uid/gid; only possible as (namespaced) root. */
-  chown: boolean;
+  /**
+   * chown entries to their tar uid/gid; only possible as (namespaced) root.
+   * 'ignore-errors' (storage.conf ignore_chown_errors): an owner the user
+   * namespace does not map leaves the entry owned by root, as containers/storage does.
+   */
+  chown: ChownMode;
   /**
    * How to record OCI whiteouts for the overlay driver: 'user' xattrs inside
    * a user namespace (mounted with userxattr), 'trusted' as real root. A
@@ -289,9 +295,10 @@ function chown(target: string | number, header: tar.Header, options: ExtractOpti
     if (typeof target === 'number') fchownSync(target, uid, gid);
     else lchownSync(target, uid, gid);
   } catch (err) {
+    if (isErrno(err, 'EINVAL') && options.chown === 'ignore-errors') return;
     if (isErrno(err, 'EINVAL')) {
       throw new SkiffError('ECHOWN', `cannot give "${name}" the owner ${uid}:${gid}: that id is not mapped in the user namespace`, {
-        hint: 'add a range for your user to /etc/subuid and /etc/subgid',
+        hint: 'add a range for your user to /etc/subuid and /etc/subgid, or set ignore_chown_errors in storage.conf',
         cause: err,
       });
     }

@@ -63,4 +63,6 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** OCI annotations to put in the runtime spec. */
   annotations: Record<string, string>;
+  /** -v, --mount, --tmpfs, --volumes-from and image VOLUMEs, as runtime mounts; each replaces a default mount on the same destination. */
+  mounts?: { destination: string; type: string; source: string; options: string[] }[];
 }

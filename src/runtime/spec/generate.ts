@@ -341,7 +341,19 @@ function buildMounts(spec: ContainerSpec): Mount[] {
   if (spec.etcFiles.localtime) mounts.push(etcBind('/etc/localtime', spec.etcFiles.localtime));
   if (spec.etcFiles.passwd) mounts.push(etcBind('/etc/passwd', spec.etcFiles.passwd));
   if (spec.etcFiles.group) mounts.push(etcBind('/etc/group', spec.etcFiles.group));
-  return mounts;
+  return withUserMounts(mounts, spec.mounts ?? []);
+}
+
+/**
+ * The user's mounts after the defaults, as podman: a user mount replaces a
+ * default one on the same destination (--tmpfs /dev/shm, -v on /etc/hosts),
+ * and parents come before what is mounted inside them.
+ */
+function withUserMounts(defaults: Mount[], user: NonNullable<ContainerSpec['mounts']>): Mount[] {
+  const taken = new Set(user.map((m) => m.destination));
+  const depth = (m: Mount) => m.destination.split('/').filter(Boolean).length;
+  const sorted = user.map((m) => ({ ...m, options: [...m.options] })).sort((a, b) => depth(a) - depth(b));
+  return [...defaults.filter((m) => !taken.has(m.destination)), ...sorted];
 }
 
 /** A bind mount of an engine-managed file over a file in /etc, with libpod's options. */

@@ -1,8 +1,42 @@
-import { chmodSync, lstatSync, lutimesSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, promises as fsp, readdirSync, rmSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../../util/errors.js';
 import { exec } from '../../util/exec.js';
 import { OPAQUE_XATTR_PATTERN, isWhiteout } from '../layer-whiteouts.js';
+import { tempName } from '../temp.js';
+import type { ContainerStorage, RootfsDriver } from './driver.js';
+
+type VfsStorage = Extract<ContainerStorage, { driver: 'vfs' }>;
+
+/** The vfs driver: a full copy of the layers per container, nothing mounted. */
+export const vfsDriver: RootfsDriver = {
+  name: 'vfs',
+  mount: (storage) => prepareVfsRootfs(vfsStorage(storage).lowerDirs, vfsStorage(storage).rootfsDir, storage.rootMode),
+  unmount: async () => undefined,
+  isMounted: (storage) => lstatSync(`${vfsStorage(storage).rootfsDir}.complete`, { throwIfNoEntry: false }) !== undefined,
+  async readOnlyView(storage, scratchDir) {
+    const s = vfsStorage(storage);
+    const none = async () => undefined;
+    if (vfsDriver.isMounted(s)) return { path: s.rootfsDir, release: none };
+    if (s.lowerDirs.length === 1) return { path: s.lowerDirs[0], release: none };
+    // Never started: no copy yet. Make one as start would, whiteouts applied.
+    const tmp = join(scratchDir, tempName('rootfs'));
+    await fsp.mkdir(tmp, { recursive: true });
+    const release = () => fsp.rm(tmp, { recursive: true, force: true });
+    try {
+      await applyLayers(s.lowerDirs, tmp);
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return { path: tmp, release };
+  },
+};
+
+function vfsStorage(storage: ContainerStorage): VfsStorage {
+  if (storage.driver !== 'vfs') throw new Error(`not a vfs storage: ${storage.driver}`);
+  return storage;
+}
 
 /**
  * Builds a vfs container's root filesystem at `rootfsDir` from its layers

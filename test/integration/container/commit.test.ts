@@ -12,6 +12,9 @@ import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { poll, uniqueName } from '../../helpers/skiff.js';
 
 const env = useBusyboxEnv();
+// A store keeps the driver it was made with: vfs gets its own, and an image moves between them by save and load.
+const vfsEnv = useBusyboxEnv();
+const storeOf = (driver: 'overlay' | 'vfs') => (driver === 'vfs' ? vfsEnv : env);
 
 const CHANGES = [
   'echo hi > /etc/added',
@@ -36,8 +39,8 @@ const CHECKED = ['hi', 'more', 'passwd-gone', 'opaque-hid', 'new', 'link'];
 
 interface StoredImage { id: string; names: string[]; manifestDigest: string; layers: string[] }
 
-async function storedImages(): Promise<StoredImage[]> {
-  const index = JSON.parse(await readFile(join(env.root, 'images', 'images.json'), 'utf8').catch(() => '{"images":[]}')) as { images: StoredImage[] };
+async function storedImages(root = env.root): Promise<StoredImage[]> {
+  const index = JSON.parse(await readFile(join(root, 'images', 'images.json'), 'utf8').catch(() => '{"images":[]}')) as { images: StoredImage[] };
   return index.images;
 }
 
@@ -49,18 +52,23 @@ for (const from of ['overlay', 'vfs'] as const) {
   test.serial(`a commit on ${from} runs on overlay and vfs with its changes, whiteouts and opaque directory`, async (t) => {
     const name = uniqueName('cm');
     const image = `localhost/${name}:v1`;
-    await env.skiff(['--storage-driver', from, 'run', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', CHANGES]);
-    const out = await env.skiff(['--storage-driver', from, 'commit', name, image]);
+    const store = storeOf(from);
+    await store.skiff(['--storage-driver', from, 'run', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', CHANGES]);
+    const out = await store.skiff(['--storage-driver', from, 'commit', name, image]);
     t.regex(out.stdout, /^[0-9a-f]{64}$/);
     t.regex(out.stderr, /Writing manifest to image destination/);
-    for (const driver of ['overlay', 'vfs']) {
-      const run = await env.skiff(['--storage-driver', driver, 'run', '--rm', image, 'sh', '-c', CHECK]);
+    const other = from === 'vfs' ? 'overlay' : 'vfs';
+    const archive = join(store.dir, `${name}.tar`);
+    await store.skiff(['save', '-o', archive, image]);
+    await storeOf(other).skiff(['load', '-q', '-i', archive]);
+    for (const driver of ['overlay', 'vfs'] as const) {
+      const run = await storeOf(driver).skiff(['--storage-driver', driver, 'run', '--rm', image, 'sh', '-c', CHECK]);
       t.deepEqual(run.lines, CHECKED, `run on ${driver}`);
     }
     // The image's top layer is what the container changed.
-    const containerDiff = (await env.skiff(['--storage-driver', from, 'diff', name])).lines;
-    t.deepEqual((await env.skiff(['diff', image])).lines, containerDiff);
-    const stored = (await storedImages()).find((i) => i.names.includes(image))!;
+    const containerDiff = (await store.skiff(['--storage-driver', from, 'diff', name])).lines;
+    t.deepEqual((await store.skiff(['diff', image])).lines, containerDiff);
+    const stored = (await storedImages(store.root)).find((i) => i.names.includes(image))!;
     t.is(stored.id, out.stdout);
     t.is(stored.layers.length, 2);
   });

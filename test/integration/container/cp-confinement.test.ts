@@ -19,6 +19,8 @@ import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { makeTar } from '../../fixtures/oci-image.js';
 
 const env = useBusyboxEnv();
+// A store keeps the driver it was made with: vfs gets its own.
+const envs = { overlay: env, vfs: useBusyboxEnv() };
 let work: string;
 let sentinelFile: string;
 let sentinelDir: string;
@@ -84,8 +86,8 @@ async function craftedContainer(): Promise<string> {
 }
 
 /** Waits until the container has made /ready (its setup is done). */
-async function waitReady(name: string): Promise<void> {
-  const ready = await poll(() => env.skiff(['cp', `${name}:/ready`, join(work, `${name}.ready`)]).then(() => true, () => false), 20_000, 200);
+async function waitReady(name: string, store: { skiff: typeof env.skiff } = env): Promise<void> {
+  const ready = await poll(() => store.skiff(['cp', `${name}:/ready`, join(work, `${name}.ready`)]).then(() => true, () => false), 20_000, 200);
   if (!ready) throw new Error(`${name} never got ready`);
 }
 
@@ -195,9 +197,9 @@ done`;
 for (const driver of ['overlay', 'vfs'] as const) {
   test.serial(`${driver}: repeated copies in and out while the container swaps paths for links to host paths`, async (t) => {
     const name = uniqueName(`cprace-${driver}`);
-    await env.skiff(['--storage-driver', driver, 'run', '-d', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'sh', '-c', swapLoop()]);
+    await envs[driver].skiff(['--storage-driver', driver, 'run', '-d', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'sh', '-c', swapLoop()]);
     try {
-      await waitReady(name);
+      await waitReady(name, envs[driver]);
       const payload = join(work, `${name}-payload`);
       await mkdir(join(payload, 'd'), { recursive: true });
       for (let n = 1; n <= 5; n++) await writeFile(join(payload, 'd', `p${n}`), 'payload\n');
@@ -210,13 +212,13 @@ for (const driver of ['overlay', 'vfs'] as const) {
       let copiedOut = 0;
       while (Date.now() < deadline || rounds < 3) {
         const out = join(work, `${name}-out-${rounds}`);
-        const r = await env.skiff(['cp', `${name}:/w`, out]).catch((err: Error) => err);
+        const r = await envs[driver].skiff(['cp', `${name}:/w`, out]).catch((err: Error) => err);
         if (!(r instanceof Error)) copiedOut++;
         for (const [, content] of await filesUnder(out).catch(() => [])) if (content.includes(SECRET)) leaked++;
         // Into the swapping directory, and a tree whose d/ and f meet the swapped entries (refusals are fine).
-        await env.skiff(['cp', join(payload, 'f'), `${name}:/w/d/`]).catch(() => undefined);
-        await env.skiff(['cp', '--overwrite', `${payload}/.`, `${name}:/w`]).catch(() => undefined);
-        await execa(SKIFF_BIN, ['--root', env.root, '--runroot', env.runroot, 'cp', '-', `${name}:/w`], { input: alternating, reject: false });
+        await envs[driver].skiff(['cp', join(payload, 'f'), `${name}:/w/d/`]).catch(() => undefined);
+        await envs[driver].skiff(['cp', '--overwrite', `${payload}/.`, `${name}:/w`]).catch(() => undefined);
+        await execa(SKIFF_BIN, ['--root', envs[driver].root, '--runroot', envs[driver].runroot, 'cp', '-', `${name}:/w`], { input: alternating, reject: false });
         await rm(out, { recursive: true, force: true });
         rounds++;
         if (Date.now() > deadline + 20_000) break;
@@ -226,7 +228,7 @@ for (const driver of ['overlay', 'vfs'] as const) {
       t.true(copiedOut >= 1, 'copies out ran');
       await assertSentinels(t);
     } finally {
-      await env.skiff(['rm', '-f', '-t', '0', name]);
+      await envs[driver].skiff(['rm', '-f', '-t', '0', name]);
     }
   });
 }

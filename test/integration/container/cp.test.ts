@@ -16,6 +16,8 @@ import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { makeTar } from '../../fixtures/oci-image.js';
 
 const env = useBusyboxEnv();
+// A store keeps the driver it was made with: vfs gets its own.
+const vfsEnv = useBusyboxEnv();
 let work: string;
 
 test.before(async () => {
@@ -34,9 +36,9 @@ async function hostDir(name: string): Promise<string> {
 }
 
 /** Creates (never starts) a container whose command runs `script`; `start -a` then shows what it sees. */
-async function created(script: string, extra: string[] = []): Promise<string> {
+async function created(script: string, extra: string[] = [], store = env): Promise<string> {
   const name = uniqueName('cp');
-  await env.skiff(['create', '--name', name, '--network', 'none', ...extra, BUSYBOX_IMAGE, 'sh', '-c', script]);
+  await store.skiff(['create', '--name', name, '--network', 'none', ...extra, BUSYBOX_IMAGE, 'sh', '-c', script]);
   return name;
 }
 
@@ -61,15 +63,16 @@ for (const driver of ['overlay', 'vfs'] as const) {
   test.serial(`${driver}: a host file into a stopped container: onto a missing name, into a directory, over a file`, async (t) => {
     const host = await hostDir(`in-file-${driver}`);
     await writeFile(join(host, 'app.conf'), 'conf v1\n');
-    const name = await created('cat /etc/renamed.conf /tmp/app.conf /etc/hostname-copy; ls -ln /tmp/app.conf | awk \'{print $3":"$4}\'', ['--storage-driver', driver]);
-    await env.skiff(['--storage-driver', driver, 'cp', join(host, 'app.conf'), `${name}:/etc/renamed.conf`]);
-    await env.skiff(['--storage-driver', driver, 'cp', join(host, 'app.conf'), `${name}:/tmp`]);
+    const store = driver === 'vfs' ? vfsEnv : env;
+    const name = await created('cat /etc/renamed.conf /tmp/app.conf /etc/hostname-copy; ls -ln /tmp/app.conf | awk \'{print $3":"$4}\'', ['--storage-driver', driver], store);
+    await store.skiff(['--storage-driver', driver, 'cp', join(host, 'app.conf'), `${name}:/etc/renamed.conf`]);
+    await store.skiff(['--storage-driver', driver, 'cp', join(host, 'app.conf'), `${name}:/tmp`]);
     await writeFile(join(host, 'other'), 'over a file\n');
-    await env.skiff(['--storage-driver', driver, 'cp', join(host, 'other'), `${name}:etc/hostname-copy`]);
-    await env.skiff(['--storage-driver', driver, 'cp', join(host, 'other'), `${name}:etc/hostname-copy`]);
-    const run = await env.skiff(['--storage-driver', driver, 'start', '-a', name]);
+    await store.skiff(['--storage-driver', driver, 'cp', join(host, 'other'), `${name}:etc/hostname-copy`]);
+    await store.skiff(['--storage-driver', driver, 'cp', join(host, 'other'), `${name}:etc/hostname-copy`]);
+    const run = await store.skiff(['--storage-driver', driver, 'start', '-a', name]);
     t.is(run.stdout, 'conf v1\nconf v1\nover a file\n0:0');
-    await env.skiff(['rm', '-f', '-t', '0', name]);
+    await store.skiff(['rm', '-f', '-t', '0', name]);
   });
 }
 

@@ -6,7 +6,9 @@ import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { uniqueName } from '../../helpers/skiff.js';
 
-const env = useBusyboxEnv();
+// A store keeps the driver it was made with: one per driver.
+const envs = { overlay: useBusyboxEnv(), vfs: useBusyboxEnv() };
+const env = envs.overlay;
 
 const CHANGES = [
   'echo hi > /etc/added',
@@ -28,7 +30,7 @@ const EXPECTED = {
 for (const driver of ['overlay', 'vfs'] as const) {
   test(`${driver}: diff lists added, changed and deleted paths as podman does`, async (t) => {
     const name = uniqueName('diff');
-    const skiff = (args: string[], opts?: { exit?: number }) => env.skiff(['--storage-driver', driver, ...args], opts);
+    const skiff = (args: string[], opts?: { exit?: number }) => envs[driver].skiff(['--storage-driver', driver, ...args], opts);
     await skiff(['run', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', CHANGES]);
     const out = await skiff(['diff', name]);
     // The runtime's mount points (/etc/hosts...) are not the container's changes, as in podman.

@@ -9,6 +9,8 @@ import { uniqueName } from '../../helpers/skiff.js';
 
 const IMG = BUSYBOX_IMAGE;
 const env = useBusyboxEnv();
+// A store keeps the driver it was made with: vfs gets its own.
+const vfsEnv = useBusyboxEnv();
 
 test.serial('create and run refuse an invalid --stop-signal with exit 125 and create nothing', async (t) => {
   const name = uniqueName('badsig');
@@ -51,11 +53,13 @@ test.serial('start -i without -a starts detached and prints the name, as podman 
 
 test.serial('inspect reports the graph driver in use, for containers and images', async (t) => {
   const name = uniqueName('gd');
-  await env.skiff(['--storage-driver', 'vfs', 'create', '--name', name, '--network', 'none', IMG, 'true']);
-  t.is((await env.skiff(['--storage-driver', 'vfs', 'inspect', '--format', '{{.GraphDriver.Name}}', name])).stdout, 'vfs');
-  t.is((await env.skiff(['--storage-driver', 'vfs', 'image', 'inspect', '--format', '{{.GraphDriver.Name}}', IMG])).stdout, 'vfs');
+  await vfsEnv.skiff(['--storage-driver', 'vfs', 'create', '--name', name, '--network', 'none', IMG, 'true']);
+  t.is((await vfsEnv.skiff(['--storage-driver', 'vfs', 'inspect', '--format', '{{.GraphDriver.Name}}', name])).stdout, 'vfs');
+  t.is((await vfsEnv.skiff(['--storage-driver', 'vfs', 'image', 'inspect', '--format', '{{.GraphDriver.Name}}', IMG])).stdout, 'vfs');
+  // The store's own driver, without the flag.
+  t.is((await vfsEnv.skiff(['image', 'inspect', '--format', '{{.GraphDriver.Name}}', IMG])).stdout, 'vfs');
   t.is((await env.skiff(['--storage-driver', 'overlay', 'image', 'inspect', '--format', '{{.GraphDriver.Name}}', IMG])).stdout, 'overlay');
-  await env.skiff(['rm', name]);
+  await vfsEnv.skiff(['rm', name]);
 });
 
 test.serial("inspect's IPAddress is the address the container really has with slirp4netns, empty otherwise", async (t) => {

@@ -7,7 +7,9 @@ import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { uniqueName } from '../../helpers/skiff.js';
 
-const env = useBusyboxEnv();
+// A store keeps the driver it was made with: one per driver.
+const envs = { overlay: useBusyboxEnv(), vfs: useBusyboxEnv() };
+const env = envs.overlay;
 
 const MB = 1024 * 1024;
 const WRITES = [
@@ -35,7 +37,7 @@ async function imageSize(): Promise<number> {
 for (const driver of ['overlay', 'vfs'] as const) {
   test(`${driver}: ps --size shows what a running container wrote, and its image as virtual`, async (t) => {
     const name = uniqueName('size');
-    const skiff = (args: string[], opts?: { exit?: number }) => env.skiff(['--storage-driver', driver, ...args], opts);
+    const skiff = (args: string[], opts?: { exit?: number }) => envs[driver].skiff(['--storage-driver', driver, ...args], opts);
     const id = (await skiff(['run', '-d', '--network', 'none', '--name', name, BUSYBOX_IMAGE, 'sh', '-c', `${WRITES}; touch /done; sleep 1000`])).stdout;
     try {
       await skiff(['exec', name, 'sh', '-c', 'until test -e /done; do sleep 0.1; done']);

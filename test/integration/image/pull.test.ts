@@ -171,11 +171,17 @@ test.serial('layer files are owned by sub-ids on the host', async (t) => {
 });
 
 test.serial('the vfs driver applies whiteouts and opaque directories too', async (t) => {
-  const r = await env.skiff(['--storage-driver', 'vfs', 'run', '--rm', '--network', 'none', `${plain.host}/layered:latest`, 'sh', '-c',
-    'cat /data/keep.txt; ls /data/gone.txt 2>&1; ls /data/dir; find / -xdev -type c 2>/dev/null | grep -v "^/dev/" | wc -l']);
-  t.regex(r.stdout, /kept from layer 2/);
-  t.regex(r.stdout, /gone\.txt: No such file/);
-  t.regex(r.stdout, /^new\.txt$/m);
-  t.notRegex(r.stdout, /old\.txt/);
-  t.regex(r.stdout, /^0$/m, 'no whiteout devices left in the root filesystem');
+  // A store keeps the driver it was made with: vfs gets its own.
+  const vfs = await newTestEnv();
+  try {
+    const r = await vfs.skiff(['--storage-driver', 'vfs', 'run', '--rm', ...insecure, '--network', 'none', `${plain.host}/layered:latest`, 'sh', '-c',
+      'cat /data/keep.txt; ls /data/gone.txt 2>&1; ls /data/dir; find / -xdev -type c 2>/dev/null | grep -v "^/dev/" | wc -l']);
+    t.regex(r.stdout, /kept from layer 2/);
+    t.regex(r.stdout, /gone\.txt: No such file/);
+    t.regex(r.stdout, /^new\.txt$/m);
+    t.notRegex(r.stdout, /old\.txt/);
+    t.regex(r.stdout, /^0$/m, 'no whiteout devices left in the root filesystem');
+  } finally {
+    await vfs.cleanup();
+  }
 });

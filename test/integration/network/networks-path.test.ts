@@ -16,12 +16,3 @@ test.serial('a user network works for a user whose PATH has no sbin directory', 
   t.is(r.stdout, '1');
   await env.skiff(['network', 'rm', 'plainpath'], { env: userPath });
 });
-
-test.serial('published ports on a user network are refused before anything is made (not wired to netavark yet)', async (t) => {
-  await env.skiff(['network', 'create', 'noports']);
-  const before = (await env.skiff(['ps', '-aq'])).stdout;
-  const r = await env.skiff(['run', '--rm', '--network', 'noports', '-p', '18080:80', IMG, 'true'], { exit: 125 });
-  t.is(r.stderr.trim(), 'Error: published ports on user networks are not supported yet: use the default network (pasta or slirp4netns)');
-  t.is((await env.skiff(['ps', '-aq'])).stdout, before);
-  await env.skiff(['network', 'rm', 'noports']);
-});

@@ -13,7 +13,8 @@ import test from 'ava';
 import { useBusyboxEnv } from '../../helpers/busybox-env.js';
 import { BUSYBOX_IMAGE } from '../../fixtures/busybox.js';
 
-const env = useBusyboxEnv();
+// A store keeps the driver it was made with: one per driver.
+const envs = { overlay: useBusyboxEnv(), vfs: useBusyboxEnv() };
 let work: string;
 /** A host file and a host directory of files, both readable by the test user. */
 let sentinel: string;
@@ -53,7 +54,7 @@ done`;
 for (const driver of ['vfs', 'overlay'] as const) {
   test.serial(`${driver}: export of a running container never follows a symlink swapped in to a host file`, async (t) => {
     const name = `racer-${driver}`;
-    await env.skiff(['--storage-driver', driver, 'run', '-d', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'sh', '-c', swapLoop()]);
+    await envs[driver].skiff(['--storage-driver', driver, 'run', '-d', '--name', name, '--network', 'none', BUSYBOX_IMAGE, 'sh', '-c', swapLoop()]);
     try {
       const deadline = Date.now() + EXPORT_FOR_MS;
       let exports = 0;
@@ -62,7 +63,7 @@ for (const driver of ['vfs', 'overlay'] as const) {
       const failed: string[] = [];
       while (Date.now() < deadline || raced < 3) {
         // To stdout, so that even a failed export shows what it had written.
-        const result = await env.skiff(['export', name]).catch((err: Error) => err);
+        const result = await envs[driver].skiff(['export', name]).catch((err: Error) => err);
         const bytes = result instanceof Error ? result.message : result.stdout;
         if (bytes.includes(SECRET)) leaked++;
         if (result instanceof Error) failed.push(result.message.replace(/--- stdout ---[^]*--- stderr ---/, '').slice(0, 500));
@@ -77,7 +78,7 @@ for (const driver of ['vfs', 'overlay'] as const) {
       t.true(raced >= 3, 'the exports ran while the container swapped its files');
       t.is(await readFile(sentinel, 'utf8'), `${SECRET}\n`);
     } finally {
-      await env.skiff(['rm', '-f', '-t', '0', name]);
+      await envs[driver].skiff(['rm', '-f', '-t', '0', name]);
     }
   });
 }

@@ -14,6 +14,8 @@ import { buildImageOfLayers, type TarEntry } from '../../fixtures/oci-image.js';
 import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
 
 let env: TestEnv;
+// A store keeps the driver it was made with: vfs gets its own.
+let vfsEnv: TestEnv;
 let work: string;
 /** Host sentinels: one file and one directory per case. */
 let host: string;
@@ -96,6 +98,7 @@ const cases: Case[] = [
 
 test.before(async () => {
   env = await newTestEnv();
+  vfsEnv = await newTestEnv();
   work = await mkdtemp(join(tmpdir(), 'skvfs-'));
   host = join(work, 'host');
   const layout = join(work, 'layout');
@@ -103,10 +106,12 @@ test.before(async () => {
     await buildImageOfLayers(layout, `localhost/vfs-escape-${i}:latest`, c.layers(join(host, `${i}.file`), join(host, `${i}.dir`)));
   }
   await env.skiff(['load', '-q', '-i', layout]);
+  await vfsEnv.skiff(['load', '-q', '-i', layout]);
 });
 
 test.after.always(async () => {
   await env?.cleanup();
+  await vfsEnv?.cleanup();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -127,7 +132,7 @@ for (const [i, c] of cases.entries()) {
   for (const driver of ['vfs', 'overlay'] as const) {
     test.serial(`${driver}: ${c.title}`, async (t) => {
       await plantSentinels(i);
-      const run = await env
+      const run = await (driver === 'vfs' ? vfsEnv : env)
         .skiff(['--storage-driver', driver, 'run', '--rm', '--network', 'none', `localhost/vfs-escape-${i}`, 'sh', '-c', c.script])
         .catch((err: Error) => err);
       await assertSentinels(t, i);
@@ -140,9 +145,9 @@ for (const [i, c] of cases.entries()) {
   test.serial(`vfs export before a start: ${c.title}`, async (t) => {
     await plantSentinels(i);
     const name = `escape-export-${i}`;
-    await env.skiff(['--storage-driver', 'vfs', 'create', '--name', name, '--network', 'none', `localhost/vfs-escape-${i}`]);
-    const exported = await env.skiff(['export', '-o', join(work, `${name}.tar`), name]).catch((err: Error) => err);
-    await env.skiff(['rm', name]);
+    await vfsEnv.skiff(['--storage-driver', 'vfs', 'create', '--name', name, '--network', 'none', `localhost/vfs-escape-${i}`]);
+    const exported = await vfsEnv.skiff(['export', '-o', join(work, `${name}.tar`), name]).catch((err: Error) => err);
+    await vfsEnv.skiff(['rm', name]);
     await assertSentinels(t, i);
     if (exported instanceof Error) t.fail(exported.message);
   });

@@ -16,6 +16,8 @@ import { buildImageOfLayers, type TarEntry } from '../../fixtures/oci-image.js';
 import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
 
 let env: TestEnv;
+// A store keeps the driver it was made with: vfs gets its own.
+let vfsEnv: TestEnv;
 let work: string;
 
 const f = (name: string, content = `${name}\n`, extra: Partial<TarEntry> = {}): TarEntry => ({ name, type: 'file', content, ...extra });
@@ -90,14 +92,17 @@ done`;
 
 test.before(async () => {
   env = await newTestEnv();
+  vfsEnv = await newTestEnv();
   work = await mkdtemp(join(tmpdir(), 'skvfs-'));
   const layout = join(work, 'layout');
   for (const [i, c] of cases.entries()) await buildImageOfLayers(layout, `localhost/vfs-sem-${i}:latest`, c.layers);
   await env.skiff(['load', '-q', '-i', layout]);
+  await vfsEnv.skiff(['load', '-q', '-i', layout]);
 });
 
 test.after.always(async () => {
   await env?.cleanup();
+  await vfsEnv?.cleanup();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -118,7 +123,8 @@ async function exportedTree(path: string): Promise<string[]> {
   return lines;
 }
 
-const skiffOn = (driver: 'vfs' | 'overlay', args: string[]) => env.skiff(['--storage-driver', driver, ...args]);
+const storeOf = (driver: 'vfs' | 'overlay') => (driver === 'vfs' ? vfsEnv : env);
+const skiffOn = (driver: 'vfs' | 'overlay', args: string[]) => storeOf(driver).skiff(['--storage-driver', driver, ...args]);
 
 for (const [i, c] of cases.entries()) {
   const image = `localhost/vfs-sem-${i}`;
@@ -135,8 +141,8 @@ for (const [i, c] of cases.entries()) {
       const name = `sem-${i}-${driver}-${started ? 'ran' : 'new'}`;
       await skiffOn(driver, started ? ['run', '--name', name, '--network', 'none', image, 'true'] : ['create', '--name', name, '--network', 'none', image]);
       const out = join(work, `${name}.tar`);
-      await env.skiff(['export', '-o', out, name]);
-      await env.skiff(['rm', name]);
+      await storeOf(driver).skiff(['export', '-o', out, name]);
+      await storeOf(driver).skiff(['rm', name]);
       return exportedTree(out);
     };
     const overlay = await exported('overlay', false);
@@ -151,12 +157,12 @@ test.serial('a vfs rootfs keeps no whiteout device and no overlay xattr', async 
   for (const i of [0, 6, 7, 10]) {
     const name = `marks-${i}`;
     await skiffOn('vfs', ['run', '--name', name, '--network', 'none', `localhost/vfs-sem-${i}`, 'true']);
-    const rootfs = (await env.skiff(['inspect', '--format', '{{.GraphDriver.Data.RootfsPath}}', name])).stdout;
-    t.true(rootfs.startsWith(env.root), rootfs);
+    const rootfs = (await vfsEnv.skiff(['inspect', '--format', '{{.GraphDriver.Data.RootfsPath}}', name])).stdout;
+    t.true(rootfs.startsWith(vfsEnv.root), rootfs);
     const devices = await execa('find', [rootfs, '-type', 'c'], { reject: false });
     t.is(devices.stdout + devices.stderr, '', `${cases[i].title}: no whiteout device left`);
     const xattrs = await execa('getfattr', ['-R', '-P', '-h', '--absolute-names', '-m', '^(user|trusted)\\.overlay\\.', rootfs], { reject: false });
     t.is(xattrs.stdout, '', `${cases[i].title}: no overlay xattr left`);
-    await env.skiff(['rm', name]);
+    await vfsEnv.skiff(['rm', name]);
   }
 });

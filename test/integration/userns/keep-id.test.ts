@@ -1,7 +1,7 @@
 // --userns=keep-id and --uidmap/--gidmap: a user namespace of the
 // container's own inside skiff's, with podman's maps, a root filesystem
 // whose owners look as in the image, and podman's /etc/passwd entries.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -124,4 +124,12 @@ test.serial('bad --userns, --uidmap and --gidmap values are one-line errors, exi
     else t.regex(result.stderr, message);
   }
   t.is((await env.skiff(['ps', '-aq'])).stdout, before);
+});
+
+test.serial('keep-id: a bind-mounted directory of the user is theirs inside, and U keeps it theirs', async (t) => {
+  const dir = await mkdtemp(join(work, 'src-'));
+  const { lines } = await env.skiff(['run', '--rm', '--network', 'none', '--userns=keep-id', '-v', `${dir}:/src:U`, IMAGE, 'sh', '-c', 'stat -c %u:%g /src; touch /src/made && stat -c %u:%g /src/made']);
+  t.deepEqual(lines, [`${UID}:${GID}`, `${UID}:${GID}`]);
+  const made = await stat(join(dir, 'made'));
+  t.deepEqual([made.uid, made.gid], [UID, GID]);
 });

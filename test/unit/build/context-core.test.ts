@@ -6,13 +6,15 @@
 // digest the build cache keys COPY on (content, modes, owners; not times).
 import test from 'ava';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative as relativePath } from 'node:path';
 import { Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { openBuildContext } from '../../../src/build/context/build-context.js';
 import { hashCopySources, writeCopyLayer, type CopyLayerOptions } from '../../../src/build/context/copy-layer.js';
 import { CopySourceError, resolveCopySources, type ResolveCopySourcesOptions } from '../../../src/build/context/sources.js';
-import { T0, readLayer, sandbox, shape, withTree, type TreeSpec } from './context-helpers.js';
+import { T0, readLayer, sandbox, shape, withTree, type TreeSpec, removeSandboxes } from './context-helpers.js';
+
+test.after.always(removeSandboxes);
 
 async function layerOf(root: string, sources: string[], dest: string, options: Partial<CopyLayerOptions> & ResolveCopySourcesOptions = {}) {
   const found = await resolveCopySources(root, sources, options);
@@ -90,6 +92,8 @@ test('globs: *, ?, [...] per component, sorted; `..` clamped at the root; a lead
   t.deepEqual(await names(['*/f.txt']), ['e/f.txt:f.txt:file']);
   t.deepEqual(await names(['../../a.txt', '/b.txt', './e/../c.md']), ['a.txt:a.txt:file', 'b.txt:b.txt:file', 'c.md:c.md:file']);
   t.deepEqual(await names(['.']), [':' + ':directory']);
+  const relative = await resolveCopySources(relativePath(process.cwd(), root) + '/', ['a.txt']);
+  t.is(relative[0].root, root, 'a relative root is made absolute');
   await t.throwsAsync(resolveCopySources(root, ['[']), { message: /syntax error in pattern/ });
 });
 
@@ -168,4 +172,21 @@ test('a tar context (plain or gzip) is unpacked beneath tmpDir and removed by cl
   }
   await t.throwsAsync(openBuildContext({ tar: Readable.from([Buffer.from('not a tar at all, really not')]) }, { tmpDir: tmp }), { message: /must be a directory or a \(compressed\) tar archive/ });
   t.deepEqual(await fsp.readdir(tmp), [], 'nothing left after a failed open');
+});
+
+test('from the context setuid and setgid bits are dropped (as podman 4.3.1); COPY --from (preserve) keeps them and the mapped owners', async (t) => {
+  const root = await withTree(await sandbox(), { 'd/suid': { content: 's', mode: 0o4755 }, 'd/sgid': { content: 'g', mode: 0o2755 }, 'd/sticky': { dir: true, mode: 0o1777 } });
+  await fsp.chmod(join(root, 'd/suid'), 0o4755);
+  await fsp.chmod(join(root, 'd/sgid'), 0o2755);
+  t.deepEqual(shape(await layerOf(root, ['d'], '/x')), ['x/ directory 755', 'x/sgid file 755', 'x/sticky/ directory 1777', 'x/suid file 755']);
+  const me = process.getuid!();
+  const preserve = { owners: (uid: number, gid: number) => ({ uid: uid === me ? 0 : uid + 100000, gid: gid + 7 }) };
+  const kept = await layerOf(root, ['d'], '/x', { preserve });
+  t.deepEqual(shape(kept), ['x/ directory 755', 'x/sgid file 2755', 'x/sticky/ directory 1777', 'x/suid file 4755']);
+  t.is(kept[0].uid, 0, 'the directories the copy makes are 0:0');
+  t.is(kept[3].uid, 0, 'the walk\'s uid mapped');
+  t.is(kept[3].gid, process.getgid!() + 7);
+  t.is((await layerOf(root, ['d'], '/x', { preserve, chown: { uid: 9, gid: 9 } }))[3].uid, 9, '--chown wins');
+  const found = await resolveCopySources(root, ['d']);
+  t.not(await hashCopySources(found, { preserve }), await hashCopySources(found));
 });

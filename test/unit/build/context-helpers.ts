@@ -1,6 +1,7 @@
 // Shared by the context-*.test.ts files: inline trees on temp dirs and a layer tar read back as a list.
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import tar from 'tar-stream';
@@ -10,9 +11,26 @@ export const T0 = new Date('2001-02-03T04:05:06Z');
 /** A spec entry: file content, or a symlink `{ link }`, or a directory `{ dir: true }`, with an optional mode. */
 export type TreeSpec = Record<string, string | { link: string } | { dir: true; mode?: number } | { content: string; mode: number }>;
 
-/** A new temp dir (removed by the caller through `cleanup`). */
+const sandboxes: string[] = [];
+
+/** A new temp dir, removed by removeSandboxes (each test file's test.after.always). */
 export async function sandbox(prefix = 'skiff-ctx-'): Promise<string> {
-  return fsp.mkdtemp(join(tmpdir(), prefix));
+  const dir = await fsp.mkdtemp(join(tmpdir(), prefix));
+  sandboxes.push(dir);
+  return dir;
+}
+
+/** Removes every sandbox made so far, unreadable entries included. */
+export async function removeSandboxes(): Promise<void> {
+  for (const dir of sandboxes.splice(0)) {
+    await fsp.chmod(dir, 0o700).catch(() => undefined);
+    try {
+      await fsp.rm(dir, { recursive: true, force: true });
+    } catch {
+      spawnSync('chmod', ['-R', 'u+rwx', dir]);
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 /** Makes `spec` beneath `root`; files get mtime T0 so that tests can see it kept. */

@@ -10,7 +10,9 @@ import { openBuildContext } from '../../../src/build/context/build-context.js';
 import { writeCopyLayer } from '../../../src/build/context/copy-layer.js';
 import { ignoreMatcher, parseIgnoreFile } from '../../../src/build/context/ignore.js';
 import { CopySourceError, resolveCopySources } from '../../../src/build/context/sources.js';
-import { T0, readLayer, sandbox, shape, withTree } from './context-helpers.js';
+import { T0, readLayer, sandbox, shape, withTree, removeSandboxes } from './context-helpers.js';
+
+test.after.always(removeSandboxes);
 
 const macro = test.macro(async (t, patterns: string[], expected: Record<string, boolean>) => {
   const ignored = await ignoreMatcher(patterns);
@@ -42,6 +44,7 @@ test('COPY . leaves out what the ignore file excludes, a ! rule takes back a fil
   await t.throwsAsync(resolveCopySources(ctx.root, ['secret'], { ignore: ctx.isIgnored }), { instanceOf: CopySourceError, message: /"\/secret": no such file or directory/ });
   t.deepEqual((await resolveCopySources(ctx.root, ['src/*'], { ignore: ctx.isIgnored })).map((s) => s.rel), ['src/b.log', 'src/main.c']);
   await t.throwsAsync(resolveCopySources(ctx.root, ['*.log'], { ignore: ctx.isIgnored }), { instanceOf: CopySourceError, message: /\["\/\*\.log"\]: no such file or directory/ });
+  t.deepEqual((await resolveCopySources(ctx.root, ['build/*', 'b*/keep'], { ignore: ctx.isIgnored })).map((s) => s.rel), ['build/keep', 'build/keep'], 'a glob reaches a file taken back inside an excluded directory');
   await ctx.close();
 });
 

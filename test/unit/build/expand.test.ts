@@ -42,18 +42,53 @@ test(word, '$1', '');
 test(word, '`$FOO', '$FOO', '`');
 test(word, 'C:\\dir', 'C:\\dir', '`');
 
-test('expandWord: ${VAR:?msg} fails when unset, with the message', (t) => {
+test('expandWord: ${VAR:?msg} fails when unset (or empty, with the colon), with the message', (t) => {
   const err = t.throws(() => expandWord('${UNSET:?must be set}', vars), { instanceOf: ExpansionError });
   t.is(err?.message, 'UNSET: must be set');
   t.is(expandWord('${FOO:?x}', vars), 'foo');
+  t.throws(() => expandWord('${UNSET?}', vars), { message: 'UNSET: is not allowed to be unset' });
+  t.throws(() => expandWord('${EMPTY:?}', vars), { message: 'EMPTY: is not allowed to be empty' });
+  t.is(expandWord('${EMPTY?}', vars), '');
+});
+
+const pathVars = { P: '/usr/local/lib/libfoo.so.1.2', V: 'a*b*c' };
+const pattern = test.macro({
+  exec(t, input: string, expected: string) {
+    t.is(expandWord(input, pathVars), expected);
+  },
+  title: (title, input: string, expected: string) => title ?? `pattern ${input} → ${JSON.stringify(expected)}`,
+});
+test(pattern, '${P#*/}', 'usr/local/lib/libfoo.so.1.2');
+test(pattern, '${P##*/}', 'libfoo.so.1.2');
+test(pattern, '${P%.*}', '/usr/local/lib/libfoo.so.1');
+test(pattern, '${P%%.*}', '/usr/local/lib/libfoo');
+test(pattern, '${P#/usr}', '/local/lib/libfoo.so.1.2');
+test(pattern, '${P#nomatch}', '/usr/local/lib/libfoo.so.1.2');
+test(pattern, '${P%.?}', '/usr/local/lib/libfoo.so.1');
+test(pattern, '${V#*\\*}', 'b*c');
+test(pattern, '${V%\\**}', 'a*b');
+test(pattern, '${UNSET#x}', '');
+test(pattern, '${P/lib/LIB}', '/usr/local/LIB/libfoo.so.1.2');
+test(pattern, '${P//lib/LIB}', '/usr/local/LIB/LIBfoo.so.1.2');
+test(pattern, '${P/l*b/X}', '/usr/Xfoo.so.1.2');
+test(pattern, '${P//[.]/x}', '/usr/local/lib/libfoo.so.1.2');
+test(pattern, '${P/.so/$V}', '/usr/local/lib/libfooa*b*c.1.2');
+
+test('special parameters are never set: $$ and $@ expand to nothing, as in docker', (t) => {
+  t.is(expandWord('a$$b$@c$#', vars), 'abc');
 });
 
 test('expandWord: unterminated quotes and braces are errors', (t) => {
   t.throws(() => expandWord("'abc", vars), { instanceOf: ExpansionError, message: /single-quote/ });
   t.throws(() => expandWord('"abc', vars), { instanceOf: ExpansionError, message: /double-quote/ });
-  t.throws(() => expandWord('${FOO', vars), { instanceOf: ExpansionError, message: /missing '}'/ });
-  t.throws(() => expandWord('${FOO:=x}', vars), { instanceOf: ExpansionError, message: /unsupported modifier/ });
-  t.throws(() => expandWord('${}', vars), { instanceOf: ExpansionError });
+  t.throws(() => expandWord('${FOO', vars), { instanceOf: ExpansionError, message: "syntax error: missing '}'" });
+  t.throws(() => expandWord('${FOO:-x', vars), { instanceOf: ExpansionError, message: "syntax error: missing '}'" });
+  t.throws(() => expandWord('${', vars), { instanceOf: ExpansionError, message: "syntax error: missing '}'" });
+  t.throws(() => expandWord('${FOO:=x}', vars), { instanceOf: ExpansionError, message: 'unsupported modifier (:=) in substitution' });
+  t.throws(() => expandWord('${FOO:#x}', vars), { instanceOf: ExpansionError, message: 'unsupported modifier (:#) in substitution' });
+  t.throws(() => expandWord('${}', vars), { instanceOf: ExpansionError, message: 'syntax error: bad substitution' });
+  t.throws(() => expandWord('${:-x}', vars), { instanceOf: ExpansionError, message: 'syntax error: bad substitution' });
+  t.throws(() => expandWord('${FOO/x}', vars), { instanceOf: ExpansionError, message: "syntax error: missing '/' in ${}" });
 });
 
 test('expandWords splits on unquoted whitespace, also inside an unquoted expansion', (t) => {

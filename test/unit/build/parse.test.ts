@@ -1,7 +1,8 @@
 import test from 'ava';
-import { parseContainerfile } from '../../../src/build/containerfile/parse.js';
+import { parseContainerfile, parseOnbuildTriggers } from '../../../src/build/containerfile/parse.js';
 import { ContainerfileError } from '../../../src/build/containerfile/errors.js';
-import type { Instruction } from '../../../src/build/containerfile/ast.js';
+import type { Instruction, RunInstruction } from '../../../src/build/containerfile/ast.js';
+import { expandInstruction } from '../../../src/build/containerfile/scope.js';
 
 const platform = { TARGETARCH: 'amd64', TARGETPLATFORM: 'linux/amd64', BUILDPLATFORM: 'linux/amd64' };
 
@@ -94,6 +95,14 @@ test('exec form versus shell form; invalid JSON falls back to the shell form as 
   t.deepEqual((only('ENTRYPOINT [1, 2]') as { cmd: unknown }).cmd, { form: 'shell', command: '[1, 2]' });
   t.deepEqual((only("CMD ['sh']") as { cmd: unknown }).cmd, { form: 'shell', command: "['sh']" });
   t.deepEqual((only('CMD []') as { cmd: unknown }).cmd, { form: 'exec', args: [] });
+  // Only the first JSON value counts, as podman 4.3.1 builds it: Cmd ["a"].
+  t.deepEqual((only('CMD ["a"] x') as { cmd: unknown }).cmd, { form: 'exec', args: ['a'] });
+  t.deepEqual((only('CMD ["a]", "b\\"]"] ["c"]') as { cmd: unknown }).cmd, { form: 'exec', args: ['a]', 'b"]'] });
+});
+
+test('original keeps the trailing blanks and drops the leading ones, as podman prints STEP lines', (t) => {
+  const cf = parse('FROM scratch\n   LABEL a=b   \nLABEL\tc=d\nENV q="1" \\\n\t  r=2\t\n');
+  t.deepEqual(cf.stages[0]!.instructions.map((i) => i.original), ['LABEL a=b   ', 'LABEL\tc=d', 'ENV q="1" \t  r=2\t']);
 });
 
 test('ENV and LABEL: several quoted pairs, and the legacy `ENV key value` form', (t) => {
@@ -149,6 +158,30 @@ test('COPY --from with a global ARG resolves the stage', (t) => {
   t.is((cf.stages[1]!.instructions[0] as { fromStage?: number }).fromStage, 0);
 });
 
+test('stages know the earlier stages they read: FROM, COPY --from, RUN --mount from=', (t) => {
+  const cf = parse(
+    [
+      'FROM scratch AS deps',
+      'FROM scratch AS tools',
+      'FROM deps AS build',
+      'COPY --from=tools /bin/x /bin/x',
+      'RUN --mount=type=bind,from=1,target=/t --mount=type=cache,target=/c,from=deps true',
+      'FROM alpine',
+      'COPY --from=build /out /out',
+      'COPY --from=busybox:latest /bin/sh /sh',
+    ].join('\n'),
+  );
+  t.deepEqual(cf.stages.map((s) => s.dependsOn), [[], [], [0, 1], [2]]);
+  t.is(cf.stages[2]!.from.stage, 0);
+  t.is(cf.stages[3]!.from.stage, undefined);
+  const run = cf.stages[2]!.instructions[1] as { mounts: { fromStage?: number }[] };
+  t.deepEqual(run.mounts.map((m) => m.fromStage), [1, 0]);
+  // The stage survives the execution-time re-parse of the mounts.
+  t.deepEqual(expandInstruction(cf.stages[2]!.instructions[1] as RunInstruction, {}).mounts.map((m) => m.fromStage), [1, 0]);
+});
+
+test('FROM a later stage', fails('FROM later\nFROM scratch AS later\n', 1, /invalid FROM value later: stage later is defined after this one/));
+test('RUN --mount from the current stage', fails('FROM scratch AS me\nRUN --mount=from=me,target=/x true\n', 2, 'invalid --mount from value me: refers to current build stage'));
 test('COPY --from a later stage', fails('FROM scratch\nCOPY --from=later a b\nFROM scratch AS later\n', 2, /stage later is defined after this one/));
 test('COPY --from the current stage', fails('FROM scratch AS me\nCOPY --from=me a b\n', 2, 'invalid from flag value me: refers to current build stage'));
 test('COPY --from an index out of range', fails('FROM scratch\nCOPY --from=3 a b\n', 2, 'invalid from flag value 3: index out of bounds'));
@@ -264,4 +297,38 @@ test('the error message reads FILE:LINE: reason and has code ECONTAINERFILE', (t
   t.is(err?.message, 'sub/Dockerfile:2: unknown instruction: "BAD"');
   t.is(err?.code, 'ECONTAINERFILE');
   t.is(err?.file, 'sub/Dockerfile');
+});
+
+test('ONBUILD with a heredoc stores the body in its trigger text, as docker does', (t) => {
+  const ob = only('ONBUILD RUN <<EOF\necho hi\nEOF') as { expression: string };
+  t.is(ob.expression, 'RUN <<EOF\necho hi\nEOF');
+});
+
+test('parseOnbuildTriggers parses a base image\'s triggers at the FROM line', (t) => {
+  const list = parseOnbuildTriggers(['COPY --chown=1 . /app', 'RUN <<EOF\necho hi\nEOF', 'ENV A=1 B="x y"'], {
+    file: 'Containerfile',
+    line: 4,
+  });
+  t.deepEqual(list.map((i) => [i.kind, i.line]), [['COPY', 4], ['RUN', 4], ['ENV', 4]]);
+  t.is((list[0] as { chown?: string }).chown, '1');
+  t.deepEqual((list[1] as { heredocs: { content: string }[] }).heredocs.map((h) => h.content), ['echo hi\n']);
+  // What parseContainerfile stores is what parseOnbuildTriggers reads back.
+  const stored = (only('ONBUILD RUN <<-EOF sh\n\techo a\n\tEOF') as { expression: string }).expression;
+  const [run] = parseOnbuildTriggers([stored], { file: 'Containerfile', line: 1 });
+  t.deepEqual((run as { heredocs: unknown }).heredocs, [{ name: 'EOF', content: 'echo a\n', expand: true, chomp: true }]);
+});
+
+test('parseOnbuildTriggers rejects bad triggers with the FROM line', (t) => {
+  for (const [trigger, reason] of [
+    ['FOO bar', 'unknown instruction: "FOO"'],
+    ['FROM alpine', "FROM isn't allowed as an ONBUILD trigger"],
+    ['ONBUILD RUN x', "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"],
+    ['COPY a', 'COPY requires at least two arguments, but only one was provided. Destination could not be determined.'],
+    ['RUN <<EOF\nno end', 'unterminated heredoc "EOF"'],
+    ['', 'expected exactly one instruction'],
+  ] as const) {
+    const err = t.throws(() => parseOnbuildTriggers([trigger], { file: 'Containerfile', line: 7 }), { instanceOf: ContainerfileError });
+    t.is(err?.line, 7);
+    t.is(err?.reason, `ONBUILD trigger "${trigger.split('\n')[0]}" of the base image: ${reason}`);
+  }
 });

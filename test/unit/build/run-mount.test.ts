@@ -2,7 +2,7 @@ import test from 'ava';
 import { parseRunMount } from '../../../src/build/containerfile/run-mount.js';
 import { parseContainerfile } from '../../../src/build/containerfile/parse.js';
 import { expandInstruction } from '../../../src/build/containerfile/scope.js';
-import { ContainerfileError, ExpansionError } from '../../../src/build/containerfile/errors.js';
+import { ContainerfileError, RunMountError } from '../../../src/build/containerfile/errors.js';
 import type { RunInstruction } from '../../../src/build/containerfile/ast.js';
 
 const mount = test.macro({
@@ -28,7 +28,7 @@ test(mount, '"type=bind","target=/a,b"', { type: 'bind', target: '/a,b', readonl
 
 const bad = test.macro({
   exec(t, raw: string, message: string) {
-    t.throws(() => parseRunMount(raw), { message });
+    t.throws(() => parseRunMount(raw), { instanceOf: RunMountError, message });
   },
   title: (title, raw: string) => title ?? `--mount=${raw} is an error`,
 });
@@ -66,7 +66,7 @@ test('--mount values with variables are checked and expanded at execution time',
   t.like(expanded.mounts[0]!, { type: 'cache', target: '/cache', id: '/cache', uid: 1000 });
   t.deepEqual(expanded.cmd, run.cmd);
   t.throws(() => expandInstruction(run, { DIR: '/c', UID: 'root' }), {
-    instanceOf: ExpansionError,
+    instanceOf: RunMountError,
     message: '--mount=type=cache,target=$DIR,uid=${UID}: invalid value root for uid',
   });
 });

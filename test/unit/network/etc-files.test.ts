@@ -1,8 +1,11 @@
 // /etc/hosts and /etc/resolv.conf as podman 4.3 writes them (containers/common
 // etchosts and resolvconf), and the flag checks of --add-host, --dns, --dns-search,
 // --dns-option, --no-hosts and --hostname with podman's messages.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
-import { checkHostname, hostContainersInternalIp, hostsFile, joinedHostsLine, parseEtcOptions, removeJoinedHostsLine, resolvConf } from '../../../src/network/etc-files.js';
+import { addHostsEntries, checkHostname, hostContainersInternalIp, hostsFile, joinedHostsLine, networkHostEntries, parseEtcOptions, removeHostsEntries, removeJoinedHostsLine, resolvConf, writeNetworkHosts } from '../../../src/network/etc-files.js';
 import { parseNetworkMode } from '../../../src/network/mode.js';
 
 const BASE = '127.0.0.1\tlocalhost\n::1 localhost ip6-localhost # the v6 one\n# comment only\n192.168.1.5 myhost\n10.9.9.9\n';
@@ -42,6 +45,30 @@ test('hosts: the line of a container joining the namespace, and its removal', (t
 });
 
 const HOST_RESOLV = '# generated\nsearch corp.example lan\nnameserver 127.0.0.53\nnameserver 192.168.1.1\nnameserver fd00::1\noptions edns0 trust-ad\n';
+
+test('hosts on user networks: every address of every network with the names; written anew from the base at start', async (t) => {
+  const status = {
+    a: { interfaces: { eth0: { mac_address: 'x', subnets: [{ ipnet: '10.89.0.5/24', gateway: '10.89.0.1' }, { ipnet: 'fd00::5/64' }] } } },
+    b: { interfaces: { eth1: { mac_address: 'y', subnets: [{ ipnet: '10.89.1.7/24' }] } } },
+  };
+  const entries = networkHostEntries(status, ['hh', 'c1']);
+  t.deepEqual(entries.map((e) => e.ip), ['10.89.0.5', 'fd00::5', '10.89.1.7']);
+  const dir = await mkdtemp(join(tmpdir(), 'hosts-'));
+  const files = { path: join(dir, 'hosts'), base: join(dir, 'hosts.base') };
+  await writeFile(files.base, '10.9.9.9\thh\n127.0.0.1\tlocalhost\n');
+  await writeFile(files.path, 'stale\n');
+  await writeNetworkHosts(files, entries.slice(0, 1));
+  t.is(await readFile(files.path, 'utf8'), '10.9.9.9\thh\n127.0.0.1\tlocalhost\n10.89.0.5\tc1\n');
+  // connect: added with all names when one of its other entries is still there; none there: only free names.
+  await addHostsEntries(files.path, [{ ip: '10.89.0.5', names: ['hh', 'c1'] }], [{ ip: '10.89.1.7', names: ['hh', 'c1'] }]);
+  t.regex(await readFile(files.path, 'utf8'), /\n10\.89\.1\.7\thh c1\n$/);
+  await addHostsEntries(files.path, [{ ip: '10.1.1.1', names: ['hh'] }], [{ ip: '10.89.2.2', names: ['hh'] }]);
+  t.notRegex(await readFile(files.path, 'utf8'), /10\.89\.2\.2/, 'the user removed the old lines: left alone');
+  // disconnect: the lines with that address and one of the names go.
+  await removeHostsEntries(files.path, [{ ip: '10.89.0.5', names: ['hh', 'c1'] }]);
+  t.is(await readFile(files.path, 'utf8'), '10.9.9.9\thh\n127.0.0.1\tlocalhost\n10.89.1.7\thh c1\n');
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('resolv.conf: slirp4netns forwarder first, then the host servers without loopback and IPv6', (t) => {
   const text = resolvConf({ nameservers: [], searches: [], options: [], privateNetns: true, networkDns: '10.0.2.3' }, HOST_RESOLV);

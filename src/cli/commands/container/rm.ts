@@ -32,6 +32,7 @@ export const rmCommand: CommandDefinition = {
     filter: { ...FILTER_OPTION, alias: undefined },
     ignore: IGNORE_OPTION,
     latest: LATEST_OPTION,
+    volumes: { alias: 'v', type: 'boolean', default: false, describe: 'Remove the anonymous volumes of the container (not those another container mounts)' },
     time: { alias: 't', type: 'number', describe: "Seconds to wait for stop before killing the container, with --force (default: the container's stop timeout, 10)" },
   },
   positionals: { min: 0 },
@@ -58,7 +59,7 @@ export const rmCommand: CommandDefinition = {
     const { NoSuchContainerError } = await import('../../../engine/errors.js');
     return forEachTarget('container rm', targets, async (target) => {
       try {
-        const removed = await removeContainer(ctx, target, { force: Boolean(args.force), timeout });
+        const removed = await removeContainer(ctx, target, { force: Boolean(args.force), timeout, volumes: Boolean(args.volumes) });
         return byId ? removed.id : target;
       } catch (err) {
         // As podman: a container removed meanwhile (or never there) is no error with --ignore or --force.
