@@ -51,6 +51,8 @@ export interface ExecuteOptions {
   stderr: Writable;
   /** --jobs: stages built at once (0: no limit); 1 (podman's default) when absent. */
   jobs?: number;
+  /** Where ADD's downloads are kept while the step runs. */
+  tmpDir: string;
   /** Warnings for the CLI to print. */
   warn: (message: string) => void;
 }
@@ -510,19 +512,38 @@ async function copyInstruction(backend: BuildBackend, options: ExecuteOptions, s
     }
   }
   const labelled = addLabels(state.image, step.labels);
+  const add = instruction.kind === 'ADD';
+  // COPY --from keeps the owners the stage's files have, as buildah's PreserveOwnership.
+  const preserve = instruction.from ? { owners: (uid: number, gid: number) => ({ uid, gid }) } : undefined;
+  const layerOptions = { workdir, chown, chmod, destExists: (p: string) => types.get(p), ...(preserve ? { preserve } : {}) };
   return copyFrom(async (root, ignore) => {
-    const found = await resolveCopySources(root, sources, { ignore });
-    const digest = await hashCopySources(found, { chown, chmod });
-    const kind = found.length > 1 ? 'multi' : found[0]?.type === 'directory' ? 'dir' : 'file';
-    const createdBy = nopCreatedBy(`${instruction.kind} ${kind}:${digest.replace(/^sha256:/, '')} in ${dest} `);
-    const key = keyOf('copy', createdBy, workdir, instruction.from ?? '', labelled.config?.Labels ?? {}, options.format);
-    const cached = await fromCache(backend, state, key, step);
-    if (cached) return cached;
-    const layer = await backend.addLayer(state.id, (out) => writeCopyLayer(found, dest, out, { workdir, chown, chmod, destExists: (p) => types.get(p) }));
-    state.image = withStep(labelled, { createdBy, comment: `FROM ${state.parentName}`, diffId: layer.diffId }, new Date().toISOString());
-    const id = await writeStep(backend, options, state, layer, key);
-    step.made.push(id);
-    return id;
+    const { isAddUrl, downloadAddSource, writeAddLayer, hashAddSources } = await import('../context/add-layer.js');
+    const downloads: Array<Awaited<ReturnType<typeof downloadAddSource>>> = [];
+    try {
+      // ADD: an http(s) URL is downloaded first (in order with the local sources); a local tar is extracted.
+      const found: Array<Awaited<ReturnType<typeof resolveCopySources>>[number] | (typeof downloads)[number]> = [];
+      for (const source of sources) {
+        if (add && isAddUrl(source)) {
+          const downloaded = await downloadAddSource(source, { tmpDir: options.tmpDir });
+          downloads.push(downloaded);
+          found.push(downloaded);
+        } else found.push(...(await resolveCopySources(root, [source], { ignore })));
+      }
+      const local = found.filter((f): f is Awaited<ReturnType<typeof resolveCopySources>>[number] => !('url' in f));
+      const digest = add ? await hashAddSources(found, { chown, chmod }) : await hashCopySources(local, { chown, chmod, ...(preserve ? { preserve } : {}) });
+      const kind = found.length > 1 ? 'multi' : 'type' in found[0] && found[0].type === 'directory' ? 'dir' : 'file';
+      const createdBy = nopCreatedBy(`${instruction.kind} ${kind}:${digest.replace(/^sha256:/, '')} in ${dest} `);
+      const key = keyOf('copy', createdBy, workdir, instruction.from ?? '', labelled.config?.Labels ?? {}, options.format);
+      const cached = await fromCache(backend, state, key, step);
+      if (cached) return cached;
+      const layer = await backend.addLayer(state.id, (out) => (add ? writeAddLayer(found, dest, out, layerOptions) : writeCopyLayer(local, dest, out, layerOptions)));
+      state.image = withStep(labelled, { createdBy, comment: `FROM ${state.parentName}`, diffId: layer.diffId }, new Date().toISOString());
+      const id = await writeStep(backend, options, state, layer, key);
+      step.made.push(id);
+      return id;
+    } finally {
+      await Promise.all(downloads.map((d) => d.close()));
+    }
   });
 }
 

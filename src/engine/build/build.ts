@@ -68,6 +68,7 @@ async function buildInContext(ctx: EngineContext, options: ImageBuildOptions, co
     }
   });
   await removeAbandonedBuildContainers(ctx).catch(() => undefined);
+  await fsp.mkdir(ctx.layout.tmpDir, { recursive: true });
   const backend = new EngineBuildBackend(ctx);
   const onSignal = (signal: NodeJS.Signals) => {
     void backend.removeLiveContainers().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
@@ -90,6 +91,7 @@ async function buildInContext(ctx: EngineContext, options: ImageBuildOptions, co
       commitName: options.tags[0],
       quiet: options.quiet,
       jobs: options.jobs,
+      tmpDir: ctx.layout.tmpDir,
       stdout: options.stdout,
       stderr: options.stderr,
       warn: (message) => ctx.warnings.push(message),

@@ -325,3 +325,26 @@ test.serial('independent stages are built at the same time (one RUN serves what 
     await rm(ctx, { recursive: true, force: true });
   }
 });
+
+test.serial('ADD extracts a local tar into the destination and downloads an http URL (127.0.0.1); a changed download invalidates the step', async (t) => {
+  const ctx = await withTree({ 'in/a.txt': 'from-tar\n' });
+  await execa('tar', ['-C', join(ctx, 'in'), '-czf', join(ctx, 'files.tgz'), 'a.txt']);
+  let body = 'downloaded-1\n';
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => res.end(body));
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await writeFile(join(ctx, 'Containerfile'), `FROM localhost/bb\nADD files.tgz /x/\nADD http://127.0.0.1:${port}/file.txt /y/\n`);
+  const tag = uniqueName('bt');
+  try {
+    await env.skiff(['build', '-t', tag, ctx]);
+    t.is((await env.skiff(['run', '--rm', tag, 'cat', '/x/a.txt', '/y/file.txt'])).stdout, 'from-tar\ndownloaded-1');
+    body = 'downloaded-2\n';
+    const again = await env.skiff(['build', '-t', tag, ctx]);
+    t.is(again.stdout.split('\n').filter((l) => l.startsWith('--> Using cache')).length, 1);
+    t.is((await env.skiff(['run', '--rm', tag, 'cat', '/y/file.txt'])).stdout, 'downloaded-2');
+  } finally {
+    server.close();
+    await rm(ctx, { recursive: true, force: true });
+  }
+});
