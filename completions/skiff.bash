@@ -64,7 +64,7 @@ __skiff_flags() {
     "container export"|"export") echo "--output -o --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "container diff"|"diff") echo "--format --latest -l --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "container commit"|"commit") echo "--change -c --message -m --author -a --pause -p --format -f --squash --quiet -q --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
-    "image build"|"build") echo "--file -f --tag -t --build-arg --build-arg-file --target --no-cache --pull --layers --label --iidfile --quiet -q --rm --force-rm --format --jobs --network --net --platform --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
+    "image build"|"build") echo "--file -f --tag -t --build-arg --build-arg-file --target --no-cache --pull --pull-always --pull-never --layers --label --iidfile --quiet -q --rm --force-rm --format --jobs --network --net --platform --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "container cp"|"cp") echo "--archive -a --overwrite --pause --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "system info"|"info") echo "--format -f --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;
     "system prune") echo "--all -a --force -f --volumes --filter --help --root --runroot --storage-driver --storage-opt --runtime --runtime-flag --log-level --noout" ;;

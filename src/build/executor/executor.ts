@@ -262,7 +262,14 @@ async function buildStage(backend: BuildBackend, options: ExecuteOptions, stage:
     const last = i === steps.length - 1;
     print(`${run.prefix}STEP ${i + 2}/${total}: ${instruction.original}`);
     const labels = run.final && last ? options.labels : {};
-    const id = await runStep(backend, options, state, instruction, { useCache, labels, print, consumed: run.consumed, made: run.made, stageImage: run.stageImage });
+    const id = await runStep(backend, options, state, instruction, { useCache, labels, print, consumed: run.consumed, made: run.made, stageImage: run.stageImage })
+      .catch((err: unknown) => {
+        // podman names the step of any failure: `building at STEP "COPY x ./": ...`.
+        if (err instanceof SkiffError && !(err instanceof BuildStepError) && !err.message.startsWith('building at STEP')) {
+          throw new SkiffError(err.code, `building at STEP "${instruction.original}": ${err.message}`, { hint: err.hint, cause: err });
+        }
+        throw err;
+      });
     state.id = id;
     state.parentName = id.slice(0, 12);
     if (run.final && last) break;

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { isAbsolute, join } from 'node:path';
+import { Readable, type Writable } from 'node:stream';
 import type { PullPolicy } from '../../build/executor/backend.js';
 import { InvalidArgumentError, SkiffError, isErrno } from '../../util/errors.js';
 import type { EngineContext } from '../context.js';
@@ -42,15 +42,65 @@ export interface ImageBuildReport {
 export async function buildImage(ctx: EngineContext, options: ImageBuildOptions): Promise<ImageBuildReport> {
   const { openBuildContext } = await import('../../build/context/build-context.js');
   if (options.context === '-' && options.file === '-') throw new InvalidArgumentError('cannot read both the Containerfile and the context from stdin');
-  const context = await openBuildContext(
-    options.context === '-' ? { tar: options.stdin ?? process.stdin } : { dir: options.context },
-    { tmpDir: ctx.layout.tmpDir },
-  );
+  await fsp.mkdir(ctx.layout.tmpDir, { recursive: true });
+  let source: { dir: string } | { tar: NodeJS.ReadableStream } = { dir: options.context };
+  let emptyDir: string | undefined;
+  if (options.context === '-') {
+    // podman: `build -` reads a tar context, or else the Containerfile itself (then the context is empty).
+    const { head, stream } = await peek(options.stdin ?? process.stdin, 512);
+    if (looksLikeArchive(head)) source = { tar: stream };
+    else {
+      emptyDir = await fsp.mkdtemp(join(ctx.layout.tmpDir, 'skiff-context-'));
+      source = { dir: emptyDir };
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      options = { ...options, file: '-', stdin: Readable.from([Buffer.concat(chunks)]) };
+    }
+  }
+  let context;
+  try {
+    context = await openBuildContext(source, { tmpDir: ctx.layout.tmpDir });
+  } catch (err) {
+    if (emptyDir) await fsp.rm(emptyDir, { recursive: true, force: true });
+    throw err;
+  }
   try {
     return await buildInContext(ctx, options, context);
   } finally {
     await context.close();
+    if (emptyDir) await fsp.rm(emptyDir, { recursive: true, force: true });
   }
+}
+
+/** The first `bytes` bytes of `input` (fewer at its end), and a stream of all of it, those bytes included. */
+async function peek(input: NodeJS.ReadableStream, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
+  const iterator = (input as Readable)[Symbol.asyncIterator]();
+  const taken: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < bytes) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    const chunk = Buffer.from(next.value as Buffer);
+    taken.push(chunk);
+    size += chunk.length;
+  }
+  async function* all() {
+    yield* taken;
+    if (done) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value as Buffer;
+  }
+  return { head: Buffer.concat(taken).subarray(0, bytes), stream: Readable.from(all()) };
+}
+
+/** A tar (ustar magic at 257) or a compressed stream (gzip, bzip2, xz, zstd) by its first bytes. */
+function looksLikeArchive(head: Buffer): boolean {
+  if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return true;
+  const starts = (bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  return starts([0x1f, 0x8b]) || starts([0x42, 0x5a, 0x68]) || starts([0xfd, 0x37, 0x7a, 0x58, 0x5a]) || starts([0x28, 0xb5, 0x2f, 0xfd]);
 }
 
 async function buildInContext(ctx: EngineContext, options: ImageBuildOptions, context: { root: string; isIgnored(rel: string): boolean }): Promise<ImageBuildReport> {
@@ -110,10 +160,13 @@ async function readContainerfile(contextDir: string, options: ImageBuildOptions)
     for await (const chunk of options.stdin) chunks.push(chunk as Buffer);
     return { text: Buffer.concat(chunks).toString('utf8'), name: '-' };
   }
-  const candidates = options.file !== undefined ? [options.file] : [join(contextDir, 'Containerfile'), join(contextDir, 'Dockerfile')];
+  // podman: a relative -f not found from here is looked up in the context.
+  const candidates = options.file !== undefined
+    ? [options.file, ...(isAbsolute(options.file) ? [] : [join(contextDir, options.file)])]
+    : [join(contextDir, 'Containerfile'), join(contextDir, 'Dockerfile')];
   for (const path of candidates) {
     try {
-      return { text: await fsp.readFile(path, 'utf8'), name: options.file ?? path };
+      return { text: await fsp.readFile(path, 'utf8'), name: options.file ?? path.slice(contextDir.length + 1) };
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw new SkiffError('EBUILD', `reading ${path}: ${(err as Error).message}`, { cause: err });
     }

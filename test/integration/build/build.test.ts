@@ -348,3 +348,18 @@ test.serial('ADD extracts a local tar into the destination and downloads an http
     await rm(ctx, { recursive: true, force: true });
   }
 });
+
+test.serial('as podman 4.3.1 (070-build): `build -` takes a Containerfile on stdin, a relative -f is also looked up in the context, a failed COPY names its step, BUILDAH_LAYERS=false turns the cache off', async (t) => {
+  const ctx = await withTree({ Containerfile1: 'FROM localhost/bb\nRUN echo in-file\n', Bad: 'FROM localhost/bb\nCOPY missing ./\n' });
+  try {
+    const fromStdin = await env.skiff(['build', '-q', '-'], { stdin: 'FROM localhost/bb\nCMD ["echo", "from-stdin"]\n' });
+    t.is((await env.skiff(['run', '--rm', fromStdin.stdout])).stdout, 'from-stdin');
+    await env.skiff(['build', '-f', 'Containerfile1', ctx]);
+    const again = await env.skiff(['build', '-f', 'Containerfile1', ctx], { env: { BUILDAH_LAYERS: 'false' } });
+    t.notRegex(again.stdout, /Using cache/);
+    const bad = await env.skiff(['build', '-f', 'Bad', ctx], { exit: 125 });
+    t.regex(bad.stderr, /^Error: building at STEP "COPY missing \.\/": /m);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+});

@@ -21,7 +21,9 @@ export const buildCommand: CommandDefinition = {
     target: { type: 'string', describe: 'Set the target build stage to build' },
     'no-cache': { type: 'boolean', default: false, describe: 'Do not use existing cached images for the container build; build from the start with a new set of cached layers' },
     pull: { type: 'string', describe: 'Pull image policy: missing (default), always, never; --pull alone is always' },
-    layers: { type: 'boolean', default: true, describe: 'Use intermediate layers during build, and keep them as the cache' },
+    'pull-always': { type: 'boolean', describe: 'Pull the base images even when they are present (--pull=always)' },
+    'pull-never': { type: 'boolean', describe: 'Never pull the base images (--pull=never)' },
+    layers: { type: 'boolean', describe: 'Use intermediate layers during build, and keep them as the cache (default: true, or $BUILDAH_LAYERS)' },
     label: { type: 'string', array: true, describe: 'Set metadata for an image (KEY=VALUE, repeatable)' },
     iidfile: { type: 'string', describe: 'Write the image ID to the file' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Refrain from announcing build instructions; print only the image ID' },
@@ -81,8 +83,8 @@ async function toBuildOptions(args: ParsedArgs) {
     buildArgs,
     target: args.target as string | undefined,
     noCache: Boolean(args['no-cache']),
-    layers: args.layers !== false,
-    pull: pullPolicy(args.pull as string | undefined),
+    layers: args.layers !== undefined ? args.layers !== false : envBool(process.env.BUILDAH_LAYERS) ?? true,
+    pull: args['pull-never'] ? 'never' as const : args['pull-always'] ? 'always' as const : pullPolicy(args.pull as string | undefined),
     format: format as 'oci' | 'docker',
     network: (args.network as string | undefined) ?? 'default',
     labels: keyValues((args.label as string[] | undefined) ?? [], 'label'),
@@ -90,6 +92,14 @@ async function toBuildOptions(args: ParsedArgs) {
     jobs: jobsOf(args.jobs),
     iidfile: args.iidfile as string | undefined,
   };
+}
+
+/** Go's strconv.ParseBool, as podman reads BUILDAH_LAYERS; undefined when unset or not a boolean. */
+function envBool(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
 }
 
 function jobsOf(value: unknown): number {
