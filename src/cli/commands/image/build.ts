@@ -26,6 +26,7 @@ export const buildCommand: CommandDefinition = {
     layers: { type: 'boolean', describe: 'Use intermediate layers during build, and keep them as the cache (default: true, or $BUILDAH_LAYERS)' },
     label: { type: 'string', array: true, describe: 'Set metadata for an image (KEY=VALUE, repeatable)' },
     iidfile: { type: 'string', describe: 'Write the image ID to the file' },
+    logfile: { type: 'string', describe: 'Log the output that would go to standard output and standard error to the file instead' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Refrain from announcing build instructions; print only the image ID' },
     rm: { type: 'boolean', default: true, describe: 'Remove intermediate containers after a successful build' },
     'force-rm': { type: 'boolean', default: true, describe: 'Always remove intermediate containers after a build, even if the build is unsuccessful' },
@@ -41,15 +42,17 @@ export const buildCommand: CommandDefinition = {
     const options = await toBuildOptions(args);
     const { buildImage } = await import('../../../engine/build/build.js');
     const ctx = await engineContext(global);
+    const { createWriteStream, writeFileSync } = await import('node:fs');
+    const log = options.logfile ? createWriteStream(options.logfile, { flags: 'a' }) : undefined;
+    if (log) await new Promise<void>((resolve, reject) => log.once('open', () => resolve()).once('error', (err) => reject(new InvalidArgumentError(`opening log file ${options.logfile}: ${err.message}`))));
     try {
-      const report = await buildImage(ctx, { ...options, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
-      if (options.iidfile) {
-        const { writeFileSync } = await import('node:fs');
-        writeFileSync(options.iidfile, `sha256:${report.id}`);
-      }
-      printText(`${report.id}\n`);
+      const report = await buildImage(ctx, { ...options, stdin: process.stdin, stdout: log ?? process.stdout, stderr: log ?? process.stderr });
+      if (options.iidfile) writeFileSync(options.iidfile, `sha256:${report.id}`);
+      if (log) log.write(`${report.id}\n`);
+      else printText(`${report.id}\n`);
     } finally {
       printWarnings(ctx);
+      if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
     }
     return 0;
   },
@@ -91,6 +94,7 @@ async function toBuildOptions(args: ParsedArgs) {
     quiet: Boolean(args.quiet),
     jobs: jobsOf(args.jobs),
     iidfile: args.iidfile as string | undefined,
+    logfile: args.logfile as string | undefined,
   };
 }
 
