@@ -297,7 +297,11 @@ async function fromStage(backend: BuildBackend, options: ExecuteOptions, stage: 
   }
   const base = fromStageId !== undefined
     ? { id: fromStageId, config: await configOf(backend, fromStageId) }
-    : await backend.baseImage(ref, options.pull);
+    : await backend.baseImage(ref, options.pull).catch((err: unknown) => {
+      // podman's wording for a FROM image it cannot get.
+      if (err instanceof SkiffError) throw new SkiffError(err.code, `creating build container: ${err.message}`, { hint: err.hint, cause: err });
+      throw err;
+    });
   const image = base.config as BuildImageConfig;
   return { id: base.id, image, parentName: fromStageId ? fromStageId.slice(0, 12) : fullName(ref), args: {}, shell: shellOf(image), cmdSet: false };
 }

@@ -359,6 +359,8 @@ test.serial('as podman 4.3.1 (070-build): `build -` takes a Containerfile on std
     t.notRegex(again.stdout, /Using cache/);
     const bad = await env.skiff(['build', '-f', 'Bad', ctx], { exit: 125 });
     t.regex(bad.stderr, /^Error: building at STEP "COPY missing \.\/": /m);
+    const never = await env.skiff(['build', '--pull-never', '-'], { stdin: 'FROM localhost/nosuchimage\n', exit: 125 });
+    t.regex(never.stderr, /^Error: creating build container: localhost\/nosuchimage/m);
     const logged = await env.skiff(['build', '-f', 'Containerfile1', '--logfile', join(ctx, 'log'), ctx]);
     t.is(logged.stdout, '');
     t.regex(await readFile(join(ctx, 'log'), 'utf8'), /^COMMIT$/m);
