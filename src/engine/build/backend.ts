@@ -30,7 +30,8 @@ export class EngineBuildBackend implements BuildBackend {
   private readonly blobs: BlobStore;
   private readonly images: ImageStore;
 
-  constructor(private readonly ctx: EngineContext) {
+  /** `runtimeFlags`: the global --runtime-flag values, for the containers of RUN steps. */
+  constructor(private readonly ctx: EngineContext, private readonly runtimeFlags: string[] = []) {
     this.blobs = new BlobStore(ctx.layout);
     this.images = new ImageStore(ctx.layout);
   }
@@ -88,11 +89,20 @@ export class EngineBuildBackend implements BuildBackend {
       labels: {},
       logDriver: 'none',
       logOpts: [],
+      runtimeFlags: this.runtimeFlags,
     });
     this.live.add(created.id);
     try {
-      const report = await startContainer(this.ctx, created.id, { attach: { stdout: command.stdout, stderr: command.stderr } });
-      const exitCode = report.exitCode ?? 0;
+      const { ContainerStartError } = await import('../errors.js');
+      let exitCode: number;
+      try {
+        exitCode = (await startContainer(this.ctx, created.id, { attach: { stdout: command.stdout, stderr: command.stderr } })).exitCode ?? 0;
+      } catch (err) {
+        if (!(err instanceof ContainerStartError)) throw err;
+        // As buildah: the runtime's complaint, then the step fails with status 1.
+        command.stderr.write(`error running container: ${err.message}\n`);
+        exitCode = 1;
+      }
       if (exitCode !== 0) return { exitCode };
       const { containerStorage } = await import('../container/diff.js');
       const { storeLayer } = await import('../container/commit.js');

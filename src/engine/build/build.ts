@@ -22,6 +22,10 @@ export interface ImageBuildOptions {
   network: string;
   labels: Record<string, string>;
   quiet: boolean;
+  /** The global --runtime-flag values, for RUN's containers. */
+  runtimeFlags?: string[];
+  /** --ignorefile: the ignore rules to use instead of the context's. */
+  ignoreFile?: string;
   /** Stages built at once (0: no limit). */
   jobs: number;
   stdout: Writable;
@@ -59,7 +63,7 @@ export async function buildImage(ctx: EngineContext, options: ImageBuildOptions)
   }
   let context;
   try {
-    context = await openBuildContext(source, { tmpDir: ctx.layout.tmpDir });
+    context = await openBuildContext(source, { tmpDir: ctx.layout.tmpDir, ...(options.ignoreFile ? { ignoreFile: options.ignoreFile } : {}) });
   } catch (err) {
     if (emptyDir) await fsp.rm(emptyDir, { recursive: true, force: true });
     throw err;
@@ -119,7 +123,7 @@ async function buildInContext(ctx: EngineContext, options: ImageBuildOptions, co
   });
   await removeAbandonedBuildContainers(ctx).catch(() => undefined);
   await fsp.mkdir(ctx.layout.tmpDir, { recursive: true });
-  const backend = new EngineBuildBackend(ctx);
+  const backend = new EngineBuildBackend(ctx, options.runtimeFlags);
   const onSignal = (signal: NodeJS.Signals) => {
     void backend.removeLiveContainers().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };

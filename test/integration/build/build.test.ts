@@ -361,6 +361,14 @@ test.serial('as podman 4.3.1 (070-build): `build -` takes a Containerfile on std
     t.regex(bad.stderr, /^Error: building at STEP "COPY missing \.\/": /m);
     const never = await env.skiff(['build', '--pull-never', '-'], { stdin: 'FROM localhost/nosuchimage\n', exit: 125 });
     t.regex(never.stderr, /^Error: creating build container: localhost\/nosuchimage/m);
+    // --ignorefile: other rules than the context's; COPY of an ignored file fails as a missing one.
+    await writeFile(join(ctx, 'my.ignore'), 'Containerfile1\n');
+    await env.skiff(['build', '-f', '-', ctx], { stdin: 'FROM localhost/bb\nCOPY Containerfile1 /\n' });
+    const ignored = await env.skiff(['build', '--ignorefile', join(ctx, 'my.ignore'), '-f', '-', ctx], { stdin: 'FROM localhost/bb\nCOPY Containerfile1 /\n', exit: 125 });
+    t.regex(ignored.stderr, /^Error: building at STEP "COPY Containerfile1 \/"/m);
+    const flagged = await env.skiff(['--runtime-flag', 'invalidflag', 'build', '-f', 'Containerfile1', '--no-cache', ctx], { exit: 1 });
+    t.regex(flagged.stderr, /invalidflag/);
+    t.deepEqual((await env.skiff(['ps', '-a', '-q'])).lines, []);
     const logged = await env.skiff(['build', '-f', 'Containerfile1', '--logfile', join(ctx, 'log'), ctx]);
     t.is(logged.stdout, '');
     t.regex(await readFile(join(ctx, 'log'), 'utf8'), /^COMMIT$/m);

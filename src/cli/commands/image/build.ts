@@ -26,6 +26,7 @@ export const buildCommand: CommandDefinition = {
     layers: { type: 'boolean', describe: 'Use intermediate layers during build, and keep them as the cache (default: true, or $BUILDAH_LAYERS)' },
     label: { type: 'string', array: true, describe: 'Set metadata for an image (KEY=VALUE, repeatable)' },
     iidfile: { type: 'string', describe: 'Write the image ID to the file' },
+    ignorefile: { type: 'string', describe: 'Path to an alternate .containerignore (.dockerignore) file' },
     logfile: { type: 'string', describe: 'Log the output that would go to standard output and standard error to the file instead' },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Refrain from announcing build instructions; print only the image ID' },
     rm: { type: 'boolean', default: true, describe: 'Remove intermediate containers after a successful build' },
@@ -95,6 +96,9 @@ async function toBuildOptions(args: ParsedArgs) {
     jobs: jobsOf(args.jobs),
     iidfile: args.iidfile as string | undefined,
     logfile: args.logfile as string | undefined,
+    ignoreFile: args.ignorefile as string | undefined,
+    // A global flag, parsed with the command's own.
+    runtimeFlags: ((args['runtime-flag'] as string[] | undefined) ?? []).map(String),
   };
 }
 
