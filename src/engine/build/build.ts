@@ -132,7 +132,8 @@ async function buildInContext(ctx: EngineContext, options: ImageBuildOptions, co
   try {
     return await executeBuild(backend, {
       file,
-      context: { root: contextDir, ignore: (rel) => context.isIgnored(rel) },
+      // The matcher itself: its hasExceptions tells the copy's walk whether an excluded directory can hold included files.
+      context: { root: contextDir, ignore: context.isIgnored },
       buildArgs: options.buildArgs,
       target: options.target,
       noCache: options.noCache,
