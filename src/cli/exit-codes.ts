@@ -11,7 +11,7 @@ export function exitCodeFor(err: unknown, command: string): number {
   if (!(err instanceof SkiffError)) return EXIT_ENGINE;
   const perCommand = PER_COMMAND[command];
   if (perCommand && err.code in perCommand) return perCommand[err.code];
-  if ('exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number' && (err.code === 'ESTART' || err.code === 'EPULLFAILED')) {
+  if ('exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number' && (err.code === 'ESTART' || err.code === 'EPULLFAILED' || err.code === 'EBUILDRUN')) {
     return (err as unknown as { exitCode: number }).exitCode;
   }
   return EXIT_ENGINE;

@@ -18,6 +18,7 @@ export const NAMESPACED_COMMANDS: ReadonlySet<string> = new Set([
   'container export', 'export',
   'container diff', 'diff',
   'container commit', 'commit',
+  'image build', 'build',
   'container restart', 'restart',
   'container prune',
   'container top', 'top',

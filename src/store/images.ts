@@ -17,6 +17,8 @@ export interface ImageRecord {
   /** Sum of the uncompressed layer sizes. */
   size: number;
   created: string;
+  /** An image `build` wrote for one step: the image it was built on ('' for scratch) and the step's cache key. */
+  buildCache?: { parent: string; key: string };
 }
 
 interface ImagesIndex {

@@ -35,6 +35,7 @@ import { rmiCommand } from './image/rm.js';
 import { tagCommand } from './image/tag.js';
 import { untagCommand } from './image/untag.js';
 import { pullCommand } from './image/pull.js';
+import { buildCommand } from './image/build.js';
 import { pushCommand } from './image/push.js';
 import { loginCommand } from './system/login.js';
 import { logoutCommand } from './system/logout.js';
@@ -113,6 +114,7 @@ export const COMMANDS: CommandDefinition[] = [
   exportCommand,
   diffCommand,
   commitCommand,
+  buildCommand,
   cpCommand,
   infoCommand,
   systemPruneCommand,

@@ -162,13 +162,42 @@ const OCI_LAYER_TYPES: Record<string, string> = {
 
 /**
  * Packs the container's changes on top of layer `parent` (or, without a
- * parent, its whole root filesystem) and, in one pass over the tar, stores
- * it as an uncompressed blob (hashed on its way to the file: its digest is
- * the diff id) and extracts it into a staged layer, named by its chain id
- * once that digest is known. Returns the layer's id, diff id, size and blob.
+ * parent, its whole root filesystem) and stores them as a layer (see
+ * storeTarLayer). Returns the layer's id, diff id, size and blob.
  */
-async function storeLayer(ctx: EngineContext, storage: Awaited<ReturnType<typeof containerStorage>> & object, parent: string | undefined) {
-  const { packChanges, packDirectory } = await import('../../image/layer/pack.js');
+export async function storeLayer(ctx: EngineContext, storage: Awaited<ReturnType<typeof containerStorage>> & object, parent: string | undefined) {
+  return storeTarLayer(ctx, parent, async (tarStream) => {
+    const { packChanges, packDirectory } = await import('../../image/layer/pack.js');
+    // A container with an id map of its own: the layer has the owners it sees.
+    const owners = storage.idMappings ? (await import('../../store/id-shift.js')).ownersInside(storage.idMappings) : undefined;
+    if (parent) {
+      const { containerChanges } = await import('../../store/changes.js');
+      const top = await containerTop(storage);
+      const changes = top ? (await containerChanges(storage.lowerDirs, top)).filter((c) => !RUNTIME_MOUNT_POINTS.has(c.path)) : [];
+      return top ? packChanges(top.dir, changes, tarStream, owners) : packChanges('/', [], tarStream);
+    }
+    const { withRootfs } = await import('./export.js');
+    return withRootfs(ctx, storage, (root) => packDirectory(root, tarStream, owners));
+  });
+}
+
+/** A layer as stored by storeTarLayer: its id (chain id hex), diff id, size and uncompressed blob. */
+export interface StoredLayer {
+  id: string;
+  diffId: string;
+  size: number;
+  blob: { digest: string; size: number };
+}
+
+/**
+ * Stores the uncompressed layer tar that `pack` writes (and ends) on top of
+ * layer `parent`, in one pass: the blob is hashed on its way to the file (its
+ * digest is the diff id) while the tar is extracted into a staged layer,
+ * named by its chain id once that digest is known. Runs as root of the user
+ * namespace; nothing is left behind when `pack` or a consumer fails. Also
+ * used by `build` for COPY/ADD layers and for a RUN step's changes.
+ */
+export async function storeTarLayer(ctx: EngineContext, parent: string | undefined, pack: (tar: PassThrough) => Promise<void>): Promise<StoredLayer> {
   const { BlobStore } = await import('../../store/blobs.js');
   const { LayerStore } = await import('../../store/layers.js');
   const { extractLayer } = await import('../../image/layer/extract.js');
@@ -177,18 +206,7 @@ async function storeLayer(ctx: EngineContext, storage: Awaited<ReturnType<typeof
   const record = await new LayerStore(ctx.layout).createStaged(async (dir) => {
     // Deep buffers: the packer runs ahead while the blob is written and the layer extracted.
     const tarStream = new PassThrough({ highWaterMark: 4 << 20 });
-    // A container with an id map of its own: the layer has the owners it sees.
-    const owners = storage.idMappings ? (await import('../../store/id-shift.js')).ownersInside(storage.idMappings) : undefined;
-    let packed: Promise<void>;
-    if (parent) {
-      const { containerChanges } = await import('../../store/changes.js');
-      const top = await containerTop(storage);
-      const changes = top ? (await containerChanges(storage.lowerDirs, top)).filter((c) => !RUNTIME_MOUNT_POINTS.has(c.path)) : [];
-      packed = top ? packChanges(top.dir, changes, tarStream, owners) : packChanges('/', [], tarStream);
-    } else {
-      const { withRootfs } = await import('./export.js');
-      packed = withRootfs(ctx, storage, (root) => packDirectory(root, tarStream, owners));
-    }
+    const packed = pack(tarStream);
     const toStore = new PassThrough({ highWaterMark: 4 << 20 });
     const toExtract = new PassThrough({ highWaterMark: 4 << 20 });
     packed.catch((err: Error) => tarStream.destroy(err));
