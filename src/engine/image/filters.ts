@@ -200,3 +200,13 @@ export function sortImageRows<R extends ImageRow>(rows: R[], key: ImageSortKey =
     .sort((a, b) => by(a.row, b.row) || newest(a.row, b.row) || a.index - b.index)
     .map((x) => x.row);
 }
+
+/**
+ * The images `images` lists without -a: all but the intermediate ones, as
+ * podman's: without a name, and the parent of another image (a step of a
+ * build that later steps built on).
+ */
+export function withoutIntermediate(images: ImageSummary[]): ImageSummary[] {
+  const parents = new Set(images.map((i) => i.record.buildCache?.parent).filter((p): p is string => Boolean(p)));
+  return images.filter((i) => i.record.names.length > 0 || !parents.has(i.record.id));
+}

@@ -376,3 +376,17 @@ test.serial('as podman 4.3.1 (070-build): `build -` takes a Containerfile on std
     await rm(ctx, { recursive: true, force: true });
   }
 });
+
+test.serial('images hides a build\'s intermediate images, as podman; -a shows them', async (t) => {
+  const ctx = await withTree({ 'Containerfile': `FROM localhost/bb\nRUN echo ${uniqueName('one')} > /one\nENV X=1\nRUN echo two > /two\n` });
+  t.teardown(() => rm(ctx, { recursive: true, force: true }));
+  const ids = async (flags: string[]) => (await env.skiff(['images', ...flags, '-q', '--no-trunc'])).lines.map((i) => i.replace(/^sha256:/, ''));
+  const before = await ids(['-a']);
+  const tag = `localhost/${uniqueName('inter')}`;
+  const id = (await env.skiff(['build', '-q', '-t', tag, ctx])).lines.at(-1)!.replace(/^sha256:/, '');
+  const made = (await ids(['-a'])).filter((i) => !before.includes(i));
+  // One image per step after FROM; only the last, named, is listed without -a.
+  t.is(made.length, 3);
+  t.deepEqual((await ids([])).filter((i) => made.includes(i)), [id]);
+  await env.skiff(['rmi', tag]);
+});

@@ -16,7 +16,7 @@ export const imagesCommand: CommandDefinition = {
     ['skiff images --digests --sort repository', 'with manifest digests, by repository'],
   ],
   options: {
-    all: { alias: 'a', type: 'boolean', default: false, describe: 'Show all images (skiff stores no intermediate images, so this is the default listing)' },
+    all: { alias: 'a', type: 'boolean', default: false, describe: "Show all images, the intermediate ones too (a build's steps: without a name, and the parent of another image)" },
     quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Display only image IDs' },
     'no-trunc': { type: 'boolean', default: false, describe: 'Do not truncate output' },
     digests: { type: 'boolean', default: false, describe: 'Show digests' },
@@ -33,13 +33,13 @@ export const imagesCommand: CommandDefinition = {
   positionals: { min: 0, max: 1 },
   async run(args, global) {
     const { listImages } = await import('../../../engine/image/images.js');
-    const { filterImages, imageArgMatches, parseImageFilters, sortImageRows } = await import('../../../engine/image/filters.js');
+    const { filterImages, imageArgMatches, parseImageFilters, sortImageRows, withoutIntermediate } = await import('../../../engine/image/filters.js');
     const { ImageListView, imageColumns, listedNames } = await import('../../output/views/image-list-view.js');
     const filters = parseImageFilters(((args.filter as string[] | undefined) ?? []).map(String));
     const sortKey = String(args.sort ?? 'created') as 'created' | 'id' | 'repository' | 'size' | 'tag';
     const ctx = await engineContext(global);
     const all = await listImages(ctx);
-    let images = filterImages(all, filters);
+    let images = filterImages(args.all ? all : withoutIntermediate(all), filters, all);
     const arg = args._[0];
     if (arg !== undefined) images = images.filter((i) => imageArgMatches(i, String(arg), all));
     const noTrunc = Boolean(args['no-trunc']);
