@@ -98,9 +98,13 @@ test.serial('--uidmap and --gidmap give the container the maps asked for; inspec
   t.is(plain.HostConfig.UsernsMode, '');
 });
 
-test.serial('keep-id with slirp4netns: the network works and /sys is there', async (t) => {
+test.serial('keep-id with slirp4netns: the network works and /sys is there; exec is refused with a clear error', async (t) => {
   const { lines } = await env.skiff(['run', '--rm', '--network', 'slirp4netns', '--userns=keep-id', IMAGE, 'sh', '-c', 'id -u; ls /sys/class >/dev/null && echo sys; ip -o -4 addr show tap0 | grep -c 10.0.2.100']);
   t.deepEqual(lines, [String(UID), 'sys', '1']);
+  const ctr = (await env.skiff(['run', '-d', '--network', 'slirp4netns', '--userns=keep-id', IMAGE, 'sleep', '600'])).stdout;
+  t.teardown(() => env.skiff(['rm', '-f', '-t', '0', ctr]));
+  const exec = await env.skiff(['exec', ctr, 'true'], { exit: 125 });
+  t.regex(exec.stderr, /^Error: exec into a container with a user namespace of its own .* is not supported yet; with --network none or host it works$/);
 });
 
 test.serial('a numeric -u the image does not know gets podman\'s passwd and group entries', async (t) => {
