@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { decompressor } from '../../image/layer/compression.js';
+import { isTarHeader } from '../../image/layer/stdin-archive.js';
 import { DirHandle } from '../../util/dir-handle.js';
 import { SkiffError } from '../../util/errors.js';
 import type { EntryHeader } from '../../image/layer/pack.js';
@@ -258,16 +259,6 @@ function programStream(program: string, args: string[]): Duplex {
     if (child.exitCode === null) child.kill();
   });
   return duplex;
-}
-
-/** A ustar/GNU/v7 header block: its checksum field matches the sum of its bytes (the field itself counted as spaces). */
-function isTarHeader(block: Buffer): boolean {
-  if (block.length < 512) return false;
-  const field = block.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim();
-  if (!/^[0-7]+$/.test(field)) return false;
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
-  return sum === parseInt(field, 8);
 }
 
 /** Writes one entry into `pack`, its content from `content` when it is a file. */

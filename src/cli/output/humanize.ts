@@ -23,7 +23,12 @@ export function timeAgo(iso: string, now = Date.now()): string {
   return `${humanDuration(now - Date.parse(iso))} ago`;
 }
 
-export function humanSize(bytes: number): string {
+/**
+ * go-units' sizes, SI units: `digits` significant digits and a space
+ * ("1.99 MB", podman's images and ps), or with `compact` four digits and
+ * none ("1.998MB", podman's system df).
+ */
+export function humanSize(bytes: number, compact = false): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let value = bytes;
   let i = 0;
@@ -31,6 +36,7 @@ export function humanSize(bytes: number): string {
     value /= 1000;
     i++;
   }
+  if (compact) return `${Number(value.toPrecision(4))}${units[i]}`;
   // Three significant digits, as go-units' %.4g with precision 3.
   const text = i === 0 ? String(value) : Number(value.toPrecision(3)).toString();
   return `${text} ${units[i]}`;

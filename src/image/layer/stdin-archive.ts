@@ -45,7 +45,7 @@ async function peek(stream: Readable, n: number): Promise<{ head: Buffer; stream
 }
 
 /** A ustar/GNU/v7 header block: its checksum field matches the sum of its bytes (the field itself counted as spaces). */
-function isTarHeader(block: Buffer): boolean {
+export function isTarHeader(block: Buffer): boolean {
   if (block.length < 512) return false;
   const field = block.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim();
   if (!/^[0-7]+$/.test(field)) return false;

@@ -1,16 +1,9 @@
 import type { SystemDfReport } from '../../../engine/system/df.js';
-import { humanDuration } from '../humanize.js';
+import { humanDuration, humanSize } from '../humanize.js';
 
-/** go-units HumanSize: four significant digits, SI units, no space ("1.998MB", "0B"), as podman's df prints sizes. */
+/** go-units HumanSize as podman's df prints sizes: four significant digits, no space ("1.998MB", "0B"). */
 export function goHumanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1000 && i < units.length - 1) {
-    value /= 1000;
-    i++;
-  }
-  return `${Number(value.toPrecision(4))}${units[i]}`;
+  return humanSize(bytes, true);
 }
 
 /** One line of `system df`: podman's dfSummary (template fields .Type .Total .Active .Size .Reclaimable). */
