@@ -13,7 +13,7 @@ import { appendFileSync, closeSync, promises as fsp, readFileSync, writeFileSync
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { dropJoinedHostsLine, networkHostEntries, writeNetworkHosts } from '../network/etc-files.js';
-import { createNetns, removeNetns } from '../network/netns.js';
+import { adoptNetns, createNetns, removeNetns } from '../network/netns.js';
 import { addSlirpHostForwards, slirpAddresses, startSlirp4netns } from '../network/slirp4netns.js';
 import { startPasta, stopPasta } from '../network/pasta.js';
 import { ContainerGoneError, ContainerStore, type ContainerState } from '../store/containers.js';
@@ -189,8 +189,15 @@ class Monitor {
 
   private async prepareNetwork(): Promise<void> {
     const c = this.config;
-    if (!c.netnsFile) return;
+    if (!c.netnsFile || c.netnsByRuntime) return;
     await createNetns(c.netnsFile);
+    await this.configureNetwork();
+  }
+
+  /** Gives the network namespace at netnsFile its way out and the container's ports: slirp4netns, pasta or netavark. */
+  private async configureNetwork(): Promise<void> {
+    const c = this.config;
+    if (!c.netnsFile) return;
     if (c.network.mode === 'slirp4netns') {
       const apiSocket = c.ports?.length ? `${c.attachSocket}.net` : undefined;
       if (apiSocket) await fsp.rm(apiSocket, { force: true });
@@ -242,6 +249,14 @@ class Monitor {
     }
     this.pid = pid;
     const exited = native.waitForChild(pid);
+    if (c.netnsByRuntime) {
+      try {
+        await adoptNetns(c.netnsFile!, pid);
+        await this.configureNetwork();
+      } catch (err) {
+        return this.startFailed(`setting up the container's network: ${(err as Error).message}`, exited);
+      }
+    }
     if (c.terminal) {
       if (terminal === undefined) return this.startFailed(consoleError ?? `${c.runtime.name} sent no terminal on the console socket`, exited);
       const pty = await ptyIo(terminal, onOutput);

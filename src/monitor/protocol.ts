@@ -34,6 +34,13 @@ export interface MonitorConfig {
   storage: StorageMount;
   network: NetworkMode;
   netnsFile?: string;
+  /**
+   * The runtime makes the network namespace (a container in a user namespace
+   * of its own: the namespace must be owned by it, or runc cannot join both
+   * for exec); the monitor binds it to netnsFile and configures it between
+   * create and start.
+   */
+  netnsByRuntime?: boolean;
   /** --network container:: the line its start added to the joined container's hosts file, taken out when it exits (as podman). */
   joinedHosts?: { containerId: string; path: string; hostname: string; name: string };
   /** User networks: the hosts file the monitor writes at each start with the container's addresses, and the container's hostname for them. */

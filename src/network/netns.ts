@@ -24,6 +24,24 @@ export async function createNetns(file: string): Promise<void> {
   }
 }
 
+/**
+ * Binds the network namespace of process `pid` to `file`, as createNetns
+ * binds a new one: for a container in a user namespace of its own, whose
+ * runtime made its network namespace (owned by that user namespace, so
+ * that the runtime can later join both for exec). Same caller as createNetns.
+ */
+export async function adoptNetns(file: string, pid: number): Promise<void> {
+  await fsp.mkdir(dirname(file), { recursive: true });
+  if (await fsp.access(file).then(() => true, () => false)) await removeNetns(file);
+  await fsp.writeFile(file, '', { flag: 'w' });
+  try {
+    await execOrThrow('mount', ['--bind', `/proc/${pid}/ns/net`, file]);
+  } catch (err) {
+    await fsp.rm(file, { force: true });
+    throw new SkiffError('ENETNS', `cannot bind the container's network namespace: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`, { cause: err });
+  }
+}
+
 /** Unmounts and removes a network namespace file; missing is fine, anything else throws. */
 export async function removeNetns(file: string): Promise<void> {
   const result = await exec('umount', ['-l', file]);

@@ -409,6 +409,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
       storage,
       network,
       netnsFile,
+      ...(userns && netnsFile ? { netnsByRuntime: true } : {}),
       ...(network.mode === 'bridge' && etcFiles.hosts ? { networkHosts: { path: etcFiles.hosts, base: join(userData, 'hosts.base'), hostname } } : {}),
       ...(joined && etcFiles.hosts ? { joinedHosts: { containerId: joined.record.id, path: etcFiles.hosts, hostname, name } } : {}),
       ...(ports.mappings.length ? { ports: ports.mappings } : {}),

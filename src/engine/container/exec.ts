@@ -117,11 +117,10 @@ export async function execInContainer(ctx: EngineContext, options: ContainerExec
     throw new ContainerStateError('can only create exec sessions on running containers: container state improper');
   }
   const { record } = info;
-  // runc joins the container's own user namespace before its network namespace, which
-  // skiff's namespace owns: the kernel refuses that. (The fix: let the runtime make the
-  // network namespace inside the container's user namespace, as podman does.)
-  if (record.spec.idMappings && record.spec.netnsPath) {
-    throw new ContainerStateError(`exec into a container with a user namespace of its own (--userns=keep-id, --uidmap) and a network namespace (--network ${record.networkMode === 'default' ? record.spec.network.mode : record.networkMode}) is not supported yet; with --network none or host it works`);
+  // runc joins the container's own user namespace before a network namespace that
+  // skiff's namespace owns (another container's, ns:PATH): the kernel refuses that.
+  if (record.spec.idMappings && (record.spec.network.mode === 'container' || record.spec.network.mode === 'ns')) {
+    throw new ContainerStateError(`exec into a container with a user namespace of its own (--userns=keep-id, --uidmap) that joined another network namespace (--network ${record.networkMode}) is not supported`);
   }
   const env = [...readEnvFiles(options.envFiles), ...options.env];
   for (const entry of env) {

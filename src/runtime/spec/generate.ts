@@ -161,7 +161,7 @@ export function generateRuntimeSpec(spec: ContainerSpec): Spec {
   // A user namespace of the container's own (keep-id...) comes first, inside skiff's.
   const namespaces: LinuxNamespace[] = spec.idMappings ? [{ type: 'user' }, { type: 'pid' }] : [{ type: 'pid' }];
   if (!hostNetwork) {
-    namespaces.push(spec.netnsPath ? { type: 'network', path: spec.netnsPath } : { type: 'network' });
+    namespaces.push(spec.netnsPath && !netnsByRuntime(spec) ? { type: 'network', path: spec.netnsPath } : { type: 'network' });
   }
   namespaces.push({ type: 'ipc' }, { type: 'uts' }, { type: 'mount' });
 
@@ -285,6 +285,16 @@ function buildEnv(spec: ContainerSpec): string[] {
   return [...env.values()];
 }
 
+/**
+ * A container in a user namespace of its own gets its network namespace
+ * from the runtime, inside that user namespace, and the monitor configures
+ * it between create and start (slirp4netns, pasta, user networks): joining
+ * one that skiff's namespace owns would keep exec from entering both.
+ */
+export function netnsByRuntime(spec: ContainerSpec): boolean {
+  return spec.idMappings !== undefined && (spec.network.mode === 'slirp4netns' || spec.network.mode === 'pasta' || spec.network.mode === 'bridge');
+}
+
 /** The host's network namespace: --network host, or container: of a container that uses it. */
 function usesHostNetwork(spec: ContainerSpec): boolean {
   return spec.network.mode === 'host' || (spec.network.mode === 'container' && spec.network.host === true);
@@ -310,7 +320,7 @@ function buildMounts(spec: ContainerSpec): Mount[] {
   // container on the host network does not own it, so podman bind-mounts the
   // host's /sys read-only instead; so for a container in a user namespace of
   // its own that joins a network namespace made outside it.
-  if (spec.rootless && (usesHostNetwork(spec) || (spec.idMappings && spec.network.mode !== 'none'))) {
+  if (spec.rootless && (usesHostNetwork(spec) || (spec.idMappings && spec.network.mode !== 'none' && !netnsByRuntime(spec)))) {
     mounts.push({
       destination: '/sys',
       type: 'bind',

@@ -6,7 +6,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { buildImageOfLayers, listTar } from '../../fixtures/oci-image.js';
-import { newTestEnv, type TestEnv } from '../../helpers/skiff.js';
+import { freePort, newTestEnv, poll, type TestEnv } from '../../helpers/skiff.js';
 
 const IMAGE = 'localhost/owners:latest';
 const UID = process.getuid!();
@@ -98,14 +98,19 @@ test.serial('--uidmap and --gidmap give the container the maps asked for; inspec
   t.is(plain.HostConfig.UsernsMode, '');
 });
 
-test.serial('keep-id with slirp4netns: the network works and /sys is there; exec is refused with a clear error', async (t) => {
-  const { lines } = await env.skiff(['run', '--rm', '--network', 'slirp4netns', '--userns=keep-id', IMAGE, 'sh', '-c', 'id -u; ls /sys/class >/dev/null && echo sys; ip -o -4 addr show tap0 | grep -c 10.0.2.100']);
-  t.deepEqual(lines, [String(UID), 'sys', '1']);
-  const ctr = (await env.skiff(['run', '-d', '--network', 'slirp4netns', '--userns=keep-id', IMAGE, 'sleep', '600'])).stdout;
-  t.teardown(() => env.skiff(['rm', '-f', '-t', '0', ctr]));
-  const exec = await env.skiff(['exec', ctr, 'true'], { exit: 125 });
-  t.regex(exec.stderr, /^Error: exec into a container with a user namespace of its own .* is not supported yet; with --network none or host it works$/);
-});
+for (const network of ['slirp4netns', 'pasta', 'bridge'] as const) {
+  test.serial(`keep-id with ${network}: /sys is there, a published port serves, and exec joins the container`, async (t) => {
+    const { lines } = await env.skiff(['run', '--rm', '--network', network, '--userns=keep-id', IMAGE, 'sh', '-c', 'id -u; ls /sys/class >/dev/null && echo sys']);
+    t.deepEqual(lines, [String(UID), 'sys']);
+    const port = await freePort();
+    const ctr = (await env.skiff(['run', '-d', '--network', network, '--userns=keep-id', '-p', `127.0.0.1:${port}:8080`, IMAGE, 'httpd', '-f', '-p', '8080', '-h', '/etc'])).stdout;
+    t.teardown(() => env.skiff(['rm', '-f', '-t', '0', ctr]));
+    t.is((await env.skiff(['exec', ctr, 'id', '-u'])).stdout, String(UID));
+    t.is((await env.skiff(['exec', '-u', '0', ctr, 'id', '-u'])).stdout, '0');
+    const body = await poll(() => fetch(`http://127.0.0.1:${port}/group`).then((r) => r.text(), () => ''));
+    t.regex(body, /^root:/m);
+  });
+}
 
 test.serial('a numeric -u the image does not know gets podman\'s passwd and group entries', async (t) => {
   const { lines } = await env.skiff(['run', '--rm', '--network', 'none', '-u', '4321', IMAGE, 'sh', '-c', 'whoami; grep ^4321: /etc/passwd /etc/group']);
