@@ -4,7 +4,6 @@
  * them, so that `skiff history` of a built image reads as podman's.
  */
 import type { Image, ImageConfig } from '../../oci/image-spec.js';
-import type { CommandLine } from '../containerfile/ast.js';
 
 /** The config fields the docker format adds to the OCI ones (buildah keeps them only with --format docker). */
 export interface DockerConfigExtras {
@@ -18,8 +17,8 @@ export type BuildConfig = ImageConfig & DockerConfigExtras;
 /** The image config a build step works on. */
 export type BuildImageConfig = Omit<Image, 'config'> & { config?: BuildConfig; author?: string };
 
-/** The default shell of RUN, CMD and ENTRYPOINT in shell form. */
-export const DEFAULT_SHELL = ['/bin/sh', '-c'];
+/** The default shell of RUN, CMD and ENTRYPOINT in shell form (the parser's). */
+export { DEFAULT_SHELL } from '../containerfile/command.js';
 
 /** KEY of a KEY=VALUE entry. */
 export function envKey(entry: string): string {
@@ -44,11 +43,6 @@ export function envRecord(env: readonly string[] | undefined): Record<string, st
     out[eq < 0 ? entry : entry.slice(0, eq)] = eq < 0 ? '' : entry.slice(eq + 1);
   }
   return out;
-}
-
-/** A command line as argv: the shell form runs through `shell`. */
-export function commandArgv(cmd: CommandLine, shell: readonly string[]): string[] {
-  return cmd.form === 'exec' ? [...cmd.args] : [...shell, cmd.command];
 }
 
 /** EXPOSE's port as the config keys it: `80` is `80/tcp`, the protocol lower-cased. */

@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Containerfile, CopyInstruction, Instruction, Stage } from '../containerfile/ast.js';
+import { commandArgv, runPlan } from '../containerfile/command.js';
 import { expandWord, expandWords } from '../containerfile/expand.js';
 import { SkiffError } from '../../util/errors.js';
 import type { BuildBackend, PullPolicy } from './backend.js';
 import {
-  DEFAULT_SHELL, commandArgv, envRecord, exposedPortKey, forFormat, nopCreatedBy, runCreatedBy, setEnv, withStep,
+  DEFAULT_SHELL, envRecord, exposedPortKey, forFormat, nopCreatedBy, runCreatedBy, setEnv, withStep,
   type BuildImageConfig,
 } from './config.js';
 
@@ -470,7 +471,10 @@ async function writeStep(backend: BuildBackend, options: ExecuteOptions, state: 
 
 async function runInstruction(backend: BuildBackend, options: ExecuteOptions, state: StageState, instruction: Extract<Instruction, { kind: 'RUN' }>, step: StepRun): Promise<string> {
   if (!state.id) throw new SkiffError('EBUILD', `building at STEP "${instruction.original}": cannot run a command in an empty (scratch) image`);
-  const argv = commandArgv(instruction.cmd, state.shell);
+  // Heredocs as BuildKit runs them (podman 4.3 has none); one that is a #! script would need its file put in the image first.
+  const plan = runPlan(instruction, state.shell);
+  if (plan.script) throw new SkiffError('EBUILD', `building at STEP "${instruction.original.split('\n')[0]}": a heredoc run as a #! script is not supported yet; start it with a shell command instead`);
+  const argv = plan.argv;
   const args = runArgs(state);
   const createdBy = runCreatedBy(argv, args);
   const network = instruction.network ?? options.network;

@@ -390,3 +390,12 @@ test.serial('images hides a build\'s intermediate images, as podman; -a shows th
   t.deepEqual((await ids([])).filter((i) => made.includes(i)), [id]);
   await env.skiff(['rmi', tag]);
 });
+
+test.serial('RUN with a heredoc runs its lines through the shell, as BuildKit', async (t) => {
+  const ctx = await withTree({ 'Containerfile': 'FROM localhost/bb\nRUN <<EOF\necho a > /a\necho b > /b\nEOF\nRUN cat <<EOT > /c\nthree\nEOT\n' });
+  t.teardown(() => rm(ctx, { recursive: true, force: true }));
+  const tag = `localhost/${uniqueName('heredoc')}`;
+  await env.skiff(['build', '-q', '-t', tag, ctx]);
+  t.is((await env.skiff(['run', '--rm', '--network', 'none', tag, 'cat', '/a', '/b', '/c'])).stdout, 'a\nb\nthree');
+  await env.skiff(['rmi', tag]);
+});

@@ -2,7 +2,8 @@
 // helpers, the format's docker-only fields, and which stages a target needs.
 import test from 'ava';
 import { parseContainerfile } from '../../../src/build/containerfile/parse.js';
-import { commandArgv, exposedPortKey, forFormat, nopCreatedBy, runCreatedBy, setEnv, withStep, type BuildImageConfig } from '../../../src/build/executor/config.js';
+import { commandArgv } from '../../../src/build/containerfile/command.js';
+import { exposedPortKey, forFormat, nopCreatedBy, runCreatedBy, setEnv, withStep, type BuildImageConfig } from '../../../src/build/executor/config.js';
 import { neededStages } from '../../../src/build/executor/executor.js';
 
 test('RUN created_by: the build args in effect, sorted and counted, before the argv (podman 4.3.1: `|1 FOO=baz /bin/sh -c ...`)', (t) => {
