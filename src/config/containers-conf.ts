@@ -26,6 +26,8 @@ export interface ContainersConfEtc {
   hostContainersInternalIp: string;
   /** no_hosts: --no-hosts by default. */
   noHosts: boolean;
+  /** [engine] image_volume_mode: bind, tmpfs or ignore, the default of --image-volume. */
+  imageVolumeMode?: string;
 }
 
 export interface ContainersConf {
@@ -74,6 +76,8 @@ export function readContainersConf(files: string[] = containersConfFiles()): Con
       if (typeof containers.host_containers_internal_ip === 'string') c.hostContainersInternalIp = containers.host_containers_internal_ip;
       if (typeof containers.no_hosts === 'boolean') c.noHosts = containers.no_hosts;
     }
+    const imageVolumeMode = table(doc.engine)?.image_volume_mode;
+    if (typeof imageVolumeMode === 'string') conf.containers.imageVolumeMode = imageVolumeMode;
     const cmd = table(doc.network)?.default_rootless_network_cmd;
     if (typeof cmd === 'string') conf.network = { ...conf.network, defaultRootlessNetworkCmd: cmd };
   }

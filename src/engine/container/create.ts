@@ -224,7 +224,7 @@ async function createContainerRecord(ctx: EngineContext, options: ContainerCreat
   const mountPlan = await planMounts(ctx, {
     volume: options.volumes ?? [], mount: options.mounts ?? [], tmpfs: options.tmpfs ?? [], volumesFrom: options.volumesFrom ?? [],
     imageVolumes: Object.keys(imageConfig.Volumes ?? {}), user, storageDriver, readOnlyTmpfs: options.readOnly && options.readOnlyTmpfs !== false,
-    imageVolumeMode: options.imageVolume, idMappings: userns?.mappings,
+    imageVolumeMode: options.imageVolume ?? options.containersConf?.imageVolumeMode, idMappings: userns?.mappings,
   });
   // A workdir may be (inside) a mount point instead of the image's, or a parent of one, which the runtime makes (podman's 030-run "check workdir").
   const mountedAt = (dir: string) => mountPlan.planned.some((p) => dir === p.destination || dir.startsWith(p.destination + '/') || p.destination.startsWith(dir.replace(/\/$/, '') + '/'));

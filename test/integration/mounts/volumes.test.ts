@@ -162,3 +162,13 @@ test.serial('--image-volume tmpfs|ignore|bind: the image\'s VOLUMEs as tmpfs, no
   const bad = await env.skiff(['create', '--image-volume', 'foo', 'localhost/withvol', 'true'], { exit: 125 });
   t.is(bad.stderr, 'Error: invalid image volume mode "foo" required value: bind, tmpfs, ignore');
 });
+
+test.serial('containers.conf image_volume_mode is the default of --image-volume; the flag wins', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'skconf-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const conf = join(dir, 'containers.conf');
+  await writeFile(conf, '[engine]\nimage_volume_mode = "tmpfs"\n');
+  const fsType = async (flags: string[]) => (await env.skiff(['run', '--rm', '--network', 'none', ...flags, 'localhost/withvol', 'stat', '-f', '-c', '%T', '/empty'], { env: { CONTAINERS_CONF: conf } })).stdout;
+  t.is(await fsType([]), 'tmpfs');
+  t.not(await fsType(['--image-volume', 'bind']), 'tmpfs');
+});

@@ -39,3 +39,8 @@ test('the files podman reads, or only $CONTAINERS_CONF', (t) => {
   t.deepEqual(containersConfFiles({ CONTAINERS_CONF: '/x/c.conf' }), ['/x/c.conf']);
   t.deepEqual(containersConfFiles({ XDG_CONFIG_HOME: '/c' }), ['/usr/share/containers/containers.conf', '/etc/containers/containers.conf', '/c/containers/containers.conf']);
 });
+
+test('[engine] image_volume_mode is the default of --image-volume', (t) => {
+  t.is(readContainersConfEtc([file('iv.conf', '[engine]\nimage_volume_mode = "tmpfs"\n')]).imageVolumeMode, 'tmpfs');
+  t.is(readContainersConfEtc([file('none.conf', '[engine]\nx = 1\n')]).imageVolumeMode, undefined);
+});
