@@ -4,13 +4,13 @@
 // its bridge. Real traffic from this test to 127.0.0.1 only.
 import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync } from 'node:fs';
-import { get } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { BUSYBOX_IMAGE as IMG, importBusybox } from '../../fixtures/busybox.js';
 import { buildHostBinariesTar } from '../../fixtures/host-binaries.js';
+import { canBind, fetchText } from '../../helpers/net.js';
 import { freePort, newTestEnv, poll, uniqueName, type TestEnv } from '../../helpers/skiff.js';
 
 /** busybox's nc has no UDP: socat from the host serves it. */
@@ -28,29 +28,6 @@ test.before(async () => {
 test.after.always(async () => {
   await env?.cleanup();
 });
-
-/** GET http://127.0.0.1:PORT/PATH: the body, or undefined when nothing answers. */
-function fetchText(port: number, path = '/hostname'): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = get({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve(res.statusCode === 200 ? body : undefined));
-      res.on('error', () => resolve(undefined));
-    });
-    req.on('error', () => resolve(undefined));
-    req.on('timeout', () => { req.destroy(); resolve(undefined); });
-  });
-}
-
-/** Whether this process can bind 0.0.0.0:PORT (tcp) right now. */
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
 
 function listDir(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
