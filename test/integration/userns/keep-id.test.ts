@@ -1,7 +1,7 @@
 // --userns=keep-id and --uidmap/--gidmap: a user namespace of the
 // container's own inside skiff's, with podman's maps, a root filesystem
 // whose owners look as in the image, and podman's /etc/passwd entries.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -146,4 +146,21 @@ test.serial('keep-id: a bind-mounted directory of the user is theirs inside, and
   t.deepEqual(lines, [`${UID}:${GID}`, `${UID}:${GID}`]);
   const made = await stat(join(dir, 'made'));
   t.deepEqual([made.uid, made.gid], [UID, GID]);
+});
+
+test.serial('hostile: a layer\'s links to files of the user are shifted as links, never followed to the host', async (t) => {
+  // The user's own file, which a followed chown would give to one of their sub-ids.
+  const victim = join(work, 'victim.txt');
+  await writeFile(victim, 'mine\n');
+  const layout = join(work, 'hostile-layout');
+  await buildImageOfLayers(layout, 'localhost/links-out:latest', [[
+    { name: 'out-abs', type: 'symlink', linkname: victim },
+    { name: 'out-rel', type: 'symlink', linkname: `../../../../../../../../..${victim}` },
+  ]]);
+  await env.skiff(['load', '-q', '-i', layout]);
+  const { lines } = await env.skiff(['run', '--rm', '--network', 'none', '--userns=keep-id', 'localhost/links-out', 'sh', '-c', 'stat -c %u /out-abs /out-rel']);
+  t.deepEqual(lines, ['0', '0']);
+  const st = await stat(victim);
+  t.deepEqual([st.uid, st.gid, st.mode & 0o777], [UID, GID, 0o644]);
+  t.is(await readFile(victim, 'utf8'), 'mine\n');
 });
